@@ -10,6 +10,7 @@ export interface PutOptions {
 export interface BlobHead {
   size: number;
   contentType?: string;
+  cacheControl?: string;
   etag?: string;
   lastModified?: Date;
 }
@@ -20,6 +21,14 @@ export interface ByteRange {
   end?: number;
 }
 
+export interface GetResult {
+  body: Readable;
+  /** `size` is the whole object's size, also for a ranged get. */
+  head: BlobHead;
+  /** Present for a ranged get: the bytes actually returned, end inclusive and clamped to the object. */
+  range?: { start: number; end: number };
+}
+
 /**
  * Where media lives: a local folder by default, S3 (or any S3-compatible
  * store) in production. Keys are slash-separated and never start with "/".
@@ -27,10 +36,13 @@ export interface ByteRange {
 export interface BlobStore {
   readonly kind: 'local' | 's3';
   put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<BlobHead>;
-  get(key: string, range?: ByteRange): Promise<{ body: Readable; head: BlobHead } | null>;
+  /** Null when the object does not exist; a range starting past the end throws BlobRangeError. */
+  get(key: string, range?: ByteRange): Promise<GetResult | null>;
   head(key: string): Promise<BlobHead | null>;
   delete(key: string): Promise<void>;
+  /** Deletes every key starting with `prefix`; refuses the empty prefix. */
   deletePrefix(prefix: string): Promise<void>;
+  /** Every key starting with `prefix` (a plain string prefix), in UTF-8 byte order. */
   list(prefix: string): Promise<string[]>;
   /**
    * A URL a player can fetch directly (S3 presigned GET). Local storage

@@ -1,0 +1,163 @@
+import fc from 'fast-check';
+import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Readable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { blobStoreConformance } from './conformance.js';
+import { BlobKeyError } from './errors.js';
+import { blobStoreFromEnv, createBlobStore, LocalBlobStore, S3BlobStore } from './index.js';
+import { RESERVED_TOP_SEGMENT } from './keys.js';
+
+let conformanceDir: string;
+blobStoreConformance('LocalBlobStore', {
+  async setup() {
+    conformanceDir = await mkdtemp(path.join(tmpdir(), 'djcast-blob-'));
+    return new LocalBlobStore(conformanceDir);
+  },
+  async teardown() {
+    await rm(conformanceDir, { recursive: true, force: true });
+  },
+  async leftovers() {
+    return readdir(path.join(conformanceDir, RESERVED_TOP_SEGMENT, 'tmp')).catch(() => []);
+  },
+  presigns: false,
+});
+
+describe('LocalBlobStore on disk', () => {
+  let sandbox: string;
+  let root: string;
+  let store: LocalBlobStore;
+
+  beforeAll(async () => {
+    sandbox = await mkdtemp(path.join(tmpdir(), 'djcast-blob-sandbox-'));
+    root = path.join(sandbox, 'store');
+    store = new LocalBlobStore(root);
+  });
+  afterAll(async () => {
+    await rm(sandbox, { recursive: true, force: true });
+  });
+
+  // Path-ish alphabet so the generator hits "..", ".", "/", "\\" and empty segments often.
+  const pathish = fc
+    .array(fc.oneof(fc.constantFrom('..', '.', '/', '//', '\\', 'a', 'b.ts', RESERVED_TOP_SEGMENT, '%2e%2e', '~', ' '), fc.string({ maxLength: 4 })), {
+      maxLength: 8,
+    })
+    .map((parts) => parts.join(''));
+  const anyKey = fc.oneof(pathish, fc.string(), fc.string({ unit: 'binary' }));
+
+  it('maps every accepted key inside the root and outside its reserved folder (property)', () => {
+    fc.assert(
+      fc.property(anyKey, (key) => {
+        let file: string;
+        try {
+          file = store.filePath(key);
+        } catch (error) {
+          expect(error).toBeInstanceOf(BlobKeyError);
+          return;
+        }
+        const relative = path.relative(root, file);
+        expect(relative).not.toBe('');
+        expect(path.isAbsolute(relative)).toBe(false);
+        expect(relative.split(path.sep)[0]).not.toBe('..');
+        expect(relative.split(path.sep)[0]).not.toBe(RESERVED_TOP_SEGMENT);
+        // The key is the file's path, one to one.
+        expect(relative.split(path.sep).join('/')).toBe(key);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('never writes outside its root, whatever the key (property, real files)', async () => {
+    await fc.assert(
+      fc.asyncProperty(anyKey, async (key) => {
+        try {
+          await store.put(key, 'x');
+        } catch (error) {
+          // Refused keys, or a key that collides with an existing file/folder.
+          if (!(error instanceof BlobKeyError) && !/conflicts with an existing/.test(String(error))) throw error;
+          return;
+        }
+        expect(await store.list('')).toContain(key);
+        await store.delete(key);
+      }),
+      { numRuns: 300 },
+    );
+    expect(await readdir(sandbox)).toEqual(['store']);
+    expect(await store.list('')).toEqual([]);
+  });
+
+  it('renames complete files into place and prunes emptied folders', async () => {
+    await store.put('streams/str_1/seg-1.ts', Readable.from([Buffer.from('abc')]), { contentType: 'video/mp2t' });
+    expect(await readdir(path.join(root, 'streams', 'str_1'))).toEqual(['seg-1.ts']);
+    expect(await readdir(path.join(root, RESERVED_TOP_SEGMENT, 'tmp'))).toEqual([]);
+    await store.deletePrefix('streams/');
+    expect(await readdir(root)).toEqual([RESERVED_TOP_SEGMENT]);
+  });
+
+  it('explains a key that collides with a folder', async () => {
+    await store.put('c/d', 'x');
+    await expect(store.put('c', 'y')).rejects.toThrow(/conflicts with an existing object or folder/);
+    await expect(store.put('c/d/e', 'y')).rejects.toThrow(/conflicts with an existing object or folder/);
+    expect(await readdir(path.join(root, RESERVED_TOP_SEGMENT, 'tmp'))).toEqual([]);
+    await store.delete('c/d');
+  });
+
+  it('serves a file placed in the root by hand, without metadata', async () => {
+    await writeFile(path.join(root, 'manual.txt'), 'hand-made');
+    expect(await store.head('manual.txt')).toMatchObject({ size: 9 });
+    expect((await store.head('manual.txt'))!.contentType).toBeUndefined();
+    await store.delete('manual.txt');
+  });
+});
+
+describe('blobStoreFromEnv / createBlobStore', () => {
+  it('builds a local store from DJCAST_STORAGE_DIR, local being the default', () => {
+    const store = blobStoreFromEnv({ DJCAST_STORAGE_DIR: '/srv/media' });
+    expect(store).toBeInstanceOf(LocalBlobStore);
+    expect((store as LocalBlobStore).rootDir).toBe('/srv/media');
+    expect(blobStoreFromEnv({ DJCAST_STORAGE: 'local', DJCAST_STORAGE_DIR: 'rel' })).toBeInstanceOf(LocalBlobStore);
+  });
+
+  it('builds an S3 store from DJCAST_S3_*', async () => {
+    const store = blobStoreFromEnv({
+      DJCAST_STORAGE: 's3',
+      DJCAST_S3_BUCKET: 'media',
+      DJCAST_S3_REGION: 'eu-west-3',
+      DJCAST_S3_ENDPOINT: 'http://127.0.0.1:9000',
+      DJCAST_S3_FORCE_PATH_STYLE: 'true',
+      DJCAST_S3_ACCESS_KEY_ID: 'AK',
+      DJCAST_S3_SECRET_ACCESS_KEY: 'SK',
+      DJCAST_S3_PREFIX: 'djcast',
+      UNRELATED: 'ignored',
+    }) as S3BlobStore;
+    expect(store).toBeInstanceOf(S3BlobStore);
+    expect(store.bucket).toBe('media');
+    expect(await store.client.config.region()).toBe('eu-west-3');
+    expect(store.client.config.forcePathStyle).toBe(true);
+    expect(await store.client.config.credentials()).toMatchObject({ accessKeyId: 'AK', secretAccessKey: 'SK' });
+    const url = new URL((await store.presignedGetUrl('a/b.ts', 60))!);
+    expect(url.origin).toBe('http://127.0.0.1:9000');
+    expect(url.pathname).toBe('/media/djcast/a/b.ts');
+    store.destroy();
+  });
+
+  it('names the missing or inconsistent variables', () => {
+    expect(() => blobStoreFromEnv({})).toThrow(/DJCAST_STORAGE_DIR/);
+    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 's3' })).toThrow(/DJCAST_S3_BUCKET/);
+    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: 'b', DJCAST_S3_ACCESS_KEY_ID: 'only-one' })).toThrow(
+      /DJCAST_S3_SECRET_ACCESS_KEY/,
+    );
+    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: 'b', DJCAST_S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(
+      /DJCAST_S3_FORCE_PATH_STYLE/,
+    );
+    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 'gcs' })).toThrow(/DJCAST_STORAGE/);
+  });
+
+  it('createBlobStore picks the class from kind', () => {
+    expect(createBlobStore({ kind: 'local', dir: '/tmp/x' }).kind).toBe('local');
+    const s3 = createBlobStore({ kind: 's3', bucket: 'b' }) as S3BlobStore;
+    expect(s3.kind).toBe('s3');
+    s3.destroy();
+  });
+});
