@@ -1,0 +1,132 @@
+import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { Scalar } from '@scalar/hono-api-reference';
+import type { Context } from 'hono';
+import { HTTPException } from 'hono/http-exception';
+import type { Container } from './container.js';
+import { registerAuthRoutes } from './features/auth/routes.js';
+import { registerOpsRoutes } from './features/ops/routes.js';
+import { registerStreamRoutes } from './features/streams/routes.js';
+import { resolvePrincipal } from './http/auth.js';
+import type { App, AppEnv } from './http/env.js';
+import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './http/problem.js';
+import { newId } from './ids.js';
+import { VERSION } from './version.js';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+export const OPENAPI_INFO = {
+  openapi: '3.1.0',
+  info: {
+    title: 'djcast API',
+    version: VERSION as string,
+    description:
+      'The djcast API: live relays, uploads, playlists and podcasts for DJs. Errors are application/problem+json (RFC 9457) with a stable `code` and the `request_id`.',
+  },
+  servers: [{ url: '/' }],
+};
+
+export function createApp(container: Container): App {
+  const { logger, metrics, auth } = container;
+  const app: App = new OpenAPIHono<AppEnv>({
+    defaultHook: (result, c) => {
+      if (!result.success) {
+        const errors = zodIssues(result.error);
+        const detail = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
+        return problem(c, 'validation_failed', detail || 'The request is not valid.', { errors });
+      }
+    },
+  });
+
+  app.openAPIRegistry.registerComponent('securitySchemes', 'bearerAuth', {
+    type: 'http',
+    scheme: 'bearer',
+    description: 'An access token from /v1/auth/login, or an API token (djc_…) from /v1/tokens.',
+  });
+
+  // Request id, access log and metrics wrap everything, errors included.
+  app.use('*', async (c, next) => {
+    const incoming = c.req.header('x-request-id');
+    const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('req');
+    c.set('requestId', requestId);
+    c.set('principal', null);
+    const started = performance.now();
+    try {
+      await next();
+    } finally {
+      c.header('X-Request-Id', requestId);
+      const latencyMs = performance.now() - started;
+      const route = c.req.routePath || 'unmatched';
+      const labels = { method: c.req.method, route, status_code: String(c.res.status) };
+      metrics.httpRequests.inc(labels);
+      metrics.httpDuration.observe(labels, latencyMs / 1000);
+      logger.info(
+        {
+          request_id: requestId,
+          user_id: c.get('principal')?.userId ?? null,
+          method: c.req.method,
+          path: c.req.path,
+          route,
+          status_code: c.res.status,
+          latency_ms: Math.round(latencyMs * 100) / 100,
+        },
+        'request',
+      );
+    }
+  });
+
+  app.use('/v1/*', resolvePrincipal(auth));
+
+  registerOpsRoutes(app, container);
+  registerAuthRoutes(app, auth);
+  registerStreamRoutes(app, container.streams);
+
+  app.doc31('/openapi.json', OPENAPI_INFO);
+  app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'djcast API reference' }));
+
+  app.notFound((c) => problem(c, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
+
+  app.onError((error, c) => {
+    if (error instanceof DomainError) {
+      for (const [k, v] of Object.entries(error.extra.headers ?? {})) c.header(k, v);
+      return problem(c, error.code, error.detail, error.extra);
+    }
+    if (error instanceof HTTPException && error.status < 500) {
+      const code = codeForStatus(error.status);
+      return problem(c, code, error.message || ERROR_CODES[code].title);
+    }
+    logger.error(
+      {
+        request_id: c.get('requestId'),
+        user_id: c.get('principal')?.userId ?? null,
+        method: c.req.method,
+        path: c.req.path,
+        err: error,
+        error_type: error.name,
+      },
+      'unhandled error',
+    );
+    return problem(c, 'internal', 'Something went wrong on our side. Quote the request id if you contact support.');
+  });
+
+  return app;
+}
+
+function problem(c: Context<AppEnv>, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}) {
+  const body = problemBody(code, detail, c.get('requestId') ?? 'unknown', extra);
+  return c.newResponse(JSON.stringify(body), body.status as 400, {
+    'Content-Type': 'application/problem+json',
+  });
+}
+
+function codeForStatus(status: number): ErrorCode {
+  const found = (Object.entries(ERROR_CODES) as [ErrorCode, { status: number }][]).find(([, v]) => v.status === status);
+  return found?.[0] ?? 'validation_failed';
+}
+
+function zodIssues(error: z.ZodError): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: issue.path.map(String).join('.'),
+    message: issue.message,
+    code: issue.code,
+  }));
+}

@@ -1,0 +1,143 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { z } from 'zod';
+
+/**
+ * The only reader of the environment. Every DJCAST_* variable is parsed here
+ * into one typed object; secrets may also come from a file named by the
+ * variable's *_FILE twin (Kubernetes Secrets, Docker secrets).
+ */
+
+const bool = z
+  .enum(['true', 'false', '1', '0', 'yes', 'no', 'on', 'off'])
+  .transform((v) => ['true', '1', 'yes', 'on'].includes(v));
+
+const schema = z
+  .object({
+    DJCAST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
+    DJCAST_HOST: z.string().default('0.0.0.0'),
+    DJCAST_DATA_DIR: z.string().default('./.djcast'),
+    DJCAST_DATABASE_URL: z.string().optional(),
+    DJCAST_DATABASE_SCHEMA: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
+      .optional(),
+    DJCAST_PUBLIC_URL: z.url().optional(),
+    DJCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+    DJCAST_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
+    DJCAST_JWT_ISSUER: z.string().optional(),
+    DJCAST_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(24 * 60 * 60),
+    DJCAST_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 60 * 60),
+    DJCAST_LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
+    DJCAST_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
+    DJCAST_LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+    DJCAST_ADMIN_EMAIL: z.email().optional(),
+    DJCAST_ADMIN_PASSWORD: z.string().optional(),
+    DJCAST_ALLOW_PRIVATE_URLS: bool.optional(),
+    DJCAST_ENCRYPTION_KEY: z.string().optional(),
+    DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
+    DJCAST_S3_BUCKET: z.string().optional(),
+    DJCAST_S3_REGION: z.string().default('us-east-1'),
+    DJCAST_S3_ENDPOINT: z.url().optional(),
+    DJCAST_S3_FORCE_PATH_STYLE: bool.default(false),
+    DJCAST_S3_ACCESS_KEY_ID: z.string().optional(),
+    DJCAST_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  })
+  .superRefine((env, ctx) => {
+    if (env.DJCAST_STORAGE === 's3' && !env.DJCAST_S3_BUCKET) {
+      ctx.addIssue({ code: 'custom', path: ['DJCAST_S3_BUCKET'], message: 'required when DJCAST_STORAGE is s3' });
+    }
+    if ((env.DJCAST_ADMIN_EMAIL === undefined) !== (env.DJCAST_ADMIN_PASSWORD === undefined)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_ADMIN_PASSWORD'],
+        message: 'DJCAST_ADMIN_EMAIL and DJCAST_ADMIN_PASSWORD go together',
+      });
+    }
+    if (env.DJCAST_DATABASE_URL && !/^(postgres|postgresql|sqlite):/.test(env.DJCAST_DATABASE_URL)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_DATABASE_URL'],
+        message: 'must start with postgres:// or sqlite:',
+      });
+    }
+  });
+
+export type Config = ReturnType<typeof toConfig>;
+
+const SECRET_VARIABLES = [
+  'DJCAST_JWT_SECRET',
+  'DJCAST_DATABASE_URL',
+  'DJCAST_ADMIN_PASSWORD',
+  'DJCAST_ENCRYPTION_KEY',
+  'DJCAST_S3_SECRET_ACCESS_KEY',
+] as const;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const resolved: Record<string, string | undefined> = { ...env };
+  for (const name of SECRET_VARIABLES) {
+    const file = env[`${name}_FILE`];
+    if (file && resolved[name] === undefined) resolved[name] = readFileSync(file, 'utf8').trim();
+  }
+  for (const key of Object.keys(resolved)) if (resolved[key] === '') resolved[key] = undefined;
+  const parsed = schema.safeParse(resolved);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return toConfig(parsed.data);
+}
+
+function toConfig(env: z.infer<typeof schema>) {
+  const dataDir = path.resolve(env.DJCAST_DATA_DIR);
+  const publicUrl = (env.DJCAST_PUBLIC_URL ?? `http://localhost:${env.DJCAST_PORT}`).replace(/\/+$/, '');
+  return {
+    port: env.DJCAST_PORT,
+    host: env.DJCAST_HOST,
+    dataDir,
+    publicUrl,
+    logLevel: env.DJCAST_LOG_LEVEL,
+    database: {
+      url: env.DJCAST_DATABASE_URL ?? `sqlite:${path.join(dataDir, 'djcast.sqlite')}`,
+      schema: env.DJCAST_DATABASE_SCHEMA,
+    },
+    auth: {
+      /** When absent, the embedded default generates one and keeps it in the data dir. */
+      jwtSecret: env.DJCAST_JWT_SECRET,
+      issuer: env.DJCAST_JWT_ISSUER ?? publicUrl,
+      audience: 'djcast-api',
+      accessTokenTtlSeconds: env.DJCAST_ACCESS_TOKEN_TTL_SECONDS,
+      refreshTokenTtlSeconds: env.DJCAST_REFRESH_TOKEN_TTL_SECONDS,
+      loginMaxFailures: env.DJCAST_LOGIN_MAX_FAILURES,
+      loginMaxFailuresPerIp: env.DJCAST_LOGIN_MAX_FAILURES_PER_IP,
+      loginWindowSeconds: env.DJCAST_LOGIN_WINDOW_SECONDS,
+      bootstrapAdmin:
+        env.DJCAST_ADMIN_EMAIL && env.DJCAST_ADMIN_PASSWORD
+          ? { email: env.DJCAST_ADMIN_EMAIL, password: env.DJCAST_ADMIN_PASSWORD }
+          : undefined,
+    },
+    network: {
+      /** Server-side fetches of user URLs may reach private addresses (local defaults, tests). */
+      allowPrivateUrls: env.DJCAST_ALLOW_PRIVATE_URLS ?? false,
+    },
+    encryptionKey: env.DJCAST_ENCRYPTION_KEY,
+    storage:
+      env.DJCAST_STORAGE === 's3'
+        ? {
+            kind: 's3' as const,
+            bucket: env.DJCAST_S3_BUCKET!,
+            region: env.DJCAST_S3_REGION,
+            endpoint: env.DJCAST_S3_ENDPOINT,
+            forcePathStyle: env.DJCAST_S3_FORCE_PATH_STYLE,
+            accessKeyId: env.DJCAST_S3_ACCESS_KEY_ID,
+            secretAccessKey: env.DJCAST_S3_SECRET_ACCESS_KEY,
+          }
+        : { kind: 'local' as const, dir: path.join(dataDir, 'media') },
+  };
+}

@@ -1,0 +1,111 @@
+import { mkdirSync } from 'node:fs';
+import path from 'node:path';
+import SQLite from 'better-sqlite3';
+import { Kysely, SqliteDialect, sql } from 'kysely';
+import { Migrator, type MigrationProvider } from 'kysely/migration';
+import { PostgresJSDialect } from 'kysely-postgres-js';
+import postgres from 'postgres';
+import { migrations } from './migrations/index.js';
+import type { Database } from './tables.js';
+
+export type Dialect = 'sqlite' | 'postgres';
+
+export interface Db {
+  kysely: Kysely<Database>;
+  dialect: Dialect;
+  /** True when the database answers a trivial query. */
+  ping(): Promise<boolean>;
+  /** Connections in use / pool size, for the db_connection_pool_usage gauge. */
+  poolUsage(): number;
+  close(): Promise<void>;
+}
+
+export interface DbOptions {
+  url: string;
+  /** Postgres schema to use (created if missing); tests give each run its own. */
+  schema?: string;
+  poolSize?: number;
+}
+
+export function createDb(options: DbOptions): Db {
+  if (options.url.startsWith('sqlite:')) return createSqlite(options.url.slice('sqlite:'.length));
+  if (/^postgres(ql)?:/.test(options.url)) return createPostgres(options);
+  throw new Error('database URL must start with sqlite: or postgres://');
+}
+
+function createSqlite(file: string): Db {
+  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  const database = new SQLite(file);
+  database.pragma('journal_mode = WAL');
+  database.pragma('foreign_keys = ON');
+  database.pragma('busy_timeout = 5000');
+  const kysely = new Kysely<Database>({ dialect: new SqliteDialect({ database }) });
+  return {
+    kysely,
+    dialect: 'sqlite',
+    ping: () => ping(kysely),
+    poolUsage: () => 1,
+    close: () => kysely.destroy(),
+  };
+}
+
+function createPostgres({ url, schema, poolSize = 10 }: DbOptions): Db {
+  let active = 0;
+  const client = postgres(url, {
+    max: poolSize,
+    onnotice: () => {},
+    connection: schema ? { search_path: schema } : {},
+    transform: { undefined: null },
+  });
+  // postgres.js keeps no public count of busy connections; count queries in flight.
+  const counted = new Proxy(client, {
+    get(target, prop, receiver) {
+      if (prop === 'reserve') {
+        return async () => {
+          const conn = await target.reserve();
+          active += 1;
+          const release = conn.release.bind(conn);
+          conn.release = () => {
+            active = Math.max(0, active - 1);
+            return release();
+          };
+          return conn;
+        };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+  const kysely = new Kysely<Database>({ dialect: new PostgresJSDialect({ postgres: counted }) });
+  return {
+    kysely,
+    dialect: 'postgres',
+    ping: () => ping(kysely),
+    poolUsage: () => active / poolSize,
+    close: () => kysely.destroy(),
+  };
+}
+
+async function ping(db: Kysely<Database>): Promise<boolean> {
+  try {
+    await sql`select 1`.execute(db);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const provider: MigrationProvider = { getMigrations: async () => migrations };
+
+export async function migrate(db: Db, schema?: string): Promise<string[]> {
+  if (db.dialect === 'postgres' && schema) {
+    await sql`create schema if not exists ${sql.id(schema)}`.execute(db.kysely);
+  }
+  const migrator = new Migrator({ db: db.kysely, provider });
+  const { error, results } = await migrator.migrateToLatest();
+  if (error) throw error;
+  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+}
+
+export function nowIso(date = new Date()): string {
+  return date.toISOString();
+}

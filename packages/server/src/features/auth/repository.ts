@@ -1,0 +1,93 @@
+import type { Kysely, Transaction } from 'kysely';
+import type { ApiTokensTable, Database, RefreshTokensTable, UsersTable } from '../../db/tables.js';
+
+type Q = Kysely<Database> | Transaction<Database>;
+
+export const findUserByEmail = (db: Q, emailNormalized: string) =>
+  db.selectFrom('users').selectAll().where('email_normalized', '=', emailNormalized).executeTakeFirst();
+
+export const findUserById = (db: Q, id: string) =>
+  db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const insertUser = (db: Q, user: UsersTable) => db.insertInto('users').values(user).execute();
+
+export const updateUserRole = (db: Q, id: string, role: UsersTable['role'], now: string) =>
+  db.updateTable('users').set({ role, updated_at: now }).where('id', '=', id).execute();
+
+export const insertRefreshToken = (db: Q, row: RefreshTokensTable) =>
+  db.insertInto('refresh_tokens').values(row).execute();
+
+export const findRefreshTokenByHash = (db: Q, tokenHash: string) =>
+  db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+
+/** Marks a token rotated only if nobody rotated it first; returns whether this call won. */
+export async function markRefreshTokenRotated(db: Q, id: string, now: string): Promise<boolean> {
+  const result = await db
+    .updateTable('refresh_tokens')
+    .set({ rotated_at: now })
+    .where('id', '=', id)
+    .where('rotated_at', 'is', null)
+    .where('revoked_at', 'is', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) === 1;
+}
+
+export const revokeRefreshFamily = (db: Q, familyId: string, now: string) =>
+  db
+    .updateTable('refresh_tokens')
+    .set({ revoked_at: now })
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is', null)
+    .execute();
+
+export const insertApiToken = (db: Q, row: ApiTokensTable) => db.insertInto('api_tokens').values(row).execute();
+
+export const findApiTokenByHash = (db: Q, tokenHash: string) =>
+  db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
+
+export const listApiTokens = (db: Q, userId: string) =>
+  db
+    .selectFrom('api_tokens')
+    .selectAll()
+    .where('user_id', '=', userId)
+    .where('revoked_at', 'is', null)
+    .orderBy('id', 'desc')
+    .execute();
+
+export const findApiToken = (db: Q, id: string) =>
+  db.selectFrom('api_tokens').selectAll().where('id', '=', id).executeTakeFirst();
+
+export const revokeApiToken = (db: Q, id: string, now: string) =>
+  db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
+
+export const touchApiToken = (db: Q, id: string, now: string) =>
+  db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+
+/**
+ * Fixed-window counter shared by every replica (it lives in the database).
+ * Returns the count in the current window after this hit.
+ */
+export async function hitRateLimit(db: Q, key: string, windowStart: string, increment: number): Promise<number> {
+  await db
+    .insertInto('rate_limits')
+    .values({ key, window_start: windowStart, count: increment })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({
+        count: eb
+          .case()
+          .when('rate_limits.window_start', '=', windowStart)
+          .then(eb('rate_limits.count', '+', increment))
+          .else(increment)
+          .end(),
+        window_start: windowStart,
+      })),
+    )
+    .execute();
+  const row = await db.selectFrom('rate_limits').select('count').where('key', '=', key).executeTakeFirst();
+  return row?.count ?? 0;
+}
+
+export const readRateLimit = (db: Q, key: string) =>
+  db.selectFrom('rate_limits').selectAll().where('key', '=', key).executeTakeFirst();
+
+export const clearRateLimit = (db: Q, key: string) => db.deleteFrom('rate_limits').where('key', '=', key).execute();

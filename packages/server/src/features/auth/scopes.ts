@@ -1,0 +1,43 @@
+/** Every scope the API knows, and what each role is granted. */
+export const SCOPES = [
+  'streams:read',
+  'streams:write',
+  'uploads:write',
+  'playlists:read',
+  'playlists:write',
+  'podcasts:read',
+  'podcasts:write',
+  'domains:write',
+  'monetization:write',
+  'analytics:read',
+  'subscriptions:read',
+  'subscriptions:write',
+  'tokens:write',
+] as const;
+
+export type Scope = (typeof SCOPES)[number];
+export type Role = 'dj' | 'listener' | 'admin';
+
+export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
+  dj: [
+    'streams:read',
+    'streams:write',
+    'uploads:write',
+    'playlists:read',
+    'playlists:write',
+    'podcasts:read',
+    'podcasts:write',
+    'domains:write',
+    'monetization:write',
+    'analytics:read',
+    'subscriptions:read',
+    'subscriptions:write',
+    'tokens:write',
+  ],
+  listener: ['subscriptions:read', 'subscriptions:write', 'tokens:write'],
+  admin: SCOPES,
+};
+
+export function isScope(value: string): value is Scope {
+  return (SCOPES as readonly string[]).includes(value);
+}

@@ -1,0 +1,71 @@
+import { z } from '@hono/zod-openapi';
+import { listSchema } from '../../http/pagination.js';
+
+const SourceUrl = z
+  .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
+  .max(2000)
+  .refine((u) => {
+    const url = new URL(u);
+    return !url.username && !url.password;
+  }, 'must not contain credentials; send source_username and source_password instead')
+  .openapi({ example: 'http://my.shoutcast.example:8000/' });
+
+const Mount = z
+  .string()
+  .regex(/^\/[A-Za-z0-9._~\-/]{0,199}$/, 'must start with "/" and contain only URL path characters')
+  .openapi({ example: '/live' });
+
+export const StreamStatus = z.enum(['inactive', 'starting', 'live', 'reconnecting', 'offline', 'stopped']).openapi('StreamStatus');
+
+export const StreamSchema = z
+  .object({
+    id: z.string().openapi({ example: 'str_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+    owner_id: z.string(),
+    name: z.string(),
+    source_url: z.string(),
+    mount: z.string(),
+    visibility: z.enum(['public', 'private']),
+    monetization_enabled: z.boolean(),
+    source_kind: z.enum(['icecast', 'shoutcast1', 'shoutcast2']).nullable(),
+    has_source_credentials: z.boolean().openapi({ description: 'Credentials are stored encrypted and never returned.' }),
+    status: StreamStatus,
+    playback_url: z.string().openapi({ description: 'Public HLS playlist URL (live.m3u8).' }),
+    created_at: z.string(),
+    updated_at: z.string(),
+  })
+  .openapi('Stream');
+
+export const CreateStreamBody = z
+  .object({
+    name: z.string().trim().min(1).max(200).openapi({ example: 'Friday set' }),
+    source_url: SourceUrl,
+    mount: Mount.optional().openapi({ description: 'Defaults to the source URL path.' }),
+    visibility: z.enum(['public', 'private']).default('public'),
+    monetization_enabled: z.boolean().default(false),
+    source_username: z.string().min(1).max(200).optional(),
+    source_password: z.string().min(1).max(500).optional().openapi({ description: 'Stored encrypted; never returned.' }),
+  })
+  .strict()
+  .openapi('CreateStreamRequest');
+
+export const UpdateStreamBody = z
+  .object({
+    name: z.string().trim().min(1).max(200),
+    visibility: z.enum(['public', 'private']),
+    monetization_enabled: z.boolean(),
+    source_username: z.string().min(1).max(200).nullable(),
+    source_password: z.string().min(1).max(500).nullable(),
+  })
+  .partial()
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'send at least one field to change')
+  .openapi('UpdateStreamRequest');
+
+export const StreamIdParam = z.object({
+  id: z
+    .string()
+    .regex(/^str_[0-9a-z]{26}$/, 'must be a stream id (str_…)')
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'str_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+});
+
+export const StreamListSchema = listSchema(StreamSchema, 'StreamList');

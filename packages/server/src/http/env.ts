@@ -1,0 +1,11 @@
+import type { OpenAPIHono } from '@hono/zod-openapi';
+import type { Principal } from '../features/auth/principal.js';
+
+export interface AppEnv {
+  Variables: {
+    requestId: string;
+    principal: Principal | null;
+  };
+}
+
+export type App = OpenAPIHono<AppEnv>;

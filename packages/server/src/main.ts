@@ -1,0 +1,73 @@
+#!/usr/bin/env node
+import { serve } from '@hono/node-server';
+import { createApp } from './app.js';
+import { ConfigError, loadConfig } from './config.js';
+import { createContainer } from './container.js';
+import { createDb, migrate } from './db/create-db.js';
+
+/** Composition root: loadConfig -> createContainer -> createApp -> serve. */
+async function main(argv: string[]): Promise<number> {
+  const command = argv[0] ?? 'serve';
+  const config = loadConfig();
+
+  if (command === 'migrate') {
+    const db = createDb({ url: config.database.url, schema: config.database.schema });
+    const applied = await migrate(db, config.database.schema);
+    await db.close();
+    process.stdout.write(applied.length ? `applied: ${applied.join(', ')}\n` : 'database is up to date\n');
+    return 0;
+  }
+
+  if (command === 'create-admin') {
+    const [email, password] = [argv[1] ?? process.env.DJCAST_ADMIN_EMAIL, process.env.DJCAST_ADMIN_PASSWORD];
+    if (!email || !password) {
+      process.stderr.write('usage: DJCAST_ADMIN_PASSWORD=... djcast-server create-admin <email>\n');
+      return 2;
+    }
+    const container = await createContainer(config);
+    const user = await container.auth.ensureAdmin(email, password);
+    await container.close();
+    process.stdout.write(`${user.id} ${user.email} is an admin\n`);
+    return 0;
+  }
+
+  if (command !== 'serve') {
+    process.stderr.write(`unknown command "${command}"; use serve, migrate or create-admin\n`);
+    return 2;
+  }
+
+  const container = await createContainer(config);
+  const app = createApp(container);
+  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+    container.logger.info(
+      { event: 'server.started', port: info.port, public_url: config.publicUrl, backends: container.backends() },
+      `djcast listening on ${config.publicUrl}`,
+    );
+  });
+
+  const shutdown = (signal: string) => {
+    container.logger.info({ event: 'server.stopping', signal }, 'shutting down');
+    server.close(async () => {
+      await container.close();
+      process.exit(0);
+    });
+    setTimeout(() => process.exit(1), 10_000).unref();
+  };
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  return -1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => {
+    if (code >= 0) process.exit(code);
+  },
+  (error: unknown) => {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+    process.exit(1);
+  },
+);
