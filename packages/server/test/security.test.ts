@@ -1,0 +1,123 @@
+/**
+ * Generated from openapi.yaml: every secured operation is checked for
+ * authentication, scopes, ownership and body validation. A new route is
+ * covered the moment it is in the document; a new kind of path id fails
+ * here until someone teaches `ownedResource` how to make one.
+ */
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse } from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { SCOPES } from '../src/features/auth/scopes.js';
+import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
+
+interface Operation {
+  operationId: string;
+  security?: Record<string, string[]>[];
+  'x-required-scope'?: string;
+  parameters?: { name: string; in: string; schema?: { pattern?: string; example?: string } }[];
+  requestBody?: { content: Record<string, unknown> };
+}
+
+const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
+const document = parse(readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+
+const operations = Object.entries(document.paths).flatMap(([route, methods]) =>
+  Object.entries(methods).map(([method, op]) => ({ route, method: method.toUpperCase(), op })),
+);
+const secured = operations.filter(({ op }) => (op.security ?? []).some((s) => 'bearerAuth' in s));
+const withJsonBody = operations.filter(({ op }) => op.requestBody?.content['application/json']);
+
+/** Creates a resource of the kind a path id names, owned by the given token's user; returns its id. */
+async function ownedResource(t: TestApp, token: string, idPrefix: string): Promise<string> {
+  switch (idPrefix) {
+    case 'str': {
+      const res = await t.request('POST', '/v1/streams', {
+        token,
+        body: { name: 'owned', source_url: 'http://radio.example:8000/live' },
+      });
+      return ((await res.json()) as { id: string }).id;
+    }
+    case 'tok': {
+      const res = await t.request('POST', '/v1/tokens', { token, body: { name: 'owned', scopes: ['streams:read'] } });
+      return ((await res.json()) as { id: string }).id;
+    }
+    default:
+      throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
+  }
+}
+
+function idPrefixOf(op: Operation): string | undefined {
+  const param = op.parameters?.find((p) => p.in === 'path' && p.name === 'id');
+  const pattern = param?.schema?.pattern;
+  return pattern ? /\^([a-z]{3})_/.exec(pattern)?.[1] : undefined;
+}
+
+function urlFor(route: string, id: string): string {
+  return route.replace(/\{[^}]+\}/g, id);
+}
+
+const FAKE_ID = (prefix = 'str') => `${prefix}_01jd0v9m3x7k2p8q4r5s6t7u8v`;
+
+describe('the document has operations to check', () => {
+  it('lists secured operations, each with an operationId and a scope or explicitly none', () => {
+    expect(secured.length).toBeGreaterThanOrEqual(8);
+    for (const { op } of operations) expect(op.operationId).toBeTruthy();
+  });
+});
+
+describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
+  let t: TestApp;
+  let owner: Awaited<ReturnType<typeof signUp>>;
+  let stranger: Awaited<ReturnType<typeof signUp>>;
+  beforeAll(async () => {
+    t = await createTestApp(dialect);
+    owner = await signUp(t);
+    stranger = await signUp(t);
+  });
+  afterAll(() => t.close());
+
+  it.each(secured.map((s) => [s.op.operationId, s] as const))('%s: no token -> 401 problem+json', async (_id, { route, method, op }) => {
+    const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { body: op.requestBody ? {} : undefined });
+    expect(res.status).toBe(401);
+    expect(res.headers.get('content-type')).toContain('application/problem+json');
+    expect(((await res.json()) as { code: string }).code).toBe('unauthenticated');
+  });
+
+  it.each(secured.filter((s) => s.op['x-required-scope']).map((s) => [s.op.operationId, s] as const))(
+    '%s: a token without the scope -> 403 naming it',
+    async (_id, { route, method, op }) => {
+      const required = op['x-required-scope']!;
+      const other = SCOPES.find((s) => s !== required && s !== 'tokens:write')!;
+      const created = await t.request('POST', '/v1/tokens', { token: owner.token, body: { name: 'narrow', scopes: [other] } });
+      const narrow = ((await created.json()) as { token: string }).token;
+      const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { token: narrow, body: op.requestBody ? {} : undefined });
+      expect(res.status).toBe(403);
+      const body = (await res.json()) as { code: string; missing_scopes: string[] };
+      expect(body.code).toBe('missing_scope');
+      expect(body.missing_scopes).toEqual([required]);
+    },
+  );
+
+  const onResource = secured.filter((s) => idPrefixOf(s.op));
+  it.each(onResource.map((s) => [s.op.operationId, s] as const))("%s: another DJ's resource -> 403", async (_id, { route, method, op }) => {
+    const id = await ownedResource(t, owner.token, idPrefixOf(op)!);
+    const res = await t.request(method, urlFor(route, id), { token: stranger.token, body: op.requestBody ? { name: 'x' } : undefined });
+    expect(res.status).toBe(403);
+    expect(((await res.json()) as { code: string }).code).toBe('not_owner');
+  });
+
+  it.each(withJsonBody.map((s) => [s.op.operationId, s] as const))('%s: a malformed body -> 400 problem+json', async (_id, { route, method, op }) => {
+    const prefix = idPrefixOf(op);
+    const id = prefix ? await ownedResource(t, owner.token, prefix) : FAKE_ID();
+    for (const body of ['{"unterminated', JSON.stringify({ unexpected_field: true }), '[]']) {
+      const res = await t.request(method, urlFor(route, id), { token: owner.token, body });
+      expect(res.status, `${method} ${route} with ${body}`).toBe(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await res.json()) as { code: string; request_id: string };
+      expect(problem.code).toBe('validation_failed');
+      expect(problem.request_id).toBeTruthy();
+    }
+  });
+});

@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Installs the system tools the platform and its tests drive for real, from
+# Debian's packages: FFmpeg, Icecast, ClamAV's clamd, Pebble, Prometheus
+# (promtool) and nginx. Run as root (or with sudo); it does nothing when all
+# are present.
+set -euo pipefail
+
+declare -A package_of=(
+  [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [clamd]=clamav-daemon [clamscan]=clamav
+  [pebble]=pebble [promtool]=prometheus [nginx]=nginx
+)
+missing=()
+for bin in "${!package_of[@]}"; do
+  command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${package_of[$bin]}")
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+packages=$(printf '%s\n' "${missing[@]}" | sort -u | tr '\n' ' ')
+if [ "$(id -u)" -ne 0 ]; then
+  if command -v sudo >/dev/null 2>&1; then SUDO=sudo; else
+    echo "djcast: missing system packages: $packages" >&2
+    echo "djcast: install them with: apt-get update && apt-get install -y $packages" >&2
+    exit 1
+  fi
+else
+  SUDO=
+fi
+echo "djcast: installing system packages: $packages" >&2
+$SUDO apt-get update -qq
+DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $packages >&2
+# The packages start daemons of their own on install; the tests run their own instances.
+for svc in icecast2 clamav-daemon clamav-freshclam nginx prometheus; do
+  $SUDO service "$svc" stop >/dev/null 2>&1 || true
+done
