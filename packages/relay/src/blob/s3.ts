@@ -32,11 +32,13 @@ export interface S3BlobStoreOptions {
   partSize?: number;
   /** Parts uploaded in parallel for streamed puts (default 4). */
   queueSize?: number;
+  /** Keys per ListObjectsV2 page and per DeleteObjects call (default and maximum 1000). */
+  pageSize?: number;
 }
 
 const MIN_PART_SIZE = 5 * 1024 * 1024;
-/** DeleteObjects takes at most this many keys per call. */
-const DELETE_BATCH = 1000;
+/** ListObjectsV2 pages and DeleteObjects calls hold at most this many keys. */
+const MAX_PAGE = 1000;
 /** SigV4 presigned URLs cannot live longer than 7 days. */
 const MAX_PRESIGN_SECONDS = 7 * 24 * 3600;
 
@@ -52,6 +54,7 @@ export class S3BlobStore implements BlobStore {
   private readonly keyPrefix: string;
   private readonly partSize: number;
   private readonly queueSize: number;
+  private readonly pageSize: number;
 
   constructor(opts: S3BlobStoreOptions) {
     if (!opts.bucket) throw new Error('S3BlobStore needs a bucket');
@@ -63,6 +66,7 @@ export class S3BlobStore implements BlobStore {
     this.keyPrefix = opts.prefix ? (opts.prefix.endsWith('/') ? opts.prefix : `${opts.prefix}/`) : '';
     this.partSize = Math.max(opts.partSize ?? MIN_PART_SIZE, MIN_PART_SIZE);
     this.queueSize = opts.queueSize ?? 4;
+    this.pageSize = Math.min(Math.max(opts.pageSize ?? MAX_PAGE, 1), MAX_PAGE);
     const config: S3ClientConfig = { region: opts.region ?? 'us-east-1' };
     if (opts.endpoint) {
       config.endpoint = opts.endpoint;
@@ -206,11 +210,11 @@ export class S3BlobStore implements BlobStore {
         throw new Error(`S3 refused to delete ${failed.length} object(s), first ${first?.Key}: ${first?.Code} ${first?.Message}`);
       }
     };
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.keyPrefix + prefix })) {
+    for await (const page of paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.keyPrefix + prefix })) {
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
         batch.push(object.Key);
-        if (batch.length === DELETE_BATCH) await flush();
+        if (batch.length === this.pageSize) await flush();
       }
     }
     if (batch.length > 0) await flush();
@@ -219,7 +223,7 @@ export class S3BlobStore implements BlobStore {
   async list(prefix: string): Promise<string[]> {
     assertValidPrefix(prefix);
     const keys: string[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.client }, { Bucket: this.bucket, Prefix: this.keyPrefix + prefix })) {
+    for await (const page of paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.keyPrefix + prefix })) {
       for (const object of page.Contents ?? []) {
         if (object.Key !== undefined) keys.push(object.Key.slice(this.keyPrefix.length));
       }
