@@ -35,6 +35,8 @@ const schema = z
     DJCAST_ADMIN_PASSWORD: z.string().optional(),
     DJCAST_ALLOW_PRIVATE_URLS: bool.optional(),
     DJCAST_ENCRYPTION_KEY: z.string().optional(),
+    DJCAST_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    DJCAST_MAIL_FROM: z.string().default('djcast <no-reply@djcast.local>'),
     DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
     DJCAST_S3_BUCKET: z.string().optional(),
     DJCAST_S3_REGION: z.string().default('us-east-1'),
@@ -71,6 +73,7 @@ const SECRET_VARIABLES = [
   'DJCAST_ADMIN_PASSWORD',
   'DJCAST_ENCRYPTION_KEY',
   'DJCAST_S3_SECRET_ACCESS_KEY',
+  'DJCAST_SMTP_URL',
 ] as const;
 
 export class ConfigError extends Error {
@@ -127,6 +130,7 @@ function toConfig(env: z.infer<typeof schema>) {
       allowPrivateUrls: env.DJCAST_ALLOW_PRIVATE_URLS ?? false,
     },
     encryptionKey: env.DJCAST_ENCRYPTION_KEY,
+    mail: env.DJCAST_SMTP_URL ? { kind: 'smtp' as const, url: env.DJCAST_SMTP_URL, from: env.DJCAST_MAIL_FROM } : { kind: 'outbox' as const },
     storage:
       env.DJCAST_STORAGE === 's3'
         ? {

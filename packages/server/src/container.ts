@@ -1,10 +1,12 @@
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
+import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
 import { AuthService } from './features/auth/service.js';
 import { StreamsService } from './features/streams/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { JobQueue } from './jobs/queue.js';
 import { FieldCipher, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
@@ -47,6 +49,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
   if (config.auth.bootstrapAdmin) {
     await auth.ensureAdmin(config.auth.bootstrapAdmin.email, config.auth.bootstrapAdmin.password);
   }
+  const mailer: Mailer =
+    config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
+  const jobs = new JobQueue(db, clock);
   const streams = new StreamsService(db.kysely, cipher, config.publicUrl, clock);
 
   return {
@@ -56,9 +61,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     metrics,
     auth,
     streams,
+    mailer,
+    jobs,
     backends: (): Record<string, string> => ({
       database: db.dialect,
       storage: config.storage.kind,
+      mail: mailer.kind,
     }),
     async close() {
       await db.close();

@@ -1,5 +1,3 @@
-import type { Generated } from 'kysely';
-
 /**
  * Table types. Timestamps are ISO-8601 UTC strings written by the app (they
  * sort and compare the same on SQLite and Postgres); booleans are 0/1
@@ -76,7 +74,16 @@ export interface JobsTable {
   last_error: string | null;
   created_at: string;
   updated_at: string;
-  seq: Generated<number>;
+}
+
+export interface OutboxTable {
+  id: string;
+  to_address: string;
+  subject: string;
+  body_text: string;
+  kind: string;
+  created_at: string;
+  sent_at: string | null;
 }
 
 export interface Database {
@@ -85,4 +92,6 @@ export interface Database {
   api_tokens: ApiTokensTable;
   rate_limits: RateLimitsTable;
   streams: StreamsTable;
+  jobs: JobsTable;
+  outbox: OutboxTable;
 }
