@@ -6,8 +6,9 @@ import { AuthService } from './features/auth/service.js';
 import { StreamsService } from './features/streams/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { PlaybackAuthorizer } from './http/playback.js';
 import { JobQueue } from './jobs/queue.js';
-import { FieldCipher, loadOrCreateSecret } from './secrets.js';
+import { FieldCipher, deriveKey, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
   /** Where log lines go (tests capture them); stdout by default. */
@@ -52,6 +53,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const mailer: Mailer =
     config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
   const jobs = new JobQueue(db, clock);
+  const playback = new PlaybackAuthorizer(deriveKey(jwtSecret, 'playback-tokens'), auth, undefined, clock);
   const streams = new StreamsService(db.kysely, cipher, config.publicUrl, clock);
 
   return {
@@ -63,6 +65,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     streams,
     mailer,
     jobs,
+    playback,
     backends: (): Record<string, string> => ({
       database: db.dialect,
       storage: config.storage.kind,

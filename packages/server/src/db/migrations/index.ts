@@ -1,9 +1,13 @@
 import type { Migration } from 'kysely/migration';
 import * as m0001 from './0001_accounts_and_streams.js';
 import * as m0002 from './0002_jobs_and_outbox.js';
+import * as m0003 from './0003_relays.js';
+import * as m0004 from './0004_uploads_and_playlists.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
 export const migrations: Record<string, Migration> = {
   '0001_accounts_and_streams': m0001,
   '0002_jobs_and_outbox': m0002,
+  '0003_relays': m0003,
+  '0004_uploads_and_playlists': m0004,
 };

@@ -1,0 +1,96 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import type { Context } from 'hono';
+import type { Principal } from '../features/auth/principal.js';
+import type { AuthService } from '../features/auth/service.js';
+import type { AppEnv } from './env.js';
+import { DomainError } from './problem.js';
+
+/**
+ * Playback of streams, playlists and feeds. Players cannot send headers, so
+ * besides a bearer token the public URLs accept `?token=`, a short-lived
+ * HMAC-signed grant for one resource that the API issues to whoever may play
+ * it. Public, unmonetized resources need neither.
+ */
+export interface PlayableResource {
+  id: string;
+  ownerId: string;
+  visibility: 'public' | 'private';
+  monetized: boolean;
+}
+
+export interface PlaybackGrant {
+  /** The token to carry into segment URLs, when the caller used one. */
+  token: string | null;
+  userId: string | null;
+}
+
+interface TokenClaims {
+  r: string;
+  u: string | null;
+  exp: number;
+}
+
+export type PaywallCheck = (principal: Principal, resource: PlayableResource) => Promise<boolean>;
+
+export class PlaybackAuthorizer {
+  constructor(
+    private readonly secret: Uint8Array,
+    private readonly auth: AuthService,
+    /** Whether a non-owner may play a private or monetized resource (the money feature plugs in subscriptions here). */
+    private readonly paywall: PaywallCheck = async () => false,
+    private readonly clock: () => Date = () => new Date(),
+  ) {}
+
+  sign(resourceId: string, userId: string | null, ttlSeconds: number): { token: string; expires_at: string } {
+    const exp = Math.floor(this.clock().getTime() / 1000) + ttlSeconds;
+    const payload = Buffer.from(JSON.stringify({ r: resourceId, u: userId, exp } satisfies TokenClaims)).toString('base64url');
+    return { token: `${payload}.${this.mac(payload)}`, expires_at: new Date(exp * 1000).toISOString() };
+  }
+
+  verify(token: string, resourceId: string): TokenClaims | null {
+    const [payload, mac] = token.split('.');
+    if (!payload || !mac) return null;
+    const expected = Buffer.from(this.mac(payload));
+    const given = Buffer.from(mac);
+    if (expected.length !== given.length || !timingSafeEqual(expected, given)) return null;
+    try {
+      const claims = JSON.parse(Buffer.from(payload, 'base64url').toString()) as TokenClaims;
+      if (claims.r !== resourceId || claims.exp * 1000 <= this.clock().getTime()) return null;
+      return claims;
+    } catch {
+      return null;
+    }
+  }
+
+  /** May this principal play the resource (owner, admin, or a paying subscriber)? */
+  async mayPlay(principal: Principal | null, resource: PlayableResource): Promise<boolean> {
+    if (resource.visibility === 'public' && !resource.monetized) return true;
+    if (!principal) return false;
+    if (principal.userId === resource.ownerId || principal.role === 'admin') return true;
+    return this.paywall(principal, resource);
+  }
+
+  /** For the public playback routes: allows or throws a 403 problem saying what is needed. */
+  async authorize(c: Context<AppEnv>, resource: PlayableResource, what: string): Promise<PlaybackGrant> {
+    const token = c.req.query('token');
+    if (token) {
+      const claims = this.verify(token, resource.id);
+      if (!claims) throw new DomainError('forbidden', `The playback token for this ${what} is invalid or expired. Ask the API for a new one.`);
+      return { token, userId: claims.u };
+    }
+    const header = c.req.header('authorization');
+    const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+    const principal = bearer ? await this.auth.authenticate(bearer) : null;
+    if (await this.mayPlay(principal, resource)) return { token: null, userId: principal?.userId ?? null };
+    if (resource.monetized) {
+      throw new DomainError('subscription_required', `This ${what} is for subscribers. Subscribe to the DJ's plan to listen.`, {
+        resource_id: resource.id,
+      });
+    }
+    throw new DomainError('forbidden', `This ${what} is private.`, { resource_id: resource.id });
+  }
+
+  private mac(payload: string): string {
+    return createHmac('sha256', this.secret).update(`playback:${payload}`).digest('base64url');
+  }
+}
