@@ -1,21 +1,31 @@
 // Fails fast, with the command to run, when a system tool the tests drive for real is missing.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 
-const required: Array<[string, string[], string]> = [
-  ['ffmpeg', ['-version'], 'apt-get install ffmpeg'],
-  ['ffprobe', ['-version'], 'apt-get install ffmpeg'],
+const required: Array<[string, string]> = [
+  ['ffmpeg', 'ffmpeg'],
+  ['ffprobe', 'ffmpeg'],
+  ['icecast2', 'icecast2'],
+  ['clamd', 'clamav-daemon'],
 ];
 
-export default function setup() {
-  const missing: string[] = [];
-  for (const [bin, args, hint] of required) {
-    try {
-      execFileSync(bin, args, { stdio: 'ignore' });
-    } catch {
-      missing.push(`${bin} (${hint})`);
-    }
+function found(bin: string): boolean {
+  if (['/usr/bin/', '/usr/sbin/', '/usr/local/bin/'].some((dir) => existsSync(dir + bin))) return true;
+  try {
+    execFileSync('sh', ['-c', `command -v ${bin}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
   }
+}
+
+export default function setup() {
+  const missing = required.filter(([bin]) => !found(bin));
   if (missing.length > 0) {
-    throw new Error(`Missing system tools needed by the tests: ${missing.join(', ')}. Run scripts/install-system-deps.sh as root.`);
+    const packages = [...new Set(missing.map(([, pkg]) => pkg))].join(' ');
+    throw new Error(
+      `Missing system tools the tests drive for real: ${missing.map(([b]) => b).join(', ')}. ` +
+        `Install them with: apt-get install -y ${packages} (or run scripts/install-system-deps.sh as root).`,
+    );
   }
 }
