@@ -1,6 +1,7 @@
 import { OpenAPIHono, type z } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Context } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
@@ -12,6 +13,7 @@ import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError 
 import { newId } from './ids.js';
 import { VERSION } from './version.js';
 
+const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const OPENAPI_INFO = {
@@ -74,6 +76,16 @@ export function createApp(container: Container): App {
     }
   });
 
+  // JSON bodies are small; uploads stream through their own limit.
+  const jsonLimit = bodyLimit({
+    maxSize: JSON_BODY_LIMIT_BYTES,
+    onError: () => {
+      throw new DomainError('payload_too_large', `Request bodies are limited to ${JSON_BODY_LIMIT_BYTES} bytes.`, {
+        limit_bytes: JSON_BODY_LIMIT_BYTES,
+      });
+    },
+  });
+  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/uploads/') ? next() : jsonLimit(c, next)));
   app.use('/v1/*', resolvePrincipal(auth));
 
   registerOpsRoutes(app, container);

@@ -60,3 +60,15 @@ describe('readiness when the database is gone', () => {
     await t.close();
   });
 });
+
+describe('request body limits', () => {
+  it('refuses a JSON body over 1 MiB with a 413 problem', async () => {
+    const t = await createTestApp('sqlite');
+    const res = await t.request('POST', '/v1/auth/register', {
+      body: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(2 * 1024 * 1024) }),
+    });
+    expect(res.status).toBe(413);
+    expect(((await res.json()) as { code: string; limit_bytes: number }).limit_bytes).toBe(1024 * 1024);
+    await t.close();
+  });
+});
