@@ -83,3 +83,20 @@ export function relaySecretEnvironment(spec: RelaySpec): Record<string, string> 
   if (spec.sourcePassword) env.DJCAST_SOURCE_PASSWORD = spec.sourcePassword;
   return env;
 }
+
+/**
+ * One log line from or about a relay worker: a JSON line the worker printed
+ * (its pino output, `record` holds it), a plain line, or the launcher's own
+ * event (started, exited, restarting, gave up). The server maps it onto its logger.
+ */
+export interface RelayLogEntry {
+  relayId?: string;
+  streamId?: string;
+  source: 'stdout' | 'stderr' | 'launcher';
+  level: 'debug' | 'info' | 'warn' | 'error';
+  msg: string;
+  /** The parsed JSON line, or the launcher event's fields. */
+  record?: Record<string, unknown>;
+}
+
+export type RelayLogger = (entry: RelayLogEntry) => void;
