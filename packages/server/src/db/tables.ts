@@ -86,6 +86,108 @@ export interface OutboxTable {
   sent_at: string | null;
 }
 
+export interface RelaysTable {
+  id: string;
+  stream_id: string;
+  /** SHA-256 of the per-relay token; the token itself only goes to the worker. */
+  token_hash: string;
+  state: 'starting' | 'live' | 'reconnecting' | 'offline' | 'stopped';
+  source_kind: string | null;
+  content_type: string | null;
+  bitrate_kbps: number | null;
+  current_track: string | null;
+  /** Listeners connected to the source server directly, as the worker last reported. */
+  source_listeners: number;
+  cpu_usage: number | null;
+  segment_lag_seconds: number | null;
+  media_sequence: number | null;
+  last_heartbeat_at: string | null;
+  started_at: string;
+  /** Set when the watchdog restarted a silent relay; cleared by its next heartbeat. */
+  stalled_at: string | null;
+  restarts: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface StreamHlsSessionsTable {
+  stream_id: string;
+  session_key: string;
+  last_seen_at: string;
+}
+
+export interface StreamListenerSamplesTable {
+  stream_id: string;
+  sampled_at: string;
+  listener_count: number;
+}
+
+export interface UploadsTable {
+  id: string;
+  owner_id: string;
+  title: string;
+  original_filename: string | null;
+  /** processing -> ready | failed | rejected (virus scan). */
+  status: 'processing' | 'ready' | 'failed' | 'rejected';
+  status_reason: string | null;
+  /** Transcoding progress, 0-100. */
+  progress: number;
+  size_bytes: number;
+  duration_seconds: number | null;
+  bitrate_kbps: number | null;
+  sample_rate: number | null;
+  channels: number | null;
+  /** The MP3 map for the continuous stream: audio frames are bytes audio_start..audio_end-1 of original.mp3. */
+  audio_start: number | null;
+  audio_end: number | null;
+  /** JSON array: offset (from audio_start) of the frame nearest each whole second. */
+  seek_index: string | null;
+  /** JSON array of { uri, duration } for the HLS rendition, once ready. */
+  hls_segments: string | null;
+  hls_target_duration: number | null;
+  created_at: string;
+  updated_at: string;
+  ready_at: string | null;
+}
+
+export interface PlaylistsTable {
+  id: string;
+  owner_id: string;
+  title: string;
+  visibility: 'public' | 'private';
+  monetization_enabled: number;
+  /** Bumped whenever what a listener hears changes; the playback ETag derives from it. */
+  content_version: number;
+  content_updated_at: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PlaylistItemsTable {
+  /** trk_… */
+  id: string;
+  playlist_id: string;
+  position: number;
+  /** Exactly one of upload_id and url is set. */
+  upload_id: string | null;
+  url: string | null;
+  /** External tracks: pending until the background job fetched, probed and segmented them. Upload items are ready. */
+  status: 'pending' | 'ready' | 'failed';
+  status_reason: string | null;
+  content_type: string | null;
+  size_bytes: number | null;
+  duration_seconds: number | null;
+  bitrate_kbps: number | null;
+  sample_rate: number | null;
+  audio_start: number | null;
+  audio_end: number | null;
+  seek_index: string | null;
+  hls_segments: string | null;
+  hls_target_duration: number | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -94,4 +196,10 @@ export interface Database {
   streams: StreamsTable;
   jobs: JobsTable;
   outbox: OutboxTable;
+  uploads: UploadsTable;
+  playlists: PlaylistsTable;
+  playlist_items: PlaylistItemsTable;
+  relays: RelaysTable;
+  stream_hls_sessions: StreamHlsSessionsTable;
+  stream_listener_samples: StreamListenerSamplesTable;
 }
