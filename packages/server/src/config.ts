@@ -44,6 +44,20 @@ const schema = z
     DJCAST_S3_FORCE_PATH_STYLE: bool.default(false),
     DJCAST_S3_ACCESS_KEY_ID: z.string().optional(),
     DJCAST_S3_SECRET_ACCESS_KEY: z.string().optional(),
+    DJCAST_RELAY_LAUNCHER: z.enum(['process', 'kubernetes']).default('process'),
+    DJCAST_K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name').default('djcast'),
+    DJCAST_K8S_RELAY_IMAGE: z.string().optional(),
+    DJCAST_K8S_KUBECONFIG: z.string().optional(),
+    DJCAST_RELAY_API_URL: z.url().optional(),
+    DJCAST_RELAY_AUDIO: z.enum(['aac', 'copy']).default('aac'),
+    DJCAST_RELAY_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
+    DJCAST_RELAY_OFFLINE_AFTER_SECONDS: z.coerce.number().positive().default(300),
+    DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS: z.coerce.number().positive().default(15),
+    DJCAST_RELAY_SEGMENT_SECONDS: z.coerce.number().min(1).max(30).default(6),
+    DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().positive().optional(),
+    DJCAST_RELAY_BACKOFF_INITIAL_MS: z.coerce.number().int().positive().optional(),
+    DJCAST_RELAY_BACKOFF_MAX_MS: z.coerce.number().int().positive().optional(),
+    DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
   })
   .superRefine((env, ctx) => {
     if (env.DJCAST_STORAGE === 's3' && !env.DJCAST_S3_BUCKET) {
@@ -55,6 +69,9 @@ const schema = z
         path: ['DJCAST_ADMIN_PASSWORD'],
         message: 'DJCAST_ADMIN_EMAIL and DJCAST_ADMIN_PASSWORD go together',
       });
+    }
+    if (env.DJCAST_RELAY_LAUNCHER === 'kubernetes' && !env.DJCAST_K8S_RELAY_IMAGE) {
+      ctx.addIssue({ code: 'custom', path: ['DJCAST_K8S_RELAY_IMAGE'], message: 'required when DJCAST_RELAY_LAUNCHER is kubernetes' });
     }
     if (env.DJCAST_DATABASE_URL && !/^(postgres|postgresql|sqlite):/.test(env.DJCAST_DATABASE_URL)) {
       ctx.addIssue({
@@ -143,5 +160,30 @@ function toConfig(env: z.infer<typeof schema>) {
             secretAccessKey: env.DJCAST_S3_SECRET_ACCESS_KEY,
           }
         : { kind: 'local' as const, dir: path.join(dataDir, 'media') },
+    relay: {
+      launcher:
+        env.DJCAST_RELAY_LAUNCHER === 'kubernetes'
+          ? {
+              kind: 'kubernetes' as const,
+              namespace: env.DJCAST_K8S_NAMESPACE,
+              image: env.DJCAST_K8S_RELAY_IMAGE!,
+              /** In-cluster service account credentials when absent. */
+              kubeconfig: env.DJCAST_K8S_KUBECONFIG,
+            }
+          : { kind: 'process' as const },
+      /** Where workers send heartbeats; the public URL unless the cluster reaches the API another way. */
+      apiUrl: (env.DJCAST_RELAY_API_URL ?? publicUrl).replace(/\/+$/, ''),
+      audio: env.DJCAST_RELAY_AUDIO,
+      /** No heartbeat for this long: the watchdog restarts the worker and mails the DJ. */
+      heartbeatTimeoutMs: env.DJCAST_RELAY_HEARTBEAT_TIMEOUT_SECONDS * 1000,
+      /** The worker reports `offline` after its source has been gone this long. */
+      offlineAfterMs: env.DJCAST_RELAY_OFFLINE_AFTER_SECONDS * 1000,
+      watchdogIntervalMs: env.DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS * 1000,
+      segmentSeconds: env.DJCAST_RELAY_SEGMENT_SECONDS,
+      heartbeatIntervalMs: env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS === undefined ? undefined : env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS * 1000,
+      backoffInitialMs: env.DJCAST_RELAY_BACKOFF_INITIAL_MS,
+      backoffMaxMs: env.DJCAST_RELAY_BACKOFF_MAX_MS,
+      probeTimeoutMs: env.DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS * 1000,
+    },
   };
 }
