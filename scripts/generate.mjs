@@ -28,10 +28,17 @@ writeFileSync(path.join(root, 'openapi.yaml'), header + stringify(document, { li
 console.error('wrote openapi.yaml');
 
 mkdirSync(path.join(root, 'packages/sdk/src/generated'), { recursive: true });
-run('pnpm', ['exec', 'openapi-typescript', path.join(root, 'openapi.yaml'), '-o', 'src/generated/openapi.ts'], path.join(root, 'packages/sdk'));
+// --enum-values: runtime arrays of enum members (scopes, visibilities) for the CLI's flag options.
+// --default-non-nullable=false: a request field with a server default stays optional to send.
+run(
+  'pnpm',
+  ['exec', 'openapi-typescript', path.join(root, 'openapi.yaml'), '-o', 'src/generated/openapi.ts', '--enum-values', '--default-non-nullable=false'],
+  path.join(root, 'packages/sdk'),
+);
 
 run('pnpm', ['--filter', 'djcast...', 'run', 'build']);
 run('pnpm', ['exec', 'oclif', 'manifest'], path.join(root, 'packages/cli'));
-run('pnpm', ['exec', 'oclif', 'readme', '--no-aliases'], path.join(root, 'packages/cli'));
+// No source links: they would name a repository URL and a tag that do not exist.
+run('pnpm', ['exec', 'oclif', 'readme', '--no-aliases', '--no-source-links'], path.join(root, 'packages/cli'));
 rmSync(path.join(root, 'packages/cli/oclif.manifest.json'), { force: true });
 console.error('generated files are up to date');

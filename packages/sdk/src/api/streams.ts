@@ -1,0 +1,28 @@
+import type { components, operations } from '../generated/openapi.js';
+import { paginate } from '../pagination.js';
+import { type ApiContext, unwrap, unwrapEmpty } from './context.js';
+
+type Schemas = components['schemas'];
+export type Stream = Schemas['Stream'];
+export type StreamList = Schemas['StreamList'];
+export type StreamStatus = Schemas['StreamStatus'];
+export type CreateStreamRequest = Schemas['CreateStreamRequest'];
+export type UpdateStreamRequest = Schemas['UpdateStreamRequest'];
+export type ListStreamsQuery = NonNullable<operations['listStreams']['parameters']['query']>;
+
+export function streamsApi({ raw }: ApiContext) {
+  const list = (query: ListStreamsQuery = {}): Promise<StreamList> => unwrap(raw.GET('/v1/streams', { params: { query } }));
+  return {
+    /** Registers a Shoutcast or Icecast source as a stream. */
+    create: (body: CreateStreamRequest): Promise<Stream> => unwrap(raw.POST('/v1/streams', { body })),
+    /** One page of your streams, newest first; pass `starting_after: page.next_cursor` for the next. */
+    list,
+    /** Every stream, page by page. */
+    iterate: (query: Omit<ListStreamsQuery, 'starting_after'> = {}): AsyncGenerator<Stream> =>
+      paginate((cursor) => list({ ...query, starting_after: cursor })),
+    get: (id: string): Promise<Stream> => unwrap(raw.GET('/v1/streams/{id}', { params: { path: { id } } })),
+    update: (id: string, body: UpdateStreamRequest): Promise<Stream> =>
+      unwrap(raw.PATCH('/v1/streams/{id}', { params: { path: { id } }, body })),
+    delete: (id: string): Promise<void> => unwrapEmpty(raw.DELETE('/v1/streams/{id}', { params: { path: { id } } })),
+  };
+}

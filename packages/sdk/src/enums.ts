@@ -1,0 +1,8 @@
+import { createStreamRequestVisibilityValues, scopeValues, streamStatusValues, type components } from './generated/openapi.js';
+
+type Schemas = components['schemas'];
+
+/** Every scope an API token can hold, from the OpenAPI document. */
+export const SCOPES: readonly Schemas['Scope'][] = scopeValues;
+export const STREAM_STATUSES: readonly Schemas['StreamStatus'][] = streamStatusValues;
+export const STREAM_VISIBILITIES: readonly NonNullable<Schemas['CreateStreamRequest']['visibility']>[] = createStreamRequestVisibilityValues;
