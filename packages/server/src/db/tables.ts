@@ -159,6 +159,8 @@ export interface PlaylistsTable {
   /** Bumped whenever what a listener hears changes; the playback ETag derives from it. */
   content_version: number;
   content_updated_at: string;
+  /** The HLS manifest over the ready tracks, rebuilt with every content change. */
+  manifest: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -39,6 +39,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('monetization_enabled', 'integer', (c) => c.notNull().defaultTo(0))
     .addColumn('content_version', 'integer', (c) => c.notNull().defaultTo(1))
     .addColumn('content_updated_at', 'varchar(32)', (c) => c.notNull())
+    .addColumn('manifest', 'text')
     .addColumn('created_at', 'varchar(32)', (c) => c.notNull())
     .addColumn('updated_at', 'varchar(32)', (c) => c.notNull())
     .execute();
