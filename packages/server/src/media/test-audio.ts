@@ -21,6 +21,8 @@ export interface TestMp3Options {
   xing?: boolean;
   /** Mix in some noise, which makes VBR frame sizes vary. */
   noise?: boolean;
+  /** Embed a small PNG as cover art (an attached-picture video stream, as phones and taggers write). */
+  coverArt?: boolean;
 }
 
 export async function generateTestMp3(path: string, options: TestMp3Options): Promise<string> {
@@ -35,6 +37,7 @@ export async function generateTestMp3(path: string, options: TestMp3Options): Pr
     id3v1 = false,
     xing = true,
     noise = false,
+    coverArt = false,
   } = options;
   const source = noise
     ? `sine=frequency=${frequency}:duration=${seconds}:sample_rate=${sampleRate}[s];` +
@@ -50,6 +53,9 @@ export async function generateTestMp3(path: string, options: TestMp3Options): Pr
     'lavfi',
     '-i',
     source,
+    ...(coverArt
+      ? ['-f', 'lavfi', '-i', 'color=c=orange:s=32x32:d=1', '-map', '0:a', '-map', '1:v', '-frames:v', '1', '-c:v', 'png', '-disposition:v', 'attached_pic']
+      : []),
     '-ac',
     String(channels),
     '-ar',

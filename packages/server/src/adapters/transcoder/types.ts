@@ -1,0 +1,46 @@
+export interface TranscodeOptions {
+  /** Target segment length; 6 s is the HLS authoring guideline. */
+  segmentSeconds: number;
+  /** AAC bitrate. Default 128. */
+  bitrateKbps?: number;
+  /** Called with 0..100, never decreasing, ending with exactly 100 on success. */
+  onProgress?: (percent: number) => void;
+  /** Aborting kills the encoder and rejects with TranscodeError code 'aborted' (name 'AbortError'). */
+  signal?: AbortSignal;
+  /** The input's duration, for progress; probed when missing and onProgress is set. */
+  durationSeconds?: number;
+}
+
+export interface TranscodeResult {
+  /** Absolute path of the VOD media playlist (outDir/index.m3u8). */
+  playlistPath: string;
+  /** In playlist order; `file` is the segment's name inside outDir, as the playlist references it. */
+  segments: { file: string; duration: number }[];
+}
+
+/**
+ * Turns an audio file or URL into an HLS VOD rendition (AAC in MPEG-TS
+ * segments) in a local folder; the caller uploads the folder and removes it.
+ * On failure the folder may hold partial output.
+ */
+export interface Transcoder {
+  readonly kind: 'ffmpeg';
+  toHls(input: string, outDir: string, opts: TranscodeOptions): Promise<TranscodeResult>;
+}
+
+export type TranscodeErrorCode = 'not_installed' | 'failed' | 'timeout' | 'aborted' | 'bad_input' | 'bad_output';
+
+export class TranscodeError extends Error {
+  override readonly name: string;
+  constructor(
+    readonly code: TranscodeErrorCode,
+    message: string,
+    /** The end of ffmpeg's stderr, when it ran. */
+    readonly stderrTail?: string,
+    options?: { cause?: unknown },
+  ) {
+    super(stderrTail ? `${message}\n${stderrTail}` : message, options);
+    // Aborts look like every other aborted operation to callers that check the name.
+    this.name = code === 'aborted' ? 'AbortError' : 'TranscodeError';
+  }
+}
