@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeAudio } from './ffprobe.js';
-import { generateTestMp3 } from './test-audio.js';
+import { generateTestMp3 } from '../../test/fixtures/media/generate.js';
 
 describe('probeAudio with the real ffprobe', () => {
   let dir: string;

@@ -10,7 +10,7 @@ import { execa } from 'execa';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMp3Bytes, findAudioRange, parseFrameHeader, type Mp3AudioInfo } from './mp3.js';
 import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, streamConcat, type ConcatMap } from './mp3-concat.js';
-import { generateTestMp3 } from './test-audio.js';
+import { generateTestMp3 } from '../../test/fixtures/media/generate.js';
 import { createTrackOpener } from './track-sources.js';
 
 async function ffprobePacketCount(path: string): Promise<number> {

@@ -7,7 +7,7 @@ import { execa } from 'execa';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { analyzeMp3Bytes, findAudioRange, sniffMp3, type Mp3AudioInfo } from './mp3.js';
-import { generateTestMp3, generateTestWav, type TestMp3Options } from './test-audio.js';
+import { generateTestMp3, generateTestWav, type TestMp3Options } from '../../test/fixtures/media/generate.js';
 
 interface Packet {
   pos: number;

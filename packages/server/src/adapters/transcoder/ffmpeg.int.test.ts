@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeAudio } from '../../media/ffprobe.js';
-import { generateTestMp3 } from '../../media/test-audio.js';
+import { generateTestMp3 } from '../../../test/fixtures/media/generate.js';
 import { FfmpegTranscoder } from './ffmpeg.js';
 import { TranscodeError } from './types.js';
 
