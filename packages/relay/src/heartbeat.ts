@@ -1,0 +1,92 @@
+export type RelayState = 'starting' | 'live' | 'reconnecting' | 'offline';
+
+/** Body of POST /v1/relays/{relay_id}/heartbeat. */
+export interface HeartbeatBody {
+  state: RelayState;
+  /** Listeners the source server reports for the mount (the relay's own connections included). */
+  listener_count: number;
+  /** Percent of one core used by the worker and its FFmpeg since the previous sample. */
+  cpu_usage: number;
+  /** Seconds since the last segment was published (since start, before the first). */
+  segment_lag_seconds: number;
+  current_track: string | null;
+  bitrate_kbps: number | null;
+  /** EXT-X-MEDIA-SEQUENCE of the published live playlist (0 before the first). */
+  media_sequence: number;
+  source_kind: string;
+  content_type: string | null;
+}
+
+export interface HeartbeatResult {
+  ok: boolean;
+  status?: number;
+  error?: string;
+  body: HeartbeatBody;
+  reason: HeartbeatReason;
+}
+
+export type HeartbeatReason = 'tick' | 'state' | 'final';
+
+export interface HeartbeatSenderOptions {
+  apiUrl: string;
+  relayId: string;
+  token: string;
+  fetch: typeof globalThis.fetch;
+  /** Per request. */
+  timeoutMs: number;
+  onResult(result: HeartbeatResult): void;
+}
+
+export function heartbeatUrl(apiUrl: string, relayId: string): string {
+  return `${apiUrl.replace(/\/+$/, '')}/v1/relays/${encodeURIComponent(relayId)}/heartbeat`;
+}
+
+/**
+ * Sends heartbeats one at a time, in order, so the API sees state changes
+ * in the order they happened. A periodic tick is skipped while another
+ * heartbeat is queued or in flight (it would say the same thing); state
+ * changes always go out. Failures are reported, never thrown: the next
+ * tick is the retry.
+ */
+export class HeartbeatSender {
+  private chain: Promise<void> = Promise.resolve();
+  private pending = 0;
+
+  constructor(private readonly options: HeartbeatSenderOptions) {}
+
+  enqueue(body: HeartbeatBody, reason: HeartbeatReason): void {
+    if (reason === 'tick' && this.pending > 0) return;
+    this.pending += 1;
+    this.chain = this.chain.then(async () => {
+      try {
+        this.options.onResult(await this.send(body, reason));
+      } finally {
+        this.pending -= 1;
+      }
+    });
+  }
+
+  /** Waits for queued heartbeats, at most `timeoutMs`. */
+  async drain(timeoutMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    await Promise.race([this.chain, new Promise<void>((resolve) => (timer = setTimeout(resolve, timeoutMs)))]);
+    clearTimeout(timer);
+  }
+
+  private async send(body: HeartbeatBody, reason: HeartbeatReason): Promise<HeartbeatResult> {
+    try {
+      const res = await this.options.fetch(heartbeatUrl(this.options.apiUrl, this.options.relayId), {
+        method: 'POST',
+        headers: { Authorization: `Bearer ${this.options.token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(this.options.timeoutMs),
+      });
+      await res.arrayBuffer().catch(() => undefined); // release the connection
+      return res.ok ? { ok: true, status: res.status, body, reason } : { ok: false, status: res.status, error: `HTTP ${res.status}`, body, reason };
+    } catch (err) {
+      const e = err as Error & { cause?: { code?: string; message?: string } };
+      const detail = e.cause?.code ?? e.cause?.message;
+      return { ok: false, error: detail ? `${e.message} (${detail})` : e.message, body, reason };
+    }
+  }
+}
