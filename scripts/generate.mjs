@@ -36,7 +36,8 @@ run(
   path.join(root, 'packages/sdk'),
 );
 
-run('pnpm', ['--filter', 'djcast...', 'run', 'build']);
+// By path: the root package is also named "djcast".
+run('pnpm', ['--filter', '{./packages/cli}...', 'run', 'build']);
 run('pnpm', ['exec', 'oclif', 'manifest'], path.join(root, 'packages/cli'));
 // No source links: they would name a repository URL and a tag that do not exist.
 run('pnpm', ['exec', 'oclif', 'readme', '--no-aliases', '--no-source-links'], path.join(root, 'packages/cli'));

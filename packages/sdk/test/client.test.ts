@@ -180,8 +180,8 @@ describe('SDK against the real server', () => {
     expect(created.token).toMatch(/^djc_/);
 
     const ci = newClient({ token: created.token });
-    const stream = await ci.streams.create({ name: 'Friday set', source_url: 'http://radio.example:8000/live' });
-    expect(stream).toMatchObject({ name: 'Friday set', visibility: 'public', monetization_enabled: false, status: 'inactive' });
+    const stream = await ci.streams.create({ name: 'Friday set', source_url: server.sourceUrl });
+    expect(stream).toMatchObject({ name: 'Friday set', source_url: server.sourceUrl, visibility: 'public', monetization_enabled: false });
     expect((await ci.streams.get(stream.id)).id).toBe(stream.id);
     const updated = await ci.streams.update(stream.id, { name: 'Saturday set', visibility: 'private' });
     expect(updated).toMatchObject({ name: 'Saturday set', visibility: 'private' });
@@ -205,7 +205,7 @@ describe('SDK against the real server', () => {
     const email = await registered();
     const client = newClient({ credentials: { email, password: PASSWORD } });
     const names = ['one', 'two', 'three'];
-    for (const name of names) await client.streams.create({ name, source_url: `http://radio.example:8000/${name}` });
+    for (const name of names) await client.streams.create({ name, source_url: server.sourceUrl });
 
     const before = server.sent.length;
     const seen: string[] = [];

@@ -5,6 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { createApp, createContainer, loadConfig } from '../../../server/src/index.js';
+import { RecordingLauncher, startFakeIcecast, type FakeSource } from '../../../server/test/relay-fakes.js';
 
 export const PASSWORD = 'turntable-Wizard-42!';
 
@@ -16,6 +17,8 @@ export interface SentRequest {
 
 export interface TestServer {
   baseUrl: string;
+  /** An Icecast-like loopback source the server can probe; register streams with `sourceUrl`. */
+  sourceUrl: string;
   /** app.fetch, recording every request in `sent`. */
   fetch: (request: Request) => Promise<Response>;
   sent: SentRequest[];
@@ -24,20 +27,25 @@ export interface TestServer {
 
 export async function startTestServer(env: Record<string, string> = {}, options: { clock?: () => Date } = {}): Promise<TestServer> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'djcast-sdk-test-'));
+  const source: FakeSource = await startFakeIcecast();
   const container = await createContainer(
     loadConfig({
       DJCAST_DATA_DIR: dataDir,
       DJCAST_DATABASE_URL: 'sqlite::memory:',
       DJCAST_LOG_LEVEL: 'silent',
       DJCAST_PUBLIC_URL: 'http://djcast.test',
+      // The source lives on loopback.
+      DJCAST_ALLOW_PRIVATE_URLS: 'true',
       ...env,
     }),
-    { defaultMetrics: false, clock: options.clock },
+    // Relay workers are the server's business; record their launches instead of running FFmpeg.
+    { defaultMetrics: false, clock: options.clock, relayLauncher: new RecordingLauncher() },
   );
   const app = createApp(container);
   const sent: SentRequest[] = [];
   return {
     baseUrl: 'http://djcast.test',
+    sourceUrl: `${source.url}/live`,
     sent,
     fetch: async (request) => {
       sent.push({ method: request.method, path: new URL(request.url).pathname, headers: new Headers(request.headers) });
@@ -45,6 +53,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
     },
     async close() {
       await container.close();
+      await source.close();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
