@@ -74,7 +74,7 @@ describe('buildRelayPod', () => {
 
   it('passes every non-secret variable inline and every secret through secretKeyRef', () => {
     const inline = Object.fromEntries(container.env!.filter((e) => e.value !== undefined).map((e) => [e.name, e.value]));
-    const expected = relayEnvironment(spec);
+    const expected: Record<string, string> = { DJCAST_RELAY_PORT: '9464', ...relayEnvironment(spec) };
     delete expected.DJCAST_S3_ACCESS_KEY_ID;
     delete expected.DJCAST_S3_SECRET_ACCESS_KEY;
     expect(inline).toEqual(expected);

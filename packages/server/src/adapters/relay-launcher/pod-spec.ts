@@ -104,7 +104,8 @@ export function relayLabels(spec: Pick<RelaySpec, 'relayId' | 'streamId'>): Reco
 
 /** Split the worker environment into what may be written in a Pod spec and what must come from Secrets. */
 function splitEnvironment(spec: RelaySpec, storageSecretName: string | undefined) {
-  const inline: Record<string, string> = {};
+  // The port the probes and Prometheus use; the relay reads it from DJCAST_RELAY_PORT.
+  const inline: Record<string, string> = { DJCAST_RELAY_PORT: String(RELAY_METRICS_PORT) };
   const storageCredentials: Record<string, string> = {};
   for (const [name, value] of Object.entries(relayEnvironment(spec))) {
     if (STORAGE_CREDENTIAL_KEYS.includes(name)) storageCredentials[name] = value;

@@ -82,7 +82,7 @@ const alive = (pid: number) => {
 };
 
 describe('ProcessRelayLauncher', () => {
-  it('gives the worker exactly PATH, HOME and the relay environment, secrets included', async () => {
+  it('gives the worker exactly PATH, HOME, an ephemeral metrics port and the relay environment, secrets included', async () => {
     process.env.DJCAST_LAUNCHER_TEST_CANARY = 'must-not-leak';
     try {
       const spec = relaySpec();
@@ -90,7 +90,7 @@ describe('ProcessRelayLauncher', () => {
       await l.start(spec);
       const [first] = await waitFor('the worker to start', () => started(spec.relayId).length > 0 && started(spec.relayId));
       const env = first!.record!.env as Record<string, string>;
-      expect(env).toEqual({ ...PARENT_ENV, ...relayEnvironment(spec), ...relaySecretEnvironment(spec) });
+      expect(env).toEqual({ ...PARENT_ENV, DJCAST_RELAY_PORT: '0', ...relayEnvironment(spec), ...relaySecretEnvironment(spec) });
       expect(env.DJCAST_LAUNCHER_TEST_CANARY).toBeUndefined();
       expect(env.DJCAST_RELAY_TOKEN).toBe(SECRET_VALUES.relayToken);
       expect(env.DJCAST_SOURCE_PASSWORD).toBe(SECRET_VALUES.sourcePassword);

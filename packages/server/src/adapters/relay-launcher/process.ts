@@ -26,6 +26,12 @@ export interface ProcessRelayLauncherOptions {
   parentEnv: { PATH?: string | undefined; HOME?: string | undefined };
   /** argv of the worker; default: this Node binary running @djcast/relay's built djcast-relay bin. */
   command?: string[];
+  /**
+   * DJCAST_RELAY_PORT for the workers' /healthz and /metrics. Default 0 (an
+   * ephemeral port each): many workers share this machine, so the relay's own
+   * default (9464) would collide from the second one on.
+   */
+  workerPort?: number;
   /** Between SIGTERM and SIGKILL on stop (default 10 s). */
   stopGraceMs?: number;
   restart?: {
@@ -165,6 +171,7 @@ export class ProcessRelayLauncher implements RelayLauncher {
     const env: Record<string, string> = {};
     if (this.opts.parentEnv.PATH !== undefined) env.PATH = this.opts.parentEnv.PATH;
     if (this.opts.parentEnv.HOME !== undefined) env.HOME = this.opts.parentEnv.HOME;
+    env.DJCAST_RELAY_PORT = String(this.opts.workerPort ?? 0);
     Object.assign(env, relayEnvironment(spec), relaySecretEnvironment(spec));
 
     const [file, ...args] = argv;
