@@ -1,4 +1,4 @@
-import createClient from 'openapi-fetch';
+import { createClient } from './openapi-fetch.js';
 import { authApi, loginTokens, meApi, refreshTokens } from './api/auth.js';
 import { type ApiContext, type RawClient, unwrap } from './api/context.js';
 import { streamsApi } from './api/streams.js';
