@@ -13,7 +13,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { describeProblems, validateKubernetesObject } from './k8s-schema.js';
+import { describeProblems, restrictedPodSecurityProblems, validateKubernetesObject } from './k8s-schema.js';
 
 type Json = Record<string, unknown>;
 export type FakeResource = 'pods' | 'secrets';
@@ -52,6 +52,8 @@ export interface FakeKubernetesOptions {
   podDeletionDelayMs?: number;
   /** Namespace written into the kubeconfig context (default "djcast"). */
   namespace?: string;
+  /** Pod Security admission level of every namespace (default "restricted", as deploy/k8s/namespace.yaml sets). */
+  podSecurity?: 'restricted' | 'privileged';
 }
 
 export interface FakeKubernetes {
@@ -99,6 +101,7 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
   const token = options.token ?? randomBytes(24).toString('hex');
   const namespace = options.namespace ?? 'djcast';
   const podDeletionDelayMs = options.podDeletionDelayMs ?? 0;
+  const podSecurity = options.podSecurity ?? 'restricted';
   const dir = await mkdtemp(path.join(tmpdir(), 'fake-kubernetes-'));
   const files = makeCertificate(dir);
   const cert = await readFile(files.cert);
@@ -256,6 +259,12 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
               causes: problems.map((p) => ({ reason: 'FieldValueInvalid', message: p.message, field: p.field })),
             }),
           );
+        }
+        if (resource === 'pods' && podSecurity === 'restricted') {
+          const violations = restrictedPodSecurityProblems(object.spec);
+          if (violations.length > 0) {
+            return send(res, record, 403, status(403, 'Forbidden', `pods ${JSON.stringify(meta.name)} is forbidden: violates PodSecurity "restricted:latest": ${describeProblems(violations)}`));
+          }
         }
         const objectKey = key(String(meta.name));
         const existing = store.get(objectKey);

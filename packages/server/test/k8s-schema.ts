@@ -419,3 +419,41 @@ function asObject(value: unknown): Json {
 function asArray(value: unknown): unknown[] {
   return Array.isArray(value) ? value : [];
 }
+
+// ---------------------------------------------------------------- Pod Security Standards
+
+const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+
+/**
+ * Violations of the "restricted" Pod Security Standard, which
+ * deploy/k8s/namespace.yaml enforces (the API server's PodSecurity admission
+ * refuses such Pods with 403).
+ */
+export function restrictedPodSecurityProblems(podSpec: unknown, field = 'spec'): FieldProblem[] {
+  const spec = asObject(podSpec);
+  const problems: FieldProblem[] = [];
+  const pod = asObject(spec.securityContext);
+  for (const host of ['hostNetwork', 'hostPID', 'hostIPC']) {
+    if (spec[host] === true) problems.push({ field: `${field}.${host}`, message: 'host namespaces are forbidden' });
+  }
+  asArray(spec.volumes).forEach((volume, i) => {
+    const type = Object.keys(asObject(volume)).find((k) => k !== 'name');
+    if (!type || !RESTRICTED_VOLUME_TYPES.has(type)) problems.push({ field: `${field}.volumes[${i}]`, message: `volume type ${String(type)} is forbidden` });
+  });
+  const containers = [...asArray(spec.initContainers), ...asArray(spec.containers)];
+  containers.forEach((container, i) => {
+    const c = asObject(container);
+    const sc = asObject(c.securityContext);
+    const at = `${field}.containers(${String(c.name ?? i)}).securityContext`;
+    if (sc.privileged === true) problems.push({ field: `${at}.privileged`, message: 'must be false' });
+    if (sc.allowPrivilegeEscalation !== false) problems.push({ field: `${at}.allowPrivilegeEscalation`, message: 'must be false' });
+    const caps = asObject(sc.capabilities);
+    if (!asArray(caps.drop).includes('ALL')) problems.push({ field: `${at}.capabilities.drop`, message: 'must include ALL' });
+    if (asArray(caps.add).some((cap) => cap !== 'NET_BIND_SERVICE')) problems.push({ field: `${at}.capabilities.add`, message: 'only NET_BIND_SERVICE may be added' });
+    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push({ field: `${at}.runAsNonRoot`, message: 'must be true (in the Pod or the container)' });
+    if ((sc.runAsUser ?? pod.runAsUser) === 0) problems.push({ field: `${at}.runAsUser`, message: 'must not be 0' });
+    const seccomp = asObject(sc.seccompProfile ?? pod.seccompProfile).type;
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push({ field: `${at}.seccompProfile.type`, message: 'must be RuntimeDefault or Localhost' });
+  });
+  return problems;
+}

@@ -280,6 +280,14 @@ describe('fake Kubernetes API', () => {
     expect(created.stringData).toBeUndefined();
   });
 
+  it('enforces the restricted Pod Security Standard like the namespace does', async () => {
+    const { core } = api();
+    const body = { metadata: { name: 'root-pod' }, spec: { containers: [{ name: 'c', image: 'i', securityContext: { privileged: true } }] } };
+    const error = await core.createNamespacedPod({ namespace: 'djcast', body }).catch((e: { code: number; body: string }) => e);
+    expect((error as { code: number }).code).toBe(403);
+    expect((error as { body: string }).body).toMatch(/violates PodSecurity \\"restricted:latest\\".*privileged: must be false/);
+  });
+
   it('checks content type, JSON body and namespace of raw requests', async () => {
     const { kc } = api();
     const ca = Buffer.from(kc.getCurrentCluster()!.caData!, 'base64');
