@@ -125,7 +125,7 @@ export abstract class DjcastCommand<T extends typeof Command> extends Command {
     if (error instanceof Errors.ExitError) throw error;
     this.out ??= new Output({ json: this.jsonEnabled() });
     const classified = isParseError(error)
-      ? new UsageError(firstLine(error.message), `See \`${[this.config.bin, this.id && toConfiguredId(this.id, this.config), '--help'].filter(Boolean).join(' ')}\`.`)
+      ? new UsageError(parseErrorMessage(error.message), `See \`${[this.config.bin, this.id && toConfiguredId(this.id, this.config), '--help'].filter(Boolean).join(' ')}\`.`)
       : error;
     const report = describeError(classified, { debug: Boolean(process.env.DEBUG) });
     if (this.out.json) this.out.printJson(report.json);
@@ -139,6 +139,11 @@ function isParseError(error: unknown): error is Errors.CLIError {
   return error instanceof Errors.CLIError && 'parse' in error;
 }
 
-function firstLine(message: string): string {
-  return message.split('\n')[0]!.trim();
+/** oclif's parse messages span lines ("The following error occurred:", details, "See more help…"); keep the details on one line. */
+export function parseErrorMessage(message: string): string {
+  const details = message
+    .split('\n')
+    .map((line) => line.trim())
+    .filter((line) => line && !/^See more help/i.test(line) && !/^The following errors? occurred:?$/i.test(line));
+  return details.join('; ') || message.trim();
 }

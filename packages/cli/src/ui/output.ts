@@ -35,6 +35,8 @@ export class Output {
     this.fancy = Boolean(this.stderr.isTTY) && !this.json && !env.NO_COLOR && env.TERM !== 'dumb';
     const stderr = this.stderr as NodeJS.WriteStream;
     this.messages = createConsola({
+      // Fixed: consola would drop info messages when NODE_ENV=test or CI looks like a test run.
+      level: 3,
       fancy: this.fancy,
       stdout: stderr,
       stderr,
