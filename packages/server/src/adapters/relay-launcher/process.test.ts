@@ -24,6 +24,7 @@ if (mode === 'ignore-term') {
 console.log(JSON.stringify({ level: 30, msg: 'fake relay started', pid: process.pid, argv: process.argv, env: process.env }));
 console.error('a plain stderr line');
 console.log(JSON.stringify({ level: 50, msg: 'an error line' }));
+console.log(JSON.stringify({ level: 'warn', msg: 'a labelled warning' }));
 if (mode === 'crash') process.exit(3);
 setInterval(() => {}, 1000);
 `;
@@ -121,6 +122,8 @@ describe('ProcessRelayLauncher', () => {
     await waitFor('the error line', () => logs.some((l) => l.msg === 'an error line'));
     await waitFor('the stderr line', () => logs.some((l) => l.msg === 'a plain stderr line'));
     expect(logs.find((l) => l.msg === 'an error line')).toMatchObject({ source: 'stdout', level: 'error', record: { level: 50 } });
+    await waitFor('the labelled line', () => logs.some((l) => l.msg === 'a labelled warning'));
+    expect(logs.find((l) => l.msg === 'a labelled warning')).toMatchObject({ source: 'stdout', level: 'warn', record: { level: 'warn' } });
     const plain = logs.find((l) => l.msg === 'a plain stderr line');
     expect(plain).toMatchObject({ source: 'stderr', level: 'warn' });
     expect(plain!.record).toBeUndefined();

@@ -65,6 +65,14 @@ const PINO_LEVELS: Array<[number, RelayLogEntry['level']]> = [
   [30, 'info'],
   [0, 'debug'],
 ];
+const LEVEL_LABELS: Record<string, RelayLogEntry['level']> = { trace: 'debug', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error' };
+
+/** pino writes levels as numbers by default, as labels with a level formatter. */
+function levelOf(level: unknown): RelayLogEntry['level'] {
+  if (typeof level === 'string') return LEVEL_LABELS[level] ?? 'info';
+  if (typeof level === 'number') return PINO_LEVELS.find(([min]) => level >= min)?.[1] ?? 'info';
+  return 'info';
+}
 
 /**
  * The default worker command: `node <@djcast/relay>/dist/main.js`, found from
@@ -246,8 +254,7 @@ export class ProcessRelayLauncher implements RelayLauncher {
         // A plain line (FFmpeg banner, a crash trace): passed on as text.
       }
       if (record) {
-        const numeric = typeof record.level === 'number' ? record.level : 30;
-        const level = PINO_LEVELS.find(([min]) => numeric >= min)?.[1] ?? 'info';
+        const level = levelOf(record.level);
         const msg = typeof record.msg === 'string' ? record.msg : line;
         this.log({ ...about, source, level, msg, record });
       } else {
