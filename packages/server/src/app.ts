@@ -6,6 +6,8 @@ import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
 import { registerOpsRoutes } from './features/ops/routes.js';
+import { registerRelayRoutes } from './features/relays/routes.js';
+import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
 import { resolvePrincipal } from './http/auth.js';
 import type { App, AppEnv } from './http/env.js';
@@ -86,11 +88,15 @@ export function createApp(container: Container): App {
     },
   });
   app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/uploads/') ? next() : jsonLimit(c, next)));
-  app.use('/v1/*', resolvePrincipal(auth));
+  // Relay workers authenticate with their own per-relay token (features/relays), never a user's.
+  const userAuth = resolvePrincipal(auth);
+  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/relays/') ? next() : userAuth(c, next)));
 
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);
   registerStreamRoutes(app, container.streams);
+  registerRelayRoutes(app, container.relays);
+  registerLivePlaybackRoutes(app, container);
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'djcast API reference' }));

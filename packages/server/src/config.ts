@@ -53,11 +53,14 @@ const schema = z
     DJCAST_RELAY_HEARTBEAT_TIMEOUT_SECONDS: z.coerce.number().positive().default(120),
     DJCAST_RELAY_OFFLINE_AFTER_SECONDS: z.coerce.number().positive().default(300),
     DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS: z.coerce.number().positive().default(15),
-    DJCAST_RELAY_SEGMENT_SECONDS: z.coerce.number().min(1).max(30).default(6),
+    DJCAST_RELAY_SEGMENT_SECONDS: z.coerce.number().int().min(1).max(30).default(6),
     DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS: z.coerce.number().positive().optional(),
     DJCAST_RELAY_BACKOFF_INITIAL_MS: z.coerce.number().int().positive().optional(),
     DJCAST_RELAY_BACKOFF_MAX_MS: z.coerce.number().int().positive().optional(),
     DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+    // Handed to process relay workers (their only inherited variables): FFmpeg lookup and a home dir.
+    PATH: z.string().optional(),
+    HOME: z.string().optional(),
   })
   .superRefine((env, ctx) => {
     if (env.DJCAST_STORAGE === 's3' && !env.DJCAST_S3_BUCKET) {
@@ -180,10 +183,12 @@ function toConfig(env: z.infer<typeof schema>) {
       offlineAfterMs: env.DJCAST_RELAY_OFFLINE_AFTER_SECONDS * 1000,
       watchdogIntervalMs: env.DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS * 1000,
       segmentSeconds: env.DJCAST_RELAY_SEGMENT_SECONDS,
-      heartbeatIntervalMs: env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS === undefined ? undefined : env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS * 1000,
+      heartbeatIntervalMs:
+        env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS === undefined ? undefined : Math.round(env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS * 1000),
       backoffInitialMs: env.DJCAST_RELAY_BACKOFF_INITIAL_MS,
       backoffMaxMs: env.DJCAST_RELAY_BACKOFF_MAX_MS,
       probeTimeoutMs: env.DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS * 1000,
+      workerEnv: { PATH: env.PATH, HOME: env.HOME },
     },
   };
 }

@@ -1,8 +1,15 @@
+import { createBlobStore, type BlobStore } from '@djcast/relay/blob';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.js';
+import { createRelayLauncher } from './adapters/relay-launcher/index.js';
+import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
 import { AuthService } from './features/auth/service.js';
+import { registerRelayMetrics } from './features/relays/metrics.js';
+import { RelaysService } from './features/relays/service.js';
+import { RelayWatchdog } from './features/relays/watchdog.js';
+import { LivePlayback } from './features/streams/live-playback.js';
 import { StreamsService } from './features/streams/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -15,6 +22,8 @@ export interface ContainerOptions {
   logDestination?: DestinationStream;
   clock?: () => Date;
   defaultMetrics?: boolean;
+  /** Replaces the relay launcher config would pick (tests record calls instead of spawning workers). */
+  relayLauncher?: RelayLauncher;
 }
 
 /**
@@ -54,7 +63,41 @@ export async function createContainer(config: Config, options: ContainerOptions 
     config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
   const jobs = new JobQueue(db, clock);
   const playback = new PlaybackAuthorizer(deriveKey(jwtSecret, 'playback-tokens'), auth, undefined, clock);
-  const streams = new StreamsService(db.kysely, cipher, config.publicUrl, clock);
+  const blobs: BlobStore = createBlobStore(config.storage);
+  const relayLauncher: RelayLauncher = options.relayLauncher ?? launcherFor(config.relay, relayLogger(logger));
+  const relays = new RelaysService(
+    db.kysely,
+    relayLauncher,
+    blobs,
+    mailer,
+    cipher,
+    logger,
+    {
+      apiUrl: config.relay.apiUrl,
+      audio: config.relay.audio,
+      heartbeatTimeoutMs: config.relay.heartbeatTimeoutMs,
+      offlineAfterMs: config.relay.offlineAfterMs,
+      segmentSeconds: config.relay.segmentSeconds,
+      heartbeatIntervalMs: config.relay.heartbeatIntervalMs,
+      backoffInitialMs: config.relay.backoffInitialMs,
+      backoffMaxMs: config.relay.backoffMaxMs,
+      storageEnv: workerStorageEnv(config.storage),
+    },
+    clock,
+  );
+  registerRelayMetrics(metrics.registry, () => relays.metricRows());
+  const relayWatchdog = new RelayWatchdog(relays, logger, config.relay.watchdogIntervalMs);
+  relayWatchdog.start();
+  const streams = new StreamsService(
+    db.kysely,
+    cipher,
+    config.publicUrl,
+    relays,
+    { allowPrivateUrls: config.network.allowPrivateUrls, timeoutMs: config.relay.probeTimeoutMs },
+    (resourceId, userId, ttl) => playback.sign(resourceId, userId, ttl),
+    clock,
+  );
+  const live = new LivePlayback(blobs, relays);
 
   return {
     config,
@@ -63,6 +106,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     metrics,
     auth,
     streams,
+    relays,
+    relayLauncher,
+    relayWatchdog,
+    live,
+    blobs,
     mailer,
     jobs,
     playback,
@@ -70,11 +118,50 @@ export async function createContainer(config: Config, options: ContainerOptions 
       database: db.dialect,
       storage: config.storage.kind,
       mail: mailer.kind,
+      relay_launcher: relayLauncher.kind,
     }),
     async close() {
+      await relayWatchdog.stop();
+      // Process relays are children of this server: none may outlive it.
+      await relayLauncher.close();
       await db.close();
     },
   };
 }
 
 export type Container = Awaited<ReturnType<typeof createContainer>>;
+
+/** The relay worker's blob store settings, in its own DJCAST_STORAGE* variables. */
+function workerStorageEnv(storage: Config['storage']): Record<string, string> {
+  if (storage.kind === 'local') return { DJCAST_STORAGE: 'local', DJCAST_STORAGE_DIR: storage.dir };
+  const env: Record<string, string> = { DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: storage.bucket, DJCAST_S3_REGION: storage.region };
+  if (storage.endpoint) env.DJCAST_S3_ENDPOINT = storage.endpoint;
+  if (storage.forcePathStyle) env.DJCAST_S3_FORCE_PATH_STYLE = 'true';
+  if (storage.accessKeyId) env.DJCAST_S3_ACCESS_KEY_ID = storage.accessKeyId;
+  if (storage.secretAccessKey) env.DJCAST_S3_SECRET_ACCESS_KEY = storage.secretAccessKey;
+  return env;
+}
+
+function launcherFor(relay: Config['relay'], logger: RelayLogger): RelayLauncher {
+  const launcher = relay.launcher;
+  if (launcher.kind === 'kubernetes') {
+    return createRelayLauncher({
+      kind: 'kubernetes',
+      cluster: launcher.kubeconfig ? { kubeconfigPath: launcher.kubeconfig } : { inCluster: true },
+      namespace: launcher.namespace,
+      image: launcher.image,
+      logger,
+    });
+  }
+  return createRelayLauncher({ kind: 'process', logger, parentEnv: relay.workerEnv });
+}
+
+/** Relay worker output and launcher events, as server log lines tagged with the relay. */
+function relayLogger(logger: Logger): RelayLogger {
+  return (entry: RelayLogEntry) => {
+    const { msg, level, source, relayId, streamId, record } = entry;
+    const fields: Record<string, unknown> = { event: 'relay.log', relay_source: source, relay_id: relayId, stream_id: streamId };
+    if (record) fields.relay = record;
+    logger[level](fields, msg);
+  };
+}

@@ -5,7 +5,7 @@ import { Writable } from 'node:stream';
 import postgres from 'postgres';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
-import { createContainer, type Container } from '../src/container.js';
+import { createContainer, type Container, type ContainerOptions } from '../src/container.js';
 import type { App } from '../src/http/env.js';
 
 export const DIALECTS = ['sqlite', 'postgres'] as const;
@@ -38,7 +38,12 @@ async function assertPostgresReachable(): Promise<void> {
 }
 
 /** The whole app, built the way main.ts builds it, on a fresh SQLite file or a fresh Postgres schema. */
-export async function createTestApp(dialect: TestDialect, env: Record<string, string> = {}): Promise<TestApp> {
+export async function createTestApp(
+  dialect: TestDialect,
+  env: Record<string, string> = {},
+  /** Adapters to use instead of the ones config picks (e.g. a recording relay launcher). */
+  adapters: Pick<ContainerOptions, 'relayLauncher'> = {},
+): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'djcast-test-'));
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;
   if (dialect === 'postgres') await assertPostgresReachable();
@@ -61,7 +66,7 @@ export async function createTestApp(dialect: TestDialect, env: Record<string, st
       cb();
     },
   });
-  const container = await createContainer(config, { logDestination, defaultMetrics: false });
+  const container = await createContainer(config, { logDestination, defaultMetrics: false, ...adapters });
   const app = createApp(container);
   return {
     app,

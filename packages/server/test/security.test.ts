@@ -11,11 +11,14 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../src/features/auth/scopes.js';
 import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
+import { RecordingLauncher, startFakeIcecast, type FakeSource } from './relay-fakes.js';
 
 interface Operation {
   operationId: string;
   security?: Record<string, string[]>[];
   'x-required-scope'?: string;
+  /** `relay-token`: called by relay workers with their per-relay token, never a user's. */
+  'x-auth'?: string;
   parameters?: { name: string; in: string; schema?: { pattern?: string; example?: string } }[];
   requestBody?: { content: Record<string, unknown> };
 }
@@ -27,7 +30,15 @@ const operations = Object.entries(document.paths).flatMap(([route, methods]) =>
   Object.entries(methods).map(([method, op]) => ({ route, method: method.toUpperCase(), op })),
 );
 const secured = operations.filter(({ op }) => (op.security ?? []).some((s) => 'bearerAuth' in s));
-const withJsonBody = operations.filter(({ op }) => op.requestBody?.content['application/json']);
+const relayAuthed = operations.filter(({ op }) => op['x-auth'] === 'relay-token');
+const withJsonBody = operations.filter(({ op }) => op.requestBody?.content['application/json'] && op['x-auth'] !== 'relay-token');
+
+/** A loopback Icecast lookalike: registering a stream probes its source. */
+let source: FakeSource;
+beforeAll(async () => {
+  source = await startFakeIcecast();
+});
+afterAll(() => source.close());
 
 /** Creates a resource of the kind a path id names, owned by the given token's user; returns its id. */
 async function ownedResource(t: TestApp, token: string, idPrefix: string): Promise<string> {
@@ -35,8 +46,9 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
     case 'str': {
       const res = await t.request('POST', '/v1/streams', {
         token,
-        body: { name: 'owned', source_url: 'http://radio.example:8000/live' },
+        body: { name: 'owned', source_url: `${source.url}/live` },
       });
+      if (res.status !== 201) throw new Error(`security test: could not register a stream: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     }
     case 'tok': {
@@ -71,8 +83,9 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
   let t: TestApp;
   let owner: Awaited<ReturnType<typeof signUp>>;
   let stranger: Awaited<ReturnType<typeof signUp>>;
+  const launcher = new RecordingLauncher();
   beforeAll(async () => {
-    t = await createTestApp(dialect);
+    t = await createTestApp(dialect, {}, { relayLauncher: launcher });
     owner = await signUp(t);
     stranger = await signUp(t);
   });
@@ -119,5 +132,48 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       expect(problem.code).toBe('validation_failed');
       expect(problem.request_id).toBeTruthy();
     }
+  });
+
+  describe.each(relayAuthed.map((s) => [s.op.operationId, s] as const))('%s (relay token, not a user token)', (_id, { route, method, op }) => {
+    // Two relays, through the API: a registered stream starts one; the launcher is handed its token.
+    let mine: { relayId: string; relayToken: string };
+    let theirs: { relayId: string; relayToken: string };
+    beforeAll(async () => {
+      mine = launcher.specFor(await ownedResource(t, owner.token, 'str'));
+      theirs = launcher.specFor(await ownedResource(t, stranger.token, 'str'));
+    });
+    const url = () => route.replace(/\{relay_id\}/, mine.relayId);
+    const body = op.requestBody ? { state: 'live' } : undefined;
+
+    it('is marked as relay-token only in the document', () => {
+      expect(op.security).toEqual([{ relayToken: [] }]);
+    });
+
+    it('no token -> 401 problem+json', async () => {
+      const res = await t.request(method, url(), { body });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+    });
+
+    it("another relay's token -> 401", async () => {
+      const res = await t.request(method, url(), { token: theirs.relayToken, body });
+      expect(res.status).toBe(401);
+    });
+
+    it("a user's token, even the stream owner's -> 401", async () => {
+      for (const token of [owner.token, stranger.token]) expect((await t.request(method, url(), { token, body })).status).toBe(401);
+    });
+
+    it('its own token with a malformed body -> 400, a valid one -> 2xx', async () => {
+      if (op.requestBody) {
+        for (const bad of ['{"unterminated', '[]', JSON.stringify({ unexpected_field: true })]) {
+          const res = await t.request(method, url(), { token: mine.relayToken, body: bad });
+          expect(res.status, bad).toBe(400);
+          expect(((await res.json()) as { code: string }).code).toBe('validation_failed');
+        }
+      }
+      const ok = await t.request(method, url(), { token: mine.relayToken, body });
+      expect(ok.status).toBeLessThan(300);
+    });
   });
 });

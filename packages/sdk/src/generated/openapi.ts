@@ -185,7 +185,10 @@ export interface paths {
         /** Your streams, newest first (admins: everyone’s) */
         get: operations["listStreams"];
         put?: never;
-        /** Register a Shoutcast or Icecast source as a stream */
+        /**
+         * Register a Shoutcast or Icecast source as a stream
+         * @description Probes the source first (stream and stats endpoint): an unreachable, non-audio or credential-refusing source, or one on a private address, is refused with 422 and the connection error. On success a relay worker starts; the stream goes `starting` -> `live` as its heartbeats arrive.
+         */
         post: operations["registerStream"];
         delete?: never;
         options?: never;
@@ -204,12 +207,100 @@ export interface paths {
         get: operations["getStream"];
         put?: never;
         post?: never;
-        /** Delete a stream */
+        /** Delete a stream, stopping its relay and removing its live media */
         delete: operations["deleteStream"];
         options?: never;
         head?: never;
-        /** Change a stream’s name, visibility, monetization or source credentials */
+        /**
+         * Change a stream’s name, visibility, monetization or source credentials
+         * @description A change of visibility, monetization or credentials restarts the relay worker with the new settings.
+         */
         patch: operations["updateStream"];
+        trace?: never;
+    };
+    "/v1/streams/{id}/status": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Live state, current track, bitrate, listeners and relay health */
+        get: operations["getStreamStatus"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{id}/playback-token": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A signed, expiring token that lets a player play a private or monetized stream */
+        post: operations["createStreamPlaybackToken"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/relays/{relay_id}/heartbeat": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A relay worker reports its state and numbers (relay token only) */
+        post: operations["sendRelayHeartbeat"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/streams/{id}/live.m3u8": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The live HLS playlist of a stream (public streams need no auth; private: bearer or ?token=) */
+        get: operations["getLivePlaylist"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/streams/{id}/live/{segment}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One live HLS segment (immutable) */
+        get: operations["getLiveSegment"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
         trace?: never;
     };
 }
@@ -395,6 +486,57 @@ export interface components {
             monetization_enabled?: boolean;
             source_username?: string | null;
             source_password?: string | null;
+        };
+        StreamLiveStatus: {
+            stream_id: string;
+            /** @description The relay worker assigned to the stream. */
+            relay_id: string | null;
+            state: components["schemas"]["StreamStatus"];
+            /** @example Daft Punk - Veridis Quo */
+            current_track: string | null;
+            bitrate_kbps: number | null;
+            /** @description HLS sessions seen in the last two segment durations plus listeners connected to the source directly. */
+            listener_count: number;
+            hls_listeners: number;
+            source_listeners: number;
+            /** @description Relay CPU, percent of one core. */
+            cpu_usage: number | null;
+            segment_lag_seconds: number | null;
+            last_heartbeat_at: string | null;
+            /** @enum {string|null} */
+            source_kind: "icecast" | "shoutcast1" | "shoutcast2" | null;
+            content_type: string | null;
+            playback_url: string;
+        };
+        PlaybackToken: {
+            token: string;
+            expires_at: string;
+            /** @description live.m3u8 with ?token=…, ready for a player. */
+            playback_url_with_token: string;
+        };
+        RelayHeartbeatReceipt: {
+            relay_id: string;
+            stream_id: string;
+            state: components["schemas"]["RelayState"];
+            received_at: string;
+        };
+        /** @enum {string} */
+        RelayState: "starting" | "live" | "reconnecting" | "offline";
+        RelayHeartbeat: {
+            state: components["schemas"]["RelayState"];
+            /** @description Listeners the source server reports for the mount. */
+            listener_count?: number | null;
+            /** @description How many of those listeners are the relay itself (its FFmpeg and metadata connections); subtracted to get direct listeners. */
+            relay_connections?: number | null;
+            /** @description CPU of the worker and its FFmpeg, percent of one core. */
+            cpu_usage?: number | null;
+            segment_lag_seconds?: number | null;
+            current_track?: string | null;
+            bitrate_kbps?: number | null;
+            media_sequence?: number | null;
+            /** @enum {string|null} */
+            source_kind?: "icecast" | "shoutcast1" | "shoutcast2" | null;
+            content_type?: string | null;
         };
     };
     responses: never;
@@ -1393,6 +1535,15 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             /** @description Too many requests */
             429: {
                 headers: {
@@ -1404,6 +1555,15 @@ export interface operations {
             };
             /** @description Internal server error */
             500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
                 headers: {
                     [name: string]: unknown;
                 };
@@ -1641,6 +1801,422 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getStreamStatus: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stream’s live status */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamLiveStatus"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createStreamPlaybackToken: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A playback token */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaybackToken"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    sendRelayHeartbeat: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                relay_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["RelayHeartbeat"];
+            };
+        };
+        responses: {
+            /** @description Recorded */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RelayHeartbeatReceipt"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLivePlaylist: {
+        parameters: {
+            query?: {
+                /** @description A playback token from POST /v1/streams/{id}/playback-token (private or monetized streams). */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description HLS media playlist */
+            200: {
+                headers: {
+                    ETag: string;
+                    "Cache-Control": string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/vnd.apple.mpegurl": string;
+                };
+            };
+            /** @description Not modified (If-None-Match) */
+            304: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getLiveSegment: {
+        parameters: {
+            query?: {
+                /** @description A playback token from POST /v1/streams/{id}/playback-token (private or monetized streams). */
+                token?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+                segment: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description MPEG-TS segment */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "video/mp2t": string;
+                };
+            };
+            /** @description Object storage: a presigned URL for the segment */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
         };
     };
 }
@@ -1663,3 +2239,4 @@ export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<compone
 export const streamStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStatus"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];
 export const createStreamRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateStreamRequest"]["visibility"]> = ["public", "private"];
 export const updateStreamRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateStreamRequest"]["visibility"]> = ["public", "private"];
+export const relayStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RelayState"]> = ["starting", "live", "reconnecting", "offline"];

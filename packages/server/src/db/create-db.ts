@@ -100,7 +100,9 @@ export async function migrate(db: Db, schema?: string): Promise<string[]> {
   if (db.dialect === 'postgres' && schema) {
     await sql`create schema if not exists ${sql.id(schema)}`.execute(db.kysely);
   }
-  const migrator = new Migrator({ db: db.kysely, provider });
+  // Kysely looks for its migration tables in every schema unless told which: with
+  // several schemas in one database (tests, tenants) it would find another's.
+  const migrator = new Migrator({ db: db.kysely, provider, ...(db.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}) });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

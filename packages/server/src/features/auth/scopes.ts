@@ -19,8 +19,21 @@ export type Scope = (typeof SCOPES)[number];
 export type Role = 'dj' | 'listener' | 'admin';
 
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
-  // A DJ holds every scope over their own resources; admins hold them over everyone's.
-  dj: SCOPES,
+  dj: [
+    'streams:read',
+    'streams:write',
+    'uploads:write',
+    'playlists:read',
+    'playlists:write',
+    'podcasts:read',
+    'podcasts:write',
+    'domains:write',
+    'monetization:write',
+    'analytics:read',
+    'subscriptions:read',
+    'subscriptions:write',
+    'tokens:write',
+  ],
   listener: ['subscriptions:read', 'subscriptions:write', 'tokens:write'],
   admin: SCOPES,
 };

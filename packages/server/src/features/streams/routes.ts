@@ -3,7 +3,16 @@ import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
 import { securedRoute } from '../../http/openapi.js';
 import { PaginationQuery } from '../../http/pagination.js';
-import { CreateStreamBody, StreamIdParam, StreamListSchema, StreamSchema, UpdateStreamBody } from './schemas.js';
+import { extraErrors } from '../../http/problem.js';
+import {
+  CreateStreamBody,
+  PlaybackTokenSchema,
+  StreamIdParam,
+  StreamListSchema,
+  StreamSchema,
+  StreamStatusSchema,
+  UpdateStreamBody,
+} from './schemas.js';
 import type { StreamsService } from './service.js';
 
 const json = <T>(schema: T) => ({ 'application/json': { schema } });
@@ -22,8 +31,10 @@ const createStream = securedRoute('streams:write', {
   operationId: 'registerStream',
   tags: ['streams'],
   summary: 'Register a Shoutcast or Icecast source as a stream',
+  description:
+    'Probes the source first (stream and stats endpoint): an unreachable, non-audio or credential-refusing source, or one on a private address, is refused with 422 and the connection error. On success a relay worker starts; the stream goes `starting` -> `live` as its heartbeats arrive.',
   request: { body: { content: json(CreateStreamBody), required: true } },
-  responses: { 201: { description: 'Stream registered', content: json(StreamSchema) } },
+  responses: { 201: { description: 'Stream registered', content: json(StreamSchema) }, ...extraErrors(422, 503) },
 });
 
 const listStreams = securedRoute('streams:read', {
@@ -52,8 +63,9 @@ const updateStream = securedRoute('streams:write', {
   operationId: 'updateStream',
   tags: ['streams'],
   summary: 'Change a stream’s name, visibility, monetization or source credentials',
+  description: 'A change of visibility, monetization or credentials restarts the relay worker with the new settings.',
   request: { params: StreamIdParam, body: { content: json(UpdateStreamBody), required: true } },
-  responses: { 200: { description: 'The updated stream', content: json(StreamSchema) } },
+  responses: { 200: { description: 'The updated stream', content: json(StreamSchema) }, ...extraErrors(503) },
 });
 
 const deleteStream = securedRoute('streams:write', {
@@ -61,9 +73,29 @@ const deleteStream = securedRoute('streams:write', {
   path: '/v1/streams/{id}',
   operationId: 'deleteStream',
   tags: ['streams'],
-  summary: 'Delete a stream',
+  summary: 'Delete a stream, stopping its relay and removing its live media',
   request: { params: StreamIdParam },
   responses: { 204: { description: 'Deleted' } },
+});
+
+const getStreamStatus = securedRoute('streams:read', {
+  method: 'get',
+  path: '/v1/streams/{id}/status',
+  operationId: 'getStreamStatus',
+  tags: ['streams'],
+  summary: 'Live state, current track, bitrate, listeners and relay health',
+  request: { params: StreamIdParam },
+  responses: { 200: { description: 'The stream’s live status', content: json(StreamStatusSchema) } },
+});
+
+const createPlaybackToken = securedRoute('streams:read', {
+  method: 'post',
+  path: '/v1/streams/{id}/playback-token',
+  operationId: 'createStreamPlaybackToken',
+  tags: ['streams'],
+  summary: 'A signed, expiring token that lets a player play a private or monetized stream',
+  request: { params: StreamIdParam },
+  responses: { 201: { description: 'A playback token', content: json(PlaybackTokenSchema) } },
 });
 
 export function registerStreamRoutes(app: App, streams: StreamsService): void {
@@ -77,4 +109,6 @@ export function registerStreamRoutes(app: App, streams: StreamsService): void {
     await streams.delete(principalOf(c), c.req.valid('param').id);
     return c.body(null, 204);
   });
+  app.openapi(getStreamStatus, async (c) => c.json(await streams.status(principalOf(c), c.req.valid('param').id), 200));
+  app.openapi(createPlaybackToken, async (c) => c.json(await streams.playbackToken(principalOf(c), c.req.valid('param').id), 201));
 }

@@ -69,3 +69,32 @@ export const StreamIdParam = z.object({
 });
 
 export const StreamListSchema = listSchema(StreamSchema, 'StreamList');
+
+export const StreamStatusSchema = z
+  .object({
+    stream_id: z.string(),
+    relay_id: z.string().nullable().openapi({ description: 'The relay worker assigned to the stream.' }),
+    state: StreamStatus,
+    current_track: z.string().nullable().openapi({ example: 'Daft Punk - Veridis Quo' }),
+    bitrate_kbps: z.number().nullable(),
+    listener_count: z.number().int().openapi({
+      description: 'HLS sessions seen in the last two segment durations plus listeners connected to the source directly.',
+    }),
+    hls_listeners: z.number().int(),
+    source_listeners: z.number().int(),
+    cpu_usage: z.number().nullable().openapi({ description: 'Relay CPU, percent of one core.' }),
+    segment_lag_seconds: z.number().nullable(),
+    last_heartbeat_at: z.string().nullable(),
+    source_kind: z.enum(['icecast', 'shoutcast1', 'shoutcast2']).nullable(),
+    content_type: z.string().nullable(),
+    playback_url: z.string(),
+  })
+  .openapi('StreamLiveStatus');
+
+export const PlaybackTokenSchema = z
+  .object({
+    token: z.string(),
+    expires_at: z.string(),
+    playback_url_with_token: z.string().openapi({ description: 'live.m3u8 with ?token=…, ready for a player.' }),
+  })
+  .openapi('PlaybackToken');

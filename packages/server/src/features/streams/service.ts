@@ -6,7 +6,9 @@ import { page } from '../../http/pagination.js';
 import { newId } from '../../ids.js';
 import type { FieldCipher } from '../../secrets.js';
 import { assertCanAccess, isAdmin, type Principal } from '../auth/principal.js';
+import { streamUrl, type RelaysService, type RelayStatus } from '../relays/service.js';
 import * as repo from './repository.js';
+import { probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
 
 export interface StreamView {
   id: string;
@@ -42,33 +44,76 @@ export type UpdateStreamInput = Partial<{
   source_password: string | null;
 }>;
 
+export interface StreamStatusView extends RelayStatus {
+  stream_id: string;
+  playback_url: string;
+}
+
+export interface PlaybackTokenView {
+  token: string;
+  expires_at: string;
+  playback_url_with_token: string;
+}
+
+/** Signs a playback grant for one resource (PlaybackAuthorizer.sign). */
+export type PlaybackSigner = (resourceId: string, userId: string | null, ttlSeconds: number) => { token: string; expires_at: string };
+
+/** Long enough for a whole DJ set: players keep re-fetching the playlist with the same token. */
+export const PLAYBACK_TOKEN_TTL_SECONDS = 12 * 60 * 60;
+
 export class StreamsService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly cipher: FieldCipher,
     private readonly publicUrl: string,
+    private readonly relays: RelaysService,
+    private readonly probe: ProbeSettings & { prober?: SourceProber },
+    private readonly signPlayback: PlaybackSigner,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
+  /**
+   * Registers a source: probes it (422 when it is unreachable, not audio,
+   * refuses the credentials or sits on a private address), stores the stream
+   * with its credentials encrypted, and starts a relay worker for it.
+   */
   async create(principal: Principal, input: CreateStreamInput): Promise<StreamView> {
-    const now = nowIso(this.clock());
     const url = new URL(input.source_url);
+    const mount = input.mount ?? (url.pathname || '/');
+    const source = await probeSourceOrExplain(
+      streamUrl({ source_url: url.toString(), mount }),
+      { username: input.source_username, password: input.source_password },
+      this.probe,
+      this.probe.prober,
+    );
+    const now = nowIso(this.clock());
     const row: StreamsTable = {
       id: newId('str'),
       owner_id: principal.userId,
       name: input.name,
       source_url: url.toString(),
-      mount: input.mount ?? (url.pathname || '/'),
+      mount,
       visibility: input.visibility,
       monetization_enabled: input.monetization_enabled ? 1 : 0,
-      source_kind: null,
+      source_kind: source.kind,
       source_username: input.source_username ?? null,
       source_password_enc: input.source_password ? this.cipher.encrypt(input.source_password) : null,
-      status: 'inactive',
+      status: 'starting',
       created_at: now,
       updated_at: now,
     };
     await repo.insertStream(this.db, row);
+    try {
+      await this.relays.launch(row, {
+        kind: source.kind,
+        statsUrl: source.statsUrl,
+        contentType: source.contentType,
+        bitrateKbps: source.bitrateKbps,
+      });
+    } catch (error) {
+      await repo.deleteStream(this.db, row.id);
+      throw error;
+    }
     return this.view(row);
   }
 
@@ -103,12 +148,43 @@ export class StreamsService {
       patch.source_password_enc = input.source_password === null ? null : this.cipher.encrypt(input.source_password);
     }
     await repo.updateStream(this.db, id, patch);
-    return this.view({ ...row, ...patch });
+    const updated = { ...row, ...patch };
+    // The worker is built from visibility, paywall and credentials: give it the new ones.
+    const reconfigure = (['visibility', 'monetization_enabled', 'source_username', 'source_password_enc'] as const).some(
+      (k) => k in patch && patch[k] !== row[k],
+    );
+    if (reconfigure) await this.relays.restart(updated, 'reconfigured');
+    return this.view(updated);
   }
 
+  /** Stops the relay, removes the stream's media, then the stream. */
   async delete(principal: Principal, id: string): Promise<void> {
     await this.getOwned(principal, id);
+    await this.relays.stop(id);
     await repo.deleteStream(this.db, id);
+  }
+
+  async status(principal: Principal, id: string): Promise<StreamStatusView> {
+    const row = await this.getOwned(principal, id);
+    return { stream_id: row.id, ...(await this.relays.status(row)), playback_url: this.playbackUrl(row.id) };
+  }
+
+  /** A signed grant the owner (or an admin) hands to a player for a private or monetized stream. */
+  async playbackToken(principal: Principal, id: string): Promise<PlaybackTokenView> {
+    const row = await this.getOwned(principal, id);
+    const { token, expires_at } = this.signPlayback(row.id, principal.userId, PLAYBACK_TOKEN_TTL_SECONDS);
+    return { token, expires_at, playback_url_with_token: `${this.playbackUrl(row.id)}?token=${encodeURIComponent(token)}` };
+  }
+
+  /** The stream as the public playback routes need it: no ownership check, 404 when missing. */
+  async findPlayable(id: string): Promise<StreamsTable> {
+    const row = await repo.findStream(this.db, id);
+    if (!row) throw new NotFound('Stream', id);
+    return row;
+  }
+
+  playbackUrl(id: string): string {
+    return `${this.publicUrl}/streams/${id}/live.m3u8`;
   }
 
   view(row: StreamsTable): StreamView {
@@ -123,7 +199,7 @@ export class StreamsService {
       source_kind: row.source_kind as StreamView['source_kind'],
       has_source_credentials: row.source_password_enc !== null || row.source_username !== null,
       status: row.status as StreamView['status'],
-      playback_url: `${this.publicUrl}/streams/${row.id}/live.m3u8`,
+      playback_url: this.playbackUrl(row.id),
       created_at: row.created_at,
       updated_at: row.updated_at,
     };

@@ -1,0 +1,44 @@
+import { z } from '@hono/zod-openapi';
+
+export const RelayState = z.enum(['starting', 'live', 'reconnecting', 'offline']).openapi('RelayState');
+
+export const RelayIdParam = z.object({
+  relay_id: z
+    .string()
+    .regex(/^rly_[0-9a-z]{26}$/, 'must be a relay id (rly_…)')
+    .openapi({ param: { name: 'relay_id', in: 'path' }, example: 'rly_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+});
+
+const count = z.number().int().min(0).max(10_000_000);
+const seconds = z.number().min(0).max(86_400);
+
+/**
+ * What a relay worker reports every few seconds (packages/relay/README.md).
+ * Unknown fields are ignored rather than refused, so a newer worker image can
+ * report to an older API during a rollout.
+ */
+export const HeartbeatBody = z
+  .object({
+    state: RelayState,
+    listener_count: count.nullish().openapi({ description: 'Listeners the source server reports for the mount.' }),
+    relay_connections: count.nullish().openapi({
+      description: 'How many of those listeners are the relay itself (its FFmpeg and metadata connections); subtracted to get direct listeners.',
+    }),
+    cpu_usage: z.number().min(0).max(100_000).nullish().openapi({ description: 'CPU of the worker and its FFmpeg, percent of one core.' }),
+    segment_lag_seconds: seconds.nullish(),
+    current_track: z.string().max(1000).nullish(),
+    bitrate_kbps: z.number().min(0).max(100_000).nullish(),
+    media_sequence: z.number().int().min(0).nullish(),
+    source_kind: z.enum(['icecast', 'shoutcast1', 'shoutcast2']).nullish(),
+    content_type: z.string().max(100).nullish(),
+  })
+  .openapi('RelayHeartbeat');
+
+export const HeartbeatResponse = z
+  .object({
+    relay_id: z.string(),
+    stream_id: z.string(),
+    state: RelayState,
+    received_at: z.string(),
+  })
+  .openapi('RelayHeartbeatReceipt');

@@ -1,0 +1,103 @@
+import { createHash } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { liveStreamKeys } from '@djcast/relay';
+import type { BlobStore } from '@djcast/relay/blob';
+import type { StreamsTable } from '../../db/tables.js';
+import { DomainError, NotFound } from '../../http/problem.js';
+import { sessionKeyFor, type RelaysService } from '../relays/service.js';
+import {
+  isSegmentName,
+  playlistMaxAge,
+  rewritePlaylistUris,
+  segmentContentType,
+  segmentNameOf,
+} from './live-playlist.js';
+
+export interface Listener {
+  /** The playback token the player presented, if any (carried into segment URIs). */
+  token: string | null;
+  userId: string | null;
+  address: string;
+  userAgent: string;
+}
+
+export interface ServedPlaylist {
+  body: string;
+  etag: string;
+  cacheControl: string;
+}
+
+export type ServedSegment =
+  | { kind: 'bytes'; body: Readable; size: number; contentType: string; cacheControl: string }
+  | { kind: 'redirect'; url: string; cacheControl: string };
+
+/** How long a presigned segment URL stays valid: comfortably longer than a player holds a playlist. */
+const PRESIGN_SECONDS = 10 * 60;
+
+/**
+ * Serves a stream's live HLS: the playlist the relay wrote, with segment URIs
+ * pointing where the bytes are, and the segments themselves. Authorization
+ * happens before (PlaybackAuthorizer); this only serves and counts.
+ */
+export class LivePlayback {
+  constructor(
+    private readonly blobs: BlobStore,
+    private readonly relays: RelaysService,
+  ) {}
+
+  async playlist(stream: StreamsTable, listener: Listener): Promise<ServedPlaylist> {
+    const keys = liveStreamKeys(stream.id);
+    const found = await this.blobs.get(keys.playlist);
+    if (!found) throw notLive(stream.id);
+    const original = await readText(found.body);
+    const query = listener.token ? `?token=${encodeURIComponent(listener.token)}` : '';
+    const body = await rewritePlaylistUris(original, async (uri) => {
+      const name = segmentNameOf(uri);
+      if (!isSegmentName(name)) return uri;
+      if (this.blobs.kind === 's3') {
+        const url = await this.blobs.presignedGetUrl(`${keys.prefix}${name}`, PRESIGN_SECONDS);
+        if (url) return url;
+      }
+      return `live/${name}${query}`;
+    });
+    await this.relays.recordPlaybackSession(stream.id, sessionKeyFor(listener));
+    const maxAge = playlistMaxAge(this.relays.segmentSeconds);
+    return {
+      body,
+      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
+      cacheControl: `${isOpen(stream) ? 'public' : 'private'}, max-age=${maxAge}`,
+    };
+  }
+
+  async segment(stream: StreamsTable, name: string): Promise<ServedSegment> {
+    if (!isSegmentName(name)) throw new NotFound('Segment', name);
+    const key = `${liveStreamKeys(stream.id).prefix}${name}`;
+    // Segment URIs never change content: any cache may keep them for good (private streams: only the player's).
+    const cacheControl = `${isOpen(stream) ? 'public' : 'private'}, max-age=31536000, immutable`;
+    if (this.blobs.kind === 's3') {
+      if (!(await this.blobs.head(key))) throw new NotFound('Segment', name);
+      const url = await this.blobs.presignedGetUrl(key, PRESIGN_SECONDS);
+      if (url) return { kind: 'redirect', url, cacheControl: 'private, no-store' };
+    }
+    const found = await this.blobs.get(key);
+    if (!found) throw new NotFound('Segment', name);
+    return { kind: 'bytes', body: found.body, size: found.head.size, contentType: segmentContentType(name), cacheControl };
+  }
+}
+
+function isOpen(stream: StreamsTable): boolean {
+  return stream.visibility === 'public' && stream.monetization_enabled !== 1;
+}
+
+function notLive(streamId: string): DomainError {
+  return new DomainError('not_found', `Stream ${streamId} is not live yet: the relay has not published a playlist. Check GET /v1/streams/${streamId}/status.`, {
+    resource: 'stream_playlist',
+    id: streamId,
+  });
+}
+
+async function readText(body: Readable): Promise<string> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of body) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks).toString('utf8');
+}
