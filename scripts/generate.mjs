@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const run = (cmd, args, cwd = root) => execFileSync(cmd, args, { cwd, stdio: 'inherit' });
+const run = (cmd, args, cwd = root, env = {}) => execFileSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
 
 run('pnpm', ['--filter', '@djcast/server...', 'run', 'build']);
 const { createApp, createContainer, loadConfig, OPENAPI_INFO } = await import(path.join(root, 'packages/server/dist/index.js'));
@@ -38,8 +38,16 @@ run(
 
 // By path: the root package is also named "djcast".
 run('pnpm', ['--filter', '{./packages/cli}...', 'run', 'build']);
-run('pnpm', ['exec', 'oclif', 'manifest'], path.join(root, 'packages/cli'));
-// No source links: they would name a repository URL and a tag that do not exist.
-run('pnpm', ['exec', 'oclif', 'readme', '--no-aliases', '--no-source-links'], path.join(root, 'packages/cli'));
-rmSync(path.join(root, 'packages/cli/oclif.manifest.json'), { force: true });
+// The manifest is only for `oclif readme`; left behind, it would hide commands added later.
+try {
+  run('pnpm', ['exec', 'oclif', 'manifest'], path.join(root, 'packages/cli'));
+  // No source links: they would name a repository URL and a tag that do not exist.
+  // A fixed width: oclif wraps the help text to $COLUMNS, which differs between terminals and CI.
+  run('pnpm', ['exec', 'oclif', 'readme', '--no-aliases', '--no-source-links'], path.join(root, 'packages/cli'), {
+    COLUMNS: '120',
+    OCLIF_COLUMNS: '120',
+  });
+} finally {
+  rmSync(path.join(root, 'packages/cli/oclif.manifest.json'), { force: true });
+}
 console.error('generated files are up to date');

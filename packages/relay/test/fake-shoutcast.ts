@@ -26,9 +26,13 @@ export interface FakeShoutcastOptions {
   password?: string;
   /** Audio bytes to loop over, e.g. a real MP3 file; defaults to silence-ish filler. */
   audio?: Buffer;
-  /** Bytes per second to pace the audio at (default: as fast as the socket takes it, capped at 64 KiB). */
+  /** Bytes per second to pace the audio at (default: as fast as the socket takes it). */
   bytesPerSecond?: number;
+  /** Audio bytes sent at once on connect, as Icecast's burst-on-connect does (default 0). */
+  burstBytes?: number;
   metaInt?: number;
+  /** Listen on this port (e.g. to bring a server "back" where it was); default a free one. */
+  port?: number;
 }
 
 export interface FakeShoutcast {
@@ -160,11 +164,9 @@ export async function startFakeShoutcast(options: FakeShoutcastOptions): Promise
     let lastTitle: string | null = null;
     const chunkBytes = 4096;
     const interval = options.bytesPerSecond ? Math.max(5, Math.round((chunkBytes / options.bytesPerSecond) * 1000)) : 5;
-    const timer = setInterval(() => {
-      if (socket.destroyed) return clearInterval(timer);
-      if (socket.writableLength > 256 * 1024) return; // slow reader
+    const send = (bytes: number) => {
       const parts: Buffer[] = [];
-      let left = chunkBytes;
+      let left = bytes;
       while (left > 0) {
         const take = Math.min(left, audio.length - position, withMeta ? metaInt - sinceMeta : Infinity);
         parts.push(audio.subarray(position, position + take));
@@ -182,11 +184,20 @@ export async function startFakeShoutcast(options: FakeShoutcastOptions): Promise
         }
       }
       socket.write(Buffer.concat(parts));
+    };
+    if (options.burstBytes) send(options.burstBytes);
+    const timer = setInterval(() => {
+      if (socket.destroyed) return clearInterval(timer);
+      if (socket.writableLength > 256 * 1024) return; // slow reader
+      send(chunkBytes);
     }, interval);
     socket.on('close', () => clearInterval(timer));
   }
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(options.port ?? 0, '127.0.0.1', resolve);
+  });
   const port = (server.address() as net.AddressInfo).port;
   return {
     port,

@@ -19,21 +19,8 @@ export type Scope = (typeof SCOPES)[number];
 export type Role = 'dj' | 'listener' | 'admin';
 
 export const ROLE_SCOPES: Record<Role, readonly Scope[]> = {
-  dj: [
-    'streams:read',
-    'streams:write',
-    'uploads:write',
-    'playlists:read',
-    'playlists:write',
-    'podcasts:read',
-    'podcasts:write',
-    'domains:write',
-    'monetization:write',
-    'analytics:read',
-    'subscriptions:read',
-    'subscriptions:write',
-    'tokens:write',
-  ],
+  // A DJ holds every scope over their own resources; admins hold them over everyone's.
+  dj: SCOPES,
   listener: ['subscriptions:read', 'subscriptions:write', 'tokens:write'],
   admin: SCOPES,
 };
