@@ -301,6 +301,40 @@ describe('relay worker against real Icecast + FFmpeg', () => {
     await worker.stop(); // idempotent
   }, 30_000);
 
+  it('a replacement worker continues the media sequence instead of reusing segment names', async () => {
+    const before = parseStrict((await readPlaylist())!);
+    const lastMsn = before.segments.at(-1)!.mediaSequenceNumber;
+    const second = createRelayWorker(
+      loadRelayConfig({
+        DJCAST_RELAY_ID: 'rly_int_2',
+        DJCAST_STREAM_ID: STREAM_ID,
+        DJCAST_SOURCE_URL: ice.url('/live'),
+        DJCAST_SOURCE_KIND: 'icecast',
+        DJCAST_STATS_URL: `${ice.baseUrl}/status-json.xsl`,
+        DJCAST_API_URL: api.url,
+        DJCAST_RELAY_TOKEN: RELAY_TOKEN,
+        DJCAST_RELAY_PORT: '0',
+        DJCAST_RELAY_HOST: '127.0.0.1',
+        DJCAST_STORAGE_DIR: path.join(mediaDir, 'media'),
+        DJCAST_LOG_LEVEL: 'silent',
+      }),
+      { blobStore: store },
+    );
+    await second.start();
+    try {
+      await waitUntil('the replacement worker to go live', 30_000, () => second.status().state === 'live');
+      const after = parseStrict((await readPlaylist())!);
+      expectValidLiveWindow(after);
+      expect(after.mediaSequenceBase ?? 0).toBeGreaterThanOrEqual(before.mediaSequenceBase ?? 0);
+      const fresh = after.segments.filter((s) => s.mediaSequenceNumber > lastMsn);
+      expect(fresh.length).toBeGreaterThan(0);
+      expect(fresh[0]!.discontinuity).toBe(true);
+      expect(fresh[0]!.uri).toBe(`seg-${lastMsn + 1}.ts`);
+    } finally {
+      await second.stop();
+    }
+  }, 45_000);
+
   it('logged JSON lines with the required fields and never a secret', () => {
     expect(logLines.length).toBeGreaterThan(10);
     const events = new Set<string>();
