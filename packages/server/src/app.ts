@@ -6,6 +6,9 @@ import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
 import { registerOpsRoutes } from './features/ops/routes.js';
+import { registerPlaylistPlaybackRoutes } from './features/playlists/playback-routes.js';
+import { registerPlaylistRoutes } from './features/playlists/routes.js';
+import { registerUploadRoutes } from './features/uploads/routes.js';
 import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
@@ -95,6 +98,21 @@ export function createApp(container: Container): App {
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);
   registerStreamRoutes(app, container.streams);
+  registerUploadRoutes(app, {
+    uploads: container.uploads,
+    playback: container.playback,
+    store: container.blobs,
+    maxBytes: container.config.uploads.maxBytes,
+  });
+  registerPlaylistRoutes(app, container.playlists);
+  registerPlaylistPlaybackRoutes(app, {
+    playlists: container.playlists,
+    playback: container.playback,
+    store: container.blobs,
+    logger: container.logger,
+    allowPrivateUrls: container.config.network.allowPrivateUrls,
+    cacheSeconds: container.config.playlists.cacheSeconds,
+  });
   registerRelayRoutes(app, container.relays);
   registerLivePlaybackRoutes(app, container);
 

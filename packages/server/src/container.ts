@@ -1,4 +1,5 @@
 import { createBlobStore, type BlobStore } from '@djcast/relay/blob';
+import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
 import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.js';
@@ -15,6 +16,14 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PlaybackAuthorizer } from './http/playback.js';
 import { JobQueue } from './jobs/queue.js';
+import { JobWorker, type JobHandler } from './jobs/worker.js';
+import { ClamdScanner } from './adapters/scanner/clamd.js';
+import { OffScanner } from './adapters/scanner/off.js';
+import type { Scanner } from './adapters/scanner/types.js';
+import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
+import { checkExternalAudioUrl } from './features/playlists/external-url.js';
+import { EXTERNAL_TRACK_JOB, PlaylistsService, type ExternalTrackJobPayload } from './features/playlists/service.js';
+import { UPLOAD_JOB, UploadsService, type UploadJobPayload } from './features/uploads/service.js';
 import { FieldCipher, deriveKey, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
@@ -99,6 +108,55 @@ export async function createContainer(config: Config, options: ContainerOptions 
   );
   const live = new LivePlayback(blobs, relays);
 
+  // Uploads and playlists. Virus scans, transcodes and external tracks run as
+  // durable jobs; `serve` starts this worker, `djcast-server worker` runs only it.
+  const scanner: Scanner =
+    config.virusScan.kind === 'clamav'
+      ? new ClamdScanner(
+          config.virusScan.socket ? { socketPath: config.virusScan.socket } : { host: config.virusScan.host!, port: config.virusScan.port! },
+        )
+      : new OffScanner();
+  const transcoder = new FfmpegTranscoder();
+  const jobHandlers: Record<string, JobHandler> = {};
+  const worker = new JobWorker(jobs, jobHandlers, logger, { concurrency: config.jobs.concurrency });
+  const enqueue = async (kind: string, payload: unknown, opts?: { maxAttempts?: number }) => {
+    const id = await jobs.enqueue(kind, payload, opts);
+    worker.poke();
+    return id;
+  };
+  const workDir = path.join(config.dataDir, 'work');
+  let playlists: PlaylistsService | undefined;
+  const uploads = new UploadsService({
+    db: db.kysely,
+    store: blobs,
+    transcoder,
+    scanner,
+    logger,
+    publicUrl: config.publicUrl,
+    enqueue,
+    signPlayback: (id, userId) => playback.sign(id, userId, UploadsService.playbackTokenSeconds).token,
+    playlistsUsing: (id) => playlists!.playlistsUsingUpload(id),
+    workDir,
+    clock,
+  });
+  playlists = new PlaylistsService({
+    db: db.kysely,
+    store: blobs,
+    uploads,
+    transcoder,
+    logger,
+    publicUrl: config.publicUrl,
+    enqueue,
+    checkUrl: checkExternalAudioUrl,
+    allowPrivateUrls: config.network.allowPrivateUrls,
+    externalMaxBytes: config.playlists.externalTrackMaxBytes,
+    workDir,
+    clock,
+  });
+  const playlistsService = playlists;
+  jobHandlers[UPLOAD_JOB] = (payload: UploadJobPayload, ctx) => uploads.process(payload, ctx);
+  jobHandlers[EXTERNAL_TRACK_JOB] = (payload: ExternalTrackJobPayload, ctx) => playlistsService.processExternalTrack(payload, ctx);
+
   return {
     config,
     logger,
@@ -114,13 +172,21 @@ export async function createContainer(config: Config, options: ContainerOptions 
     mailer,
     jobs,
     playback,
+    uploads,
+    playlists: playlistsService,
+    scanner,
+    transcoder,
+    /** Not started here: main.ts starts it (serve, worker); tests start it when they need jobs to run. */
+    worker,
     backends: (): Record<string, string> => ({
       database: db.dialect,
       storage: config.storage.kind,
       mail: mailer.kind,
+      virus_scan: scanner.kind,
       relay_launcher: relayLauncher.kind,
     }),
     async close() {
+      await worker.stop();
       await relayWatchdog.stop();
       // Process relays are children of this server: none may outlive it.
       await relayLauncher.close();

@@ -31,13 +31,29 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
 
+  if (command === 'worker') {
+    // Only the job worker (transcodes, virus scans, external tracks): scale these out beside the API.
+    const container = await createContainer(config);
+    container.worker.start();
+    container.logger.info({ event: 'worker.started', worker_id: container.worker.workerId }, 'djcast job worker running');
+    const stop = (signal: string) => {
+      container.logger.info({ event: 'worker.stopping', signal }, 'finishing running jobs');
+      void container.close().then(() => process.exit(0));
+      setTimeout(() => process.exit(1), 30_000).unref();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+    return -1;
+  }
+
   if (command !== 'serve') {
-    process.stderr.write(`unknown command "${command}"; use serve, migrate or create-admin\n`);
+    process.stderr.write(`unknown command "${command}"; use serve, worker, migrate or create-admin\n`);
     return 2;
   }
 
   const container = await createContainer(config);
   const app = createApp(container);
+  if (config.jobs.inProcessWorker) container.worker.start();
   const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
     container.logger.info(
       { event: 'server.started', port: info.port, public_url: config.publicUrl, backends: container.backends() },

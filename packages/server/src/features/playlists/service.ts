@@ -1,0 +1,487 @@
+import { createWriteStream } from 'node:fs';
+import { mkdir, mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Transform } from 'node:stream';
+import { pipeline } from 'node:stream/promises';
+import type { BlobStore } from '@djcast/relay/blob';
+import type { Kysely } from 'kysely';
+import type { Transcoder } from '../../adapters/transcoder/types.js';
+import { nowIso } from '../../db/create-db.js';
+import type { Database, PlaylistItemsTable, PlaylistsTable } from '../../db/tables.js';
+import { DomainError, NotFound, type ErrorCode, type FieldError } from '../../http/problem.js';
+import { page } from '../../http/pagination.js';
+import { newId } from '../../ids.js';
+import type { JobContext } from '../../jobs/worker.js';
+import type { Logger } from '../../logger.js';
+import { guardedLookup } from '../../net/address-guard.js';
+import { probeAudio } from '../../media/ffprobe.js';
+import { findAudioRange, NotMp3Error } from '../../media/mp3.js';
+import type { ConcatTrackInput } from '../../media/mp3-concat.js';
+import { openHttpRange, type TrackSource } from '../../media/track-sources.js';
+import { assertCanAccess, isAdmin, type Principal } from '../auth/principal.js';
+import { publishHlsRendition } from '../uploads/rendition.js';
+import type { UploadsService, UploadTrack } from '../uploads/service.js';
+import { ExternalUrlError, type ExternalCheck, type ExternalCheckOptions } from './external-url.js';
+import { buildPlaylistManifest, type HlsSegmentRef } from './manifest.js';
+import * as repo from './repository.js';
+
+export const EXTERNAL_TRACK_JOB = 'playlist.external_track';
+
+export interface ExternalTrackJobPayload {
+  track_id: string;
+}
+
+export type ItemInput = { upload_id: string } | { url: string };
+
+export interface CreatePlaylistInput {
+  title: string;
+  visibility: 'public' | 'private';
+  monetization_enabled: boolean;
+  items: ItemInput[];
+}
+
+export type UpdatePlaylistInput = Partial<CreatePlaylistInput>;
+
+export interface PlaylistItemView {
+  id: string;
+  position: number;
+  kind: 'upload' | 'external';
+  upload_id: string | null;
+  url: string | null;
+  title: string | null;
+  status: 'pending' | 'ready' | 'failed';
+  reason: string | null;
+  duration_seconds: number | null;
+}
+
+export interface PlaylistView {
+  id: string;
+  owner_id: string;
+  title: string;
+  visibility: 'public' | 'private';
+  monetization_enabled: boolean;
+  status: 'processing' | 'ready';
+  content_version: number;
+  duration_seconds: number;
+  items: PlaylistItemView[];
+  stream_m3u8_url: string;
+  stream_mp3_url: string;
+  created_at: string;
+  updated_at: string;
+}
+
+/** One playable track of a playlist, whatever it came from. */
+export interface PlaybackTrack {
+  /** upl_… or trk_…: the folder segments are served from. */
+  sourceId: string;
+  source: TrackSource;
+  hlsPrefix: string;
+  segments: HlsSegmentRef[];
+  concat: ConcatTrackInput;
+}
+
+/** Everything the public playback routes need, read in one go. */
+export interface PlaylistPlayback {
+  resource: { id: string; ownerId: string; visibility: 'public' | 'private'; monetized: boolean };
+  contentVersion: number;
+  contentUpdatedAt: Date;
+  manifest: string | null;
+  /** External tracks still being fetched; playback waits for them. */
+  pending: string[];
+  /** Tracks that could not be fetched; left out of playback. */
+  omitted: string[];
+  tracks: PlaybackTrack[];
+}
+
+export interface PlaylistsDeps {
+  db: Kysely<Database>;
+  store: BlobStore;
+  uploads: UploadsService;
+  transcoder: Transcoder;
+  logger: Logger;
+  publicUrl: string;
+  enqueue: (kind: string, payload: unknown, options?: { maxAttempts?: number }) => Promise<string>;
+  checkUrl: (url: string, options: ExternalCheckOptions) => Promise<ExternalCheck>;
+  allowPrivateUrls: boolean;
+  externalMaxBytes: number;
+  workDir?: string;
+  clock?: () => Date;
+}
+
+/** Item ids share the time-sortable id format under their own prefix. */
+const newTrackId = () => `trk_${newId('job').slice(4)}`;
+
+export const externalHlsPrefix = (playlistId: string, trackId: string) => `playlists/${playlistId}/tracks/${trackId}/hls/`;
+
+export class PlaylistsService {
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: PlaylistsDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  async create(principal: Principal, input: CreatePlaylistInput): Promise<PlaylistView> {
+    const now = nowIso(this.clock());
+    const id = newId('pls');
+    const { rows, fresh } = await this.resolveItems(principal, id, input.items, []);
+    const playlist: PlaylistsTable = {
+      id,
+      owner_id: principal.userId,
+      title: input.title,
+      visibility: input.visibility,
+      monetization_enabled: input.monetization_enabled ? 1 : 0,
+      content_version: 1,
+      content_updated_at: now,
+      manifest: null,
+      created_at: now,
+      updated_at: now,
+    };
+    await this.deps.db.transaction().execute(async (tx) => {
+      await repo.insertPlaylist(tx, playlist);
+      await repo.replaceItems(tx, id, rows);
+    });
+    await this.rebuild(id, { bump: false });
+    await this.enqueueExternal(fresh);
+    return this.get(principal, id);
+  }
+
+  async list(principal: Principal, opts: { limit: number; starting_after?: string }) {
+    const ownerId = isAdmin(principal) ? undefined : principal.userId;
+    const rows = await repo.listPlaylists(this.deps.db, { ownerId, startingAfter: opts.starting_after, limit: opts.limit });
+    const result = page(rows, opts.limit);
+    const items = await repo.itemsOfMany(this.deps.db, result.data.map((p) => p.id));
+    const uploads = await this.deps.uploads.tracks(items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])));
+    return { ...result, data: result.data.map((p) => this.view(p, items.filter((i) => i.playlist_id === p.id), uploads)) };
+  }
+
+  async getOwned(principal: Principal, id: string): Promise<PlaylistsTable> {
+    const row = await repo.findPlaylist(this.deps.db, id);
+    if (!row) throw new NotFound('Playlist', id);
+    assertCanAccess(principal, row.owner_id, 'playlist');
+    return row;
+  }
+
+  async get(principal: Principal, id: string): Promise<PlaylistView> {
+    const row = await this.getOwned(principal, id);
+    const items = await repo.itemsOf(this.deps.db, id);
+    const uploads = await this.deps.uploads.tracks(items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])));
+    return this.view(row, items, uploads);
+  }
+
+  async update(principal: Principal, id: string, input: UpdatePlaylistInput): Promise<PlaylistView> {
+    const row = await this.getOwned(principal, id);
+    const patch: Partial<PlaylistsTable> = { updated_at: nowIso(this.clock()) };
+    if (input.title !== undefined) patch.title = input.title;
+    if (input.visibility !== undefined) patch.visibility = input.visibility;
+    if (input.monetization_enabled !== undefined) patch.monetization_enabled = input.monetization_enabled ? 1 : 0;
+    let removed: PlaylistItemsTable[] = [];
+    let fresh: string[] = [];
+    if (input.items) {
+      const existing = await repo.itemsOf(this.deps.db, id);
+      const resolved = await this.resolveItems(principal, row.id, input.items, existing);
+      fresh = resolved.fresh;
+      const kept = new Set(resolved.rows.map((r) => r.id));
+      removed = existing.filter((e) => !kept.has(e.id));
+      await this.deps.db.transaction().execute(async (tx) => {
+        await repo.replaceItems(tx, id, resolved.rows);
+        await repo.updatePlaylist(tx, id, patch);
+      });
+    } else {
+      await repo.updatePlaylist(this.deps.db, id, patch);
+    }
+    // Who may listen is part of what a cached response means: move the version on for that too.
+    const accessChanged =
+      (input.visibility !== undefined && input.visibility !== row.visibility) ||
+      (input.monetization_enabled !== undefined && (input.monetization_enabled ? 1 : 0) !== row.monetization_enabled);
+    if (input.items || accessChanged) await this.rebuild(id, { bump: true });
+    for (const item of removed) {
+      if (item.url) await this.deps.store.deletePrefix(`playlists/${id}/tracks/${item.id}/`).catch(() => {});
+    }
+    await this.enqueueExternal(fresh);
+    return this.get(principal, id);
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    await this.getOwned(principal, id);
+    await repo.deletePlaylist(this.deps.db, id);
+    await this.deps.store.deletePrefix(`playlists/${id}/`).catch((error: unknown) => {
+      this.deps.logger.warn({ event: 'playlist.blob_cleanup_failed', playlist_id: id, err: error }, 'could not delete playlist media');
+    });
+  }
+
+  playlistsUsingUpload(uploadId: string): Promise<string[]> {
+    return repo.playlistsWithUpload(this.deps.db, uploadId);
+  }
+
+  /** For the public routes: null when the playlist does not exist. */
+  async playback(id: string): Promise<PlaylistPlayback | null> {
+    const row = await repo.findPlaylist(this.deps.db, id);
+    if (!row) return null;
+    const items = await repo.itemsOf(this.deps.db, id);
+    const uploads = await this.deps.uploads.tracks(items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])));
+    const tracks: PlaybackTrack[] = [];
+    const pending: string[] = [];
+    const omitted: string[] = [];
+    for (const item of items) {
+      const track = this.playbackTrack(row.id, item, uploads);
+      if (track === 'pending') pending.push(item.id);
+      else if (track === 'omitted') omitted.push(item.id);
+      else tracks.push(track);
+    }
+    return {
+      resource: { id: row.id, ownerId: row.owner_id, visibility: row.visibility, monetized: row.monetization_enabled === 1 },
+      contentVersion: row.content_version,
+      contentUpdatedAt: new Date(row.content_updated_at),
+      manifest: row.manifest,
+      pending,
+      omitted,
+      tracks,
+    };
+  }
+
+  /** The job for an external track: fetch it (guarded), map its MP3 frames, segment it, publish, rebuild the manifest. */
+  async processExternalTrack(payload: ExternalTrackJobPayload, ctx: JobContext): Promise<void> {
+    const { db, store, logger } = this.deps;
+    const item = await repo.findItem(db, payload.track_id);
+    if (!item || !item.url || item.status !== 'pending') return; // removed from the playlist, or done already
+    const log = logger.child({ track_id: item.id, playlist_id: item.playlist_id, job_id: ctx.job.id });
+    const parent = this.deps.workDir ?? tmpdir();
+    await mkdir(parent, { recursive: true });
+    const dir = await mkdtemp(path.join(parent, 'djcast-ext-'));
+    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), 15_000);
+    try {
+      const file = path.join(dir, 'source.mp3');
+      await this.download(item.url, file, ctx.signal);
+      const map = await findAudioRange(file);
+      const probe = await probeAudio(file, { signal: ctx.signal });
+      if (probe.codec !== 'mp3') throw new NotMp3Error('foreign_format', `it holds ${probe.codec} audio`);
+      const rendition = await publishHlsRendition(this.deps.transcoder, store, {
+        input: file,
+        prefix: externalHlsPrefix(item.playlist_id, item.id),
+        durationSeconds: map.durationSeconds,
+        signal: ctx.signal,
+        workDir: dir,
+      });
+      await repo.updateItem(db, item.id, {
+        status: 'ready',
+        status_reason: null,
+        size_bytes: map.fileSize,
+        duration_seconds: map.durationSeconds,
+        bitrate_kbps: probe.bitrateKbps ?? map.bitrateKbps,
+        sample_rate: probe.sampleRate,
+        audio_start: map.audioStart,
+        audio_end: map.audioEnd,
+        seek_index: JSON.stringify(map.seekIndex),
+        hls_segments: JSON.stringify(rendition.segments),
+        hls_target_duration: rendition.targetDuration,
+        updated_at: nowIso(this.clock()),
+      });
+      log.info({ event: 'playlist.external_track_ready', duration_seconds: map.durationSeconds }, 'external track ready');
+    } catch (error) {
+      if (ctx.signal.aborted) throw error;
+      const permanent = error instanceof NotMp3Error || error instanceof ExternalUrlError || (error as { name?: string }).name === 'TranscodeError';
+      if (!permanent && ctx.job.attempts < ctx.job.maxAttempts) throw error;
+      const reason = error instanceof NotMp3Error ? `Not a usable MP3: ${error.reason}` : (error as Error).message;
+      await repo.updateItem(db, item.id, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
+      log.warn({ event: 'playlist.external_track_failed', err: error }, 'external track failed');
+    } finally {
+      clearInterval(leaseTimer);
+      await rm(dir, { recursive: true, force: true });
+    }
+    await this.rebuild(item.playlist_id, { bump: true });
+  }
+
+  /** Rebuilds the stored HLS manifest from the ready tracks; `bump` moves the content version on. */
+  async rebuild(playlistId: string, opts: { bump: boolean }): Promise<void> {
+    const playback = await this.playback(playlistId);
+    if (!playback) return;
+    const manifest = buildPlaylistManifest(
+      playback.tracks.map((t) => ({ base: `hls/${t.sourceId}/`, segments: t.segments })),
+    );
+    const now = nowIso(this.clock());
+    if (opts.bump) await repo.bumpContentVersion(this.deps.db, playlistId, { manifest, content_updated_at: now });
+    else await repo.updatePlaylist(this.deps.db, playlistId, { manifest });
+  }
+
+  /** The blob key of one HLS segment of a playlist, or null when the source is not part of it. */
+  async segmentKey(playlistId: string, sourceId: string, file: string, playback?: PlaylistPlayback): Promise<string | null> {
+    const info = playback ?? (await this.playback(playlistId));
+    const track = info?.tracks.find((t) => t.sourceId === sourceId);
+    return track ? `${track.hlsPrefix}${file}` : null;
+  }
+
+  private playbackTrack(playlistId: string, item: PlaylistItemsTable, uploads: Map<string, UploadTrack>): PlaybackTrack | 'pending' | 'omitted' {
+    if (item.upload_id) {
+      const u = uploads.get(item.upload_id);
+      if (!u || u.status !== 'ready') return 'omitted';
+      return {
+        sourceId: u.id,
+        source: { kind: 'blob', key: u.originalKey },
+        hlsPrefix: u.hlsPrefix,
+        concat: {
+          id: u.id,
+          audioStart: u.audioStart,
+          audioLength: u.audioEnd - u.audioStart,
+          seekIndex: u.seekIndex,
+          ...(u.durationSeconds !== null ? { durationSeconds: u.durationSeconds } : {}),
+        },
+        segments: u.segments,
+      };
+    }
+    if (item.status === 'pending') return 'pending';
+    if (item.status === 'failed' || item.audio_start === null || item.audio_end === null) return 'omitted';
+    return {
+      sourceId: item.id,
+      source: { kind: 'url', url: item.url! },
+      hlsPrefix: externalHlsPrefix(playlistId, item.id),
+      concat: {
+        id: item.id,
+        audioStart: item.audio_start,
+        audioLength: item.audio_end - item.audio_start,
+        seekIndex: item.seek_index ? (JSON.parse(item.seek_index) as number[]) : [],
+        ...(item.duration_seconds !== null ? { durationSeconds: item.duration_seconds } : {}),
+      },
+      segments: item.hls_segments ? (JSON.parse(item.hls_segments) as HlsSegmentRef[]) : [],
+    };
+  }
+
+  /**
+   * Validates the requested items and turns them into rows. Uploads must be
+   * the caller's own and ready; URLs are checked over the network (in
+   * parallel) unless the playlist already holds them. Every bad item is
+   * reported at once, each under its `items.<i>.…` path.
+   */
+  private async resolveItems(
+    principal: Principal,
+    playlistId: string,
+    items: ItemInput[],
+    existing: PlaylistItemsTable[],
+  ): Promise<{ rows: PlaylistItemsTable[]; fresh: string[] }> {
+    const now = nowIso(this.clock());
+    const errors: (FieldError & { code: ErrorCode })[] = [];
+    const uploadIds = items.flatMap((i) => ('upload_id' in i ? [i.upload_id] : []));
+    const uploads = await this.deps.uploads.tracks(uploadIds);
+    const reusable = existing.filter((e) => e.url && e.status !== 'failed');
+    const reusableUploads = existing.filter((e) => e.upload_id);
+    const fresh: string[] = [];
+    const rows = await Promise.all(
+      items.map(async (input, position): Promise<PlaylistItemsTable | null> => {
+        const base = { playlist_id: playlistId, position, updated_at: now };
+        if ('upload_id' in input) {
+          const u = uploads.get(input.upload_id);
+          const fail = (message: string, code: ErrorCode = 'unprocessable') => {
+            errors.push({ path: `items.${position}.upload_id`, message, code });
+            return null;
+          };
+          if (!u) return fail(`upload ${input.upload_id} does not exist`);
+          if (u.ownerId !== principal.userId) return fail(`upload ${input.upload_id} is not yours`);
+          if (u.status !== 'ready') return fail(`upload ${input.upload_id} is ${u.status}, not ready`);
+          const again = takeFirst(reusableUploads, (e) => e.upload_id === u.id);
+          return { ...emptyItem(again?.id ?? newTrackId(), now), ...base, upload_id: u.id, status: 'ready' };
+        }
+        const again = takeFirst(reusable, (e) => e.url === input.url);
+        if (again) return { ...again, ...base };
+        try {
+          const check = await this.deps.checkUrl(input.url, { allowPrivate: this.deps.allowPrivateUrls, maxBytes: this.deps.externalMaxBytes });
+          const id = newTrackId();
+          fresh.push(id);
+          return { ...emptyItem(id, now), ...base, url: input.url, content_type: check.contentType, size_bytes: check.sizeBytes, status: 'pending' };
+        } catch (error) {
+          if (!(error instanceof ExternalUrlError)) throw error;
+          errors.push({ path: `items.${position}.url`, message: error.message, code: error.code });
+          return null;
+        }
+      }),
+    );
+    if (errors.length > 0) {
+      errors.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
+      const first = errors[0]!;
+      throw new DomainError(first.code, errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+    }
+    return { rows: rows as PlaylistItemsTable[], fresh };
+  }
+
+  private async enqueueExternal(trackIds: string[]): Promise<void> {
+    for (const id of trackIds) await this.deps.enqueue(EXTERNAL_TRACK_JOB, { track_id: id } satisfies ExternalTrackJobPayload, { maxAttempts: 3 });
+  }
+
+  /** Downloads an external file to disk through the address guard, capped at the configured size. */
+  private async download(url: string, file: string, signal: AbortSignal): Promise<void> {
+    const max = this.deps.externalMaxBytes;
+    const body = await openHttpRange(url, 0, max - 1, { lookup: guardedLookup(this.deps.allowPrivateUrls), signal });
+    let seen = 0;
+    const cap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        seen += chunk.length;
+        if (seen > max) return callback(new ExternalUrlError('unprocessable', `The file is larger than ${max} bytes.`));
+        callback(null, chunk);
+      },
+    });
+    await pipeline(body, cap, createWriteStream(file), { signal });
+  }
+
+  private view(row: PlaylistsTable, items: PlaylistItemsTable[], uploads: Map<string, UploadTrack>): PlaylistView {
+    const views = items.map((i): PlaylistItemView => {
+      const u = i.upload_id ? uploads.get(i.upload_id) : undefined;
+      const duration = u ? u.durationSeconds : i.duration_seconds;
+      return {
+        id: i.id,
+        position: i.position,
+        kind: i.upload_id ? 'upload' : 'external',
+        upload_id: i.upload_id,
+        url: i.url,
+        title: u?.title ?? (i.url ? decodeURIComponent(new URL(i.url).pathname.split('/').pop() || '') || null : null),
+        status: i.upload_id ? (u?.status === 'ready' ? 'ready' : 'failed') : i.status,
+        reason: i.status_reason,
+        duration_seconds: duration === null ? null : Math.round(duration * 1000) / 1000,
+      };
+    });
+    const total = views.reduce((sum, v) => sum + (v.status === 'ready' ? (v.duration_seconds ?? 0) : 0), 0);
+    const base = `${this.deps.publicUrl}/playlists/${row.id}`;
+    return {
+      id: row.id,
+      owner_id: row.owner_id,
+      title: row.title,
+      visibility: row.visibility,
+      monetization_enabled: row.monetization_enabled === 1,
+      status: views.some((v) => v.status === 'pending') ? 'processing' : 'ready',
+      content_version: row.content_version,
+      duration_seconds: Math.round(total * 1000) / 1000,
+      items: views,
+      stream_m3u8_url: `${base}/stream.m3u8`,
+      stream_mp3_url: `${base}/stream.mp3`,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+    };
+  }
+}
+
+function takeFirst<T>(list: T[], match: (t: T) => boolean): T | undefined {
+  const i = list.findIndex(match);
+  return i < 0 ? undefined : list.splice(i, 1)[0];
+}
+
+function emptyItem(id: string, now: string): PlaylistItemsTable {
+  return {
+    id,
+    playlist_id: '',
+    position: 0,
+    upload_id: null,
+    url: null,
+    status: 'pending',
+    status_reason: null,
+    content_type: null,
+    size_bytes: null,
+    duration_seconds: null,
+    bitrate_kbps: null,
+    sample_rate: null,
+    audio_start: null,
+    audio_end: null,
+    seek_index: null,
+    hls_segments: null,
+    hls_target_duration: null,
+    created_at: now,
+    updated_at: now,
+  };
+}

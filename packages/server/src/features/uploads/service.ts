@@ -1,0 +1,375 @@
+import { Transform, pipeline, type Readable } from 'node:stream';
+import { LocalBlobStore, type BlobStore } from '@djcast/relay/blob';
+import type { Kysely } from 'kysely';
+import type { Scanner } from '../../adapters/scanner/types.js';
+import type { Transcoder } from '../../adapters/transcoder/types.js';
+import { nowIso } from '../../db/create-db.js';
+import type { Database, UploadsTable } from '../../db/tables.js';
+import { DomainError, NotFound } from '../../http/problem.js';
+import { page } from '../../http/pagination.js';
+import { newId } from '../../ids.js';
+import type { JobContext } from '../../jobs/worker.js';
+import type { Logger } from '../../logger.js';
+import { probeAudio, ProbeError, type AudioProbe } from '../../media/ffprobe.js';
+import { Mp3Analyzer, NotMp3Error, type Mp3AudioInfo } from '../../media/mp3.js';
+import { assertCanAccess, isAdmin, type Principal } from '../auth/principal.js';
+import type { HlsSegmentRef } from '../playlists/manifest.js';
+import { originalKey, uploadHlsPrefix, uploadPrefix } from './keys.js';
+import { publishHlsRendition } from './rendition.js';
+import * as repo from './repository.js';
+
+export const UPLOAD_JOB = 'upload.process';
+
+export interface UploadJobPayload {
+  upload_id: string;
+}
+
+export type UploadStatus = UploadsTable['status'];
+
+export interface UploadView {
+  id: string;
+  owner_id: string;
+  title: string;
+  original_filename: string | null;
+  status: UploadStatus;
+  progress: number;
+  reason: string | null;
+  size_bytes: number;
+  duration_seconds: number | null;
+  bitrate_kbps: number | null;
+  sample_rate: number | null;
+  channels: number | null;
+  hls_url: string | null;
+  created_at: string;
+  updated_at: string;
+  ready_at: string | null;
+}
+
+/** What a playlist needs of an upload: its MP3 map and HLS segments. */
+export interface UploadTrack {
+  id: string;
+  ownerId: string;
+  title: string;
+  status: UploadStatus;
+  durationSeconds: number | null;
+  audioStart: number;
+  audioEnd: number;
+  seekIndex: number[];
+  segments: HlsSegmentRef[];
+  originalKey: string;
+  hlsPrefix: string;
+}
+
+export interface UploadsDeps {
+  db: Kysely<Database>;
+  store: BlobStore;
+  transcoder: Transcoder;
+  scanner: Scanner;
+  logger: Logger;
+  publicUrl: string;
+  /** Enqueues a durable job (and wakes a local worker). */
+  enqueue: (kind: string, payload: unknown, options?: { maxAttempts?: number }) => Promise<string>;
+  /** Signs a playback grant for one resource (the HLS URL carries it). */
+  signPlayback: (resourceId: string, userId: string) => string;
+  /** Playlists that use an upload; an upload in a playlist cannot be deleted. */
+  playlistsUsing: (uploadId: string) => Promise<string[]>;
+  /** Where FFmpeg writes its temp output. */
+  workDir?: string;
+  clock?: () => Date;
+  ffprobePath?: string;
+}
+
+export interface IncomingFile {
+  stream: Readable;
+  filename: string | null;
+  title?: string | undefined;
+  /** Aborted when the client goes away. */
+  signal?: AbortSignal;
+}
+
+const MAX_ATTEMPTS = 3;
+const PLAYBACK_TOKEN_SECONDS = 6 * 60 * 60;
+
+export class UploadsService {
+  private readonly clock: () => Date;
+
+  constructor(private readonly deps: UploadsDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /**
+   * Streams an uploaded file into storage, checking it is MP3 as the bytes
+   * pass (a file that is not is refused as soon as that is clear, and its
+   * object is never completed), then reads its facts with ffprobe. The
+   * virus scan and the HLS transcode run in a background job.
+   */
+  async create(principal: Principal, file: IncomingFile): Promise<UploadView> {
+    const { store } = this.deps;
+    const id = newId('upl');
+    const key = originalKey(id);
+    const analyzer = new Mp3Analyzer();
+    let size = 0;
+    const inspect = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        size += chunk.length;
+        analyzer.push(chunk);
+        if (analyzer.isMp3 === false) return callback(analyzer.rejection);
+        callback(null, chunk);
+      },
+    });
+    const body = pipeline(file.stream, inspect, () => {});
+    try {
+      await store.put(key, body, { contentType: 'audio/mpeg', ...(file.signal ? { signal: file.signal } : {}) });
+    } catch (error) {
+      // A put that failed leaves nothing behind; say why in upload terms.
+      if (analyzer.rejection) throw notMp3(analyzer.rejection);
+      throw error;
+    }
+
+    let map: Mp3AudioInfo;
+    let probe: AudioProbe;
+    try {
+      try {
+        map = analyzer.finish();
+      } catch (error) {
+        if (error instanceof NotMp3Error) throw notMp3(error);
+        throw error;
+      }
+      probe = await this.probe(key);
+    } catch (error) {
+      await store.delete(key).catch(() => {});
+      throw error;
+    }
+
+    const now = nowIso(this.clock());
+    const title = file.title?.trim() || titleFromFilename(file.filename) || 'Untitled';
+    const row: UploadsTable = {
+      id,
+      owner_id: principal.userId,
+      title: title.slice(0, 200),
+      original_filename: file.filename?.slice(0, 500) ?? null,
+      status: 'processing',
+      status_reason: null,
+      progress: 0,
+      size_bytes: size,
+      duration_seconds: map.durationSeconds,
+      bitrate_kbps: probe.bitrateKbps ?? map.bitrateKbps,
+      sample_rate: probe.sampleRate,
+      channels: probe.channels,
+      audio_start: map.audioStart,
+      audio_end: map.audioEnd,
+      seek_index: JSON.stringify(map.seekIndex),
+      hls_segments: null,
+      hls_target_duration: null,
+      created_at: now,
+      updated_at: now,
+      ready_at: null,
+    };
+    try {
+      await repo.insertUpload(this.deps.db, row);
+      await this.deps.enqueue(UPLOAD_JOB, { upload_id: id } satisfies UploadJobPayload, { maxAttempts: MAX_ATTEMPTS });
+    } catch (error) {
+      await store.delete(key).catch(() => {});
+      await repo.deleteUpload(this.deps.db, id).catch(() => {});
+      throw error;
+    }
+    this.deps.logger.info({ event: 'upload.received', upload_id: id, size_bytes: size, duration_seconds: map.durationSeconds }, 'upload received');
+    return this.view(row);
+  }
+
+  async list(principal: Principal, opts: { limit: number; starting_after?: string; status?: UploadStatus }) {
+    const ownerId = isAdmin(principal) ? undefined : principal.userId;
+    const rows = await repo.listUploads(this.deps.db, { ownerId, status: opts.status, startingAfter: opts.starting_after, limit: opts.limit });
+    const result = page(rows, opts.limit);
+    return { ...result, data: result.data.map((r) => this.view(r)) };
+  }
+
+  async getOwned(principal: Principal, id: string): Promise<UploadsTable> {
+    const row = await repo.findUpload(this.deps.db, id);
+    if (!row) throw new NotFound('Upload', id);
+    assertCanAccess(principal, row.owner_id, 'upload');
+    return row;
+  }
+
+  async get(principal: Principal, id: string): Promise<UploadView> {
+    return this.view(await this.getOwned(principal, id));
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    await this.getOwned(principal, id);
+    const playlists = await this.deps.playlistsUsing(id);
+    if (playlists.length > 0) {
+      throw new DomainError('conflict', `Upload ${id} is part of playlist(s) ${playlists.join(', ')}; remove it from them first.`, {
+        playlist_ids: playlists,
+      });
+    }
+    await this.deps.store.deletePrefix(uploadPrefix(id));
+    await repo.deleteUpload(this.deps.db, id);
+  }
+
+  /** For the public HLS route: the upload as a playable (private) resource. */
+  async playable(id: string): Promise<{ id: string; ownerId: string; status: UploadStatus } | null> {
+    const row = await repo.findUpload(this.deps.db, id);
+    return row ? { id: row.id, ownerId: row.owner_id, status: row.status } : null;
+  }
+
+  /** Uploads by id with what a playlist needs; ids that do not exist are absent. */
+  async tracks(ids: readonly string[]): Promise<Map<string, UploadTrack>> {
+    const rows = await repo.findUploads(this.deps.db, ids);
+    return new Map(rows.map((r) => [r.id, toTrack(r)]));
+  }
+
+  /** The job: virus scan (when configured), then the HLS transcode with progress. */
+  async process(payload: UploadJobPayload, ctx: JobContext): Promise<void> {
+    const { db, store, scanner, logger } = this.deps;
+    const id = payload.upload_id;
+    const row = await repo.findUpload(db, id);
+    if (!row || row.status !== 'processing') return; // deleted, or finished by an earlier attempt
+    const log = logger.child({ upload_id: id, job_id: ctx.job.id });
+    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), 15_000);
+    try {
+      if (scanner.kind !== 'off') {
+        const object = await store.get(originalKey(id));
+        if (!object) throw new Error(`the original of ${id} is missing from storage`);
+        const verdict = await scanner.scan(object.body);
+        if (!verdict.clean) {
+          await store.deletePrefix(uploadPrefix(id));
+          await this.finish(id, { status: 'rejected', status_reason: `Virus found: ${verdict.signature}. The file was deleted.` });
+          log.warn({ event: 'upload.rejected', signature: verdict.signature }, 'upload rejected by the virus scan');
+          return;
+        }
+      }
+      let lastWrite = 0;
+      let lastPercent = 0;
+      const rendition = await publishHlsRendition(this.deps.transcoder, store, {
+        input: await this.inputFor(originalKey(id)),
+        prefix: uploadHlsPrefix(id),
+        ...(row.duration_seconds ? { durationSeconds: row.duration_seconds } : {}),
+        signal: ctx.signal,
+        ...(this.deps.workDir ? { workDir: this.deps.workDir } : {}),
+        onProgress: (percent) => {
+          const whole = Math.min(99, Math.floor(percent));
+          const now = Date.now();
+          if (whole > lastPercent && now - lastWrite >= 250) {
+            lastPercent = whole;
+            lastWrite = now;
+            void repo.updateProgress(db, id, whole, nowIso(this.clock())).catch(() => {});
+          }
+        },
+      });
+      if (!(await repo.findUpload(db, id))) {
+        // Deleted while transcoding: the rendition just published must go too.
+        await store.deletePrefix(uploadPrefix(id));
+        return;
+      }
+      const now = nowIso(this.clock());
+      await this.finish(id, {
+        status: 'ready',
+        progress: 100,
+        hls_segments: JSON.stringify(rendition.segments),
+        hls_target_duration: rendition.targetDuration,
+        ready_at: now,
+      });
+      log.info({ event: 'upload.ready', segments: rendition.segments.length }, 'upload ready');
+    } catch (error) {
+      if (ctx.signal.aborted) throw error; // shutting down: another worker resumes it
+      const last = ctx.job.attempts >= ctx.job.maxAttempts;
+      const permanent = isPermanent(error);
+      if (!last && !permanent) throw error;
+      await this.finish(id, { status: 'failed', status_reason: `Transcoding failed: ${(error as Error).message}` });
+      log.error({ event: 'upload.failed', err: error }, 'upload failed');
+    } finally {
+      clearInterval(leaseTimer);
+    }
+  }
+
+  view(row: UploadsTable): UploadView {
+    const ready = row.status === 'ready';
+    return {
+      id: row.id,
+      owner_id: row.owner_id,
+      title: row.title,
+      original_filename: row.original_filename,
+      status: row.status,
+      progress: ready ? 100 : row.progress,
+      reason: row.status_reason,
+      size_bytes: row.size_bytes,
+      duration_seconds: row.duration_seconds === null ? null : Math.round(row.duration_seconds * 1000) / 1000,
+      bitrate_kbps: row.bitrate_kbps,
+      sample_rate: row.sample_rate,
+      channels: row.channels,
+      hls_url: ready
+        ? `${this.deps.publicUrl}/uploads/audio/${row.id}/hls/index.m3u8?token=${encodeURIComponent(this.deps.signPlayback(row.id, row.owner_id))}`
+        : null,
+      created_at: row.created_at,
+      updated_at: row.updated_at,
+      ready_at: row.ready_at,
+    };
+  }
+
+  static readonly playbackTokenSeconds = PLAYBACK_TOKEN_SECONDS;
+
+  private async finish(id: string, patch: Partial<UploadsTable>): Promise<void> {
+    await repo.updateUpload(this.deps.db, id, { ...patch, updated_at: nowIso(this.clock()) });
+  }
+
+  /** What FFmpeg and ffprobe read: the local file, or a presigned URL on S3. */
+  private async inputFor(key: string): Promise<string> {
+    const { store } = this.deps;
+    if (store instanceof LocalBlobStore) return store.filePath(key);
+    const url = await store.presignedGetUrl(key, 60 * 60);
+    if (!url) throw new Error(`the ${store.kind} store cannot give a URL for ${key}`);
+    return url;
+  }
+
+  private async probe(key: string): Promise<AudioProbe> {
+    let probe: AudioProbe;
+    try {
+      probe = await probeAudio(await this.inputFor(key), this.deps.ffprobePath ? { ffprobePath: this.deps.ffprobePath } : {});
+    } catch (error) {
+      if (error instanceof ProbeError && error.code !== 'not_installed' && error.code !== 'timeout') {
+        throw new DomainError('unprocessable', `The file could not be read as audio: ${error.message}`, { reason: error.code });
+      }
+      throw error;
+    }
+    if (probe.codec !== 'mp3') {
+      throw new DomainError('unsupported_media_type', `The file holds ${probe.codec} audio, not MP3.`, { reason: 'not_mp3' });
+    }
+    return probe;
+  }
+}
+
+function toTrack(r: UploadsTable): UploadTrack {
+  return {
+    id: r.id,
+    ownerId: r.owner_id,
+    title: r.title,
+    status: r.status,
+    durationSeconds: r.duration_seconds,
+    audioStart: r.audio_start ?? 0,
+    audioEnd: r.audio_end ?? 0,
+    seekIndex: r.seek_index ? (JSON.parse(r.seek_index) as number[]) : [],
+    segments: r.hls_segments ? (JSON.parse(r.hls_segments) as HlsSegmentRef[]) : [],
+    originalKey: originalKey(r.id),
+    hlsPrefix: uploadHlsPrefix(r.id),
+  };
+}
+
+/** Not MP3 at all is 415; an MP3 too damaged to use is 422. Either way the reason is the analyzer's. */
+function notMp3(error: NotMp3Error): DomainError {
+  const code = error.code === 'too_few_frames' ? 'unprocessable' : 'unsupported_media_type';
+  return new DomainError(code, `The file is not a usable MP3: ${error.reason}.`, { reason: error.code });
+}
+
+function titleFromFilename(name: string | null): string | null {
+  if (!name) return null;
+  const base = name.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '').trim();
+  return base || null;
+}
+
+/** Errors a retry will not fix: the input itself is bad. */
+function isPermanent(error: unknown): boolean {
+  const code = (error as { code?: string }).code;
+  const name = (error as { name?: string }).name;
+  return name === 'TranscodeError' && (code === 'failed' || code === 'bad_input' || code === 'bad_output' || code === 'not_installed');
+}
