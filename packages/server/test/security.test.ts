@@ -11,6 +11,7 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../src/features/auth/scopes.js';
 import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
+import { insertReadyUpload } from './uploads-support.js';
 import { RecordingLauncher, startFakeIcecast, type FakeSource } from './relay-fakes.js';
 
 interface Operation {
@@ -32,6 +33,7 @@ const operations = Object.entries(document.paths).flatMap(([route, methods]) =>
 const secured = operations.filter(({ op }) => (op.security ?? []).some((s) => 'bearerAuth' in s));
 const relayAuthed = operations.filter(({ op }) => op['x-auth'] === 'relay-token');
 const withJsonBody = operations.filter(({ op }) => op.requestBody?.content['application/json'] && op['x-auth'] !== 'relay-token');
+const withMultipartBody = secured.filter(({ op }) => op.requestBody?.content['multipart/form-data']);
 
 /** A loopback Icecast lookalike: registering a stream probes its source. */
 let source: FakeSource;
@@ -55,9 +57,26 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
       const res = await t.request('POST', '/v1/tokens', { token, body: { name: 'owned', scopes: ['streams:read'] } });
       return ((await res.json()) as { id: string }).id;
     }
+    case 'upl':
+      return insertReadyUpload(t, await userIdOf(t, token));
+    case 'pls': {
+      const upload = await insertReadyUpload(t, await userIdOf(t, token));
+      const res = await t.request('POST', '/v1/playlists', { token, body: { title: 'owned', items: [{ upload_id: upload }] } });
+      if (res.status !== 201) throw new Error(`security test: could not create a playlist: ${res.status} ${await res.text()}`);
+      return ((await res.json()) as { id: string }).id;
+    }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
   }
+}
+
+async function userIdOf(t: TestApp, token: string): Promise<string> {
+  return ((await (await t.request('GET', '/v1/me', { token })).json()) as { id: string }).id;
+}
+
+/** A body that passes validation for an operation on an existing resource, so the ownership check is what answers. */
+function validPatchBody(idPrefix: string | undefined): Record<string, unknown> {
+  return idPrefix === 'pls' ? { title: 'x' } : { name: 'x' };
 }
 
 function idPrefixOf(op: Operation): string | undefined {
@@ -116,7 +135,7 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
   const onResource = secured.filter((s) => idPrefixOf(s.op));
   it.each(onResource.map((s) => [s.op.operationId, s] as const))("%s: another DJ's resource -> 403", async (_id, { route, method, op }) => {
     const id = await ownedResource(t, owner.token, idPrefixOf(op)!);
-    const res = await t.request(method, urlFor(route, id), { token: stranger.token, body: op.requestBody ? { name: 'x' } : undefined });
+    const res = await t.request(method, urlFor(route, id), { token: stranger.token, body: op.requestBody ? validPatchBody(idPrefixOf(op)) : undefined });
     expect(res.status).toBe(403);
     expect(((await res.json()) as { code: string }).code).toBe('not_owner');
   });
@@ -133,6 +152,28 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       expect(problem.request_id).toBeTruthy();
     }
   });
+
+  it.each(withMultipartBody.map((s) => [s.op.operationId, s] as const))(
+    '%s: not multipart -> 415, a form without the file -> 400 naming it, both problem+json',
+    async (_id, { route, method }) => {
+      const json = await t.request(method, route, { token: owner.token, body: { file: 'x' } });
+      expect(json.status).toBe(415);
+      expect(json.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await json.json()) as { code: string }).code).toBe('unsupported_media_type');
+
+      const boundary = 'securityTestBoundary';
+      const noFile = await t.request(method, route, {
+        token: owner.token,
+        headers: { 'content-type': `multipart/form-data; boundary=${boundary}` },
+        body: `--${boundary}\r\nContent-Disposition: form-data; name="title"\r\n\r\nno file here\r\n--${boundary}--\r\n`,
+      });
+      expect(noFile.status).toBe(400);
+      expect(noFile.headers.get('content-type')).toContain('application/problem+json');
+      const problem = (await noFile.json()) as { code: string; errors: { path: string }[] };
+      expect(problem.code).toBe('validation_failed');
+      expect(problem.errors.map((e) => e.path)).toContain('file');
+    },
+  );
 
   describe.each(relayAuthed.map((s) => [s.op.operationId, s] as const))('%s (relay token, not a user token)', (_id, { route, method, op }) => {
     // Two relays, through the API: a registered stream starts one; the launcher is handed its token.

@@ -176,3 +176,50 @@ export function id3WithPrivateFrame(payload: Uint8Array): Buffer {
   const synchsafe = Buffer.from([(size >> 21) & 0x7f, (size >> 14) & 0x7f, (size >> 7) & 0x7f, size & 0x7f]);
   return Buffer.concat([Buffer.from('ID3\x03\x00\x00', 'latin1'), synchsafe, frameHeader, frameBody]);
 }
+
+/**
+ * Records a ready upload straight in the database (with a made-up MP3 map and
+ * HLS segment list), for tests about playlists and permissions that need no
+ * media. `audio` optionally stores bytes as its original.mp3.
+ */
+export async function insertReadyUpload(
+  t: TestApp,
+  ownerId: string,
+  opts: { audio?: Uint8Array; audioStart?: number; seconds?: number; segments?: { uri: string; duration: number }[] } = {},
+): Promise<string> {
+  const { newId } = await import('../src/ids.js');
+  const id = newId('upl');
+  const now = new Date().toISOString();
+  const audio = opts.audio ?? new Uint8Array(4000);
+  const audioStart = opts.audioStart ?? 0;
+  const seconds = opts.seconds ?? 12;
+  await t.container.blobs.put(`uploads/audio/${id}/original.mp3`, audio, { contentType: 'audio/mpeg' });
+  const audioLength = audio.length - audioStart;
+  const perSecond = Math.floor(audioLength / seconds);
+  await t.container.db.kysely
+    .insertInto('uploads')
+    .values({
+      id,
+      owner_id: ownerId,
+      title: 'Inserted',
+      original_filename: 'inserted.mp3',
+      status: 'ready',
+      status_reason: null,
+      progress: 100,
+      size_bytes: audio.length,
+      duration_seconds: seconds,
+      bitrate_kbps: 128,
+      sample_rate: 44100,
+      channels: 2,
+      audio_start: audioStart,
+      audio_end: audio.length,
+      seek_index: JSON.stringify(Array.from({ length: seconds }, (_, s) => s * perSecond)),
+      hls_segments: JSON.stringify(opts.segments ?? [{ uri: 'segment_00000.ts', duration: 6 }, { uri: 'segment_00001.ts', duration: 6 }]),
+      hls_target_duration: 6,
+      created_at: now,
+      updated_at: now,
+      ready_at: now,
+    })
+    .execute();
+  return id;
+}
