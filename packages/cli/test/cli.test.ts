@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../sdk/test/support/build.js';
 import { listen, type Listening } from '../../sdk/test/support/listen.js';
 import { manualClock, PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../../sdk/test/support/server.js';
-import { cliSandbox, type CliResult } from './support/run-cli.js';
+import { cliSandbox, hasScriptCommand, type CliResult } from './support/run-cli.js';
 
 const REQUEST_ID = /req_[0-9a-z]{26}/;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -108,6 +108,13 @@ describe('djcast CLI against a real server', () => {
     const human = await ci.run(['stream', 'get', streamId], { env });
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^id: +${streamId}\nname: +Friday set\n`));
+
+    const other = await ci.run(['stream', 'create', '--name', 'Spare', '--source', server.sourceUrl, '--json'], { env });
+    const spare = json(other).id as string;
+    const deleted = await ci.run(['stream', 'delete', spare], { env });
+    expect(deleted.code, deleted.stderr).toBe(0);
+    expect(deleted.stdout).toBe(`Deleted ${spare}.\n`);
+    expect((await ci.run(['stream', 'get', spare], { env })).code).toBe(1);
   });
 
   it('an unknown stream id exits 1 with one error line naming the code and request id', async () => {
@@ -186,6 +193,18 @@ describe('djcast CLI against a real server', () => {
     const machine = await cli.run(['whoami', '--json']);
     expect(machine.code).toBe(3);
     expect(json(machine)).toEqual({ code: 'not_logged_in', detail: 'You are not logged in.', hint: 'Run `djcast login` or set DJCAST_TOKEN.' });
+  });
+
+  it.skipIf(!hasScriptCommand)('login on a terminal prompts for the email and the password, without echoing the password', async () => {
+    const result = await cli.runOnTerminal(['login'], [
+      { prompt: 'Email: ', answer: email },
+      { prompt: 'Password: ', answer: PASSWORD },
+    ]);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain(email);
+    expect(result.stdout).not.toContain(PASSWORD);
+    expect(result.stdout).toContain(`Logged in to ${http.url} as ${email}.`);
+    expect(modeOf(cli.credentialsFile)).toBe(0o600);
   });
 
   it('a revoked API token exits 3', async () => {

@@ -1,5 +1,5 @@
 import { UsageError } from './errors.js';
-import { promptSecret, promptText, readStdin } from './prompt.js';
+import { createPrompter, readStdin } from './prompt.js';
 
 export interface CredentialInput {
   email: string | undefined;
@@ -18,13 +18,18 @@ export async function collectCredentials(input: CredentialInput): Promise<{ emai
     if (!email) throw new UsageError('--password-stdin needs --email (or DJCAST_EMAIL).', SCRIPT_HINT);
     password = await readStdin();
   }
-  if (!email) {
-    if (!input.interactive) throw new UsageError('Missing --email (or DJCAST_EMAIL).', SCRIPT_HINT);
-    email = await promptText('Email: ');
+  if (!input.interactive) {
+    if (!email) throw new UsageError('Missing --email (or DJCAST_EMAIL).', SCRIPT_HINT);
+    if (password === undefined) throw new UsageError('Missing the password.', SCRIPT_HINT);
   }
-  if (password === undefined) {
-    if (!input.interactive) throw new UsageError('Missing the password.', SCRIPT_HINT);
-    password = await promptSecret('Password: ');
+  if (!email || password === undefined) {
+    const prompter = createPrompter();
+    try {
+      email ||= await prompter.text('Email: ');
+      password ??= await prompter.secret('Password: ');
+    } finally {
+      prompter.close();
+    }
   }
   if (!email.trim()) throw new UsageError('The email is empty.');
   if (!password) throw new UsageError('The password is empty.');

@@ -1,7 +1,7 @@
 // Runs the BUILT CLI (bin/run.js) as a subprocess, the way a user's shell
 // does: no TTY, an isolated HOME and config dir, and only the DJCAST_*
 // variables a test sets.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -45,11 +45,7 @@ export function cliSandbox(apiUrl: string) {
     configDir,
     credentialsFile: path.join(configDir, 'credentials.json'),
     run(args: string[], options: CliOptions = {}): Promise<CliResult> {
-      const env: Record<string, string> = { ...base };
-      for (const [key, value] of Object.entries(options.env ?? {})) {
-        if (value === undefined) delete env[key];
-        else env[key] = value;
-      }
+      const env = withEnv(base, options.env);
       return new Promise((resolve, reject) => {
         const child = spawn(process.execPath, [BIN, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
         let stdout = '';
@@ -61,5 +57,47 @@ export function cliSandbox(apiUrl: string) {
         child.stdin.end(options.input ?? '');
       });
     },
+
+    /**
+     * Runs the CLI on a pseudo-terminal (util-linux `script`), answering each
+     * prompt when it appears. Returns everything the terminal showed.
+     */
+    runOnTerminal(args: string[], answers: Array<{ prompt: string; answer: string }>, options: CliOptions = {}): Promise<CliResult> {
+      const env = withEnv(base, options.env);
+      const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
+      return new Promise((resolve, reject) => {
+        const child = spawn('script', ['-qec', command, '/dev/null'], { env, stdio: ['pipe', 'pipe', 'pipe'] });
+        let screen = '';
+        let next = 0;
+        let searchFrom = 0;
+        child.stdout.setEncoding('utf8').on('data', (d: string) => {
+          screen += d;
+          const pending = answers[next];
+          const at = pending ? screen.indexOf(pending.prompt, searchFrom) : -1;
+          if (pending && at >= 0) {
+            searchFrom = at + pending.prompt.length;
+            next += 1;
+            child.stdin.write(`${pending.answer}\r`);
+          }
+        });
+        child.on('error', reject);
+        child.on('close', (code) => resolve({ code: code ?? -1, stdout: screen, stderr: '' }));
+      });
+    },
   };
+}
+
+export const hasScriptCommand = spawnSync('script', ['--version'], { stdio: 'ignore' }).status === 0;
+
+function withEnv(base: Record<string, string>, extra: Record<string, string | undefined> = {}): Record<string, string> {
+  const env: Record<string, string> = { ...base };
+  for (const [key, value] of Object.entries(extra)) {
+    if (value === undefined) delete env[key];
+    else env[key] = value;
+  }
+  return env;
+}
+
+function shellQuote(arg: string): string {
+  return `'${arg.replace(/'/g, `'\\''`)}'`;
 }
