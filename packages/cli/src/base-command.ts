@@ -67,7 +67,11 @@ export abstract class DjcastCommand<T extends typeof Command> extends Command {
   }
 
   protected get apiUrl(): string {
-    return resolveApiUrl(this.flags['api-url'], this.storedLogin());
+    const url = resolveApiUrl(this.flags['api-url'], this.storedLogin());
+    if (!/^https?:\/\/[^/]/i.test(url) || !URL.canParse(url)) {
+      throw new UsageError(`The API URL "${url}" is not an http:// or https:// URL.`, 'Check --api-url or DJCAST_API_URL.');
+    }
+    return url;
   }
 
   /** How this run authenticates: --token / DJCAST_TOKEN, else the stored login for this API URL, else nothing. */

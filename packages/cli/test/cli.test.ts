@@ -138,6 +138,10 @@ describe('djcast CLI against a real server', () => {
     expect(missing.code).toBe(2);
     expect(missing.stderr).toBe('Error: Missing required flag name\nSee `djcast stream create --help`.\n');
 
+    const url = await cli.run(['whoami', '--api-url', 'localhost:8787']);
+    expect(url.code).toBe(2);
+    expect(url.stderr).toBe('Error: The API URL "localhost:8787" is not an http:// or https:// URL.\nCheck --api-url or DJCAST_API_URL.\n');
+
     const option = await cli.run(['stream', 'create', '--name', 'x', '--source', server.sourceUrl, '--visibility', 'secret', '--json']);
     expect(option.code).toBe(2);
     expect(json(option)).toMatchObject({ code: 'usage', detail: expect.stringContaining('secret') });

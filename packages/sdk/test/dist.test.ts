@@ -66,7 +66,7 @@ describe('the built @djcast/sdk package', () => {
       'dist/index.js',
     ],
   ])('loads as %s and registers, logs in and reads /v1/me over HTTP', async (_name, flags, load, file) => {
-    const env = { ...process.env, API_URL: http.url, EMAIL: uniqueEmail(), PASSWORD };
+    const env: NodeJS.ProcessEnv = { ...process.env, API_URL: http.url, EMAIL: uniqueEmail(), PASSWORD };
     delete env.NODE_OPTIONS;
     const wrapped = flags.length ? script(load).replace('(async () => {', 'await (async () => {') : script(load);
     const { stdout } = await run(process.execPath, [...flags, '-e', wrapped], { cwd: SDK_DIR, env });

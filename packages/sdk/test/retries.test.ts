@@ -95,8 +95,9 @@ describe('retries', () => {
   });
 
   it('does not wait out a Retry-After longer than maxRetryAfterMs', async () => {
-    // The default 15-minute window: Retry-After is far beyond the 60 s ceiling.
-    server = await startTestServer({ DJCAST_LOGIN_MAX_FAILURES: '1' });
+    // 10 s into the default 15-minute window: Retry-After is 890 s, far beyond the 60 s ceiling.
+    const clock = manualClock(Date.UTC(2030, 0, 1, 0, 0, 10));
+    server = await startTestServer({ DJCAST_LOGIN_MAX_FAILURES: '1' }, { clock: clock.now });
     const email = uniqueEmail();
     const client = createDjcastClient({ baseUrl: server.baseUrl, fetch: server.fetch, ...fakeSleep() });
     await client.auth.register({ email, password: PASSWORD });
@@ -105,7 +106,7 @@ describe('retries', () => {
     const limited = createDjcastClient({ baseUrl: server.baseUrl, fetch: server.fetch, sleep });
     const error = (await caught(limited.auth.login({ email, password: PASSWORD }))) as DjcastApiError;
     expect(error.code).toBe('rate_limited');
-    expect(error.retryAfterSeconds).toBeGreaterThan(60);
+    expect(error.retryAfterSeconds).toBe(890);
     expect(waits).toEqual([]);
   });
 

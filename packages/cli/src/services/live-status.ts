@@ -1,0 +1,35 @@
+// A stream's live status (GET /v1/streams/{id}/status) and how the CLI shows it.
+// The SDK has no method for it yet, so this goes through its typed raw client.
+import { DjcastApiError, type components, type DjcastClient } from '@djcast/sdk';
+import type { Field } from '../ui/format.js';
+
+export type LiveStatus = components['schemas']['StreamLiveStatus'];
+
+export async function fetchLiveStatus(client: DjcastClient, id: string): Promise<LiveStatus> {
+  const { data, error, response } = await client.raw.GET('/v1/streams/{id}/status', { params: { path: { id } } });
+  if (!response.ok || !data) throw DjcastApiError.fromResponse(response, error);
+  return data;
+}
+
+export const LIVE_STATUS_FIELDS: Field<LiveStatus>[] = [
+  { header: 'stream', get: (s) => s.stream_id },
+  { header: 'state', get: (s) => s.state },
+  { header: 'current track', get: (s) => s.current_track },
+  { header: 'bitrate', get: (s) => (s.bitrate_kbps === null ? null : `${s.bitrate_kbps} kbps`) },
+  { header: 'listeners', get: (s) => `${s.listener_count} (${s.hls_listeners} HLS, ${s.source_listeners} direct)` },
+  { header: 'cpu', get: (s) => (s.cpu_usage === null ? null : `${round(s.cpu_usage)}%`) },
+  { header: 'segment lag', get: (s) => (s.segment_lag_seconds === null ? null : `${round(s.segment_lag_seconds)}s`) },
+  { header: 'last heartbeat', get: (s) => s.last_heartbeat_at },
+  { header: 'playback', get: (s) => s.playback_url },
+];
+
+/** One line per refresh for --watch: time, state, bitrate, listeners, track. */
+export function liveStatusLine(s: LiveStatus, at: Date): string {
+  const time = at.toISOString().slice(11, 19);
+  const bitrate = s.bitrate_kbps === null ? '- kbps' : `${s.bitrate_kbps} kbps`;
+  return [time, s.state.padEnd(12), bitrate.padEnd(9), `${s.listener_count} listeners`.padEnd(14), s.current_track ?? '-'].join('  ').trimEnd();
+}
+
+function round(n: number): number {
+  return Math.round(n * 10) / 10;
+}
