@@ -52,6 +52,7 @@ export class SegmentWatcher {
   constructor(
     private readonly dir: string,
     private readonly onSegment: (segment: LocalSegment & { file: string; skippedBefore: number }) => Promise<void>,
+    private readonly onError: (err: Error) => void = () => {},
     private readonly intervalMs = 250,
   ) {}
 
@@ -68,7 +69,7 @@ export class SegmentWatcher {
 
   /** Reads the playlist once (if it changed) and processes new segments. Calls never overlap. */
   scan(force = false): Promise<void> {
-    this.scanning = this.scanning.then(() => this.scanOnce(force)).catch(() => {});
+    this.scanning = this.scanning.then(() => this.scanOnce(force)).catch((err: unknown) => this.onError(err instanceof Error ? err : new Error(String(err))));
     return this.scanning;
   }
 

@@ -251,6 +251,7 @@ class Worker implements RelayWorker {
     for (let index = 0; !this.stopping; index++) {
       let published = 0;
       let failure = '';
+      const wasLive = () => this.state === 'live';
       try {
         ({ published, failure } = await this.runFfmpeg(index));
       } catch (err) {
@@ -260,7 +261,9 @@ class Worker implements RelayWorker {
       if (this.stopping) break;
       const now = this.now();
       this.metrics.sourceRestarts.inc(this.metrics.labels);
-      if (published > 0) {
+      // A run that never got the stream live (say, one segment and gone, over
+      // and over) does not reset the clock towards offline.
+      if (published > 0 && wasLive()) {
         attempt = 0;
         this.failingSince = now;
         this.log.warn({ event: 'source.lost', run: index, segments: published, reason: failure }, 'source dropped; reconnecting');
@@ -351,7 +354,11 @@ class Worker implements RelayWorker {
       for (const line of lines) this.onFfmpegLine(run, line);
     });
 
-    const watcher = new SegmentWatcher(dir, (segment) => this.publishSegment(run, segment));
+    const watcher = new SegmentWatcher(
+      dir,
+      (segment) => this.publishSegment(run, segment),
+      (err) => this.log.error({ event: 'segment.watch_failed', run: index, err: err.message, stack: err.stack }, 'publishing a segment failed'),
+    );
     watcher.start();
     const icy = this.watchTitles(run);
     // A source that connects but sends nothing never makes FFmpeg exit on its own fast enough.
@@ -373,6 +380,10 @@ class Worker implements RelayWorker {
     await watcher.scan(true); // FFmpeg writes its last (short) segment on the way out
     run.icyAbort.abort();
     await icy;
+    // The title belonged to that connection; until the next one says otherwise the stats page decides.
+    this.icyTitleSeen = false;
+    this.icyTitle = null;
+    this.noteTrack();
     this.run = null;
     await rm(dir, { recursive: true, force: true }).catch(() => {});
 
