@@ -4,6 +4,8 @@
 import type { Readable } from 'node:stream';
 import type { BlobStore } from '@djcast/relay/blob';
 
+const WRITE_BYTES = 16 * 1024;
+
 /**
  * A web ReadableStream that pulls from a Node Readable only when the HTTP
  * layer asks for more (queue of zero), so a slow listener holds at most the
@@ -24,7 +26,8 @@ export function toWebStream(readable: Readable, onError?: (error: Error) => void
               controller.error(failure);
               return resolve();
             }
-            const chunk = readable.read() as Buffer | null;
+            // Small pieces: what sits in a slow listener's socket buffer stays small too.
+            const chunk = (readable.read(Math.min(WRITE_BYTES, readable.readableLength)) ?? readable.read()) as Buffer | null;
             if (chunk !== null) {
               controller.enqueue(new Uint8Array(chunk.buffer, chunk.byteOffset, chunk.length));
               return resolve();
