@@ -18,7 +18,10 @@ async function main(): Promise<void> {
     process.exit(1);
   }
 
-  const worker = createRelayWorker(config, { blobStore: createBlobStore(config.storage) });
+  const worker = createRelayWorker(config, {
+    blobStore: createBlobStore(config.storage),
+    onFatal: () => process.exit(1),
+  });
   let stopping = false;
   const shutdown = () => {
     if (stopping) return;

@@ -55,6 +55,8 @@ export interface RelayWorkerDeps {
   statsIntervalMs?: number;
   /** CPU sample period (default 5 s). */
   cpuSampleIntervalMs?: number;
+  /** Called after the worker stopped itself because of a bug (main exits non-zero so the launcher restarts it). */
+  onFatal?(err: Error): void;
 }
 
 /** What /healthz answers. */
@@ -215,6 +217,7 @@ class Worker implements RelayWorker {
     void this.pollStats();
     this.loopDone = this.loop().catch((err: Error) => {
       this.log.fatal({ event: 'relay.crashed', err: err.message, stack: err.stack }, 'relay loop crashed');
+      void this.stop().then(() => this.deps.onFatal?.(err));
     });
   }
 
@@ -251,7 +254,6 @@ class Worker implements RelayWorker {
     for (let index = 0; !this.stopping; index++) {
       let published = 0;
       let failure = '';
-      const wasLive = () => this.state === 'live';
       try {
         ({ published, failure } = await this.runFfmpeg(index));
       } catch (err) {
@@ -263,7 +265,7 @@ class Worker implements RelayWorker {
       this.metrics.sourceRestarts.inc(this.metrics.labels);
       // A run that never got the stream live (say, one segment and gone, over
       // and over) does not reset the clock towards offline.
-      if (published > 0 && wasLive()) {
+      if (published > 0 && this.state === 'live') {
         attempt = 0;
         this.failingSince = now;
         this.log.warn({ event: 'source.lost', run: index, segments: published, reason: failure }, 'source dropped; reconnecting');
@@ -678,6 +680,7 @@ class Worker implements RelayWorker {
 
   private async doStop(): Promise<void> {
     this.stopping = true;
+    if (!this.started) return;
     this.log.info({ event: 'relay.stopping', state: this.state }, 'stopping');
     this.stopController.abort();
     this.clearOfflineTimer();
