@@ -11,7 +11,15 @@ export {
 export type { RawClient } from './api/context.js';
 export type { RegisterRequest, RegisterResponse, User } from './api/auth.js';
 export type { ApiToken, CreatedApiToken, CreateTokenRequest, Scope } from './api/tokens.js';
-export type { CreateStreamRequest, ListStreamsQuery, Stream, StreamList, StreamStatus, UpdateStreamRequest } from './api/streams.js';
+export type {
+  CreateStreamRequest,
+  ListStreamsQuery,
+  Stream,
+  StreamList,
+  StreamLiveStatus,
+  StreamStatus,
+  UpdateStreamRequest,
+} from './api/streams.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';
 export { paginate, type Page } from './pagination.js';

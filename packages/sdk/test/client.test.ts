@@ -183,6 +183,9 @@ describe('SDK against the real server', () => {
     const stream = await ci.streams.create({ name: 'Friday set', source_url: server.sourceUrl });
     expect(stream).toMatchObject({ name: 'Friday set', source_url: server.sourceUrl, visibility: 'public', monetization_enabled: false });
     expect((await ci.streams.get(stream.id)).id).toBe(stream.id);
+    const live = await ci.streams.status(stream.id);
+    expect(live).toMatchObject({ stream_id: stream.id, playback_url: stream.playback_url });
+    expect(live.listener_count).toBeGreaterThanOrEqual(0);
     const updated = await ci.streams.update(stream.id, { name: 'Saturday set', visibility: 'private' });
     expect(updated).toMatchObject({ name: 'Saturday set', visibility: 'private' });
 

@@ -6,6 +6,7 @@ type Schemas = components['schemas'];
 export type Stream = Schemas['Stream'];
 export type StreamList = Schemas['StreamList'];
 export type StreamStatus = Schemas['StreamStatus'];
+export type StreamLiveStatus = Schemas['StreamLiveStatus'];
 export type CreateStreamRequest = Schemas['CreateStreamRequest'];
 export type UpdateStreamRequest = Schemas['UpdateStreamRequest'];
 export type ListStreamsQuery = NonNullable<operations['listStreams']['parameters']['query']>;
@@ -24,5 +25,7 @@ export function streamsApi({ raw }: ApiContext) {
     update: (id: string, body: UpdateStreamRequest): Promise<Stream> =>
       unwrap(raw.PATCH('/v1/streams/{id}', { params: { path: { id } }, body })),
     delete: (id: string): Promise<void> => unwrapEmpty(raw.DELETE('/v1/streams/{id}', { params: { path: { id } } })),
+    /** Live state from the relay: state, current track, bitrate, listeners. */
+    status: (id: string): Promise<StreamLiveStatus> => unwrap(raw.GET('/v1/streams/{id}/status', { params: { path: { id } } })),
   };
 }
