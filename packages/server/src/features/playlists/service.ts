@@ -106,6 +106,8 @@ export interface PlaylistsDeps {
   allowPrivateUrls: boolean;
   externalMaxBytes: number;
   workDir?: string;
+  /** How often a running job renews its lease (a third of the lease). */
+  leaseRenewMs?: number;
   clock?: () => Date;
 }
 
@@ -249,7 +251,7 @@ export class PlaylistsService {
     const parent = this.deps.workDir ?? tmpdir();
     await mkdir(parent, { recursive: true });
     const dir = await mkdtemp(path.join(parent, 'djcast-ext-'));
-    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), 15_000);
+    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), this.deps.leaseRenewMs ?? 15_000);
     try {
       const file = path.join(dir, 'source.mp3');
       await this.download(item.url, file, ctx.signal);

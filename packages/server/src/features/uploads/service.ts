@@ -75,6 +75,8 @@ export interface UploadsDeps {
   playlistsUsing: (uploadId: string) => Promise<string[]>;
   /** Where FFmpeg writes its temp output. */
   workDir?: string;
+  /** How often a running job renews its lease (a third of the lease). */
+  leaseRenewMs?: number;
   clock?: () => Date;
   ffprobePath?: string;
 }
@@ -226,7 +228,7 @@ export class UploadsService {
     const row = await repo.findUpload(db, id);
     if (!row || row.status !== 'processing') return; // deleted, or finished by an earlier attempt
     const log = logger.child({ upload_id: id, job_id: ctx.job.id });
-    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), 15_000);
+    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), this.deps.leaseRenewMs ?? 15_000);
     try {
       if (scanner.kind !== 'off') {
         const object = await store.get(originalKey(id));
