@@ -46,14 +46,6 @@ const schema = z
     DJCAST_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     DJCAST_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
     DJCAST_PLAYBACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
-    DJCAST_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(100 * 1024 * 1024),
-    DJCAST_EXTERNAL_TRACK_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(512 * 1024 * 1024),
-    DJCAST_CLAMAV_HOST: z.string().optional(),
-    DJCAST_CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
-    DJCAST_CLAMAV_SOCKET: z.string().optional(),
-    DJCAST_JOB_WORKER: z.enum(['in-process', 'off']).default('in-process'),
-    DJCAST_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
-    DJCAST_PLAYBACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
     DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
     DJCAST_S3_BUCKET: z.string().optional(),
     DJCAST_S3_REGION: z.string().default('us-east-1'),
@@ -185,25 +177,6 @@ function toConfig(env: z.infer<typeof schema>) {
       concurrency: env.DJCAST_JOB_CONCURRENCY,
       /** A job whose worker stops renewing its lease for this long is handed to another worker. */
       leaseMs: env.DJCAST_JOB_LEASE_SECONDS * 1000,
-    },
-    playlists: {
-      externalTrackMaxBytes: env.DJCAST_EXTERNAL_TRACK_MAX_BYTES,
-      /** max-age of public playback responses (stream.mp3, stream.m3u8); a CDN in front absorbs listeners. */
-      cacheSeconds: env.DJCAST_PLAYBACK_CACHE_SECONDS,
-    },
-    uploads: {
-      /** Enforced while the body streams in, not after. */
-      maxBytes: env.DJCAST_UPLOAD_MAX_BYTES,
-    },
-    virusScan: env.DJCAST_CLAMAV_SOCKET
-      ? { kind: 'clamav' as const, socket: env.DJCAST_CLAMAV_SOCKET }
-      : env.DJCAST_CLAMAV_HOST
-        ? { kind: 'clamav' as const, host: env.DJCAST_CLAMAV_HOST, port: env.DJCAST_CLAMAV_PORT }
-        : { kind: 'off' as const },
-    jobs: {
-      /** `serve` runs a worker loop unless this is off (then run `djcast-server worker` processes). */
-      inProcessWorker: env.DJCAST_JOB_WORKER === 'in-process',
-      concurrency: env.DJCAST_JOB_CONCURRENCY,
     },
     playlists: {
       externalTrackMaxBytes: env.DJCAST_EXTERNAL_TRACK_MAX_BYTES,

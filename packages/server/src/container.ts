@@ -118,55 +118,6 @@ export async function createContainer(config: Config, options: ContainerOptions 
       : new OffScanner();
   const transcoder = new FfmpegTranscoder();
   const jobHandlers: Record<string, JobHandler> = {};
-  const worker = new JobWorker(jobs, jobHandlers, logger, { concurrency: config.jobs.concurrency });
-  const enqueue = async (kind: string, payload: unknown, opts?: { maxAttempts?: number }) => {
-    const id = await jobs.enqueue(kind, payload, opts);
-    worker.poke();
-    return id;
-  };
-  const workDir = path.join(config.dataDir, 'work');
-  let playlists: PlaylistsService | undefined;
-  const uploads = new UploadsService({
-    db: db.kysely,
-    store: blobs,
-    transcoder,
-    scanner,
-    logger,
-    publicUrl: config.publicUrl,
-    enqueue,
-    signPlayback: (id, userId) => playback.sign(id, userId, UploadsService.playbackTokenSeconds).token,
-    playlistsUsing: (id) => playlists!.playlistsUsingUpload(id),
-    workDir,
-    clock,
-  });
-  playlists = new PlaylistsService({
-    db: db.kysely,
-    store: blobs,
-    uploads,
-    transcoder,
-    logger,
-    publicUrl: config.publicUrl,
-    enqueue,
-    checkUrl: checkExternalAudioUrl,
-    allowPrivateUrls: config.network.allowPrivateUrls,
-    externalMaxBytes: config.playlists.externalTrackMaxBytes,
-    workDir,
-    clock,
-  });
-  const playlistsService = playlists;
-  jobHandlers[UPLOAD_JOB] = (payload: UploadJobPayload, ctx) => uploads.process(payload, ctx);
-  jobHandlers[EXTERNAL_TRACK_JOB] = (payload: ExternalTrackJobPayload, ctx) => playlistsService.processExternalTrack(payload, ctx);
-
-  // Uploads and playlists. Virus scans, transcodes and external tracks run as
-  // durable jobs; `serve` starts this worker, `djcast-server worker` runs only it.
-  const scanner: Scanner =
-    config.virusScan.kind === 'clamav'
-      ? new ClamdScanner(
-          config.virusScan.socket ? { socketPath: config.virusScan.socket } : { host: config.virusScan.host!, port: config.virusScan.port! },
-        )
-      : new OffScanner();
-  const transcoder = new FfmpegTranscoder();
-  const jobHandlers: Record<string, JobHandler> = {};
   const worker = new JobWorker(jobs, jobHandlers, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
   const enqueue = async (kind: string, payload: unknown, opts?: { maxAttempts?: number }) => {
     const id = await jobs.enqueue(kind, payload, opts);
