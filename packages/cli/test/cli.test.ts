@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../sdk/test/support/build.js';
 import { listen, type Listening } from '../../sdk/test/support/listen.js';
 import { manualClock, PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../../sdk/test/support/server.js';
-import { cliSandbox, hasScriptCommand, type CliResult } from './support/run-cli.js';
+import { cliSandbox, hasScriptCommand, removeSandboxes, type CliResult } from './support/run-cli.js';
 
 const REQUEST_ID = /req_[0-9a-z]{26}/;
 const DAY_MS = 24 * 60 * 60 * 1000;
@@ -39,6 +39,7 @@ describe('djcast CLI against a real server', () => {
   afterAll(async () => {
     await http?.close();
     await server?.close();
+    removeSandboxes();
   });
 
   it('register creates the account from flags, result on stdout and the next step on stderr', async () => {
@@ -231,6 +232,7 @@ describe('djcast CLI session refresh', () => {
   afterAll(async () => {
     await http?.close();
     await server?.close();
+    removeSandboxes();
   });
 
   it('refreshes an expired access token and persists the rotated pair, still 0600', async () => {

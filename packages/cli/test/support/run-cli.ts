@@ -2,7 +2,7 @@
 // does: no TTY, an isolated HOME and config dir, and only the DJCAST_*
 // variables a test sets.
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -22,9 +22,17 @@ export interface CliOptions {
   input?: string;
 }
 
+const homes: string[] = [];
+
+/** Deletes every sandbox's HOME (call from afterAll). */
+export function removeSandboxes(): void {
+  for (const home of homes.splice(0)) rmSync(home, { recursive: true, force: true });
+}
+
 /** A sandbox: its own HOME and config dir, and a default API URL. */
 export function cliSandbox(apiUrl: string) {
   const home = mkdtempSync(path.join(tmpdir(), 'djcast-cli-home-'));
+  homes.push(home);
   const configDir = path.join(home, 'config');
   const base: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
