@@ -1,13 +1,20 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DIALECTS, STRONG_PASSWORD, createTestApp, signUp, signUpAdmin, uniqueEmail, type TestApp } from '../../../test/harness.js';
+import { RecordingLauncher, startFakeIcecast, type FakeSource } from '../../../test/relay-fakes.js';
 
 describe.each(DIALECTS)('accounts on %s', (dialect) => {
   let t: TestApp;
+  // Registering a stream probes its source and launches a relay: a loopback source, recorded launches.
+  let source: FakeSource;
   beforeAll(async () => {
-    t = await createTestApp(dialect, { DJCAST_LOGIN_MAX_FAILURES: '3' });
+    source = await startFakeIcecast();
+    t = await createTestApp(dialect, { DJCAST_LOGIN_MAX_FAILURES: '3' }, { relayLauncher: new RecordingLauncher() });
   });
-  afterAll(() => t.close());
+  afterAll(async () => {
+    await t.close();
+    await source.close();
+  });
 
   describe('story 1001: registration', () => {
     it('creates an account with the dj role and returns user_id', async () => {
@@ -219,7 +226,12 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
   });
 
   describe('story 1003: roles, scopes and ownership', () => {
-    const streamBody = { name: 'Friday set', source_url: 'http://radio.example:8000/live' };
+    const streamBody = {
+      name: 'Friday set',
+      get source_url() {
+        return `${source.url}/live`;
+      },
+    };
 
     it('a DJ with streams:write creates a stream linked to their user_id', async () => {
       const dj = await signUp(t);
