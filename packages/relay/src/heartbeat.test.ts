@@ -4,6 +4,7 @@ import { type HeartbeatBody, type HeartbeatResult, HeartbeatSender, heartbeatUrl
 const body = (state: HeartbeatBody['state'], media_sequence = 0): HeartbeatBody => ({
   state,
   listener_count: 3,
+  relay_connections: 2,
   cpu_usage: 1.5,
   segment_lag_seconds: 2,
   current_track: 'A - B',

@@ -5,6 +5,8 @@ export interface HeartbeatBody {
   state: RelayState;
   /** Listeners the source server reports for the mount (the relay's own connections included). */
   listener_count: number;
+  /** How many of those listeners are this worker's own connections (FFmpeg's pull, the ICY title reader). */
+  relay_connections: number;
   /** Percent of one core used by the worker and its FFmpeg since the previous sample. */
   cpu_usage: number;
   /** Seconds since the last segment was published (since start, before the first). */

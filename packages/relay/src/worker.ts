@@ -135,6 +135,7 @@ class Worker implements RelayWorker {
   private statsFailing = false;
   private icyTitle: string | null = null;
   private icyTitleSeen = false;
+  private icyConnected = false;
   private icyInfo: { contentType: string | null; bitrateKbps: number | null } = { contentType: null, bitrateKbps: null };
   private lastTrack: string | null = null;
   private inputInfo: FfmpegInputInfo = emptyInputInfo();
@@ -526,6 +527,7 @@ class Worker implements RelayWorker {
           ...(this.deps.lookup ? { lookup: this.deps.lookup } : {}),
           signal,
           onConnected: (info) => {
+            this.icyConnected = true;
             this.icyInfo = { contentType: info.contentType, bitrateKbps: info.bitrateKbps };
           },
           onTitle: (title) => {
@@ -540,6 +542,8 @@ class Worker implements RelayWorker {
         }
       } catch (err) {
         if (!signal.aborted) this.log.debug({ event: 'icy.failed', err: (err as Error).message }, 'ICY metadata connection failed');
+      } finally {
+        this.icyConnected = false;
       }
       await delay(5000, undefined, { signal }).catch(() => {});
     }
@@ -605,6 +609,8 @@ class Worker implements RelayWorker {
     return {
       state: this.state,
       listener_count: this.listeners,
+      // The source counts our own pulls among its listeners; the API subtracts them.
+      relay_connections: (this.state === 'live' ? 1 : 0) + (this.icyConnected ? 1 : 0),
       cpu_usage: this.cpu,
       segment_lag_seconds: this.segmentLagSeconds(),
       current_track: this.currentTrack(),

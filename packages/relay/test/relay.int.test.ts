@@ -223,6 +223,10 @@ describe('relay worker against real Icecast + FFmpeg', () => {
     );
     expect(live).toMatchObject({ state: 'live', source_kind: 'icecast', content_type: 'audio/mpeg', bitrate_kbps: 128, current_track: TITLE });
     expect(live.listener_count).toBeGreaterThanOrEqual(1); // the relay's own connections count at Icecast
+    // ...and the relay says which of them are its own, so nobody listening means zero real listeners.
+    expect(live.relay_connections).toBeGreaterThanOrEqual(1);
+    expect(live.relay_connections).toBeLessThanOrEqual(2);
+    expect(Math.max(0, live.listener_count - live.relay_connections)).toBe(0);
     expect(live.media_sequence).toBeGreaterThanOrEqual(0);
     expect(live.segment_lag_seconds).toBeGreaterThanOrEqual(0);
     expect(live.segment_lag_seconds).toBeLessThan(8);
