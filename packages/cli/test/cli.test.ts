@@ -137,7 +137,7 @@ describe('djcast CLI against a real server', () => {
 
     const missing = await cli.run(['stream', 'create', '--source', server.sourceUrl]);
     expect(missing.code).toBe(2);
-    expect(missing.stderr).toBe('Error: Missing required flag name\nSee `djcast stream create --help`.\n');
+    expect(missing.stderr).toBe('Error: Missing required flag name\nSee `djcast stream register --help`.\n');
 
     const url = await cli.run(['whoami', '--api-url', 'localhost:8787']);
     expect(url.code).toBe(2);

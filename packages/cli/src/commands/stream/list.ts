@@ -11,7 +11,7 @@ export default class StreamList extends DjcastCommand<typeof StreamList> {
 
   async run() {
     const page = await this.client().streams.list({ limit: this.flags.limit });
-    this.out.table(page.data, STREAM_COLUMNS, 'No streams yet. Create one with `djcast stream create`.');
+    this.out.table(page.data, STREAM_COLUMNS, 'No streams yet. Register one with `djcast stream register`.');
     if (page.has_more) this.out.info(`More streams exist; raise --limit (up to 100) to see them.`);
     return page.data;
   }

@@ -5,6 +5,7 @@ import { waitFor } from '../../services/wait.js';
 
 export default class StreamRegister extends DjcastCommand<typeof StreamRegister> {
   static override summary = 'Register a Shoutcast or Icecast source and start relaying it to HLS.';
+  static override aliases = ['stream:create'];
   static override description =
     'The server checks the source first (it must answer with audio and accept the credentials) and starts a relay worker. ' +
     'Prints the stream id and its public live.m3u8 URL. With --wait, follows the relay until the stream is live ' +
