@@ -7,11 +7,28 @@ import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync 
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cliSandbox, removeSandboxes, type CliResult } from '../../cli/test/support/run-cli.js';
-import { ensureBuilt } from '../../sdk/test/support/build.js';
 import { generateTestMp3, generateTestWav } from './fixtures/media/generate.js';
 import { createTestApp, signUp, type TestApp } from './harness.js';
 import { externalHost, listen, serveBytes } from './uploads-support.js';
+
+// The CLI's own test support (a sandboxed subprocess runner, and the build-once
+// helper shared with the SDK tests), loaded by URL: it lives outside this
+// package's TypeScript root.
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+interface CliSandbox {
+  run(args: string[], options?: { env?: Record<string, string | undefined> }): Promise<CliResult>;
+  runOnTerminal(args: string[], answers: { prompt: string; answer: string }[], options?: { env?: Record<string, string | undefined> }): Promise<CliResult>;
+}
+const support = (relative: string) => import(new URL(relative, import.meta.url).href);
+const { cliSandbox, removeSandboxes } = (await support('../../cli/test/support/run-cli.ts')) as {
+  cliSandbox(apiUrl: string): CliSandbox;
+  removeSandboxes(): void;
+};
+const { ensureBuilt } = (await support('../../sdk/test/support/build.ts')) as { ensureBuilt(target: 'cli'): Promise<void> };
 
 const dir = mkdtempSync(path.join(tmpdir(), 'djcast-cli-media-'));
 const set = path.join(dir, 'Friday Set.mp3');
@@ -30,7 +47,7 @@ describe('djcast upload and djcast playlist against a real server', () => {
   let t: TestApp;
   let server: Awaited<ReturnType<typeof listen>>;
   let host: Awaited<ReturnType<typeof externalHost>>;
-  let cli: ReturnType<typeof cliSandbox>;
+  let cli: CliSandbox;
   let env: Record<string, string>;
   let uploadId = '';
 
