@@ -1,7 +1,7 @@
 // Many slow listeners of one playlist must not cost memory per listener in
 // proportion to the files: each stream holds a few buffers and waits on the
 // socket (backpressure) instead of reading ahead. 100 paused listeners of a
-// 2 x 10 MiB playlist would pin 2 GiB if each buffered its stream; what a
+// 2 x 16 MiB playlist would pin 3.2 GB if each buffered its stream; what a
 // listener costs here does not depend on the file sizes at all.
 //
 // The server runs in its own process (playlists-server-child.ts) so its RSS
@@ -14,7 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const LISTENERS = 100;
-const TRACK_BYTES = 10 * 1024 * 1024;
+const TRACK_BYTES = 16 * 1024 * 1024;
 const READ_BEFORE_PAUSE = 128 * 1024;
 const here = path.dirname(fileURLToPath(import.meta.url));
 
