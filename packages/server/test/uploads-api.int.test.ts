@@ -11,7 +11,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAudioRange } from '../src/media/mp3.js';
 import { generateTestMp3, generateTestWav } from './fixtures/media/generate.js';
 import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
-import { postUpload, postUploadStreamed, waitForUpload, type UploadJson } from './uploads-support.js';
+import { getUpload, postUpload, postUploadStreamed, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'djcast-uploads-'));
 const files: Record<string, Buffer> = {};
@@ -146,11 +146,24 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect(second.data.map((u) => u.id)).toEqual([ids[0]]);
     expect(second.has_more).toBe(false);
 
+    await waitForUpload(t, other.token, ids[0]!); // deleting mid-transcode is its own test below
     const del = await t.request('DELETE', `/v1/uploads/audio/${ids[0]}`, { token: other.token });
     expect(del.status).toBe(204);
     expect(await objectsUnder(t, `uploads/audio/${ids[0]}/`)).toEqual([]);
     expect((await t.request('GET', `/v1/uploads/audio/${ids[0]}`, { token: other.token })).status).toBe(404);
   });
+
+  it('leaves nothing behind when an upload is deleted while it is being transcoded', async () => {
+    t.container.worker.start();
+    const created = (await (await postUpload(t, dj.token, files['long.mp3']!)).json()) as UploadJson;
+    await waitFor('transcoding to start', async () => (await getUpload(t, dj.token, created.id)).progress > 0, 60_000, 20);
+    expect((await t.request('DELETE', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(204);
+    expect((await t.request('GET', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(404);
+    // The job finishes publishing, sees the upload gone and removes what it wrote.
+    const job = () => t.container.db.kysely.selectFrom('jobs').select(['state', 'payload']).where('kind', '=', 'upload.process').execute();
+    await waitFor('the job to end', async () => (await job()).find((j) => JSON.parse(j.payload).upload_id === created.id)?.state === 'done', 60_000);
+    expect(await objectsUnder(t, `uploads/audio/${created.id}/`)).toEqual([]);
+  }, 90_000);
 
   it('deletes the HLS rendition along with the original', async () => {
     t.container.worker.start();

@@ -205,8 +205,9 @@ export class UploadsService {
         playlist_ids: playlists,
       });
     }
-    await this.deps.store.deletePrefix(uploadPrefix(id));
+    // Row first: a transcode still running sees it gone once it has published, and removes what it wrote.
     await repo.deleteUpload(this.deps.db, id);
+    await this.deps.store.deletePrefix(uploadPrefix(id));
   }
 
   /** For the public HLS route: the upload as a playable (private) resource. */
