@@ -265,6 +265,11 @@ export class PlaylistsService {
         signal: ctx.signal,
         workDir: dir,
       });
+      if (!(await repo.findItem(db, item.id))) {
+        // Removed from its playlist (or the playlist deleted) while this ran: drop what was just published.
+        await store.deletePrefix(`playlists/${item.playlist_id}/tracks/${item.id}/`);
+        return;
+      }
       await repo.updateItem(db, item.id, {
         status: 'ready',
         status_reason: null,
