@@ -4,7 +4,7 @@
 #   SOURCE=http://my.icecast:8000/ MOUNT=/live DJCAST_SOURCE_PASSWORD=… examples/dj-live.sh "Friday set"
 set -euo pipefail
 here="$(cd "$(dirname "$0")" && pwd)"
-djcast() { if command -v djcast >/dev/null 2>&1; then command djcast "$@"; else node "$here/../packages/cli/bin/run.js" "$@"; fi; }
+djcast() { if type -P djcast >/dev/null; then command djcast "$@"; else node "$here/../packages/cli/bin/run.js" "$@"; fi; }
 
 name="${1:-Friday set}"
 source_url="${SOURCE:?set SOURCE to your Icecast or Shoutcast server, e.g. http://127.0.0.1:8000/}"
