@@ -112,7 +112,7 @@ export interface PlaylistsDeps {
 }
 
 /** Item ids share the time-sortable id format under their own prefix. */
-const newTrackId = () => `trk_${newId('job').slice(4)}`;
+const newTrackId = () => newId('trk');
 
 export const externalHlsPrefix = (playlistId: string, trackId: string) => `playlists/${playlistId}/tracks/${trackId}/hls/`;
 
