@@ -1,8 +1,10 @@
 import { createClient } from './openapi-fetch.js';
 import { authApi, loginTokens, meApi, refreshTokens } from './api/auth.js';
 import { type ApiContext, type RawClient, unwrap } from './api/context.js';
+import { playlistsApi } from './api/playlists.js';
 import { streamsApi } from './api/streams.js';
 import { tokensApi } from './api/tokens.js';
+import { uploadsApi } from './api/uploads.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
 import { DEFAULT_RETRY_POLICY, type FetchLike, type RetryInfo, type RetryPolicy, type Sleep, withIdempotencyKeys, withRetries } from './transport.js';
@@ -26,7 +28,7 @@ export interface DjcastClientOptions {
   retries?: number;
   /** Per-attempt timeout in milliseconds. None by default. */
   timeoutMs?: number;
-  /** How the client waits between attempts; tests inject a fake. */
+  /** How the client waits between attempts and between polls (`uploads.waitUntilReady`); tests inject a fake. */
   sleep?: Sleep;
   /** Told about every retry before its wait, e.g. to print "retrying in 2 s". */
   onRetry?: (info: RetryInfo) => void;
@@ -63,13 +65,20 @@ export function createDjcastClient(options: DjcastClientOptions) {
   });
   const raw: RawClient = createClient<paths>({ ...clientOptions, fetch: withSession(withIdempotencyKeys(transport), session) });
 
-  const ctx: ApiContext = { raw, anon, session };
+  // For a stream body, fetch(url, init) rather than fetch(request): given a
+  // Request, fetch copies it, piping the body through a stream that reads ahead.
+  const send = (url: string, init: RequestInit): Promise<Response> =>
+    options.fetch ? Promise.resolve(options.fetch(new Request(url, init))) : globalThis.fetch(url, init);
+
+  const ctx: ApiContext = { raw, anon, session, send, policy };
   return {
     raw,
     auth: authApi(ctx),
     me: meApi(ctx),
     tokens: tokensApi(ctx),
     streams: streamsApi(ctx),
+    uploads: uploadsApi(ctx),
+    playlists: playlistsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

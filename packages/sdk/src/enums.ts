@@ -1,4 +1,11 @@
-import { createStreamRequestVisibilityValues, scopeValues, streamStatusValues, type components } from './generated/openapi.js';
+import {
+  createPlaylistRequestVisibilityValues,
+  createStreamRequestVisibilityValues,
+  scopeValues,
+  streamStatusValues,
+  uploadStatusValues,
+  type components,
+} from './generated/openapi.js';
 
 type Schemas = components['schemas'];
 
@@ -6,3 +13,5 @@ type Schemas = components['schemas'];
 export const SCOPES: readonly Schemas['Scope'][] = scopeValues;
 export const STREAM_STATUSES: readonly Schemas['StreamStatus'][] = streamStatusValues;
 export const STREAM_VISIBILITIES: readonly NonNullable<Schemas['CreateStreamRequest']['visibility']>[] = createStreamRequestVisibilityValues;
+export const UPLOAD_STATUSES: readonly Schemas['UploadStatus'][] = uploadStatusValues;
+export const PLAYLIST_VISIBILITIES: readonly NonNullable<Schemas['CreatePlaylistRequest']['visibility']>[] = createPlaylistRequestVisibilityValues;

@@ -1,6 +1,7 @@
 import type { components } from './generated/openapi.js';
 
 export type Problem = components['schemas']['Problem'];
+type Upload = components['schemas']['Upload'];
 export type FieldError = NonNullable<Problem['errors']>[number];
 
 /**
@@ -24,6 +25,8 @@ export class DjcastApiError extends Error {
   /** Seconds the server asked to wait (Retry-After), when it said. */
   readonly retryAfterSeconds: number | undefined;
   readonly url: string | undefined;
+  /** The size limit a 413 `payload_too_large` names (the problem's `limit_bytes`). */
+  readonly limitBytes: number | undefined;
 
   constructor(init: {
     status: number;
@@ -46,6 +49,8 @@ export class DjcastApiError extends Error {
     this.problem = init.problem;
     this.retryAfterSeconds = init.retryAfterSeconds;
     this.url = init.url;
+    const limit = init.problem?.limit_bytes;
+    this.limitBytes = typeof limit === 'number' ? limit : undefined;
   }
 
   /**
@@ -86,7 +91,14 @@ export class DjcastConnectionError extends Error {
   /** A short reason such as ECONNREFUSED, ENOTFOUND or TimeoutError. */
   readonly reason: string;
 
-  constructor(init: { url: string; method: string; attempts: number; cause: unknown }) {
+  constructor(init: {
+    url: string;
+    method: string;
+    attempts: number;
+    cause: unknown;
+    /** Instead of "Could not reach…", for a connection that broke midway; given the origin and the reason. */
+    describe?: (origin: string, reason: string) => string;
+  }) {
     const reason = describeCause(init.cause);
     let origin = init.url;
     try {
@@ -94,11 +106,41 @@ export class DjcastConnectionError extends Error {
     } catch {
       // keep the raw url
     }
-    super(`Could not reach the djcast API at ${origin} (${reason})`, { cause: init.cause });
+    super(init.describe ? init.describe(origin, reason) : `Could not reach the djcast API at ${origin} (${reason})`, { cause: init.cause });
     this.url = init.url;
     this.method = init.method;
     this.attempts = init.attempts;
     this.reason = reason;
+  }
+}
+
+/** An upload ended `failed` (transcoding did not work) or `rejected` (the virus scan refused it); thrown by `uploads.waitUntilReady`. */
+export class DjcastUploadFailedError extends Error {
+  override readonly name = 'DjcastUploadFailedError';
+  readonly status: 'failed' | 'rejected';
+  /** The server's reason (the signature found, what ffmpeg said), when it gave one. */
+  readonly reason: string | null;
+  /** The upload as last read. */
+  readonly upload: Upload;
+
+  constructor(upload: Upload & { status: 'failed' | 'rejected' }) {
+    super(`Upload ${upload.id} ${upload.status}: ${upload.reason ?? 'no reason given'}`);
+    this.status = upload.status;
+    this.reason = upload.reason;
+    this.upload = upload;
+  }
+}
+
+/** A wait (`uploads.waitUntilReady`) ran out of time; `last` is the last value polled. */
+export class DjcastTimeoutError<T = unknown> extends Error {
+  override readonly name = 'DjcastTimeoutError';
+  readonly timeoutMs: number;
+  readonly last: T;
+
+  constructor(message: string, init: { timeoutMs: number; last: T }) {
+    super(message);
+    this.timeoutMs = init.timeoutMs;
+    this.last = init.last;
   }
 }
 
@@ -109,6 +151,14 @@ export function isDjcastApiError(error: unknown): error is DjcastApiError {
 
 export function isDjcastConnectionError(error: unknown): error is DjcastConnectionError {
   return error instanceof DjcastConnectionError || (error instanceof Error && error.name === 'DjcastConnectionError');
+}
+
+export function isDjcastUploadFailedError(error: unknown): error is DjcastUploadFailedError {
+  return error instanceof DjcastUploadFailedError || (error instanceof Error && error.name === 'DjcastUploadFailedError' && 'upload' in error);
+}
+
+export function isDjcastTimeoutError(error: unknown): error is DjcastTimeoutError {
+  return error instanceof DjcastTimeoutError || (error instanceof Error && error.name === 'DjcastTimeoutError' && 'timeoutMs' in error);
 }
 
 /** Retry-After as seconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */

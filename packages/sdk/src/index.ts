@@ -2,8 +2,12 @@ export { createDjcastClient, type DjcastClient, type DjcastClientOptions, type H
 export {
   DjcastApiError,
   DjcastConnectionError,
+  DjcastTimeoutError,
+  DjcastUploadFailedError,
   isDjcastApiError,
   isDjcastConnectionError,
+  isDjcastTimeoutError,
+  isDjcastUploadFailedError,
   parseRetryAfterSeconds,
   type FieldError,
   type Problem,
@@ -20,8 +24,30 @@ export type {
   StreamStatus,
   UpdateStreamRequest,
 } from './api/streams.js';
+export type {
+  CreateUploadOptions,
+  CreateUploadQuery,
+  ListUploadsQuery,
+  Upload,
+  UploadList,
+  UploadStatus,
+  WaitUntilReadyOptions,
+} from './api/uploads.js';
+export type { UploadInput, UploadStream } from './multipart.js';
+export {
+  playlistItemInputs,
+  playlistStreamUrls,
+  type CreatePlaylistRequest,
+  type ListPlaylistsQuery,
+  type Playlist,
+  type PlaylistItem,
+  type PlaylistItemInput,
+  type PlaylistList,
+  type PlaylistStreamUrls,
+  type UpdatePlaylistRequest,
+} from './api/playlists.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';
 export { paginate, type Page } from './pagination.js';
 export type { components, operations, paths } from './generated/openapi.js';
-export { SCOPES, STREAM_STATUSES, STREAM_VISIBILITIES } from './enums.js';
+export { PLAYLIST_VISIBILITIES, SCOPES, STREAM_STATUSES, STREAM_VISIBILITIES, UPLOAD_STATUSES } from './enums.js';

@@ -33,6 +33,8 @@ export class Session {
   private readonly credentials: Credentials | undefined;
   private readonly onTokens: SessionInit['onTokens'];
   private inflight: Promise<void> | undefined;
+  /** When the access token expires (local clock), known only for a pair this session stored itself. */
+  private expiresAt: number | undefined;
 
   constructor(
     init: SessionInit,
@@ -51,12 +53,24 @@ export class Session {
   async store(tokens: TokenPair): Promise<void> {
     this.accessToken = tokens.access_token;
     this.refreshToken = tokens.refresh_token;
+    // expires_in is relative, so this holds whatever the two clocks say.
+    this.expiresAt = typeof tokens.expires_in === 'number' ? Date.now() + tokens.expires_in * 1000 : undefined;
     await this.onTokens?.(tokens);
   }
 
   clear(): void {
     this.accessToken = undefined;
     this.refreshToken = undefined;
+    this.expiresAt = undefined;
+  }
+
+  /**
+   * True when the access token is one this session obtained itself (login or
+   * refresh) and has more than `marginMs` left. Tokens handed in from outside
+   * carry no expiry the session knows of: false.
+   */
+  knownValidFor(marginMs: number): boolean {
+    return this.accessToken !== undefined && this.expiresAt !== undefined && this.expiresAt - Date.now() > marginMs;
   }
 
   /**

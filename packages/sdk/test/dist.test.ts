@@ -27,11 +27,20 @@ ${load}
   try { await client.auth.register({ email, password: process.env.PASSWORD }); } catch (error) { duplicate = error; }
   await client.auth.login({ email, password: process.env.PASSWORD });
   const me = await client.me();
+  // The uploads and playlists groups: a streamed upload the server refuses (not audio), and the empty lists.
+  let refused;
+  const sent = [];
+  const body = { stream: new Blob([new Uint8Array(2048).fill(60)]).stream(), size: 2048, name: 'notes.mp3' };
+  try { await client.uploads.create(body, { onProgress: (n) => sent.push(n) }); } catch (error) { refused = error; }
+  const uploads = await client.uploads.list();
+  const playlists = await client.playlists.list();
   console.log(JSON.stringify({
     resolved: RESOLVED,
     email: me.email,
     duplicate: { isApiError: duplicate instanceof DjcastApiError, code: duplicate.code, requestId: duplicate.requestId },
     scopes: SCOPES.length,
+    refused: { isApiError: refused instanceof DjcastApiError, status: refused.status, code: refused.code, sent: sent.at(-1) },
+    lists: [uploads.data.length, playlists.data.length],
   }));
 })().catch((error) => { console.error(error); process.exit(1); });
 `;
@@ -65,7 +74,7 @@ describe('the built @djcast/sdk package', () => {
       "const sdk = await import('@djcast/sdk'); const RESOLVED = import.meta.resolve('@djcast/sdk');",
       'dist/index.js',
     ],
-  ])('loads as %s and registers, logs in and reads /v1/me over HTTP', async (_name, flags, load, file) => {
+  ])('loads as %s and registers, logs in, reads /v1/me, streams an upload and lists uploads and playlists over HTTP', async (_name, flags, load, file) => {
     const env: NodeJS.ProcessEnv = { ...process.env, API_URL: http.url, EMAIL: uniqueEmail(), PASSWORD };
     delete env.NODE_OPTIONS;
     const wrapped = flags.length ? script(load).replace('(async () => {', 'await (async () => {') : script(load);
@@ -75,6 +84,8 @@ describe('the built @djcast/sdk package', () => {
     expect(result.email).toBe(env.EMAIL);
     expect(result.duplicate).toEqual({ isApiError: true, code: 'email_taken', requestId: expect.stringMatching(/^req_/) });
     expect(result.scopes).toBeGreaterThan(0);
+    expect(result.refused).toEqual({ isApiError: true, status: 415, code: 'unsupported_media_type', sent: 2048 });
+    expect(result.lists).toEqual([0, 0]);
   });
 
   it('ships declarations that type-check a consumer in ESM and CommonJS', async () => {

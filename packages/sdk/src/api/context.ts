@@ -2,6 +2,7 @@ import type { Client } from 'openapi-fetch';
 import { DjcastApiError } from '../errors.js';
 import type { paths } from '../generated/openapi.js';
 import type { Session } from '../session.js';
+import type { RetryPolicy } from '../transport.js';
 
 /** The typed openapi-fetch client over the generated `paths`. */
 export type RawClient = Client<paths>;
@@ -13,6 +14,13 @@ export interface ApiContext {
   /** The same without credentials: login, register, refresh, health. */
   anon: RawClient;
   session: Session;
+  /**
+   * The bare fetch underneath (no token, no retries, no copies kept), for
+   * requests whose body is a stream that can be read only once (uploads).
+   */
+  send: (url: string, init: RequestInit) => Promise<Response>;
+  /** The client's retry settings, for methods that retry on their own terms (and its `sleep` for polling). */
+  policy: RetryPolicy;
 }
 
 /** The parsed body of a successful response; a DjcastApiError otherwise. */

@@ -17,6 +17,8 @@ export interface SentRequest {
 
 export interface TestServer {
   baseUrl: string;
+  /** The server's container: `container.worker.start()` runs background jobs (transcodes), `container.db` the database. */
+  container: Awaited<ReturnType<typeof createContainer>>;
   /** An Icecast-like loopback source the server can probe; register streams with `sourceUrl`. */
   sourceUrl: string;
   /** app.fetch, recording every request in `sent`. */
@@ -45,6 +47,7 @@ export async function startTestServer(env: Record<string, string> = {}, options:
   const sent: SentRequest[] = [];
   return {
     baseUrl: 'http://djcast.test',
+    container,
     sourceUrl: `${source.url}/live`,
     sent,
     fetch: async (request) => {

@@ -1,7 +1,7 @@
 import { Args, Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
 import { UsageError } from '../../services/errors.js';
-import { itemInputs, itemsInArgvOrder, playlistsApi } from '../../services/media.js';
+import { itemInputs, itemsInArgvOrder } from '../../services/media.js';
 import { PLAYLIST_FIELDS, PLAYLIST_ITEM_COLUMNS } from '../../ui/media-views.js';
 
 export default class PlaylistAdd extends DjcastCommand<typeof PlaylistAdd> {
@@ -16,7 +16,7 @@ export default class PlaylistAdd extends DjcastCommand<typeof PlaylistAdd> {
   async run() {
     const added = itemsInArgvOrder(this.argv);
     if (added.length === 0) throw new UsageError('Nothing to add: give --upload or --url.', 'See `djcast playlist add --help`.');
-    const api = playlistsApi(this.client());
+    const api = this.client().playlists;
     const current = await api.get(this.args.id);
     const playlist = await api.update(this.args.id, { items: [...itemInputs(current), ...added] });
     this.out.record(playlist, PLAYLIST_FIELDS);

@@ -1,7 +1,7 @@
 import { Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
 import { UsageError } from '../../services/errors.js';
-import { itemsInArgvOrder, playlistsApi } from '../../services/media.js';
+import { itemsInArgvOrder } from '../../services/media.js';
 import { PLAYLIST_FIELDS, PLAYLIST_ITEM_COLUMNS } from '../../ui/media-views.js';
 
 export default class PlaylistCreate extends DjcastCommand<typeof PlaylistCreate> {
@@ -24,7 +24,7 @@ export default class PlaylistCreate extends DjcastCommand<typeof PlaylistCreate>
   async run() {
     const items = itemsInArgvOrder(this.argv);
     if (items.length === 0) throw new UsageError('A playlist needs at least one --upload or --url.', 'See `djcast playlist create --help`.');
-    const playlist = await playlistsApi(this.client()).create({
+    const playlist = await this.client().playlists.create({
       title: this.flags.title,
       visibility: this.flags.visibility as 'public' | 'private',
       monetization_enabled: this.flags.monetization,

@@ -1,6 +1,5 @@
 import { Args } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { playlistsApi } from '../../services/media.js';
 import { PLAYLIST_FIELDS, PLAYLIST_ITEM_COLUMNS } from '../../ui/media-views.js';
 
 export default class PlaylistGet extends DjcastCommand<typeof PlaylistGet> {
@@ -8,7 +7,7 @@ export default class PlaylistGet extends DjcastCommand<typeof PlaylistGet> {
   static override args = { id: Args.string({ description: 'Playlist id (pls_…).', required: true }) };
 
   async run() {
-    const playlist = await playlistsApi(this.client()).get(this.args.id);
+    const playlist = await this.client().playlists.get(this.args.id);
     this.out.record(playlist, PLAYLIST_FIELDS);
     this.out.result('');
     this.out.table(playlist.items, PLAYLIST_ITEM_COLUMNS);

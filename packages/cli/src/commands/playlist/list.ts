@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { playlistsApi } from '../../services/media.js';
 import { PLAYLIST_COLUMNS } from '../../ui/media-views.js';
 
 export default class PlaylistList extends DjcastCommand<typeof PlaylistList> {
@@ -10,7 +9,7 @@ export default class PlaylistList extends DjcastCommand<typeof PlaylistList> {
   };
 
   async run() {
-    const page = await playlistsApi(this.client()).list({ limit: this.flags.limit });
+    const page = await this.client().playlists.list({ limit: this.flags.limit });
     this.out.table(page.data, PLAYLIST_COLUMNS, 'No playlists yet. Create one with `djcast playlist create`.');
     if (page.has_more) this.out.info('More playlists exist; raise --limit (up to 100) to see them.');
     return page.data;

@@ -1,7 +1,7 @@
 import { Args } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
 import { UsageError } from '../../services/errors.js';
-import { itemInputs, playlistsApi } from '../../services/media.js';
+import { itemInputs } from '../../services/media.js';
 import { PLAYLIST_FIELDS, PLAYLIST_ITEM_COLUMNS } from '../../ui/media-views.js';
 
 export default class PlaylistRemove extends DjcastCommand<typeof PlaylistRemove> {
@@ -14,7 +14,7 @@ export default class PlaylistRemove extends DjcastCommand<typeof PlaylistRemove>
   };
 
   async run() {
-    const api = playlistsApi(this.client());
+    const api = this.client().playlists;
     const current = await api.get(this.args.id);
     const which = this.args.track;
     const index = /^\d+$/.test(which)

@@ -1,6 +1,5 @@
 import { Args } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { uploadsApi } from '../../services/media.js';
 import { UPLOAD_FIELDS } from '../../ui/media-views.js';
 
 export default class UploadGet extends DjcastCommand<typeof UploadGet> {
@@ -8,7 +7,7 @@ export default class UploadGet extends DjcastCommand<typeof UploadGet> {
   static override args = { id: Args.string({ description: 'Upload id (upl_…).', required: true }) };
 
   async run() {
-    const upload = await uploadsApi(this.client()).get(this.args.id);
+    const upload = await this.client().uploads.get(this.args.id);
     this.out.record(upload, UPLOAD_FIELDS);
     return upload;
   }

@@ -1,8 +1,8 @@
+import { isDjcastTimeoutError, isDjcastUploadFailedError } from '@djcast/sdk';
 import { Args, Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { CliError } from '../../services/errors.js';
-import { checkUploadFile, uploadFile, uploadsApi, type Upload } from '../../services/media.js';
-import { waitFor } from '../../services/wait.js';
+import { CliError, WaitTimeoutError } from '../../services/errors.js';
+import { checkUploadFile, uploadFile, type Upload } from '../../services/media.js';
 import { UPLOAD_FIELDS } from '../../ui/media-views.js';
 
 export default class UploadCommand extends DjcastCommand<typeof UploadCommand> {
@@ -37,13 +37,15 @@ export default class UploadCommand extends DjcastCommand<typeof UploadCommand> {
     if (this.flags.wait) {
       const transcoding = this.out.progress(100, 'Transcoding');
       try {
-        upload = await waitFor(() => uploadsApi(client).get(upload.id), {
-          until: (u) => u.status !== 'processing',
+        upload = await client.uploads.waitUntilReady(upload.id, {
           timeoutMs: this.flags.timeout * 1000,
           intervalMs: 1000,
-          what: `upload ${upload.id} to be transcoded`,
-          onPoll: (u) => transcoding.update(u.progress),
+          onProgress: (percent) => transcoding.update(percent),
         });
+      } catch (error) {
+        if (isDjcastTimeoutError(error)) throw new WaitTimeoutError(error.message, error.last, 'Run the command again to keep waiting, or raise --timeout.');
+        if (!isDjcastUploadFailedError(error)) throw error;
+        upload = error.upload;
       } finally {
         transcoding.stop();
       }

@@ -1,6 +1,5 @@
 import { Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { uploadsApi } from '../../services/media.js';
 import { UPLOAD_COLUMNS } from '../../ui/media-views.js';
 
 export default class UploadList extends DjcastCommand<typeof UploadList> {
@@ -12,7 +11,7 @@ export default class UploadList extends DjcastCommand<typeof UploadList> {
   };
 
   async run() {
-    const page = await uploadsApi(this.client()).list({
+    const page = await this.client().uploads.list({
       limit: this.flags.limit,
       ...(this.flags.status ? { status: this.flags.status as 'processing' | 'ready' | 'failed' | 'rejected' } : {}),
     });
