@@ -13,6 +13,7 @@ import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
 import { resolvePrincipal } from './http/auth.js';
+import { idempotency } from './http/idempotency.js';
 import type { App, AppEnv } from './http/env.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './http/problem.js';
 import { newId } from './ids.js';
@@ -94,6 +95,7 @@ export function createApp(container: Container): App {
   // Relay workers authenticate with their own per-relay token (features/relays), never a user's.
   const userAuth = resolvePrincipal(auth);
   app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/relays/') ? next() : userAuth(c, next)));
+  app.use('/v1/*', idempotency(container.db.kysely));
 
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);

@@ -190,6 +190,17 @@ export interface PlaylistItemsTable {
   updated_at: string;
 }
 
+export interface IdempotencyKeysTable {
+  user_id: string;
+  key: string;
+  request_hash: string;
+  /** Null while the first request is still running. */
+  status_code: number | null;
+  content_type: string | null;
+  response_body: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -204,4 +215,5 @@ export interface Database {
   relays: RelaysTable;
   stream_hls_sessions: StreamHlsSessionsTable;
   stream_listener_samples: StreamListenerSamplesTable;
+  idempotency_keys: IdempotencyKeysTable;
 }

@@ -1,0 +1,83 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DIALECTS, createTestApp, signUp, type TestApp } from '../../test/harness.js';
+import { RecordingLauncher, startFakeIcecast, type FakeSource } from '../../test/relay-fakes.js';
+
+describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
+  let t: TestApp;
+  let source: FakeSource;
+  let launcher: RecordingLauncher;
+  beforeAll(async () => {
+    source = await startFakeIcecast();
+    launcher = new RecordingLauncher();
+    t = await createTestApp(dialect, {}, { relayLauncher: launcher });
+  });
+  afterAll(async () => {
+    await t.close();
+    await source.close();
+  });
+
+  const body = () => ({ name: 'Friday set', source_url: `${source.url}/live` });
+  const count = async (ownerId: string) =>
+    (await t.container.db.kysely.selectFrom('streams').select('id').where('owner_id', '=', ownerId).execute()).length;
+
+  it('replays the first response to a retry instead of registering the stream twice', async () => {
+    const dj = await signUp(t);
+    const headers = { 'idempotency-key': 'retry-1' };
+    const first = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers });
+    const second = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers });
+    expect(first.status).toBe(201);
+    expect(second.status).toBe(201);
+    expect(second.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await second.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+    expect(await count(dj.userId)).toBe(1);
+  });
+
+  it('refuses the same key for a different request with 422', async () => {
+    const dj = await signUp(t);
+    const headers = { 'idempotency-key': 'retry-2' };
+    expect((await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers })).status).toBe(201);
+    const other = await t.request('POST', '/v1/streams', { token: dj.token, body: { ...body(), name: 'Another' }, headers });
+    expect(other.status).toBe(422);
+    expect(((await other.json()) as { code: string }).code).toBe('idempotency_key_reused');
+    expect(await count(dj.userId)).toBe(1);
+  });
+
+  it('keeps keys per user', async () => {
+    const a = await signUp(t);
+    const b = await signUp(t);
+    const headers = { 'idempotency-key': 'shared-key' };
+    await t.request('POST', '/v1/streams', { token: a.token, body: body(), headers });
+    const res = await t.request('POST', '/v1/streams', { token: b.token, body: body(), headers });
+    expect(res.status).toBe(201);
+    expect(res.headers.get('idempotent-replayed')).toBeNull();
+    expect(await count(b.userId)).toBe(1);
+  });
+
+  it('does not keep a server error, so the retry runs again', async () => {
+    const dj = await signUp(t);
+    const headers = { 'idempotency-key': 'after-503' };
+    launcher.failNextStart = new Error('cannot spawn');
+    const failed = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers });
+    expect(failed.status).toBe(503);
+    const retried = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers });
+    expect(retried.status).toBe(201);
+    expect(retried.headers.get('idempotent-replayed')).toBeNull();
+    expect(await count(dj.userId)).toBe(1);
+  });
+
+  it('never stores responses that carry secrets (API tokens)', async () => {
+    const dj = await signUp(t);
+    const headers = { 'idempotency-key': 'token-key' };
+    const first = (await (await t.request('POST', '/v1/tokens', { token: dj.token, body: { name: 'ci', scopes: ['streams:read'] }, headers })).json()) as {
+      token: string;
+    };
+    const rows = await t.container.db.kysely.selectFrom('idempotency_keys').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(first.token);
+  });
+
+  it('refuses a malformed key with 400', async () => {
+    const dj = await signUp(t);
+    const res = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers: { 'idempotency-key': 'x'.repeat(300) } });
+    expect(res.status).toBe(400);
+  });
+});
