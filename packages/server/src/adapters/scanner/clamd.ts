@@ -1,11 +1,11 @@
 // ClamAV's clamd over TCP or a unix socket. Framing and reply parsing are
 // pure (clamd-protocol.ts); this file only connects, writes with
-// backpressure, and waits for the answer.
+// backpressure, and waits for the answer (or gives up on an abort).
 
 import net from 'node:net';
 import type { Readable } from 'node:stream';
 import { encodeCommand, frameInstreamChunks, INSTREAM_END, parseClamdReply } from './clamd-protocol.js';
-import { ScannerError, type ScanResult, type Scanner } from './types.js';
+import { scanAborted, ScannerError, type ScanOptions, type ScanResult, type Scanner } from './types.js';
 
 export type ClamdAddress = { host: string; port: number } | { socketPath: string };
 
@@ -48,14 +48,50 @@ export class ClamdScanner implements Scanner {
     this.forceRawScan = options.forceRawScan ?? true;
   }
 
-  async scan(stream: Readable): Promise<ScanResult> {
+  /**
+   * Sends the stream to clamd (INSTREAM) and reads its verdict. An abort
+   * closes the connection (clamd drops that scan and goes on serving) and
+   * destroys the stream, and the scan rejects at once with code 'aborted'.
+   */
+  async scan(stream: Readable, options: ScanOptions = {}): Promise<ScanResult> {
+    const { signal } = options;
+    if (!signal) return this.instream(stream, {});
+    if (signal.aborted) {
+      stream.destroy();
+      throw scanAborted(signal);
+    }
+    const live: Connection = { signal };
+    let onAbort!: () => void;
+    const aborted = new Promise<never>((_resolve, reject) => {
+      onAbort = () => {
+        live.socket?.destroy();
+        stream.destroy();
+        reject(scanAborted(signal));
+      };
+      signal.addEventListener('abort', onAbort, { once: true });
+    });
+    const work = this.instream(stream, live);
+    // Destroying the socket and the stream settles `work` soon; the caller need not wait for it.
+    work.catch(() => {});
+    try {
+      return await Promise.race([work, aborted]);
+    } catch (error) {
+      if (signal.aborted) throw error instanceof ScannerError && error.code === 'aborted' ? error : scanAborted(signal);
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', onAbort);
+    }
+  }
+
+  private async instream(stream: Readable, live: Connection): Promise<ScanResult> {
     let socket: net.Socket;
     try {
-      socket = await this.connect(this.connectTimeoutMs);
+      socket = await this.connect(this.connectTimeoutMs, live.signal);
     } catch (error) {
       stream.destroy();
       throw error;
     }
+    live.socket = socket;
     const reply = new ReplyReader(socket, this.idleTimeoutMs);
     try {
       try {
@@ -118,22 +154,32 @@ export class ClamdScanner implements Scanner {
     }
   }
 
-  private connect(timeoutMs: number): Promise<net.Socket> {
+  private connect(timeoutMs: number, signal?: AbortSignal): Promise<net.Socket> {
     const where = 'socketPath' in this.address ? this.address.socketPath : `${this.address.host}:${this.address.port}`;
     return new Promise((resolve, reject) => {
+      if (signal?.aborted) return reject(scanAborted(signal));
       const socket =
         'socketPath' in this.address ? net.connect({ path: this.address.socketPath }) : net.connect({ host: this.address.host, port: this.address.port });
+      const onAbort = () => {
+        clearTimeout(timer);
+        socket.destroy();
+        reject(scanAborted(signal!));
+      };
       const timer = setTimeout(() => {
+        signal?.removeEventListener('abort', onAbort);
         socket.destroy();
         reject(new ScannerError('timeout', `clamd at ${where} did not accept a connection within ${timeoutMs} ms`));
       }, timeoutMs);
+      signal?.addEventListener('abort', onAbort, { once: true });
       socket.once('connect', () => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         socket.removeAllListeners('error');
         resolve(socket);
       });
       socket.once('error', (error) => {
         clearTimeout(timer);
+        signal?.removeEventListener('abort', onAbort);
         reject(new ScannerError('unavailable', `cannot connect to clamd at ${where}: ${error.message}`, { cause: error }));
       });
     });
@@ -141,6 +187,12 @@ export class ClamdScanner implements Scanner {
 }
 
 const RAW_SCAN_PREFIX = new Uint8Array([0]);
+
+/** One scan's connection, for the abort handler to close; `socket` is set once connected. */
+interface Connection {
+  signal?: AbortSignal;
+  socket?: net.Socket;
+}
 
 class SocketWriteError extends Error {}
 

@@ -2,6 +2,15 @@ import type { Readable } from 'node:stream';
 
 export type ScanResult = { clean: true } | { clean: false; signature: string };
 
+export interface ScanOptions {
+  /**
+   * Aborts the scan (shutdown): the connection to the scanner is closed, the
+   * stream destroyed, and the scan rejects promptly with ScannerError code
+   * 'aborted' (its cause is the signal's reason), however much is left.
+   */
+  signal?: AbortSignal;
+}
+
 /**
  * Virus scanning of uploads: off by default (and /healthz says so), ClamAV's
  * clamd in production. `scan` reads the stream to its end; when it fails it
@@ -9,7 +18,7 @@ export type ScanResult = { clean: true } | { clean: false; signature: string };
  */
 export interface Scanner {
   readonly kind: 'off' | 'clamav';
-  scan(stream: Readable): Promise<ScanResult>;
+  scan(stream: Readable, options?: ScanOptions): Promise<ScanResult>;
   /** True when the scanner answers; never throws. */
   ping(): Promise<boolean>;
 }
@@ -23,7 +32,9 @@ export type ScannerErrorCode =
   /** clamd answered with an error. */
   | 'scanner_error'
   /** clamd answered something this client does not understand. */
-  | 'protocol';
+  | 'protocol'
+  /** The caller's AbortSignal fired (e.g. shutdown); says nothing about the file. */
+  | 'aborted';
 
 export class ScannerError extends Error {
   override readonly name = 'ScannerError';
@@ -34,4 +45,9 @@ export class ScannerError extends Error {
   ) {
     super(message, options);
   }
+}
+
+/** The rejection for a scan whose signal fired: code 'aborted', the signal's reason as cause. */
+export function scanAborted(signal: AbortSignal): ScannerError {
+  return new ScannerError('aborted', 'the virus scan was aborted', { cause: signal.reason });
 }

@@ -234,7 +234,8 @@ export class UploadsService {
       if (scanner.kind !== 'off') {
         const object = await store.get(originalKey(id));
         if (!object) throw new Error(`the original of ${id} is missing from storage`);
-        const verdict = await scanner.scan(object.body);
+        // Shutdown aborts the scan at once (ScannerError 'aborted'); the job is retried like an interrupted transcode.
+        const verdict = await scanner.scan(object.body, { signal: ctx.signal });
         if (!verdict.clean) {
           await store.deletePrefix(uploadPrefix(id));
           await this.finish(id, { status: 'rejected', status_reason: `Virus found: ${verdict.signature}. The file was deleted.` });
