@@ -3,7 +3,7 @@ import { LocalBlobStore } from './local.js';
 import { S3BlobStore, type S3BlobStoreOptions } from './s3.js';
 import type { BlobStore } from './types.js';
 
-export type { BlobHead, BlobStore, ByteRange, GetResult, PutOptions } from './types.js';
+export type { BlobHead, BlobStore, ByteRange, GetOptions, GetResult, PutOptions } from './types.js';
 export { BlobKeyError, BlobRangeError } from './errors.js';
 export { assertValidKey, assertValidPrefix } from './keys.js';
 export { LocalBlobStore } from './local.js';

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
+import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobStoreConformance } from './conformance.js';
 import { BlobKeyError } from './errors.js';
@@ -101,6 +102,43 @@ describe('LocalBlobStore on disk', () => {
     await expect(store.put('c/d/e', 'y')).rejects.toThrow(/conflicts with an existing object or folder/);
     expect(await readdir(path.join(root, RESERVED_TOP_SEGMENT, 'tmp'))).toEqual([]);
     await store.delete('c/d');
+  });
+
+  it('reads with the highWaterMark a caller asks for, whole and ranged, byte for byte', async () => {
+    const bytes = Buffer.from(Array.from({ length: 200_000 }, (_, i) => (i * 7 + (i >> 10)) & 0xff));
+    await store.put('hwm/a.bin', bytes);
+    const chunksOf = async (body: Readable) => {
+      const chunks: Buffer[] = [];
+      for await (const chunk of body) chunks.push(chunk as Buffer);
+      return chunks;
+    };
+
+    const whole = (await store.get('hwm/a.bin', undefined, { highWaterMark: 16 * 1024 }))!;
+    expect(whole.body.readableHighWaterMark).toBe(16 * 1024);
+    const wholeChunks = await chunksOf(whole.body);
+    expect(Math.max(...wholeChunks.map((c) => c.length))).toBe(16 * 1024);
+    expect(Buffer.concat(wholeChunks).equals(bytes)).toBe(true);
+
+    const ranged = (await store.get('hwm/a.bin', { start: 1000, end: 150_000 }, { highWaterMark: 4096 }))!;
+    expect(ranged.body.readableHighWaterMark).toBe(4096);
+    expect(ranged.range).toEqual({ start: 1000, end: 150_000 });
+    const rangedChunks = await chunksOf(ranged.body);
+    expect(Math.max(...rangedChunks.map((c) => c.length))).toBe(4096);
+    expect(Buffer.concat(rangedChunks).equals(bytes.subarray(1000, 150_001))).toBe(true);
+
+    // Without options (or with none set) nothing changes: Node's 64 KiB file stream buffer.
+    const plain = (await store.get('hwm/a.bin', { start: 0 }))!;
+    expect(plain.body.readableHighWaterMark).toBe(64 * 1024);
+    expect((await buffer(plain.body)).equals(bytes)).toBe(true);
+    const empty = (await store.get('hwm/a.bin', undefined, {}))!;
+    expect(empty.body.readableHighWaterMark).toBe(64 * 1024);
+    empty.body.destroy();
+
+    expect(await store.get('hwm/missing.bin', undefined, { highWaterMark: 1024 })).toBeNull();
+    for (const bad of [0, -1, 1.5, Number.NaN]) {
+      await expect(store.get('hwm/a.bin', undefined, { highWaterMark: bad })).rejects.toBeInstanceOf(RangeError);
+    }
+    await store.deletePrefix('hwm/');
   });
 
   it('serves a file placed in the root by hand, without metadata', async () => {

@@ -6,7 +6,7 @@ import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { abortError, BlobRangeError } from './errors.js';
 import { assertValidKey, assertValidPrefix, assertValidRange, compareKeys, RESERVED_TOP_SEGMENT } from './keys.js';
-import type { BlobHead, BlobStore, ByteRange, GetResult, PutOptions } from './types.js';
+import type { BlobHead, BlobStore, ByteRange, GetOptions, GetResult, PutOptions } from './types.js';
 
 interface Sidecar {
   contentType?: string;
@@ -108,9 +108,15 @@ export class LocalBlobStore implements BlobStore {
     }
   }
 
-  async get(key: string, range?: ByteRange): Promise<GetResult | null> {
+  async get(key: string, range?: ByteRange, options: GetOptions = {}): Promise<GetResult | null> {
     const dataPath = this.filePath(key);
     if (range) assertValidRange(range);
+    const { highWaterMark } = options;
+    if (highWaterMark !== undefined && (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1)) {
+      throw new RangeError(`highWaterMark must be a positive integer, not ${highWaterMark}`);
+    }
+    // The read stream's buffer and read size; omitted keeps Node's default (64 KiB).
+    const buffering = highWaterMark === undefined ? {} : { highWaterMark };
     let handle;
     try {
       handle = await open(dataPath, 'r');
@@ -126,10 +132,10 @@ export class LocalBlobStore implements BlobStore {
       }
       const sidecar = await this.readSidecar(key);
       const head: BlobHead = { size: stats.size, lastModified: stats.mtime, ...headFields(sidecar) };
-      if (!range) return { body: handle.createReadStream(), head };
+      if (!range) return { body: handle.createReadStream(buffering), head };
       if (range.start >= stats.size) throw new BlobRangeError(key, stats.size);
       const end = Math.min(range.end ?? stats.size - 1, stats.size - 1);
-      return { body: handle.createReadStream({ start: range.start, end }), head, range: { start: range.start, end } };
+      return { body: handle.createReadStream({ ...buffering, start: range.start, end }), head, range: { start: range.start, end } };
     } catch (error) {
       await handle.close();
       throw error;

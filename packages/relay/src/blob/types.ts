@@ -21,6 +21,17 @@ export interface ByteRange {
   end?: number;
 }
 
+export interface GetOptions {
+  /**
+   * How many bytes the returned body reads ahead and hands out per chunk (a
+   * stream highWaterMark), for callers that hold many bodies open at once:
+   * each open body keeps about this much in memory. Default 64 KiB (Node's
+   * default for file streams). A hint: LocalBlobStore honours it; S3BlobStore
+   * ignores it (the body is the AWS SDK's HTTP response stream).
+   */
+  highWaterMark?: number;
+}
+
 export interface GetResult {
   body: Readable;
   /** `size` is the whole object's size, also for a ranged get. */
@@ -36,8 +47,11 @@ export interface GetResult {
 export interface BlobStore {
   readonly kind: 'local' | 's3';
   put(key: string, body: Uint8Array | string | Readable, options?: PutOptions): Promise<BlobHead>;
-  /** Null when the object does not exist; a range starting past the end throws BlobRangeError. */
-  get(key: string, range?: ByteRange): Promise<GetResult | null>;
+  /**
+   * Null when the object does not exist; a range starting past the end throws BlobRangeError.
+   * `options` is optional and may be ignored by a store (see GetOptions).
+   */
+  get(key: string, range?: ByteRange, options?: GetOptions): Promise<GetResult | null>;
   head(key: string): Promise<BlobHead | null>;
   delete(key: string): Promise<void>;
   /** Deletes every key starting with `prefix`; refuses the empty prefix. */

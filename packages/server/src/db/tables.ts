@@ -186,6 +186,9 @@ export interface PlaylistItemsTable {
   seek_index: string | null;
   hls_segments: string | null;
   hls_target_duration: number | null;
+  /** External tracks: the origin's ETag and Last-Modified when the file was fetched and mapped (null when it sent none). */
+  source_etag: string | null;
+  source_last_modified: string | null;
   created_at: string;
   updated_at: string;
 }

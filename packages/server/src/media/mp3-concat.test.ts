@@ -288,6 +288,44 @@ describe('streamConcat', () => {
     expect(destroyedSource).toBe(true);
   });
 
+  it('reads ahead only as far as the highWaterMark it is given', async () => {
+    const GB = 1024 ** 3;
+    const big = buildConcatMap([{ id: 'a', audioStart: 0, audioLength: GB, seekIndex: [0] }]);
+    const readAhead = async (options?: { highWaterMark?: number }) => {
+      let produced = 0;
+      const out = streamConcat(
+        big,
+        resolveRange(big, 0, GB - 1),
+        () =>
+          new Readable({
+            highWaterMark: 4096,
+            read() {
+              produced += 1024;
+              this.push(Buffer.alloc(1024, 7));
+            },
+          }),
+        options,
+      );
+      out.read(0); // a consumer that asked once, then stopped reading
+      await new Promise((r) => setTimeout(r, 50));
+      const result = { hwm: out.readableHighWaterMark, buffered: out.readableLength, produced };
+      out.destroy();
+      return result;
+    };
+    const small = await readAhead({ highWaterMark: 16 * 1024 });
+    expect(small.hwm).toBe(16 * 1024);
+    expect(small.buffered).toBeGreaterThanOrEqual(16 * 1024);
+    expect(small.buffered).toBeLessThan(16 * 1024 + 1024);
+    expect(small.produced).toBeLessThanOrEqual(16 * 1024 + 4096 + 2048); // its buffer, the source's, a chunk in hand
+    const byDefault = await readAhead();
+    expect(byDefault.hwm).toBe(64 * 1024);
+    expect(byDefault.buffered).toBeGreaterThanOrEqual(64 * 1024);
+    expect(byDefault.buffered).toBeLessThan(64 * 1024 + 1024);
+    for (const bad of [0, -1, 0.5]) {
+      expect(() => streamConcat(map, resolveRange(map, 0, 19), () => Readable.from([]), { highWaterMark: bad })).toThrow(RangeError);
+    }
+  });
+
   it('destroys a stalled source as soon as the consumer goes away', async () => {
     let sourceDestroyed = false;
     const stalled = () =>

@@ -182,23 +182,36 @@ export class TrackSourceError extends Error {
   }
 }
 
+export interface StreamConcatOptions {
+  /**
+   * The joined stream's own buffer (its highWaterMark), in bytes. Default
+   * 64 KiB. Each open stream holds about this plus its source's buffer, so
+   * servers with many concurrent listeners pass a smaller size here and to
+   * the opener (createTrackOpener's `highWaterMark`).
+   */
+  highWaterMark?: number;
+}
+
 /**
  * The bytes of `slices` (from `resolveRange`) as one stream. Opens one
  * source at a time, only when the consumer wants more, and moves its data
  * with backpressure, so memory stays at a few stream buffers whatever the
  * track sizes. A source that returns more bytes than asked is cut off; one
  * that returns fewer fails the stream with TrackSourceError, because every
- * later byte would be misplaced. Destroying the stream destroys the source
- * being read.
+ * later byte would be misplaced (so does a source that cannot be opened,
+ * e.g. an external file that changed since it was mapped). Destroying the
+ * stream destroys the source being read.
  */
-export function streamConcat(map: ConcatMap, slices: readonly ConcatSlice[], openTrack: OpenTrack): Readable {
+export function streamConcat(map: ConcatMap, slices: readonly ConcatSlice[], openTrack: OpenTrack, options: StreamConcatOptions = {}): Readable {
+  const { highWaterMark = 64 * 1024 } = options;
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) throw new RangeError(`highWaterMark must be a positive integer, not ${highWaterMark}`);
   for (const s of slices) {
     const t = map.tracks[s.trackIndex];
     if (!t || s.fileStart < t.audioStart || s.fileEnd < s.fileStart || s.fileEnd >= t.audioStart + t.audioLength) {
       throw new RangeError(`slice ${JSON.stringify(s)} is not inside that track's audio`);
     }
   }
-  return new ConcatStream(slices, openTrack);
+  return new ConcatStream(slices, openTrack, highWaterMark);
 }
 
 class ConcatStream extends Readable {
@@ -215,8 +228,9 @@ class ConcatStream extends Readable {
   constructor(
     private readonly slices: readonly ConcatSlice[],
     private readonly openTrack: OpenTrack,
+    highWaterMark: number,
   ) {
-    super({ highWaterMark: 64 * 1024 });
+    super({ highWaterMark });
   }
 
   override _read(): void {

@@ -2,6 +2,13 @@
 // (uploads) or an external http(s) URL fetched with a Range request.
 // `createTrackOpener` turns a playlist's sources into the `OpenTrack` that
 // `streamConcat` reads from.
+//
+// An external file is mapped once (audio range, seek index) when its
+// playlist item is processed; every later ranged fetch assumes the same
+// bytes. The fetch that mapped it records the origin's validator and size
+// (`OriginFingerprint`); ranged fetches given that fingerprint send If-Range
+// and check the answer, and fail with TrackChangedError rather than splice
+// bytes of a different file into the stream.
 
 import http from 'node:http';
 import https from 'node:https';
@@ -10,7 +17,17 @@ import { pipeline, Readable, Transform } from 'node:stream';
 import type { BlobStore } from '@djcast/relay/blob';
 import type { OpenTrack } from './mp3-concat.js';
 
-export type TrackSource = { kind: 'blob'; key: string } | { kind: 'url'; url: string };
+/** What identifies the bytes an external file had when it was mapped, as the origin described them. */
+export interface OriginFingerprint {
+  /** The ETag header as sent (strong or weak), or null when the origin sent none. */
+  etag: string | null;
+  /** The Last-Modified header as sent, or null. */
+  lastModified: string | null;
+  /** The file's total size in bytes, or null when unknown. */
+  size: number | null;
+}
+
+export type TrackSource = { kind: 'blob'; key: string } | { kind: 'url'; url: string; origin?: OriginFingerprint };
 
 export interface HttpRangeOptions {
   /**
@@ -23,6 +40,15 @@ export interface HttpRangeOptions {
   timeoutMs?: number;
   maxRedirects?: number;
   userAgent?: string;
+  /** The response stream's buffer (highWaterMark), in bytes; default 64 KiB. */
+  highWaterMark?: number;
+  /**
+   * The file as it was when mapped: sends If-Range with its validator and
+   * fails with TrackChangedError when the answer is for another version
+   * (different ETag, Last-Modified or total size, or a 200 that does not
+   * prove it is the same file).
+   */
+  expect?: OriginFingerprint;
 }
 
 /** A track's source could not give the bytes asked for. */
@@ -37,21 +63,49 @@ export class TrackFetchError extends Error {
   }
 }
 
-export function createTrackOpener(
-  sources: readonly TrackSource[],
-  deps: { store: BlobStore; http?: HttpRangeOptions },
-): OpenTrack {
+/**
+ * An external file is no longer the one that was mapped: its offsets and
+ * seek index do not apply to what the origin serves now. Retrying does not
+ * help; the file must be fetched and mapped again.
+ */
+export class TrackChangedError extends Error {
+  override readonly name = 'TrackChangedError';
+  constructor(
+    readonly url: string,
+    /** What differs, e.g. `its ETag was "a", now "b"`. */
+    readonly detail: string,
+    readonly status?: number,
+  ) {
+    super(`${url} changed since it was mapped: ${detail}`);
+  }
+}
+
+export interface TrackOpenerDeps {
+  store: BlobStore;
+  http?: HttpRangeOptions;
+  /** Buffer size of every source stream (blob read streams, HTTP responses); default 64 KiB. */
+  highWaterMark?: number;
+}
+
+export function createTrackOpener(sources: readonly TrackSource[], deps: TrackOpenerDeps): OpenTrack {
+  const buffering = deps.highWaterMark === undefined ? {} : { highWaterMark: deps.highWaterMark };
   return (trackIndex, start, endInclusive) => {
     const source = sources[trackIndex];
     if (!source) throw new RangeError(`no source for track ${trackIndex}`);
     return source.kind === 'blob'
-      ? openBlobRange(deps.store, source.key, start, endInclusive)
-      : openHttpRange(source.url, start, endInclusive, deps.http);
+      ? openBlobRange(deps.store, source.key, start, endInclusive, buffering)
+      : openHttpRange(source.url, start, endInclusive, { ...deps.http, ...buffering, ...(source.origin ? { expect: source.origin } : {}) });
   };
 }
 
-export async function openBlobRange(store: BlobStore, key: string, start: number, endInclusive: number): Promise<Readable> {
-  const result = await store.get(key, { start, end: endInclusive });
+export async function openBlobRange(
+  store: BlobStore,
+  key: string,
+  start: number,
+  endInclusive: number,
+  options: { highWaterMark?: number } = {},
+): Promise<Readable> {
+  const result = await store.get(key, { start, end: endInclusive }, options);
   if (!result) throw new TrackFetchError(`blob ${key} does not exist`);
   return result.body;
 }
@@ -61,6 +115,8 @@ export async function openBlobRange(store: BlobStore, key: string, start: number
  * following up to `maxRedirects` redirects. A 206 must start at `start`; a
  * server that ignores Range (200) is still usable: the bytes before `start`
  * are skipped as they arrive. The caller cuts off anything past the end.
+ * With `options.expect`, the answer must be for that version of the file
+ * (see `fetchHttpRange`), else it rejects with TrackChangedError.
  */
 export async function openHttpRange(
   url: string,
@@ -68,13 +124,39 @@ export async function openHttpRange(
   endInclusive: number,
   options: HttpRangeOptions = {},
 ): Promise<Readable> {
-  const { maxRedirects = 5 } = options;
+  return (await fetchHttpRange(url, start, endInclusive, options)).body;
+}
+
+/**
+ * `openHttpRange`, also returning what the origin said about the file it
+ * served: record that `origin` with the offsets mapped from these bytes, and
+ * pass it back as `expect` on later fetches.
+ *
+ * With `expect`, the request carries If-Range (the recorded ETag when it is
+ * strong, else the recorded Last-Modified), so an origin whose file changed
+ * answers 200 with the new file instead of a 206 of it. The answer is then
+ * checked: a 206 must report the recorded total size and carry no other
+ * ETag (or, without ETags, Last-Modified); a 200 is accepted only when its
+ * validator and length show it is the recorded file from an origin that
+ * ignores Range; a 416 means the file shrank. Anything else rejects with
+ * TrackChangedError before a byte is read. What cannot be checked is not:
+ * an origin that sends neither validator is checked on size alone.
+ */
+export async function fetchHttpRange(
+  url: string,
+  start: number,
+  endInclusive: number,
+  options: HttpRangeOptions = {},
+): Promise<{ body: Readable; origin: OriginFingerprint }> {
+  const { maxRedirects = 5, expect } = options;
+  const ifRange = expect ? ifRangeValidator(expect) : null;
+  const headers: Record<string, string> = { Range: `bytes=${start}-${endInclusive}`, ...(ifRange ? { 'If-Range': ifRange } : {}) };
   let target = new URL(url);
   for (let hop = 0; ; hop++) {
     if (target.protocol !== 'http:' && target.protocol !== 'https:') {
       throw new TrackFetchError(`only http and https URLs can be fetched, not ${target.protocol}`);
     }
-    const res = await get(target, { Range: `bytes=${start}-${endInclusive}` }, options);
+    const res = await get(target, headers, options);
     const status = res.statusCode ?? 0;
     if (status >= 300 && status < 400 && res.headers.location) {
       res.resume();
@@ -82,28 +164,85 @@ export async function openHttpRange(
       target = new URL(res.headers.location, target);
       continue;
     }
+    const changed = (why: string) => {
+      res.destroy();
+      return new TrackChangedError(url, why, status);
+    };
     if (status === 206) {
       const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
       if (!m || Number(m[1]) !== start) {
         res.destroy();
         throw new TrackFetchError(`${target.host} answered Range bytes=${start}- with Content-Range ${res.headers['content-range']}`, status);
       }
-      return res;
+      const origin = fingerprint(res, m[3] === '*' ? null : Number(m[3]));
+      if (expect) {
+        const why = difference(expect, origin);
+        if (why) throw changed(why);
+      }
+      return { body: res, origin };
     }
-    // pipeline() carries errors downstream and destroys the response when the reader goes away.
-    if (status === 200) return start === 0 ? res : pipeline(res, skipBytes(start), () => {});
+    if (status === 200) {
+      const length = res.headers['content-length'] === undefined ? null : Number(res.headers['content-length']);
+      const origin = fingerprint(res, Number.isSafeInteger(length) ? length : null);
+      if (expect) {
+        // After If-Range a 200 is the origin saying "not that version" - unless it proves it is the same file.
+        const why = difference(expect, origin) ?? unproven(expect, origin);
+        if (why) throw changed(`the origin answered 200 instead of 206; ${why}`);
+      }
+      // pipeline() carries errors downstream and destroys the response when the reader goes away.
+      return { body: start === 0 ? res : pipeline(res, skipBytes(start, options.highWaterMark), () => {}), origin };
+    }
+    if (status === 416 && expect?.size != null) {
+      throw changed(`a range inside its recorded ${expect.size} bytes is not satisfiable (Content-Range: ${res.headers['content-range'] ?? 'none'})`);
+    }
     res.resume();
     throw new TrackFetchError(`${target.host} answered HTTP ${status} for ${target.pathname}`, status);
   }
 }
 
+function fingerprint(res: http.IncomingMessage, size: number | null): OriginFingerprint {
+  return { etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null, size };
+}
+
+/** If-Range takes a strong ETag or a date (RFC 9110 13.1.5); a weak ETag cannot be used. */
+function ifRangeValidator(expect: OriginFingerprint): string | null {
+  if (expect.etag && !expect.etag.startsWith('W/')) return expect.etag;
+  return expect.lastModified;
+}
+
+/** Why `now` is not the file `then` describes, comparing only what both sides state; null when nothing differs. */
+function difference(then: OriginFingerprint, now: OriginFingerprint): string | null {
+  const bothEtags = Boolean(then.etag && now.etag);
+  // Weak comparison (RFC 9110 8.8.3.2): the same opaque tag, W/ or not.
+  if (bothEtags && then.etag!.replace(/^W\//, '') !== now.etag!.replace(/^W\//, '')) return `its ETag was ${then.etag}, now ${now.etag}`;
+  if (then.size !== null && now.size !== null && then.size !== now.size) return `its size was ${then.size} bytes, now ${now.size}`;
+  if (bothEtags) return null; // the ETag settles it, whatever the dates say
+  if (then.lastModified && now.lastModified && then.lastModified !== now.lastModified) {
+    return `it was last modified ${then.lastModified}, now ${now.lastModified}`;
+  }
+  return null;
+}
+
+/** For a 200: the recorded validator and size must be present and equal, not merely not contradicted. */
+function unproven(then: OriginFingerprint, now: OriginFingerprint): string | null {
+  if (then.etag && !now.etag) return 'the ETag it had is gone';
+  if (!then.etag && then.lastModified && !now.lastModified) return 'the Last-Modified it had is gone';
+  if (then.size !== null && now.size === null) return 'its size is no longer given';
+  return null;
+}
+
 function get(url: URL, headers: Record<string, string>, options: HttpRangeOptions): Promise<http.IncomingMessage> {
-  const { lookup, signal, timeoutMs = 15_000, userAgent = 'djcast' } = options;
+  const { lookup, signal, timeoutMs = 15_000, userAgent = 'djcast', highWaterMark } = options;
   const client = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const req = client.get(
       url,
-      { headers: { 'user-agent': userAgent, ...headers }, ...(lookup ? { lookup } : {}), ...(signal ? { signal } : {}) },
+      {
+        headers: { 'user-agent': userAgent, ...headers },
+        ...(lookup ? { lookup } : {}),
+        ...(signal ? { signal } : {}),
+        ...(highWaterMark !== undefined ? { highWaterMark, agent: agentFor(url.protocol, highWaterMark) } : {}),
+      },
       (res) => {
         res.setTimeout(timeoutMs, () => res.destroy(new TrackFetchError(`${url.host} stalled for ${timeoutMs} ms`)));
         resolve(res);
@@ -116,9 +255,28 @@ function get(url: URL, headers: Record<string, string>, options: HttpRangeOption
   });
 }
 
-function skipBytes(count: number): Transform {
+/**
+ * A response's buffer size is its socket's, fixed when the socket is made:
+ * a keep-alive socket of the default agent would bring its 64 KiB to a
+ * request asking for less. Requests with a highWaterMark use an agent of
+ * their own size, so every socket they get was made with it.
+ */
+const agents = new Map<string, http.Agent>();
+function agentFor(protocol: string, highWaterMark: number): http.Agent {
+  const key = `${protocol}${highWaterMark}`;
+  let agent = agents.get(key);
+  if (!agent) {
+    // As Node's global agents: keep-alive, idle sockets closed after 5 s.
+    agent = protocol === 'https:' ? new https.Agent({ keepAlive: true, timeout: 5_000 }) : new http.Agent({ keepAlive: true, timeout: 5_000 });
+    agents.set(key, agent);
+  }
+  return agent;
+}
+
+function skipBytes(count: number, highWaterMark?: number): Transform {
   let toSkip = count;
   return new Transform({
+    ...(highWaterMark !== undefined ? { highWaterMark } : {}),
     transform(chunk: Buffer, _encoding, callback) {
       if (toSkip >= chunk.length) {
         toSkip -= chunk.length;

@@ -3,6 +3,7 @@ import * as m0001 from './0001_accounts_and_streams.js';
 import * as m0002 from './0002_jobs_and_outbox.js';
 import * as m0003 from './0003_relays.js';
 import * as m0004 from './0004_uploads_and_playlists.js';
+import * as m0005 from './0005_external_track_origin.js';
 import * as m0006 from './0006_idempotency_keys.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
@@ -11,5 +12,6 @@ export const migrations: Record<string, Migration> = {
   '0002_jobs_and_outbox': m0002,
   '0003_relays': m0003,
   '0004_uploads_and_playlists': m0004,
+  '0005_external_track_origin': m0005,
   '0006_idempotency_keys': m0006,
 };

@@ -11,8 +11,8 @@ import { publicRoute } from '../../http/openapi.js';
 import type { PlaybackAuthorizer, PlaybackGrant } from '../../http/playback.js';
 import { DomainError, extraErrors, NotFound } from '../../http/problem.js';
 import type { Logger } from '../../logger.js';
-import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, streamConcat } from '../../media/mp3-concat.js';
-import { createTrackOpener } from '../../media/track-sources.js';
+import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, streamConcat, TrackSourceError } from '../../media/mp3-concat.js';
+import { createTrackOpener, TrackChangedError } from '../../media/track-sources.js';
 import { guardedLookup } from '../../net/address-guard.js';
 import { blobResponse, toWebStream } from '../uploads/blob-response.js';
 import { cacheControl, isNotModified, rangeAllowed, type Validators } from './http-cache.js';
@@ -33,6 +33,15 @@ export interface PlaybackRouteDeps {
 const TOKEN_SECONDS = 6 * 60 * 60;
 /** Until every external track is fetched, playback answers 503 with this Retry-After. */
 const RETRY_AFTER_SECONDS = 5;
+/**
+ * Buffer size of each stream.mp3 response's streams (the joined stream and
+ * the source it reads from). A slow listener waits on its socket with them
+ * full: 16 KiB each instead of Node's 64 KiB default takes a paused
+ * listener's buffers from 192 to 96 KiB (the rest is the socket's own
+ * 64 KiB write buffer, set server-wide), while a 320 kbps stream still
+ * needs only a few reads a second.
+ */
+const STREAM_BUFFER_BYTES = 16 * 1024;
 
 const binary = (type: string) => ({ [type]: { schema: z.string().openapi({ format: 'binary' }) } });
 const cachingHeaders = {
@@ -197,11 +206,22 @@ export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps
     const slices = resolveRange(map, from + first, from + last);
     const opener = createTrackOpener(
       info.tracks.map((t) => t.source),
-      { store, http: { lookup } },
+      { store, http: { lookup }, highWaterMark: STREAM_BUFFER_BYTES },
     );
-    const body = streamConcat(map, slices, opener);
+    const body = streamConcat(map, slices, opener, { highWaterMark: STREAM_BUFFER_BYTES });
+    // A failing source ends the response where its bytes would have started
+    // (headers are out: the connection closes without the final chunk, so no
+    // cache keeps the cut-short body as complete).
     const stream = toWebStream(body, (error) => {
       logger.warn({ event: 'playlist.stream_failed', playlist_id: id, err: error }, 'continuous stream cut short');
+      const cause = error instanceof TrackSourceError ? error.cause : undefined;
+      const track = cause instanceof TrackChangedError ? info.tracks[(error as TrackSourceError).trackIndex] : undefined;
+      if (cause instanceof TrackChangedError && track?.source.kind === 'url') {
+        // Its recorded offsets no longer describe the file: take it out of the playlist until it is added again.
+        void playlists.externalTrackChanged(id, track.sourceId, cause.detail).catch((markError: unknown) => {
+          logger.error({ event: 'playlist.mark_changed_failed', playlist_id: id, track_id: track.sourceId, err: markError }, 'could not mark a changed external track');
+        });
+      }
     });
     return c.body(stream, status, headers);
   });

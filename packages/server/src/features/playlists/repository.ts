@@ -47,6 +47,27 @@ export async function replaceItems(db: Q, playlistId: string, rows: PlaylistItem
 export const updateItem = (db: Q, id: string, patch: Updateable<PlaylistItemsTable>) =>
   db.updateTable('playlist_items').set(patch).where('id', '=', id).execute();
 
+/**
+ * Marks a ready external item of a playlist failed; false when it is not
+ * (any more) a ready external item there, e.g. another listener did it first.
+ */
+export async function failReadyExternalItem(
+  db: Q,
+  playlistId: string,
+  id: string,
+  patch: Pick<Updateable<PlaylistItemsTable>, 'status_reason' | 'updated_at'>,
+): Promise<boolean> {
+  const result = await db
+    .updateTable('playlist_items')
+    .set({ ...patch, status: 'failed' })
+    .where('id', '=', id)
+    .where('playlist_id', '=', playlistId)
+    .where('status', '=', 'ready')
+    .where('url', 'is not', null)
+    .executeTakeFirst();
+  return Number(result.numUpdatedRows) > 0;
+}
+
 /** Ids of the playlists an upload is part of. */
 export async function playlistsWithUpload(db: Q, uploadId: string): Promise<string[]> {
   const rows = await db.selectFrom('playlist_items').select('playlist_id').distinct().where('upload_id', '=', uploadId).execute();

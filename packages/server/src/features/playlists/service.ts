@@ -18,7 +18,7 @@ import { guardedLookup } from '../../net/address-guard.js';
 import { probeAudio } from '../../media/ffprobe.js';
 import { findAudioRange, NotMp3Error } from '../../media/mp3.js';
 import type { ConcatTrackInput } from '../../media/mp3-concat.js';
-import { openHttpRange, type TrackSource } from '../../media/track-sources.js';
+import { fetchHttpRange, type OriginFingerprint, type TrackSource } from '../../media/track-sources.js';
 import { assertCanAccess, isAdmin, type Principal } from '../auth/principal.js';
 import { publishHlsRendition } from '../uploads/rendition.js';
 import type { UploadsService, UploadTrack } from '../uploads/service.js';
@@ -254,8 +254,11 @@ export class PlaylistsService {
     const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), this.deps.leaseRenewMs ?? 15_000);
     try {
       const file = path.join(dir, 'source.mp3');
-      await this.download(item.url, file, ctx.signal);
+      const origin = await this.download(item.url, file, ctx.signal);
       const map = await findAudioRange(file);
+      if (origin.size !== null && origin.size !== map.fileSize) {
+        throw new Error(`the download ended after ${map.fileSize} of ${origin.size} bytes`);
+      }
       const probe = await probeAudio(file, { signal: ctx.signal });
       if (probe.codec !== 'mp3') throw new NotMp3Error('foreign_format', `it holds ${probe.codec} audio`);
       const rendition = await publishHlsRendition(this.deps.transcoder, store, {
@@ -282,6 +285,9 @@ export class PlaylistsService {
         seek_index: JSON.stringify(map.seekIndex),
         hls_segments: JSON.stringify(rendition.segments),
         hls_target_duration: rendition.targetDuration,
+        // The version these offsets describe; stream.mp3 checks every later ranged fetch against it.
+        source_etag: origin.etag,
+        source_last_modified: origin.lastModified,
         updated_at: nowIso(this.clock()),
       });
       log.info({ event: 'playlist.external_track_ready', duration_seconds: map.durationSeconds }, 'external track ready');
@@ -297,6 +303,29 @@ export class PlaylistsService {
       await rm(dir, { recursive: true, force: true });
     }
     await this.rebuild(item.playlist_id, { bump: true });
+  }
+
+  /**
+   * stream.mp3 found that an external track's file changed after it was
+   * mapped (TrackChangedError): its recorded offsets no longer apply. The
+   * item is marked failed with the reason, so playback leaves it out (HLS
+   * too: the playlist stays consistent) and the content version moves on;
+   * putting the URL in the playlist again fetches and maps the new file.
+   * It is not re-fetched by itself: an origin whose validators change on
+   * every request (per-node ETags behind a load balancer) would otherwise
+   * loop through re-fetches, each making the playlist answer 503. Only the
+   * first caller for a ready item does anything; returns whether it did.
+   */
+  async externalTrackChanged(playlistId: string, trackId: string, reason: string): Promise<boolean> {
+    const now = nowIso(this.clock());
+    const marked = await repo.failReadyExternalItem(this.deps.db, playlistId, trackId, {
+      status_reason: `The file changed after it was added to the playlist: ${reason}. Add the URL again to use the new file.`,
+      updated_at: now,
+    });
+    if (!marked) return false;
+    this.deps.logger.warn({ event: 'playlist.external_track_changed', playlist_id: playlistId, track_id: trackId, reason }, 'external track changed at its origin');
+    await this.rebuild(playlistId, { bump: true });
+    return true;
   }
 
   /** Rebuilds the stored HLS manifest from the ready tracks; `bump` moves the content version on. */
@@ -338,9 +367,10 @@ export class PlaylistsService {
     }
     if (item.status === 'pending') return 'pending';
     if (item.status === 'failed' || item.audio_start === null || item.audio_end === null) return 'omitted';
+    const origin: OriginFingerprint = { etag: item.source_etag, lastModified: item.source_last_modified, size: item.size_bytes };
     return {
       sourceId: item.id,
-      source: { kind: 'url', url: item.url! },
+      source: { kind: 'url', url: item.url!, origin },
       hlsPrefix: externalHlsPrefix(playlistId, item.id),
       concat: {
         id: item.id,
@@ -413,10 +443,17 @@ export class PlaylistsService {
     for (const id of trackIds) await this.deps.enqueue(EXTERNAL_TRACK_JOB, { track_id: id } satisfies ExternalTrackJobPayload, { maxAttempts: 3 });
   }
 
-  /** Downloads an external file to disk through the address guard, capped at the configured size. */
-  private async download(url: string, file: string, signal: AbortSignal): Promise<void> {
+  /**
+   * Downloads an external file to disk through the address guard, capped at
+   * the configured size; returns what the origin said identifies that file.
+   */
+  private async download(url: string, file: string, signal: AbortSignal): Promise<OriginFingerprint> {
     const max = this.deps.externalMaxBytes;
-    const body = await openHttpRange(url, 0, max - 1, { lookup: guardedLookup(this.deps.allowPrivateUrls), signal });
+    const { body, origin } = await fetchHttpRange(url, 0, max - 1, { lookup: guardedLookup(this.deps.allowPrivateUrls), signal });
+    if (origin.size !== null && origin.size > max) {
+      body.destroy();
+      throw new ExternalUrlError('unprocessable', `The file is ${origin.size} bytes; external tracks are limited to ${max} bytes.`);
+    }
     let seen = 0;
     const cap = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
@@ -426,6 +463,7 @@ export class PlaylistsService {
       },
     });
     await pipeline(body, cap, createWriteStream(file), { signal });
+    return origin;
   }
 
   private view(row: PlaylistsTable, items: PlaylistItemsTable[], uploads: Map<string, UploadTrack>): PlaylistView {
@@ -488,6 +526,8 @@ function emptyItem(id: string, now: string): PlaylistItemsTable {
     seek_index: null,
     hls_segments: null,
     hls_target_duration: null,
+    source_etag: null,
+    source_last_modified: null,
     created_at: now,
     updated_at: now,
   };
