@@ -38,3 +38,6 @@ export function publicRoute<const C extends Config>(config: C) {
     responses: { ...errorResponses, ...config.responses },
   } as C & { responses: C['responses'] & typeof errorResponses });
 }
+
+/** A JSON request or response body for a route definition. */
+export const json = <T>(schema: T) => ({ 'application/json': { schema } });

@@ -2,7 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { principalOf } from '../../http/auth.js';
 import type { App, AppEnv } from '../../http/env.js';
-import { authenticatedRoute, publicRoute, securedRoute } from '../../http/openapi.js';
+import { authenticatedRoute, json, publicRoute, securedRoute } from '../../http/openapi.js';
 import { extraErrors } from '../../http/problem.js';
 import {
   CreateTokenBody,
@@ -17,8 +17,6 @@ import {
   UserSchema,
 } from './schemas.js';
 import type { AuthService } from './service.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const register = publicRoute({
   method: 'post',

@@ -1,12 +1,10 @@
 import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
-import { securedRoute } from '../../http/openapi.js';
+import { json, securedRoute } from '../../http/openapi.js';
 import { PaginationQuery } from '../../http/pagination.js';
 import { extraErrors } from '../../http/problem.js';
 import { CreatePlaylistBody, PlaylistIdParam, PlaylistListSchema, PlaylistSchema, UpdatePlaylistBody } from './schemas.js';
 import type { PlaylistsService } from './service.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const createPlaylist = securedRoute('playlists:write', {
   method: 'post',

@@ -1,12 +1,11 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { App, AppEnv } from '../../http/env.js';
+import { json } from '../../http/openapi.js';
 import { DomainError, errorResponses } from '../../http/problem.js';
 import type { RelaysTable } from '../../db/tables.js';
 import { HeartbeatBody, HeartbeatResponse, RelayIdParam } from './schemas.js';
 import type { RelaysService } from './service.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 /**
  * Relay workers authenticate with their own per-relay token, not a user's.

@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
-import { securedRoute } from '../../http/openapi.js';
+import { json, securedRoute } from '../../http/openapi.js';
 import { PaginationQuery } from '../../http/pagination.js';
 import { extraErrors } from '../../http/problem.js';
 import {
@@ -14,8 +14,6 @@ import {
   UpdateStreamBody,
 } from './schemas.js';
 import type { StreamsService } from './service.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const ListQuery = PaginationQuery.extend({
   owner_id: z

@@ -9,7 +9,7 @@ import {
   UnsupportedMediaTypeError,
   UploadAbortedError,
 } from '../../http/multipart-upload.js';
-import { publicRoute, securedRoute } from '../../http/openapi.js';
+import { json, publicRoute, securedRoute } from '../../http/openapi.js';
 import type { PlaybackAuthorizer } from '../../http/playback.js';
 import { DomainError, extraErrors, NotFound } from '../../http/problem.js';
 import { withPlaybackToken } from '../playlists/manifest.js';
@@ -26,8 +26,6 @@ import {
   UploadSchema,
 } from './schemas.js';
 import { UploadsService } from './service.js';
-
-const json = <T>(schema: T) => ({ 'application/json': { schema } });
 
 const createUpload = securedRoute('uploads:write', {
   method: 'post',
