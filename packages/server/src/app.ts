@@ -15,8 +15,8 @@ import { registerStreamRoutes } from './features/streams/routes.js';
 import { resolvePrincipal } from './http/auth.js';
 import { idempotency } from './http/idempotency.js';
 import type { App, AppEnv } from './http/env.js';
-import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './http/problem.js';
-import { newId } from './ids.js';
+import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './core/errors.js';
+import { newId } from './core/ids.js';
 import { VERSION } from './version.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;

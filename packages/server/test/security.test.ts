@@ -9,7 +9,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCOPES } from '../src/features/auth/scopes.js';
+import { SCOPES } from '../src/core/scopes.js';
 import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
 import { insertReadyUpload } from './uploads-support.js';
 import { RecordingLauncher, startFakeIcecast, type FakeSource } from './relay-fakes.js';

@@ -187,7 +187,7 @@ export async function insertReadyUpload(
   ownerId: string,
   opts: { audio?: Uint8Array; audioStart?: number; seconds?: number; segments?: { uri: string; duration: number }[] } = {},
 ): Promise<string> {
-  const { newId } = await import('../src/ids.js');
+  const { newId } = await import('../src/core/ids.js');
   const id = newId('upl');
   const now = new Date().toISOString();
   const audio = opts.audio ?? new Uint8Array(4000);

@@ -1,9 +1,9 @@
 import type { MiddlewareHandler } from 'hono';
 import type { AuthService } from '../features/auth/service.js';
-import type { Principal } from '../features/auth/principal.js';
-import type { Scope } from '../features/auth/scopes.js';
+import type { Principal } from '../core/principal.js';
+import type { Scope } from '../core/scopes.js';
 import type { AppEnv } from './env.js';
-import { DomainError } from './problem.js';
+import { DomainError } from '../core/errors.js';
 
 /** Resolves the bearer credential, if any, for every request; never rejects by itself. */
 export function resolvePrincipal(auth: AuthService): MiddlewareHandler<AppEnv> {

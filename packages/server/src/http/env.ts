@@ -1,5 +1,5 @@
 import type { OpenAPIHono } from '@hono/zod-openapi';
-import type { Principal } from '../features/auth/principal.js';
+import type { Principal } from '../core/principal.js';
 
 export interface AppEnv {
   Variables: {

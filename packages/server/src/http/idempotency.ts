@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import type { Kysely } from 'kysely';
 import type { Database } from '../db/tables.js';
 import type { AppEnv } from './env.js';
-import { DomainError } from './problem.js';
+import { DomainError } from '../core/errors.js';
 
 /**
  * Idempotency-Key for POST and PATCH, the way Stripe does it: the first

@@ -1,7 +1,7 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
-import type { Scope } from '../features/auth/scopes.js';
+import type { Scope } from '../core/scopes.js';
 import { requireAuthentication, requireScope } from './auth.js';
-import { errorResponses } from './problem.js';
+import { errorResponses } from '../core/errors.js';
 
 type Config = Omit<RouteConfig, 'security' | 'middleware'>;
 

@@ -1,9 +1,9 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
-import type { Principal } from '../features/auth/principal.js';
+import type { Principal } from '../core/principal.js';
 import type { AuthService } from '../features/auth/service.js';
 import type { AppEnv } from './env.js';
-import { DomainError } from './problem.js';
+import { DomainError } from '../core/errors.js';
 
 /**
  * Playback of streams, playlists and feeds. Players cannot send headers, so

@@ -1,7 +1,7 @@
 import { sql } from 'kysely';
 import type { Db } from '../db/create-db.js';
 import type { JobsTable } from '../db/tables.js';
-import { newId } from '../ids.js';
+import { newId } from '../core/ids.js';
 
 export interface Job<P = unknown> {
   id: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { DomainError } from '../http/problem.js';
+import { DomainError } from '../core/errors.js';
 import { assertFetchableUrl, isPrivateAddress } from './address-guard.js';
 
 describe('isPrivateAddress', () => {

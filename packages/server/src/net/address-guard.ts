@@ -1,6 +1,6 @@
 import { lookup as dnsLookup, type LookupAddress } from 'node:dns';
 import { BlockList, isIP, type LookupFunction } from 'node:net';
-import { DomainError } from '../http/problem.js';
+import { DomainError } from '../core/errors.js';
 
 /**
  * Server-side fetches of URLs that users give us must not reach our own

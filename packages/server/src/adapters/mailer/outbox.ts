@@ -1,6 +1,6 @@
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/tables.js';
-import { newId } from '../../ids.js';
+import { newId } from '../../core/ids.js';
 import type { Logger } from '../../logger.js';
 import type { Mailer, MailMessage } from './types.js';
 

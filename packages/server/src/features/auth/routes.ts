@@ -3,7 +3,7 @@ import type { Context } from 'hono';
 import { principalOf } from '../../http/auth.js';
 import type { App, AppEnv } from '../../http/env.js';
 import { authenticatedRoute, json, publicRoute, securedRoute } from '../../http/openapi.js';
-import { extraErrors } from '../../http/problem.js';
+import { extraErrors } from '../../core/errors.js';
 import {
   CreateTokenBody,
   CreatedApiTokenSchema,

@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
 import { PASSWORD_MAX_LENGTH } from './password.js';
-import { SCOPES } from './scopes.js';
+import { SCOPES } from '../../core/scopes.js';
 
 const ScopeSchema = z.enum(SCOPES).openapi('Scope');
 

@@ -1,12 +1,12 @@
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/create-db.js';
 import type { ApiTokensTable, Database, UsersTable } from '../../db/tables.js';
-import { DomainError, NotFound } from '../../http/problem.js';
-import { newId } from '../../ids.js';
+import { DomainError, NotFound } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
 import { checkPasswordRules, burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
-import type { Principal } from './principal.js';
+import type { Principal } from '../../core/principal.js';
 import * as repo from './repository.js';
-import { ROLE_SCOPES, type Role, type Scope } from './scopes.js';
+import { ROLE_SCOPES, type Role, type Scope } from '../../core/scopes.js';
 import {
   API_TOKEN_PREFIX,
   REFRESH_TOKEN_PREFIX,

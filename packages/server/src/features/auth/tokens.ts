@@ -1,6 +1,6 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { SignJWT, jwtVerify, errors as joseErrors } from 'jose';
-import type { Role } from './scopes.js';
+import type { Role } from '../../core/scopes.js';
 
 export const API_TOKEN_PREFIX = 'djc_';
 export const REFRESH_TOKEN_PREFIX = 'djr_';

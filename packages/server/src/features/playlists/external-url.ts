@@ -7,7 +7,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import { assertFetchableUrl, guardedLookup } from '../../net/address-guard.js';
-import { DomainError, type ErrorCode } from '../../http/problem.js';
+import { DomainError, type ErrorCode } from '../../core/errors.js';
 
 export interface ExternalCheck {
   /** After redirects. */

@@ -9,7 +9,7 @@ import type { Context } from 'hono';
 import type { App, AppEnv } from '../../http/env.js';
 import { publicRoute } from '../../http/openapi.js';
 import type { PlaybackAuthorizer, PlaybackGrant } from '../../http/playback.js';
-import { DomainError, extraErrors, NotFound } from '../../http/problem.js';
+import { DomainError, extraErrors, NotFound } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, streamConcat, TrackSourceError } from '../../media/mp3-concat.js';
 import { createTrackOpener, TrackChangedError } from '../../media/track-sources.js';

@@ -3,7 +3,7 @@ import type { Readable } from 'node:stream';
 import { liveStreamKeys } from '@djcast/relay';
 import type { BlobStore } from '@djcast/relay/blob';
 import type { StreamsTable } from '../../db/tables.js';
-import { DomainError, NotFound } from '../../http/problem.js';
+import { DomainError, NotFound } from '../../core/errors.js';
 import { sessionKeyFor, type RelaysService } from '../relays/service.js';
 import {
   isSegmentName,

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { listSchema } from '../../http/pagination.js';
+import { listSchema } from '../../core/pagination.js';
 
 const SourceUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })

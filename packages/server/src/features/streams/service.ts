@@ -1,11 +1,11 @@
 import type { Kysely } from 'kysely';
 import { nowIso } from '../../db/create-db.js';
 import type { Database, StreamsTable } from '../../db/tables.js';
-import { NotFound } from '../../http/problem.js';
-import { page } from '../../http/pagination.js';
-import { newId } from '../../ids.js';
+import { NotFound } from '../../core/errors.js';
+import { page } from '../../core/pagination.js';
+import { newId } from '../../core/ids.js';
 import type { FieldCipher } from '../../secrets.js';
-import { assertCanAccess, isAdmin, type Principal } from '../auth/principal.js';
+import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
 import { streamUrl, type RelaysService, type RelayStatus } from '../relays/service.js';
 import * as repo from './repository.js';
 import { probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';

@@ -1,5 +1,5 @@
 import { probeSource, SourceProbeError, type ProbeOptions, type SourceProbeResult } from '@djcast/relay';
-import { DomainError } from '../../http/problem.js';
+import { DomainError } from '../../core/errors.js';
 import { PrivateAddressError, assertFetchableUrl, guardedLookup } from '../../net/address-guard.js';
 
 export type { SourceProbeResult };

@@ -11,7 +11,7 @@ import {
 } from '../../http/multipart-upload.js';
 import { json, publicRoute, securedRoute } from '../../http/openapi.js';
 import type { PlaybackAuthorizer } from '../../http/playback.js';
-import { DomainError, extraErrors, NotFound } from '../../http/problem.js';
+import { DomainError, extraErrors, NotFound } from '../../core/errors.js';
 import { withPlaybackToken } from '../playlists/manifest.js';
 import { blobResponse } from './blob-response.js';
 import { uploadHlsPrefix } from './keys.js';

@@ -1,5 +1,5 @@
 import { z } from '@hono/zod-openapi';
-import { listSchema, PaginationQuery } from '../../http/pagination.js';
+import { listSchema, PaginationQuery } from '../../core/pagination.js';
 
 export const UploadStatus = z.enum(['processing', 'ready', 'failed', 'rejected']).openapi('UploadStatus');
 

@@ -1,4 +1,4 @@
-import { DomainError } from '../../http/problem.js';
+import { DomainError } from './errors.js';
 import type { Role, Scope } from './scopes.js';
 
 /** Who is calling: a user through a JWT, or a user through one of their API tokens. */
