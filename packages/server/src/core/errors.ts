@@ -1,7 +1,7 @@
 import { z } from '@hono/zod-openapi';
 
 /**
- * The error model. Services throw DomainError subclasses carrying a stable
+ * The error model, shared by every layer (core has no HTTP imports). Services throw DomainError subclasses carrying a stable
  * machine code; the HTTP status and title come from this one table. The
  * validation hook and app.onError are the only places that render problems.
  */
@@ -91,25 +91,4 @@ export function problemBody(code: ErrorCode, detail: string, requestId: string, 
     request_id: requestId,
     ...rest,
   };
-}
-
-const problemContent = { 'application/problem+json': { schema: ProblemSchema } };
-
-/** The shared error responses every route lists, so the spec and SDK type every failure alike. */
-export const errorResponses = {
-  400: { description: 'The request is not valid', content: problemContent },
-  401: { description: 'Authentication is required', content: problemContent },
-  403: { description: 'Not allowed', content: problemContent },
-  404: { description: 'Not found', content: problemContent },
-  429: { description: 'Too many requests', content: problemContent },
-  500: { description: 'Internal server error', content: problemContent },
-} as const;
-
-export function extraErrors<S extends 409 | 413 | 415 | 416 | 422 | 503>(...statuses: S[]) {
-  const out = {} as Record<S, { description: string; content: typeof problemContent }>;
-  for (const s of statuses) {
-    const entry = Object.values(ERROR_CODES).find((e) => e.status === s);
-    out[s] = { description: entry?.title ?? 'Error', content: problemContent };
-  }
-  return out;
 }

@@ -20,3 +20,11 @@ export function assertCanAccess(principal: Principal, ownerId: string, what: str
     throw new DomainError('not_owner', `This ${what} belongs to another user.`);
   }
 }
+
+/**
+ * Turns a bearer credential into a principal, or null when it is not valid.
+ * http/ depends on this interface; features/auth implements it.
+ */
+export interface Authenticator {
+  authenticate(bearer: string): Promise<Principal | null>;
+}

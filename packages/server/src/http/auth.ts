@@ -1,12 +1,11 @@
 import type { MiddlewareHandler } from 'hono';
-import type { AuthService } from '../features/auth/service.js';
-import type { Principal } from '../core/principal.js';
+import type { Authenticator, Principal } from '../core/principal.js';
 import type { Scope } from '../core/scopes.js';
 import type { AppEnv } from './env.js';
 import { DomainError } from '../core/errors.js';
 
 /** Resolves the bearer credential, if any, for every request; never rejects by itself. */
-export function resolvePrincipal(auth: AuthService): MiddlewareHandler<AppEnv> {
+export function resolvePrincipal(auth: Authenticator): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     c.set('principal', null);
     const header = c.req.header('authorization');

@@ -1,7 +1,6 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import type { Context } from 'hono';
-import type { Principal } from '../core/principal.js';
-import type { AuthService } from '../features/auth/service.js';
+import type { Authenticator, Principal } from '../core/principal.js';
 import type { AppEnv } from './env.js';
 import { DomainError } from '../core/errors.js';
 
@@ -35,7 +34,7 @@ export type PaywallCheck = (principal: Principal, resource: PlayableResource) =>
 export class PlaybackAuthorizer {
   constructor(
     private readonly secret: Uint8Array,
-    private readonly auth: AuthService,
+    private readonly auth: Authenticator,
     /** Whether a non-owner may play a private or monetized resource (the money feature plugs in subscriptions here). */
     private readonly paywall: PaywallCheck = async () => false,
     private readonly clock: () => Date = () => new Date(),

@@ -2,8 +2,7 @@ import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { principalOf } from '../../http/auth.js';
 import type { App, AppEnv } from '../../http/env.js';
-import { authenticatedRoute, json, publicRoute, securedRoute } from '../../http/openapi.js';
-import { extraErrors } from '../../core/errors.js';
+import { authenticatedRoute, json, publicRoute, securedRoute, extraErrors } from '../../http/openapi.js';
 import {
   CreateTokenBody,
   CreatedApiTokenSchema,

@@ -1,8 +1,7 @@
 import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
-import { json, securedRoute } from '../../http/openapi.js';
+import { json, securedRoute, extraErrors } from '../../http/openapi.js';
 import { PaginationQuery } from '../../core/pagination.js';
-import { extraErrors } from '../../core/errors.js';
 import { CreatePlaylistBody, PlaylistIdParam, PlaylistListSchema, PlaylistSchema, UpdatePlaylistBody } from './schemas.js';
 import type { PlaylistsService } from './service.js';
 

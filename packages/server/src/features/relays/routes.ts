@@ -1,8 +1,8 @@
 import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { App, AppEnv } from '../../http/env.js';
-import { json } from '../../http/openapi.js';
-import { DomainError, errorResponses } from '../../core/errors.js';
+import { json, errorResponses } from '../../http/openapi.js';
+import { DomainError } from '../../core/errors.js';
 import type { RelaysTable } from '../../db/tables.js';
 import { HeartbeatBody, HeartbeatResponse, RelayIdParam } from './schemas.js';
 import type { RelaysService } from './service.js';

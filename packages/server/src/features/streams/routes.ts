@@ -1,9 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
-import { json, securedRoute } from '../../http/openapi.js';
+import { json, securedRoute, extraErrors } from '../../http/openapi.js';
 import { PaginationQuery } from '../../core/pagination.js';
-import { extraErrors } from '../../core/errors.js';
 import {
   CreateStreamBody,
   PlaybackTokenSchema,

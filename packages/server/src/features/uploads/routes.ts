@@ -9,9 +9,9 @@ import {
   UnsupportedMediaTypeError,
   UploadAbortedError,
 } from '../../http/multipart-upload.js';
-import { json, publicRoute, securedRoute } from '../../http/openapi.js';
+import { json, publicRoute, securedRoute, extraErrors } from '../../http/openapi.js';
 import type { PlaybackAuthorizer } from '../../http/playback.js';
-import { DomainError, extraErrors, NotFound } from '../../core/errors.js';
+import { DomainError, NotFound } from '../../core/errors.js';
 import { withPlaybackToken } from '../playlists/manifest.js';
 import { blobResponse } from './blob-response.js';
 import { uploadHlsPrefix } from './keys.js';
