@@ -1,7 +1,6 @@
-import { OpenAPIHono, type z } from '@hono/zod-openapi';
+import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Context } from 'hono';
-import { bodyLimit } from 'hono/body-limit';
 import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
@@ -12,14 +11,13 @@ import { registerUploadRoutes } from './features/uploads/routes.js';
 import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
-import { resolvePrincipal } from './http/auth.js';
-import { idempotency } from './http/idempotency.js';
-import type { App, AppEnv } from './http/env.js';
-import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './core/errors.js';
+import { systemClock } from './core/clock.js';
+import type { App, AppEnv, HttpDeps } from './http/env.js';
+import { validationErrors } from './http/validation.js';
+import { DomainError, ERROR_CODES, problemBody, type ErrorCode } from './core/errors.js';
 import { newId } from './core/ids.js';
 import { VERSION } from './version.js';
 
-const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
 export const OPENAPI_INFO = {
@@ -35,10 +33,11 @@ export const OPENAPI_INFO = {
 
 export function createApp(container: Container): App {
   const { logger, metrics, auth } = container;
+  const httpDeps: HttpDeps = { authenticator: auth, db: container.db.kysely, clock: systemClock };
   const app: App = new OpenAPIHono<AppEnv>({
     defaultHook: (result, c) => {
-      if (!result.success) {
-        const errors = zodIssues(result.error);
+      const errors = validationErrors(result);
+      if (errors.length > 0) {
         const detail = errors.map((e) => (e.path ? `${e.path}: ${e.message}` : e.message)).join('; ');
         return problem(c, 'validation_failed', detail || 'The request is not valid.', { errors });
       }
@@ -57,6 +56,8 @@ export function createApp(container: Container): App {
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('req');
     c.set('requestId', requestId);
     c.set('principal', null);
+    // Body limits, authentication and idempotency are declared on each route (http/openapi.ts); these are what they use.
+    c.set('http', httpDeps);
     const started = performance.now();
     try {
       await next();
@@ -81,21 +82,6 @@ export function createApp(container: Container): App {
       );
     }
   });
-
-  // JSON bodies are small; uploads stream through their own limit.
-  const jsonLimit = bodyLimit({
-    maxSize: JSON_BODY_LIMIT_BYTES,
-    onError: () => {
-      throw new DomainError('payload_too_large', `Request bodies are limited to ${JSON_BODY_LIMIT_BYTES} bytes.`, {
-        limit_bytes: JSON_BODY_LIMIT_BYTES,
-      });
-    },
-  });
-  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/uploads/') ? next() : jsonLimit(c, next)));
-  // Relay workers authenticate with their own per-relay token (features/relays), never a user's.
-  const userAuth = resolvePrincipal(auth);
-  app.use('/v1/*', async (c, next) => (c.req.path.startsWith('/v1/relays/') ? next() : userAuth(c, next)));
-  app.use('/v1/*', idempotency(container.db.kysely));
 
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);
@@ -159,12 +145,4 @@ function problem(c: Context<AppEnv>, code: ErrorCode, detail: string, extra: Rec
 function codeForStatus(status: number): ErrorCode {
   const found = (Object.entries(ERROR_CODES) as [ErrorCode, { status: number }][]).find(([, v]) => v.status === status);
   return found?.[0] ?? 'validation_failed';
-}
-
-function zodIssues(error: z.ZodError): FieldError[] {
-  return error.issues.map((issue) => ({
-    path: issue.path.map(String).join('.'),
-    message: issue.message,
-    code: issue.code,
-  }));
 }

@@ -10,7 +10,7 @@ import { fileURLToPath } from 'node:url';
 import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../src/core/scopes.js';
-import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
+import { DIALECTS, STRONG_PASSWORD, createTestApp, signUp, uniqueEmail, type TestApp } from './harness.js';
 import { insertReadyUpload } from './uploads-support.js';
 import { RecordingLauncher, startFakeIcecast, type FakeSource } from './relay-fakes.js';
 
@@ -21,11 +21,27 @@ interface Operation {
   /** `relay-token`: called by relay workers with their per-relay token, never a user's. */
   'x-auth'?: string;
   parameters?: { name: string; in: string; schema?: { pattern?: string; example?: string } }[];
-  requestBody?: { content: Record<string, unknown> };
+  requestBody?: { content: Record<string, { schema?: SchemaObject }> };
+  responses?: Record<string, { content?: Record<string, { schema?: SchemaObject }> }>;
+  /** Route policies (http/openapi.ts): how the body is read, and whether Idempotency-Key replays apply. */
+  'x-body'?: string;
+  'x-idempotent'?: boolean;
+}
+
+interface SchemaObject {
+  $ref?: string;
+  type?: string | string[];
+  properties?: Record<string, SchemaObject>;
+  items?: SchemaObject;
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const document = parse(readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+const document = parse(readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as {
+  paths: Record<string, Record<string, Operation>>;
+  components: { schemas: Record<string, SchemaObject> };
+};
+const resolve = (schema: SchemaObject | undefined): SchemaObject | undefined =>
+  schema?.$ref ? document.components.schemas[schema.$ref.split('/').pop()!] : schema;
 
 const operations = Object.entries(document.paths).flatMap(([route, methods]) =>
   Object.entries(methods).map(([method, op]) => ({ route, method: method.toUpperCase(), op })),
@@ -95,6 +111,45 @@ describe('the document has operations to check', () => {
   it('lists secured operations, each with an operationId and a scope or explicitly none', () => {
     expect(secured.length).toBeGreaterThanOrEqual(8);
     for (const { op } of operations) expect(op.operationId).toBeTruthy();
+  });
+});
+
+/** Property names whose values are credentials: a response holding one must never be stored for replay. */
+const SECRET_FIELD = /(^|_)(token|secret|password)$/;
+
+function secretFields(schema: SchemaObject | undefined, depth = 0): string[] {
+  const s = resolve(schema);
+  if (!s || depth > 4) return [];
+  if (s.items) return secretFields(s.items, depth + 1);
+  return Object.entries(s.properties ?? {}).flatMap(([name, prop]) => [
+    ...(SECRET_FIELD.test(name) ? [name] : []),
+    ...secretFields(prop, depth + 1),
+  ]);
+}
+
+describe('every operation declares its request policies on the route', () => {
+  it.each(operations.map((o) => [`${o.method} ${o.route}`, o] as const))('%s', (_name, { method, op }) => {
+    const content = op.requestBody?.content ?? {};
+    // How the body is read: streamed bodies (multipart uploads) enforce their own limit; everything else is capped JSON.
+    expect(op['x-body'], 'x-body').toBe(content['multipart/form-data'] ? 'stream' : 'json');
+    if (content['application/json']) expect(op['x-body']).toBe('json');
+    // Replays only for a caller's own POST/PATCH, and never of a response that carries a credential.
+    const replays = op['x-idempotent'];
+    expect(typeof replays, 'x-idempotent is declared').toBe('boolean');
+    const isUserSecured = (op.security ?? []).some((sec) => 'bearerAuth' in sec);
+    if (replays) expect(isUserSecured && (method === 'POST' || method === 'PATCH')).toBe(true);
+    const secrets = Object.entries(op.responses ?? {})
+      .filter(([status]) => status.startsWith('2'))
+      .flatMap(([, r]) => secretFields(r.content?.['application/json']?.schema));
+    if (secrets.length > 0) expect(replays, `${op.operationId} answers with ${secrets.join(', ')}; declare idempotent: false`).toBe(false);
+  });
+
+  it('marks the credential-bearing and streamed operations as not replayed', () => {
+    const byId = Object.fromEntries(operations.map((o) => [o.op.operationId, o.op]));
+    expect(byId.createToken?.['x-idempotent']).toBe(false);
+    expect(byId.createStreamPlaybackToken?.['x-idempotent']).toBe(false);
+    expect(byId.createUpload?.['x-body']).toBe('stream');
+    expect(byId.registerStream?.['x-idempotent']).toBe(true);
   });
 });
 
@@ -172,6 +227,107 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       const problem = (await noFile.json()) as { code: string; errors: { path: string }[] };
       expect(problem.code).toBe('validation_failed');
       expect(problem.errors.map((e) => e.path)).toContain('file');
+    },
+  );
+
+  const jsonBodied = operations.filter(({ op }) => op.requestBody?.content['application/json']);
+  it.each(jsonBodied.map((s) => [s.op.operationId, s] as const))(
+    '%s: a JSON body over 1 MiB -> 413 problem+json, before authentication',
+    async (_id, { route, method, op }) => {
+      const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { body: `{"x":"${'a'.repeat(1024 * 1024)}"}` });
+      expect(res.status).toBe(413);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as { code: string }).code).toBe('payload_too_large');
+    },
+  );
+
+  /**
+   * For every operation with a JSON body: a body the operation accepts, and the token to send it with.
+   * A NUL byte in any of its strings must be a 400 naming the field, never reach the database.
+   */
+  async function acceptedBody(operationId: string): Promise<{ url?: string; token?: string; body: Record<string, unknown> }> {
+    switch (operationId) {
+      case 'register':
+        return { body: { email: uniqueEmail(), password: STRONG_PASSWORD, display_name: 'DJ Nul', role: 'dj' } };
+      case 'login':
+        return { body: { email: owner.email, password: STRONG_PASSWORD } };
+      case 'refreshToken':
+      case 'logout':
+        return { body: { refresh_token: (await signUp(t)).refresh_token } };
+      case 'createToken':
+        return { token: owner.token, body: { name: 'ci', scopes: ['streams:read'] } };
+      case 'registerStream':
+        return {
+          token: owner.token,
+          body: { name: 'set', source_url: `${source.url}/live`, mount: '/live', visibility: 'public', source_username: 'source', source_password: 'hackme' },
+        };
+      case 'updateStream':
+        return {
+          url: `/v1/streams/${await ownedResource(t, owner.token, 'str')}`,
+          token: owner.token,
+          body: { name: 'renamed', visibility: 'public', source_username: 'source', source_password: 'hackme' },
+        };
+      case 'createPlaylist':
+      case 'updatePlaylist': {
+        const upload = await insertReadyUpload(t, owner.userId);
+        return {
+          url: operationId === 'updatePlaylist' ? `/v1/playlists/${await ownedResource(t, owner.token, 'pls')}` : undefined,
+          token: owner.token,
+          body: { title: 'mix', visibility: 'public', items: [{ upload_id: upload }, { url: `${source.url}/track.mp3` }] },
+        };
+      }
+      case 'sendRelayHeartbeat': {
+        const relay = launcher.specFor(await ownedResource(t, owner.token, 'str'));
+        return {
+          url: `/v1/relays/${relay.relayId}/heartbeat`,
+          token: relay.relayToken,
+          body: { state: 'live', current_track: 'Artist - Title', source_kind: 'icecast', content_type: 'audio/mpeg' },
+        };
+      }
+      default:
+        throw new Error(`security test: teach acceptedBody() a body that ${operationId} accepts`);
+    }
+  }
+
+  function stringPaths(value: unknown, at: string[] = []): string[][] {
+    if (typeof value === 'string') return [at];
+    if (Array.isArray(value)) return value.flatMap((v, i) => stringPaths(v, [...at, String(i)]));
+    if (value && typeof value === 'object') return Object.entries(value).flatMap(([k, v]) => stringPaths(v, [...at, k]));
+    return [];
+  }
+
+  function withNul(body: Record<string, unknown>, at: string[]): Record<string, unknown> {
+    const copy = structuredClone(body);
+    let node = copy as Record<string, unknown>;
+    for (const key of at.slice(0, -1)) node = node[key] as Record<string, unknown>;
+    const last = at.at(-1)!;
+    node[last] = `${String(node[last]).slice(0, 2)}\u0000${String(node[last]).slice(2)}`;
+    return copy;
+  }
+
+  it.each(jsonBodied.map((s) => [s.op.operationId, s] as const))(
+    '%s: a NUL byte in any string field -> 400 problem+json naming the field',
+    async (_id, { route, method, op }) => {
+      const sample = await acceptedBody(op.operationId);
+      // The sample covers every string field the schema declares, so a new field is checked the day it is added.
+      const schema = resolve(op.requestBody?.content['application/json']?.schema);
+      const stringFields = Object.entries(schema?.properties ?? {})
+        .filter(([, p]) => [resolve(p)?.type].flat().includes('string'))
+        .map(([name]) => name);
+      for (const field of stringFields) expect(sample.body, `acceptedBody(${op.operationId}) sets ${field}`).toHaveProperty(field);
+
+      const url = sample.url ?? urlFor(route, FAKE_ID(idPrefixOf(op)));
+      for (const at of stringPaths(sample.body)) {
+        const res = await t.request(method, url, { token: sample.token, body: withNul(sample.body, at) });
+        expect(res.status, `${method} ${url} with a NUL in ${at.join('.')}`).toBe(400);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        const problem = (await res.json()) as { code: string; errors: { path: string }[] };
+        expect(problem.code).toBe('validation_failed');
+        expect(problem.errors.map((e) => e.path)).toContain(at.join('.'));
+      }
+      // The same body without the NUL passes validation, so the NUL is what was refused.
+      const clean = await t.request(method, url, { token: sample.token, body: sample.body });
+      expect(clean.status, `${method} ${url} clean: ${await clean.clone().text()}`).not.toBe(400);
     },
   );
 

@@ -195,6 +195,8 @@ export interface PlaylistItemsTable {
 
 export interface IdempotencyKeysTable {
   user_id: string;
+  /** The API token id, or `session` for the user's logins (migration 0009). */
+  credential: string;
   key: string;
   request_hash: string;
   /** Null while the first request is still running. */

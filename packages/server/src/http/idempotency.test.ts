@@ -75,6 +75,54 @@ describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
     expect(JSON.stringify(rows)).not.toContain(first.token);
   });
 
+  const apiToken = async (owner: string, scopes: string[]) =>
+    ((await (await t.request('POST', '/v1/tokens', { token: owner, body: { name: 'ci', scopes } })).json()) as { token: string }).token;
+
+  it('checks the scope before replaying: a token without it gets 403, not the stored response', async () => {
+    const dj = await signUp(t);
+    const writer = await apiToken(dj.token, ['streams:write']);
+    const narrow = await apiToken(dj.token, ['tokens:write']);
+    const headers = { 'idempotency-key': 'scope-before-replay' };
+    const first = await t.request('POST', '/v1/streams', { token: writer, body: body(), headers });
+    expect(first.status).toBe(201);
+    const replay = await t.request('POST', '/v1/streams', { token: narrow, body: body(), headers });
+    expect(replay.status).toBe(403);
+    expect(replay.headers.get('idempotent-replayed')).toBeNull();
+    expect(((await replay.json()) as { code: string }).code).toBe('missing_scope');
+  });
+
+  it('keeps keys per credential: another token of the same user runs the request itself', async () => {
+    const dj = await signUp(t);
+    const a = await apiToken(dj.token, ['streams:write']);
+    const b = await apiToken(dj.token, ['streams:write']);
+    const headers = { 'idempotency-key': 'per-credential' };
+    const first = await t.request('POST', '/v1/streams', { token: a, body: body(), headers });
+    const viaB = await t.request('POST', '/v1/streams', { token: b, body: body(), headers });
+    const viaSession = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers });
+    expect([first.status, viaB.status, viaSession.status]).toEqual([201, 201, 201]);
+    expect(viaB.headers.get('idempotent-replayed')).toBeNull();
+    expect(viaSession.headers.get('idempotent-replayed')).toBeNull();
+    const again = await t.request('POST', '/v1/streams', { token: a, body: body(), headers });
+    expect(again.headers.get('idempotent-replayed')).toBe('true');
+    expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+    expect(await count(dj.userId)).toBe(3);
+  });
+
+  it('never stores or replays a playback token: a retry mints a fresh one and the table holds none', async () => {
+    const dj = await signUp(t);
+    const created = await t.request('POST', '/v1/streams', { token: dj.token, body: body() });
+    const { id } = (await created.json()) as { id: string };
+    const reader = await apiToken(dj.token, ['streams:read']);
+    const headers = { 'idempotency-key': 'playback-token' };
+    const first = await t.request('POST', `/v1/streams/${id}/playback-token`, { token: reader, headers });
+    const second = await t.request('POST', `/v1/streams/${id}/playback-token`, { token: reader, headers });
+    expect([first.status, second.status]).toEqual([201, 201]);
+    expect(second.headers.get('idempotent-replayed')).toBeNull();
+    const firstToken = ((await first.json()) as { token: string }).token;
+    const rows = await t.container.db.kysely.selectFrom('idempotency_keys').selectAll().execute();
+    expect(JSON.stringify(rows)).not.toContain(firstToken);
+  });
+
   it('refuses a malformed key with 400', async () => {
     const dj = await signUp(t);
     const res = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers: { 'idempotency-key': 'x'.repeat(300) } });

@@ -1,40 +1,128 @@
 import { createRoute, type RouteConfig } from '@hono/zod-openapi';
-import { ERROR_CODES, ProblemSchema } from '../core/errors.js';
+import type { MiddlewareHandler } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { DomainError, ERROR_CODES, ProblemSchema } from '../core/errors.js';
 import type { Scope } from '../core/scopes.js';
-import { requireAuthentication, requireScope } from './auth.js';
+import { requireAuthentication, requireScope, resolvePrincipal } from './auth.js';
+import type { AppEnv } from './env.js';
+import { idempotency } from './idempotency.js';
 
 type Config = Omit<RouteConfig, 'security' | 'middleware'>;
+
+/**
+ * What a route declares about its request beyond its schema, next to its
+ * scope. Written into the document as `x-body` and `x-idempotent`, which the
+ * spec-driven security test checks for every operation.
+ */
+export interface RoutePolicy {
+  /**
+   * `json` (default): the body is capped at JSON_BODY_LIMIT_BYTES before it is read.
+   * `stream`: the handler reads the body as a stream and enforces its own limit (multipart uploads).
+   */
+  body?: 'json' | 'stream';
+  /**
+   * Whether an `Idempotency-Key` replays the first response (POST and PATCH only; default true).
+   * A route whose response carries a secret (a token, a password) must say false: nothing secret is stored.
+   */
+  idempotent?: boolean;
+}
+
+export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
+
+const jsonBodyLimit: MiddlewareHandler<AppEnv> = bodyLimit({
+  maxSize: JSON_BODY_LIMIT_BYTES,
+  onError: () => {
+    throw new DomainError('payload_too_large', `Request bodies are limited to ${JSON_BODY_LIMIT_BYTES} bytes.`, {
+      limit_bytes: JSON_BODY_LIMIT_BYTES,
+    });
+  },
+});
+
+/** Resolves the bearer credential with the app's authenticator (set per request by app.ts). */
+const authenticate: MiddlewareHandler<AppEnv> = (c, next) => resolvePrincipal(c.get('http').authenticator)(c, next);
+
+/** Replays Idempotency-Key retries; runs after the scope check, so a replay never skips authorization. */
+const idempotent: MiddlewareHandler<AppEnv> = (c, next) => {
+  const deps = c.get('http');
+  return idempotency(deps.db, deps.clock)(c, next);
+};
+
+function policyExtensions(method: string, policy: RoutePolicy, secured: boolean) {
+  const body = policy.body ?? 'json';
+  const replays = secured && (method === 'post' || method === 'patch') && (policy.idempotent ?? true);
+  return { body, replays, extensions: { 'x-body': body, 'x-idempotent': replays } };
+}
 
 /**
  * A route that needs a bearer token with `scope`. The scope is also written
  * into the document as `x-required-scope`, which the generated security
  * test reads to check every operation.
  */
-export function securedRoute<const C extends Config>(scope: Scope, config: C) {
+export function securedRoute<const C extends Config>(scope: Scope, config: C, policy: RoutePolicy = {}) {
+  const { body, replays, extensions } = policyExtensions(config.method, policy, true);
+  const middleware: MiddlewareHandler<AppEnv>[] = [
+    ...(body === 'json' ? [jsonBodyLimit] : []),
+    authenticate,
+    requireScope(scope),
+    ...(replays ? [idempotent] : []),
+  ];
   return createRoute({
     ...config,
     security: [{ bearerAuth: [] }],
-    middleware: [requireScope(scope)] as const,
+    middleware,
     'x-required-scope': scope,
+    ...extensions,
     responses: { ...errorResponses, ...config.responses },
   } as C & { security: [{ bearerAuth: [] }]; responses: C['responses'] & typeof errorResponses });
 }
 
 /** A route any signed-in caller may use, whatever the token's scopes (whoami). */
-export function authenticatedRoute<const C extends Config>(config: C) {
+export function authenticatedRoute<const C extends Config>(config: C, policy: RoutePolicy = {}) {
+  const { body, replays, extensions } = policyExtensions(config.method, policy, true);
+  const middleware: MiddlewareHandler<AppEnv>[] = [
+    ...(body === 'json' ? [jsonBodyLimit] : []),
+    authenticate,
+    requireAuthentication(),
+    ...(replays ? [idempotent] : []),
+  ];
   return createRoute({
     ...config,
     security: [{ bearerAuth: [] }],
-    middleware: [requireAuthentication()] as const,
+    middleware,
+    ...extensions,
     responses: { ...errorResponses, ...config.responses },
   } as C & { security: [{ bearerAuth: [] }]; responses: C['responses'] & typeof errorResponses });
 }
 
-/** A route anyone may call (login, register, public playback). */
-export function publicRoute<const C extends Config>(config: C) {
+/** A route anyone may call (login, register, public playback). Never replayed: there is no caller to key by. */
+export function publicRoute<const C extends Config>(config: C, policy: Omit<RoutePolicy, 'idempotent'> = {}) {
+  const { body, extensions } = policyExtensions(config.method, policy, false);
   return createRoute({
     ...config,
     security: [],
+    middleware: body === 'json' ? [jsonBodyLimit] : [],
+    ...extensions,
+    responses: { ...errorResponses, ...config.responses },
+  } as C & { responses: C['responses'] & typeof errorResponses });
+}
+
+/** How a machine (not a user) authenticates: its middleware, the document's security scheme and `x-auth` name. */
+export interface MachineAuth {
+  scheme: string;
+  name: string;
+  // biome-ignore lint/suspicious/noExplicitAny: the route's own env (e.g. with the relay row) extends AppEnv
+  middleware: MiddlewareHandler<any>;
+}
+
+/** A route called by a machine with its own credential (a relay worker's token), never a user's. */
+export function machineRoute<const C extends Config>(auth: MachineAuth, config: C, policy: Omit<RoutePolicy, 'idempotent'> = {}) {
+  const { body, extensions } = policyExtensions(config.method, policy, false);
+  return createRoute({
+    ...config,
+    security: [{ [auth.scheme]: [] }],
+    'x-auth': auth.name,
+    middleware: [...(body === 'json' ? [jsonBodyLimit] : []), auth.middleware],
+    ...extensions,
     responses: { ...errorResponses, ...config.responses },
   } as C & { responses: C['responses'] & typeof errorResponses });
 }

@@ -74,7 +74,7 @@ const createToken = securedRoute('tokens:write', {
   summary: 'Create an API token for a CI pipeline (the secret is shown once)',
   request: { body: { content: json(CreateTokenBody), required: true } },
   responses: { 201: { description: 'Token created', content: json(CreatedApiTokenSchema) } },
-});
+}, { idempotent: false /* the response is the token's secret */ });
 
 const listTokens = securedRoute('tokens:write', {
   method: 'get',

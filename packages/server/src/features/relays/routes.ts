@@ -1,7 +1,6 @@
-import { createRoute } from '@hono/zod-openapi';
 import type { MiddlewareHandler } from 'hono';
 import type { App, AppEnv } from '../../http/env.js';
-import { json, errorResponses } from '../../http/openapi.js';
+import { json, machineRoute } from '../../http/openapi.js';
 import { DomainError } from '../../core/errors.js';
 import type { RelaysTable } from '../../db/tables.js';
 import { HeartbeatBody, HeartbeatResponse, RelayIdParam } from './schemas.js';
@@ -34,17 +33,15 @@ export function registerRelayRoutes(app: App, relays: RelaysService): void {
     description: 'The per-relay token (djl_…) the API gives a relay worker when it launches it. Not a user credential.',
   });
 
-  const heartbeat = createRoute({
+  const relayToken = { scheme: RELAY_TOKEN_SCHEME, name: 'relay-token', middleware: requireRelayToken(relays) };
+  const heartbeat = machineRoute(relayToken, {
     method: 'post',
     path: '/v1/relays/{relay_id}/heartbeat',
     operationId: 'sendRelayHeartbeat',
     tags: ['relays'],
     summary: 'A relay worker reports its state and numbers (relay token only)',
-    security: [{ [RELAY_TOKEN_SCHEME]: [] }],
-    'x-auth': 'relay-token',
-    middleware: [requireRelayToken(relays)] as const,
     request: { params: RelayIdParam, body: { content: json(HeartbeatBody), required: true } },
-    responses: { ...errorResponses, 200: { description: 'Recorded', content: json(HeartbeatResponse) } },
+    responses: { 200: { description: 'Recorded', content: json(HeartbeatResponse) } },
   });
 
   app.openapi(heartbeat, async (c) => {

@@ -93,7 +93,7 @@ const createPlaybackToken = securedRoute('streams:read', {
   summary: 'A signed, expiring token that lets a player play a private or monetized stream',
   request: { params: StreamIdParam },
   responses: { 201: { description: 'A playback token', content: json(PlaybackTokenSchema) } },
-});
+}, { idempotent: false /* the response is a playback token */ });
 
 export function registerStreamRoutes(app: App, streams: StreamsService): void {
   app.openapi(createStream, async (c) => c.json(await streams.create(principalOf(c), c.req.valid('json')), 201));

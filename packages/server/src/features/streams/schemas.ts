@@ -4,6 +4,8 @@ import { listSchema } from '../../core/pagination.js';
 const SourceUrl = z
   .url({ protocol: /^https?$/, error: 'must be an http:// or https:// URL' })
   .max(2000)
+  // A refinement must never throw (that is a 500): z.url() accepts strings the URL parser refuses.
+  .refine((u) => URL.canParse(u), { error: 'must be an http:// or https:// URL', abort: true })
   .refine((u) => {
     const url = new URL(u);
     return !url.username && !url.password;

@@ -42,7 +42,7 @@ const createUpload = securedRoute('uploads:write', {
     body: { content: { 'multipart/form-data': { schema: MultipartUploadBody } }, required: true },
   },
   responses: { 201: { description: 'Stored; processing', content: json(UploadSchema) }, ...extraErrors(413, 415, 422) },
-});
+}, { body: 'stream', idempotent: false });
 
 const listUploads = securedRoute('uploads:write', {
   method: 'get',
