@@ -9,7 +9,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../packages/sdk/test/support/build.js';
 import { generateTestMp3 } from '../packages/server/test/fixtures/media/generate.js';
-import { createTestApp, signUp, type TestApp } from '../packages/server/test/harness.js';
+import { createTestApp, signUp, type TestApp } from '../packages/server/src/testing/index.js';
 import { listen } from '../packages/server/test/uploads-support.js';
 
 const run = promisify(execFile);

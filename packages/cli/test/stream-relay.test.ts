@@ -9,8 +9,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ensureBuilt } from '../../sdk/test/support/build.js';
 import { listen, type Listening } from '../../sdk/test/support/listen.js';
 import { PASSWORD, uniqueEmail } from '../../sdk/test/support/server.js';
-import { createApp, createContainer, loadConfig, type Container } from '../../server/src/index.js';
-import { RecordingLauncher, closedPort, startFakeIcecast, type FakeSource } from '../../server/test/relay-fakes.js';
+import { createApp, createContainer, loadConfig, type Container } from '@djcast/server';
+import { RecordingLauncher, closedPort, startFakeIcecast, type FakeSource } from '@djcast/server/testing';
 import { cliSandbox, type CliResult } from './support/run-cli.js';
 
 type Json = Record<string, any>;
