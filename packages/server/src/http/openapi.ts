@@ -110,7 +110,6 @@ export function publicRoute<const C extends Config>(config: C, policy: Omit<Rout
 export interface MachineAuth {
   scheme: string;
   name: string;
-  // biome-ignore lint/suspicious/noExplicitAny: the route's own env (e.g. with the relay row) extends AppEnv
   middleware: MiddlewareHandler<any>;
 }
 
