@@ -85,3 +85,13 @@ export const TokenListSchema = z.object({ data: z.array(ApiTokenSchema) }).opena
 export const TokenIdParam = z.object({
   id: z.string().regex(/^tok_[0-9a-z]{26}$/).openapi({ param: { name: 'id', in: 'path' }, example: 'tok_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
 });
+
+// The types of this feature's requests and responses, inferred from the schemas above (never written twice).
+export type RegisterRequest = z.infer<typeof RegisterBody>;
+export type RegisterResult = z.infer<typeof RegisterResponse>;
+export type LoginRequest = z.infer<typeof LoginBody>;
+export type TokenPair = z.infer<typeof TokenPairSchema>;
+export type UserView = z.infer<typeof UserSchema>;
+export type CreateTokenRequest = z.infer<typeof CreateTokenBody>;
+export type ApiTokenView = z.infer<typeof ApiTokenSchema>;
+export type CreatedApiTokenView = z.infer<typeof CreatedApiTokenSchema>;

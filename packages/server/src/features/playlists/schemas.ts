@@ -99,3 +99,10 @@ export const SegmentParams = z.object({
     .regex(/^[A-Za-z0-9_-]{1,100}\.(ts|aac|m4s|mp4)$/)
     .openapi({ param: { name: 'file', in: 'path' }, example: 'segment_00000.ts' }),
 });
+
+// The types of this feature's requests and responses, inferred from the schemas above (never written twice).
+export type PlaylistItemView = z.infer<typeof PlaylistItemSchema>;
+export type PlaylistView = z.infer<typeof PlaylistSchema>;
+export type PlaylistList = z.infer<typeof PlaylistListSchema>;
+export type CreatePlaylistRequest = z.infer<typeof CreatePlaylistBody>;
+export type UpdatePlaylistRequest = z.infer<typeof UpdatePlaylistBody>;

@@ -25,6 +25,10 @@ import type { UploadsService, UploadTrack } from '../uploads/service.js';
 import { ExternalUrlError, type ExternalCheck, type ExternalCheckOptions } from './external-url.js';
 import { buildPlaylistManifest, type HlsSegmentRef } from './manifest.js';
 import * as repo from './repository.js';
+import type { PlaylistItemView, PlaylistView } from './schemas.js';
+
+/** The views are the routes' response types, inferred from the schemas. */
+export type { PlaylistItemView, PlaylistView };
 
 export const EXTERNAL_TRACK_JOB = 'playlist.external_track';
 
@@ -42,34 +46,6 @@ export interface CreatePlaylistInput {
 }
 
 export type UpdatePlaylistInput = Partial<CreatePlaylistInput>;
-
-export interface PlaylistItemView {
-  id: string;
-  position: number;
-  kind: 'upload' | 'external';
-  upload_id: string | null;
-  url: string | null;
-  title: string | null;
-  status: 'pending' | 'ready' | 'failed';
-  reason: string | null;
-  duration_seconds: number | null;
-}
-
-export interface PlaylistView {
-  id: string;
-  owner_id: string;
-  title: string;
-  visibility: 'public' | 'private';
-  monetization_enabled: boolean;
-  status: 'processing' | 'ready';
-  content_version: number;
-  duration_seconds: number;
-  items: PlaylistItemView[];
-  stream_m3u8_url: string;
-  stream_mp3_url: string;
-  created_at: string;
-  updated_at: string;
-}
 
 /** One playable track of a playlist, whatever it came from. */
 export interface PlaybackTrack {

@@ -42,3 +42,7 @@ export const HeartbeatResponse = z
     received_at: z.string(),
   })
   .openapi('RelayHeartbeatReceipt');
+
+// The types of this feature's requests and responses, inferred from the schemas above (never written twice).
+export type HeartbeatRequest = z.infer<typeof HeartbeatBody>;
+export type HeartbeatResult = z.infer<typeof HeartbeatResponse>;

@@ -100,3 +100,11 @@ export const PlaybackTokenSchema = z
     playback_url_with_token: z.string().openapi({ description: 'live.m3u8 with ?token=…, ready for a player.' }),
   })
   .openapi('PlaybackToken');
+
+// The types of this feature's requests and responses, inferred from the schemas above (never written twice).
+export type StreamView = z.infer<typeof StreamSchema>;
+export type StreamList = z.infer<typeof StreamListSchema>;
+export type CreateStreamRequest = z.infer<typeof CreateStreamBody>;
+export type UpdateStreamRequest = z.infer<typeof UpdateStreamBody>;
+export type StreamStatusResponse = z.infer<typeof StreamStatusSchema>;
+export type PlaybackTokenView = z.infer<typeof PlaybackTokenSchema>;

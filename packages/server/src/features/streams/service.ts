@@ -9,50 +9,18 @@ import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.j
 import { streamUrl, type RelaysService, type RelayStatus } from '../relays/service.js';
 import * as repo from './repository.js';
 import { probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
+import type { CreateStreamRequest, PlaybackTokenView, StreamView, UpdateStreamRequest } from './schemas.js';
 
-export interface StreamView {
-  id: string;
-  owner_id: string;
-  name: string;
-  source_url: string;
-  mount: string;
-  visibility: 'public' | 'private';
-  monetization_enabled: boolean;
-  source_kind: 'icecast' | 'shoutcast1' | 'shoutcast2' | null;
-  has_source_credentials: boolean;
-  status: 'inactive' | 'starting' | 'live' | 'reconnecting' | 'offline' | 'stopped';
-  playback_url: string;
-  created_at: string;
-  updated_at: string;
-}
+/** The views are the routes' response types, inferred from the schemas. */
+export type { StreamView, PlaybackTokenView };
 
-export interface CreateStreamInput {
-  name: string;
-  source_url: string;
-  mount?: string;
-  visibility: 'public' | 'private';
-  monetization_enabled: boolean;
-  source_username?: string;
-  source_password?: string;
-}
+export type CreateStreamInput = CreateStreamRequest;
 
-export type UpdateStreamInput = Partial<{
-  name: string;
-  visibility: 'public' | 'private';
-  monetization_enabled: boolean;
-  source_username: string | null;
-  source_password: string | null;
-}>;
+export type UpdateStreamInput = UpdateStreamRequest;
 
 export interface StreamStatusView extends RelayStatus {
   stream_id: string;
   playback_url: string;
-}
-
-export interface PlaybackTokenView {
-  token: string;
-  expires_at: string;
-  playback_url_with_token: string;
 }
 
 /** Signs a playback grant for one resource (PlaybackAuthorizer.sign). */

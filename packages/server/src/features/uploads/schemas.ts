@@ -74,3 +74,9 @@ export const HlsFileParams = z.object({
 export const PlaybackTokenQuery = z.object({
   token: z.string().max(2000).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'A playback token from the API.' }),
 });
+
+// The types of this feature's requests and responses, inferred from the schemas above (never written twice).
+export type UploadView = z.infer<typeof UploadSchema>;
+export type UploadList = z.infer<typeof UploadListSchema>;
+export type UploadListRequest = z.infer<typeof UploadListQuery>;
+export type CreateUploadRequest = z.infer<typeof CreateUploadQuery>;

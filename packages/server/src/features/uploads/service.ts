@@ -17,6 +17,10 @@ import type { HlsSegmentRef } from '../playlists/manifest.js';
 import { originalKey, uploadHlsPrefix, uploadPrefix } from './keys.js';
 import { publishHlsRendition } from './rendition.js';
 import * as repo from './repository.js';
+import type { UploadView } from './schemas.js';
+
+/** The views are the routes' response types, inferred from the schemas. */
+export type { UploadView };
 
 export const UPLOAD_JOB = 'upload.process';
 
@@ -25,25 +29,6 @@ export interface UploadJobPayload {
 }
 
 export type UploadStatus = UploadsTable['status'];
-
-export interface UploadView {
-  id: string;
-  owner_id: string;
-  title: string;
-  original_filename: string | null;
-  status: UploadStatus;
-  progress: number;
-  reason: string | null;
-  size_bytes: number;
-  duration_seconds: number | null;
-  bitrate_kbps: number | null;
-  sample_rate: number | null;
-  channels: number | null;
-  hls_url: string | null;
-  created_at: string;
-  updated_at: string;
-  ready_at: string | null;
-}
 
 /** What a playlist needs of an upload: its MP3 map and HLS segments. */
 export interface UploadTrack {
