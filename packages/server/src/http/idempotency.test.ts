@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, createTestApp, signUp, type TestApp } from '../../test/harness.js';
+import type { Scope } from '../core/scopes.js';
+import { DIALECTS, createTestApp, signUp, type TestApp } from '../testing/index.js';
 import { RecordingLauncher, startFakeIcecast, type FakeSource } from '../../test/relay-fakes.js';
 
 describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
@@ -75,8 +76,11 @@ describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
     expect(JSON.stringify(rows)).not.toContain(first.token);
   });
 
-  const apiToken = async (owner: string, scopes: string[]) =>
-    ((await (await t.request('POST', '/v1/tokens', { token: owner, body: { name: 'ci', scopes } })).json()) as { token: string }).token;
+  const apiToken = async (owner: string, scopes: Scope[]) => {
+    const { data, error } = await t.api(owner).POST('/v1/tokens', { body: { name: 'ci', scopes } });
+    if (!data) throw new Error(`could not create an API token: ${JSON.stringify(error)}`);
+    return data.token;
+  };
 
   it('checks the scope before replaying: a token without it gets 403, not the stored response', async () => {
     const dj = await signUp(t);
@@ -96,29 +100,32 @@ describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
     const a = await apiToken(dj.token, ['streams:write']);
     const b = await apiToken(dj.token, ['streams:write']);
     const headers = { 'idempotency-key': 'per-credential' };
-    const first = await t.request('POST', '/v1/streams', { token: a, body: body(), headers });
-    const viaB = await t.request('POST', '/v1/streams', { token: b, body: body(), headers });
-    const viaSession = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers });
-    expect([first.status, viaB.status, viaSession.status]).toEqual([201, 201, 201]);
-    expect(viaB.headers.get('idempotent-replayed')).toBeNull();
-    expect(viaSession.headers.get('idempotent-replayed')).toBeNull();
-    const again = await t.request('POST', '/v1/streams', { token: a, body: body(), headers });
-    expect(again.headers.get('idempotent-replayed')).toBe('true');
-    expect(((await again.json()) as { id: string }).id).toBe(((await first.json()) as { id: string }).id);
+    const first = await t.api(a).POST('/v1/streams', { body: body(), headers });
+    const viaB = await t.api(b).POST('/v1/streams', { body: body(), headers });
+    const viaSession = await t.api(dj.token).POST('/v1/streams', { body: body(), headers });
+    expect([first.response.status, viaB.response.status, viaSession.response.status]).toEqual([201, 201, 201]);
+    expect(viaB.response.headers.get('idempotent-replayed')).toBeNull();
+    expect(viaSession.response.headers.get('idempotent-replayed')).toBeNull();
+    expect(new Set([first.data?.id, viaB.data?.id, viaSession.data?.id]).size).toBe(3);
+    const again = await t.api(a).POST('/v1/streams', { body: body(), headers });
+    expect(again.response.headers.get('idempotent-replayed')).toBe('true');
+    expect(again.data?.id).toBe(first.data?.id);
     expect(await count(dj.userId)).toBe(3);
   });
 
-  it('never stores or replays a playback token: a retry mints a fresh one and the table holds none', async () => {
+  it('never stores or replays a playback token: a retry is not a replay and the table holds none', async () => {
     const dj = await signUp(t);
-    const created = await t.request('POST', '/v1/streams', { token: dj.token, body: body() });
-    const { id } = (await created.json()) as { id: string };
+    const created = await t.api(dj.token).POST('/v1/streams', { body: body() });
+    const id = created.data?.id ?? '';
     const reader = await apiToken(dj.token, ['streams:read']);
     const headers = { 'idempotency-key': 'playback-token' };
-    const first = await t.request('POST', `/v1/streams/${id}/playback-token`, { token: reader, headers });
-    const second = await t.request('POST', `/v1/streams/${id}/playback-token`, { token: reader, headers });
-    expect([first.status, second.status]).toEqual([201, 201]);
-    expect(second.headers.get('idempotent-replayed')).toBeNull();
-    const firstToken = ((await first.json()) as { token: string }).token;
+    const mint = () => t.api(reader).POST('/v1/streams/{id}/playback-token', { params: { path: { id } }, headers });
+    const first = await mint();
+    const second = await mint();
+    expect([first.response.status, second.response.status]).toEqual([201, 201]);
+    expect(second.response.headers.get('idempotent-replayed')).toBeNull();
+    const firstToken = first.data?.token ?? '';
+    expect(firstToken).not.toBe('');
     const rows = await t.container.db.kysely.selectFrom('idempotency_keys').selectAll().execute();
     expect(JSON.stringify(rows)).not.toContain(firstToken);
   });
