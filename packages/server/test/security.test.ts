@@ -60,26 +60,22 @@ afterAll(() => source.close());
 
 /** Creates a resource of the kind a path id names, owned by the given token's user; returns its id. */
 async function ownedResource(t: TestApp, token: string, idPrefix: string): Promise<string> {
+  const api = t.api(token);
+  const created = async (what: string, call: Promise<{ data?: { id: string }; error?: unknown; response: Response }>) => {
+    const { data, error, response } = await call;
+    if (!data) throw new Error(`security test: could not create ${what}: ${response.status} ${JSON.stringify(error)}`);
+    return data.id;
+  };
   switch (idPrefix) {
-    case 'str': {
-      const res = await t.request('POST', '/v1/streams', {
-        token,
-        body: { name: 'owned', source_url: `${source.url}/live` },
-      });
-      if (res.status !== 201) throw new Error(`security test: could not register a stream: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { id: string }).id;
-    }
-    case 'tok': {
-      const res = await t.request('POST', '/v1/tokens', { token, body: { name: 'owned', scopes: ['streams:read'] } });
-      return ((await res.json()) as { id: string }).id;
-    }
+    case 'str':
+      return created('a stream', api.POST('/v1/streams', { body: { name: 'owned', source_url: `${source.url}/live` } }));
+    case 'tok':
+      return created('a token', api.POST('/v1/tokens', { body: { name: 'owned', scopes: ['streams:read'] } }));
     case 'upl':
       return insertReadyUpload(t, await userIdOf(t, token));
     case 'pls': {
       const upload = await insertReadyUpload(t, await userIdOf(t, token));
-      const res = await t.request('POST', '/v1/playlists', { token, body: { title: 'owned', items: [{ upload_id: upload }] } });
-      if (res.status !== 201) throw new Error(`security test: could not create a playlist: ${res.status} ${await res.text()}`);
-      return ((await res.json()) as { id: string }).id;
+      return created('a playlist', api.POST('/v1/playlists', { body: { title: 'owned', items: [{ upload_id: upload }] } }));
     }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
@@ -87,7 +83,9 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
 }
 
 async function userIdOf(t: TestApp, token: string): Promise<string> {
-  return ((await (await t.request('GET', '/v1/me', { token })).json()) as { id: string }).id;
+  const { data } = await t.api(token).GET('/v1/me');
+  if (!data) throw new Error('security test: GET /v1/me failed');
+  return data.id;
 }
 
 /** A body that passes validation for an operation on an existing resource, so the ownership check is what answers. */
@@ -177,8 +175,8 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
     async (_id, { route, method, op }) => {
       const required = op['x-required-scope']!;
       const other = SCOPES.find((s) => s !== required && s !== 'tokens:write')!;
-      const created = await t.request('POST', '/v1/tokens', { token: owner.token, body: { name: 'narrow', scopes: [other] } });
-      const narrow = ((await created.json()) as { token: string }).token;
+      const created = await t.api(owner.token).POST('/v1/tokens', { body: { name: 'narrow', scopes: [other] } });
+      const narrow = created.data?.token ?? '';
       const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { token: narrow, body: op.requestBody ? {} : undefined });
       expect(res.status).toBe(403);
       const body = (await res.json()) as { code: string; missing_scopes: string[] };

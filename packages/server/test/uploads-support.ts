@@ -6,6 +6,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import { serve } from '@hono/node-server';
 import type { TestApp } from './harness.js';
+import { waitFor } from '../src/testing/index.js';
 
 export const BOUNDARY = '----djcastTestBoundary7MA4YWxkTrZu0gW';
 
@@ -55,20 +56,7 @@ export async function postUploadStreamed(t: TestApp, token: string, file: Uint8A
   } as RequestInit);
 }
 
-export async function waitFor<T>(what: string, fn: () => Promise<T | null | undefined | false>, timeoutMs = 60_000, everyMs = 100): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  let last: unknown;
-  for (;;) {
-    try {
-      const value = await fn();
-      if (value) return value;
-    } catch (error) {
-      last = error;
-    }
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}${last ? `: ${String(last)}` : ''}`);
-    await new Promise((r) => setTimeout(r, everyMs));
-  }
-}
+export { waitFor };
 
 export interface UploadJson {
   id: string;

@@ -6,9 +6,9 @@
 export async function waitFor<T>(
   what: string,
   probe: () => T | null | undefined | false | Promise<T | null | undefined | false>,
-  options: { timeoutMs?: number; intervalMs?: number } = {},
+  timeoutMs = 60_000,
+  intervalMs = 50,
 ): Promise<T> {
-  const { timeoutMs = 60_000, intervalMs = 50 } = options;
   const deadline = Date.now() + timeoutMs;
   let last: unknown;
   for (;;) {
