@@ -6,6 +6,7 @@ import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.j
 import { createRelayLauncher } from './adapters/relay-launcher/index.js';
 import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
+import { databaseLimiters } from './features/auth/limiters.js';
 import { AuthService } from './features/auth/service.js';
 import { registerRelayMetrics } from './features/relays/metrics.js';
 import { RelaysService } from './features/relays/service.js';
@@ -57,12 +58,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
         issuer: config.auth.issuer,
         audience: config.auth.audience,
         ttlSeconds: config.auth.accessTokenTtlSeconds,
+        maxClockSkewSeconds: config.auth.maxClockSkewSeconds,
       },
       refreshTokenTtlSeconds: config.auth.refreshTokenTtlSeconds,
-      loginMaxFailures: config.auth.loginMaxFailures,
-      loginMaxFailuresPerIp: config.auth.loginMaxFailuresPerIp,
-      loginWindowSeconds: config.auth.loginWindowSeconds,
+      limits: config.auth.limits,
+      passwordWork: config.auth.passwordWork,
     },
+    databaseLimiters(db),
     clock,
   );
   if (config.auth.bootstrapAdmin) {

@@ -64,30 +64,46 @@ export const touchApiToken = (db: Q, id: string, now: string) =>
   db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
 
 /**
- * Fixed-window counter shared by every replica (it lives in the database).
- * Returns the count in the current window after this hit.
+ * The user, if the session (refresh-token family) `sessionId` is theirs and alive. Revoking
+ * marks every token of a family, so one revoked row means the whole session is over, even a
+ * row a racing refresh inserted after the revocation.
  */
-export async function hitRateLimit(db: Q, key: string, windowStart: string, increment: number): Promise<number> {
-  await db
-    .insertInto('rate_limits')
-    .values({ key, window_start: windowStart, count: increment })
-    .onConflict((oc) =>
-      oc.column('key').doUpdateSet((eb) => ({
-        count: eb
-          .case()
-          .when('rate_limits.window_start', '=', windowStart)
-          .then(eb('rate_limits.count', '+', increment))
-          .else(increment)
-          .end(),
-        window_start: windowStart,
-      })),
+export const findUserInLiveSession = (db: Q, userId: string, sessionId: string) =>
+  db
+    .selectFrom('users')
+    .selectAll('users')
+    .where('users.id', '=', userId)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('refresh_tokens as live')
+          .select('live.id')
+          .where('live.family_id', '=', sessionId)
+          .where('live.user_id', '=', userId),
+      ),
     )
-    .execute();
-  const row = await db.selectFrom('rate_limits').select('count').where('key', '=', key).executeTakeFirst();
-  return row?.count ?? 0;
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('refresh_tokens as revoked')
+            .select('revoked.id')
+            .where('revoked.family_id', '=', sessionId)
+            .where('revoked.revoked_at', 'is not', null),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+
+export async function isRefreshFamilyRevoked(db: Q, familyId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select('id')
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
 }
 
-export const readRateLimit = (db: Q, key: string) =>
-  db.selectFrom('rate_limits').selectAll().where('key', '=', key).executeTakeFirst();
-
-export const clearRateLimit = (db: Q, key: string) => db.deleteFrom('rate_limits').where('key', '=', key).execute();
+/** Rows of the auth limiters (rate-limiter-flexible) whose window ended before `beforeMs`. */
+export const deleteExpiredRateLimits = (db: Q, beforeMs: number) =>
+  db.deleteFrom('auth_rate_limits').where('expire', '<', beforeMs).execute();
