@@ -6,7 +6,6 @@ import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.j
 import { createRelayLauncher } from './adapters/relay-launcher/index.js';
 import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
-import { databaseLimiters } from './features/auth/limiters.js';
 import { AuthService } from './features/auth/service.js';
 import { registerRelayMetrics } from './features/relays/metrics.js';
 import { RelaysService } from './features/relays/service.js';
@@ -64,7 +63,6 @@ export async function createContainer(config: Config, options: ContainerOptions 
       limits: config.auth.limits,
       passwordWork: config.auth.passwordWork,
     },
-    databaseLimiters(db),
     clock,
   );
   if (config.auth.bootstrapAdmin) {

@@ -13,8 +13,6 @@ export type Dialect = 'sqlite' | 'postgres';
 export interface Db {
   kysely: Kysely<Database>;
   dialect: Dialect;
-  /** The better-sqlite3 handle under Kysely, for libraries that take one (rate-limiter-flexible). */
-  sqlite?: SQLite.Database;
   /** True when the database answers a trivial query. */
   ping(): Promise<boolean>;
   /** Connections in use / pool size, for the db_connection_pool_usage gauge. */
@@ -48,7 +46,6 @@ function createSqlite(file: string): Db {
   return {
     kysely,
     dialect: 'sqlite',
-    sqlite: database,
     ping: () => ping(kysely),
     poolUsage: () => 1,
     close: () => kysely.destroy(),

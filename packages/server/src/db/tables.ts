@@ -44,13 +44,6 @@ export interface RateLimitsTable {
   count: number;
 }
 
-/** rate-limiter-flexible's points table (migration 0007); `expire` is epoch ms (a string from postgres.js). */
-export interface AuthRateLimitsTable {
-  key: string;
-  points: number;
-  expire: string | number | null;
-}
-
 export interface StreamsTable {
   id: string;
   owner_id: string;
@@ -216,7 +209,6 @@ export interface Database {
   refresh_tokens: RefreshTokensTable;
   api_tokens: ApiTokensTable;
   rate_limits: RateLimitsTable;
-  auth_rate_limits: AuthRateLimitsTable;
   streams: StreamsTable;
   jobs: JobsTable;
   outbox: OutboxTable;

@@ -104,6 +104,41 @@ export async function isRefreshFamilyRevoked(db: Q, familyId: string): Promise<b
   return row !== undefined;
 }
 
-/** Rows of the auth limiters (rate-limiter-flexible) whose window ended before `beforeMs`. */
-export const deleteExpiredRateLimits = (db: Q, beforeMs: number) =>
-  db.deleteFrom('auth_rate_limits').where('expire', '<', beforeMs).execute();
+/**
+ * Fixed-window counter shared by every replica. One atomic statement adds `increment` in the
+ * current window (or starts the window) and returns the count after this hit.
+ */
+export async function hitRateLimit(db: Q, key: string, windowStart: string, increment: number): Promise<number> {
+  const row = await db
+    .insertInto('rate_limits')
+    .values({ key, window_start: windowStart, count: increment })
+    .onConflict((oc) =>
+      oc.column('key').doUpdateSet((eb) => ({
+        count: eb
+          .case()
+          .when('rate_limits.window_start', '=', windowStart)
+          .then(eb('rate_limits.count', '+', increment))
+          .else(increment)
+          .end(),
+        window_start: windowStart,
+      })),
+    )
+    .returning('count')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
+}
+
+/** Takes one back from the count of the current window (never below zero). */
+export const refundRateLimit = (db: Q, key: string, windowStart: string) =>
+  db
+    .updateTable('rate_limits')
+    .set((eb) => ({ count: eb('count', '-', 1) }))
+    .where('key', '=', key)
+    .where('window_start', '=', windowStart)
+    .where('count', '>', 0)
+    .execute();
+
+export const clearRateLimit = (db: Q, key: string) => db.deleteFrom('rate_limits').where('key', '=', key).execute();
+
+/** Counters whose window started before `before` (ISO): stale keys would otherwise stay forever. */
+export const deleteRateLimitsBefore = (db: Q, before: string) => db.deleteFrom('rate_limits').where('window_start', '<', before).execute();

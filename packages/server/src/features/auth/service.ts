@@ -3,7 +3,7 @@ import { nowIso } from '../../db/create-db.js';
 import type { ApiTokensTable, Database, UsersTable } from '../../db/tables.js';
 import { DomainError, NotFound } from '../../http/problem.js';
 import { newId } from '../../ids.js';
-import { LimitExceeded, limiterKey, reserve, type LimiterFactory } from './limiters.js';
+import { FixedWindowLimiter, LimitExceeded } from './limiters.js';
 import { checkPasswordRules, burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
 import type { Principal } from './principal.js';
 import * as repo from './repository.js';
@@ -82,21 +82,18 @@ export class AuthService {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly settings: AuthSettings,
-    limiterFactory: LimiterFactory,
     private readonly clock: () => Date = () => new Date(),
   ) {
     const { limits } = settings;
-    const login = (keyPrefix: string, points: number) => limiterFactory({ keyPrefix, points, durationSeconds: limits.loginWindowSeconds });
+    const limiter = (name: string, points: number, windowSeconds: number) =>
+      new FixedWindowLimiter(db, { name, points, windowSeconds }, clock);
+    const login = (name: string, points: number) => limiter(name, points, limits.loginWindowSeconds);
     this.limiters = {
-      loginsPerAddress: login('login_ip', limits.maxLoginsPerAddress),
-      failuresPerEmailAndAddress: login('login_fail_email_ip', limits.maxFailuresPerEmailAndAddress),
-      failuresPerAddress: login('login_fail_ip', limits.maxFailuresPerAddress),
-      failuresPerEmail: login('login_fail_email', limits.maxFailuresPerEmail),
-      registrationsPerAddress: limiterFactory({
-        keyPrefix: 'register_ip',
-        points: limits.maxRegistrationsPerAddress,
-        durationSeconds: limits.registerWindowSeconds,
-      }),
+      loginsPerAddress: login('login:ip', limits.maxLoginsPerAddress),
+      failuresPerEmailAndAddress: login('login:fail:email+ip', limits.maxFailuresPerEmailAndAddress),
+      failuresPerAddress: login('login:fail:ip', limits.maxFailuresPerAddress),
+      failuresPerEmail: login('login:fail:email', limits.maxFailuresPerEmail),
+      registrationsPerAddress: limiter('register:ip', limits.maxRegistrationsPerAddress, limits.registerWindowSeconds),
     };
     this.passwordWork = new WorkGate(settings.passwordWork);
   }
@@ -111,7 +108,7 @@ export class AuthService {
     clientAddress: string,
   ): Promise<PublicUser> {
     await this.sweepRateLimits();
-    await this.throttle('registrations', () => reserve(this.limiters.registrationsPerAddress, limiterKey(clientAddress)));
+    await this.throttle('registrations', () => this.limiters.registrationsPerAddress.reserve(clientAddress));
     const failures = checkPasswordRules(input.password);
     if (failures.length > 0) {
       throw new DomainError('weak_password', `The password ${failures.map((f) => f.message).join('; ')}.`, {
@@ -178,23 +175,17 @@ export class AuthService {
   async login(input: { email: string; password: string; clientIp: string }): Promise<TokenPair> {
     const emailNormalized = normalizeEmail(input.email);
     const l = this.limiters;
-    const keys = {
-      address: limiterKey(input.clientIp),
-      emailAndAddress: limiterKey(emailNormalized, input.clientIp),
-      email: limiterKey(emailNormalized),
-    };
+    const address = input.clientIp;
     await this.sweepRateLimits();
-    await this.throttle('login attempts', () => reserve(l.loginsPerAddress, keys.address));
-    const reserved: [typeof l.failuresPerEmail, string][] = [];
+    await this.throttle('login attempts', () => l.loginsPerAddress.reserve(address));
+    const reserved: (() => Promise<void>)[] = [];
     await this.throttle('failed logins', async () => {
-      for (const [limiter, key] of [
-        [l.failuresPerEmailAndAddress, keys.emailAndAddress],
-        [l.failuresPerAddress, keys.address],
-        [l.failuresPerEmail, keys.email],
-      ] as const) {
-        await reserve(limiter, key);
-        reserved.push([limiter, key]);
-      }
+      await l.failuresPerEmailAndAddress.reserve(emailNormalized, address);
+      reserved.push(() => l.failuresPerEmailAndAddress.refund(emailNormalized, address));
+      await l.failuresPerAddress.reserve(address);
+      reserved.push(() => l.failuresPerAddress.refund(address));
+      await l.failuresPerEmail.reserve(emailNormalized);
+      reserved.push(() => l.failuresPerEmail.refund(emailNormalized));
     });
 
     let user: UsersTable | undefined;
@@ -205,14 +196,14 @@ export class AuthService {
       ok = await this.argon2(() => (found ? verifyPassword(found.password_hash, input.password) : burnPasswordCheck(input.password)));
     } catch (error) {
       // Nothing was checked (server busy, database down): the attempt does not count against anyone.
-      await Promise.all(reserved.map(([limiter, key]) => limiter.reward(key, 1)));
+      await Promise.all(reserved.map((refund) => refund()));
       throw error;
     }
     if (!user || !ok) throw new DomainError('invalid_credentials', 'Email or password is incorrect.');
     await Promise.all([
-      l.failuresPerEmailAndAddress.delete(keys.emailAndAddress),
-      l.failuresPerAddress.reward(keys.address, 1),
-      l.failuresPerEmail.reward(keys.email, 1),
+      l.failuresPerEmailAndAddress.reset(emailNormalized, address),
+      l.failuresPerAddress.refund(address),
+      l.failuresPerEmail.refund(emailNormalized),
     ]);
     return this.issueTokens(user, newId('rft'));
   }
@@ -241,13 +232,13 @@ export class AuthService {
     }
   }
 
-  /** Drops limiter rows that expired over an hour ago, at most every five minutes. */
+  /** Drops counters of windows that ended long ago (stale keys), at most every five minutes. */
   private async sweepRateLimits(): Promise<void> {
-    // rate-limiter-flexible stamps expiry with the wall clock, so the sweep reads the wall clock too.
-    const now = Date.now();
+    const now = this.clock().getTime();
     if (now < this.nextSweepAt) return;
     this.nextSweepAt = now + 5 * 60_000;
-    await repo.deleteExpiredRateLimits(this.db, now - 60 * 60_000);
+    const longestWindowMs = Math.max(this.settings.limits.loginWindowSeconds, this.settings.limits.registerWindowSeconds) * 1000;
+    await repo.deleteRateLimitsBefore(this.db, new Date(now - 2 * longestWindowMs).toISOString());
   }
 
   private async issueTokens(user: Pick<UsersTable, 'id' | 'role'>, familyId: string): Promise<TokenPair> {
