@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -31,6 +32,13 @@ const schema = z
     DJCAST_LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
     DJCAST_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
     DJCAST_LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+    DJCAST_LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().positive().default(50),
+    DJCAST_LOGIN_MAX_PER_IP: z.coerce.number().int().positive().default(300),
+    DJCAST_REGISTER_MAX_PER_IP: z.coerce.number().int().positive().default(50),
+    DJCAST_REGISTER_WINDOW_SECONDS: z.coerce.number().int().positive().default(60 * 60),
+    DJCAST_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
+    DJCAST_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
+    DJCAST_JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
     DJCAST_ADMIN_EMAIL: z.email().optional(),
     DJCAST_ADMIN_PASSWORD: z.string().optional(),
     DJCAST_ALLOW_PRIVATE_URLS: bool.optional(),
@@ -149,9 +157,25 @@ function toConfig(env: z.infer<typeof schema>) {
       audience: 'djcast-api',
       accessTokenTtlSeconds: env.DJCAST_ACCESS_TOKEN_TTL_SECONDS,
       refreshTokenTtlSeconds: env.DJCAST_REFRESH_TOKEN_TTL_SECONDS,
-      loginMaxFailures: env.DJCAST_LOGIN_MAX_FAILURES,
-      loginMaxFailuresPerIp: env.DJCAST_LOGIN_MAX_FAILURES_PER_IP,
-      loginWindowSeconds: env.DJCAST_LOGIN_WINDOW_SECONDS,
+      /** How far in the future a token's `iat` may be (clock skew between replicas). */
+      maxClockSkewSeconds: env.DJCAST_JWT_CLOCK_SKEW_SECONDS,
+      limits: {
+        loginWindowSeconds: env.DJCAST_LOGIN_WINDOW_SECONDS,
+        /** DJCAST_LOGIN_MAX_FAILURES counts failures of one email from one client address. */
+        maxFailuresPerEmailAndAddress: env.DJCAST_LOGIN_MAX_FAILURES,
+        maxFailuresPerEmail: Math.max(env.DJCAST_LOGIN_MAX_FAILURES_PER_EMAIL, env.DJCAST_LOGIN_MAX_FAILURES),
+        maxFailuresPerAddress: env.DJCAST_LOGIN_MAX_FAILURES_PER_IP,
+        maxLoginsPerAddress: env.DJCAST_LOGIN_MAX_PER_IP,
+        registerWindowSeconds: env.DJCAST_REGISTER_WINDOW_SECONDS,
+        maxRegistrationsPerAddress: env.DJCAST_REGISTER_MAX_PER_IP,
+      },
+      passwordWork: {
+        /** Concurrent argon2 hashes and verifications; one per core unless set. */
+        concurrency: env.DJCAST_PASSWORD_HASH_CONCURRENCY ?? availableParallelism(),
+        /** Logins and registrations that may wait for a slot; beyond it, 503 with Retry-After. */
+        maxQueue: env.DJCAST_PASSWORD_HASH_QUEUE,
+        retryAfterSeconds: 1,
+      },
       bootstrapAdmin:
         env.DJCAST_ADMIN_EMAIL && env.DJCAST_ADMIN_PASSWORD
           ? { email: env.DJCAST_ADMIN_EMAIL, password: env.DJCAST_ADMIN_PASSWORD }

@@ -64,11 +64,52 @@ export const touchApiToken = (db: Q, id: string, now: string) =>
   db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
 
 /**
- * Fixed-window counter shared by every replica (it lives in the database).
- * Returns the count in the current window after this hit.
+ * The user, if the session (refresh-token family) `sessionId` is theirs and alive. Revoking
+ * marks every token of a family, so one revoked row means the whole session is over, even a
+ * row a racing refresh inserted after the revocation.
+ */
+export const findUserInLiveSession = (db: Q, userId: string, sessionId: string) =>
+  db
+    .selectFrom('users')
+    .selectAll('users')
+    .where('users.id', '=', userId)
+    .where(({ exists, selectFrom }) =>
+      exists(
+        selectFrom('refresh_tokens as live')
+          .select('live.id')
+          .where('live.family_id', '=', sessionId)
+          .where('live.user_id', '=', userId),
+      ),
+    )
+    .where(({ exists, not, selectFrom }) =>
+      not(
+        exists(
+          selectFrom('refresh_tokens as revoked')
+            .select('revoked.id')
+            .where('revoked.family_id', '=', sessionId)
+            .where('revoked.revoked_at', 'is not', null),
+        ),
+      ),
+    )
+    .executeTakeFirst();
+
+export async function isRefreshFamilyRevoked(db: Q, familyId: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('refresh_tokens')
+    .select('id')
+    .where('family_id', '=', familyId)
+    .where('revoked_at', 'is not', null)
+    .limit(1)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
+/**
+ * Fixed-window counter shared by every replica. One atomic statement adds `increment` in the
+ * current window (or starts the window) and returns the count after this hit.
  */
 export async function hitRateLimit(db: Q, key: string, windowStart: string, increment: number): Promise<number> {
-  await db
+  const row = await db
     .insertInto('rate_limits')
     .values({ key, window_start: windowStart, count: increment })
     .onConflict((oc) =>
@@ -82,12 +123,22 @@ export async function hitRateLimit(db: Q, key: string, windowStart: string, incr
         window_start: windowStart,
       })),
     )
-    .execute();
-  const row = await db.selectFrom('rate_limits').select('count').where('key', '=', key).executeTakeFirst();
-  return row?.count ?? 0;
+    .returning('count')
+    .executeTakeFirstOrThrow();
+  return Number(row.count);
 }
 
-export const readRateLimit = (db: Q, key: string) =>
-  db.selectFrom('rate_limits').selectAll().where('key', '=', key).executeTakeFirst();
+/** Takes one back from the count of the current window (never below zero). */
+export const refundRateLimit = (db: Q, key: string, windowStart: string) =>
+  db
+    .updateTable('rate_limits')
+    .set((eb) => ({ count: eb('count', '-', 1) }))
+    .where('key', '=', key)
+    .where('window_start', '=', windowStart)
+    .where('count', '>', 0)
+    .execute();
 
 export const clearRateLimit = (db: Q, key: string) => db.deleteFrom('rate_limits').where('key', '=', key).execute();
+
+/** Counters whose window started before `before` (ISO): stale keys would otherwise stay forever. */
+export const deleteRateLimitsBefore = (db: Q, before: string) => db.deleteFrom('rate_limits').where('window_start', '<', before).execute();

@@ -24,7 +24,7 @@ const register = publicRoute({
   tags: ['auth'],
   summary: 'Create an account (role dj unless listener is asked for)',
   request: { body: { content: json(RegisterBody), required: true } },
-  responses: { 201: { description: 'Account created', content: json(RegisterResponse) }, ...extraErrors(409) },
+  responses: { 201: { description: 'Account created', content: json(RegisterResponse) }, ...extraErrors(409, 503) },
 });
 
 const login = publicRoute({
@@ -34,7 +34,7 @@ const login = publicRoute({
   tags: ['auth'],
   summary: 'Exchange email and password for an access token and a refresh token',
   request: { body: { content: json(LoginBody), required: true } },
-  responses: { 200: { description: 'Logged in', content: json(TokenPairSchema) } },
+  responses: { 200: { description: 'Logged in', content: json(TokenPairSchema) }, ...extraErrors(503) },
 });
 
 const refresh = publicRoute({
@@ -105,7 +105,7 @@ function clientIp(c: Context<AppEnv>): string {
 
 export function registerAuthRoutes(app: App, auth: AuthService): void {
   app.openapi(register, async (c) => {
-    const user = await auth.register(c.req.valid('json'));
+    const user = await auth.register(c.req.valid('json'), clientIp(c));
     const { id, scopes: _scopes, ...rest } = user;
     return c.json({ user_id: id, ...rest }, 201);
   });

@@ -3,6 +3,7 @@ import { nowIso } from '../../db/create-db.js';
 import type { ApiTokensTable, Database, UsersTable } from '../../db/tables.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
+import { FixedWindowLimiter, LimitExceeded } from './limiters.js';
 import { checkPasswordRules, burnPasswordCheck, hashPassword, verifyPassword } from './password.js';
 import type { Principal } from '../../core/principal.js';
 import * as repo from './repository.js';
@@ -16,13 +17,30 @@ import {
   verifyAccessToken,
   type JwtSettings,
 } from './tokens.js';
+import { GateFull, WorkGate, type WorkGateOptions } from './work-gate.js';
+
+export interface AuthLimits {
+  /** Window of every login limit. */
+  loginWindowSeconds: number;
+  /** Failed logins for one email from one address: what a single guesser gets. */
+  maxFailuresPerEmailAndAddress: number;
+  /** Failed logins for one email from all addresses: the ceiling a distributed guesser hits. */
+  maxFailuresPerEmail: number;
+  /** Failed logins from one address, whatever the email. */
+  maxFailuresPerAddress: number;
+  /** Login attempts (right or wrong) from one address. */
+  maxLoginsPerAddress: number;
+  registerWindowSeconds: number;
+  /** Registrations from one address. */
+  maxRegistrationsPerAddress: number;
+}
 
 export interface AuthSettings {
   jwt: JwtSettings;
   refreshTokenTtlSeconds: number;
-  loginMaxFailures: number;
-  loginMaxFailuresPerIp: number;
-  loginWindowSeconds: number;
+  limits: AuthLimits;
+  /** Bounds concurrent argon2 work (login, register): one slot per core, a short line, then 503. */
+  passwordWork: WorkGateOptions;
 }
 
 export interface TokenPair {
@@ -57,13 +75,40 @@ export function normalizeEmail(email: string): string {
 }
 
 export class AuthService {
+  private readonly limiters;
+  private readonly passwordWork: WorkGate;
+  private nextSweepAt = 0;
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly settings: AuthSettings,
     private readonly clock: () => Date = () => new Date(),
-  ) {}
+  ) {
+    const { limits } = settings;
+    const limiter = (name: string, points: number, windowSeconds: number) =>
+      new FixedWindowLimiter(db, { name, points, windowSeconds }, clock);
+    const login = (name: string, points: number) => limiter(name, points, limits.loginWindowSeconds);
+    this.limiters = {
+      loginsPerAddress: login('login:ip', limits.maxLoginsPerAddress),
+      failuresPerEmailAndAddress: login('login:fail:email+ip', limits.maxFailuresPerEmailAndAddress),
+      failuresPerAddress: login('login:fail:ip', limits.maxFailuresPerAddress),
+      failuresPerEmail: login('login:fail:email', limits.maxFailuresPerEmail),
+      registrationsPerAddress: limiter('register:ip', limits.maxRegistrationsPerAddress, limits.registerWindowSeconds),
+    };
+    this.passwordWork = new WorkGate(settings.passwordWork);
+  }
 
-  async register(input: { email: string; password: string; display_name?: string; role?: 'dj' | 'listener' }): Promise<PublicUser> {
+  /** Argon2 tasks run since start, and running or waiting now. */
+  passwordWorkStats() {
+    return this.passwordWork.stats;
+  }
+
+  async register(
+    input: { email: string; password: string; display_name?: string; role?: 'dj' | 'listener' },
+    clientAddress: string,
+  ): Promise<PublicUser> {
+    await this.sweepRateLimits();
+    await this.throttle('registrations', () => this.limiters.registrationsPerAddress.reserve(clientAddress));
     const failures = checkPasswordRules(input.password);
     if (failures.length > 0) {
       throw new DomainError('weak_password', `The password ${failures.map((f) => f.message).join('; ')}.`, {
@@ -103,7 +148,7 @@ export class AuthService {
       email: input.email.trim(),
       email_normalized: emailNormalized,
       display_name: input.display_name?.trim() || null,
-      password_hash: await hashPassword(input.password),
+      password_hash: await this.argon2(() => hashPassword(input.password)),
       role: input.role,
       created_at: now,
       updated_at: now,
@@ -120,43 +165,80 @@ export class AuthService {
     return toPublicUser(user);
   }
 
+  /**
+   * Every attempt reserves a failure point, atomically, BEFORE the password is checked: of N
+   * simultaneous guesses at most the limit are ever verified, the rest are refused unchecked.
+   * A success hands its points back. The narrowest limit goes first, so a guesser who is over
+   * their own (email, address) limit no longer spends the email's shared ceiling, and one
+   * address cannot lock an account out everywhere.
+   */
   async login(input: { email: string; password: string; clientIp: string }): Promise<TokenPair> {
     const emailNormalized = normalizeEmail(input.email);
-    const limits = [
-      { key: `login:email:${emailNormalized}`, max: this.settings.loginMaxFailures },
-      { key: `login:ip:${input.clientIp}`, max: this.settings.loginMaxFailuresPerIp },
-    ];
-    await this.assertNotRateLimited(limits);
+    const l = this.limiters;
+    const address = input.clientIp;
+    await this.sweepRateLimits();
+    await this.throttle('login attempts', () => l.loginsPerAddress.reserve(address));
+    const reserved: (() => Promise<void>)[] = [];
+    await this.throttle('failed logins', async () => {
+      await l.failuresPerEmailAndAddress.reserve(emailNormalized, address);
+      reserved.push(() => l.failuresPerEmailAndAddress.refund(emailNormalized, address));
+      await l.failuresPerAddress.reserve(address);
+      reserved.push(() => l.failuresPerAddress.refund(address));
+      await l.failuresPerEmail.reserve(emailNormalized);
+      reserved.push(() => l.failuresPerEmail.refund(emailNormalized));
+    });
 
-    const user = await repo.findUserByEmail(this.db, emailNormalized);
-    const ok = user ? await verifyPassword(user.password_hash, input.password) : await burnPasswordCheck(input.password);
-    if (!user || !ok) {
-      const window = this.currentWindow();
-      for (const { key } of limits) await repo.hitRateLimit(this.db, key, window.start, 1);
-      throw new DomainError('invalid_credentials', 'Email or password is incorrect.');
+    let user: UsersTable | undefined;
+    let ok: boolean;
+    try {
+      user = await repo.findUserByEmail(this.db, emailNormalized);
+      const found = user;
+      ok = await this.argon2(() => (found ? verifyPassword(found.password_hash, input.password) : burnPasswordCheck(input.password)));
+    } catch (error) {
+      // Nothing was checked (server busy, database down): the attempt does not count against anyone.
+      await Promise.all(reserved.map((refund) => refund()));
+      throw error;
     }
-    await repo.clearRateLimit(this.db, limits[0]!.key);
+    if (!user || !ok) throw new DomainError('invalid_credentials', 'Email or password is incorrect.');
+    await Promise.all([
+      l.failuresPerEmailAndAddress.reset(emailNormalized, address),
+      l.failuresPerAddress.refund(address),
+      l.failuresPerEmail.refund(emailNormalized),
+    ]);
     return this.issueTokens(user, newId('rft'));
   }
 
-  private currentWindow() {
-    const windowMs = this.settings.loginWindowSeconds * 1000;
-    const now = this.clock().getTime();
-    const startMs = Math.floor(now / windowMs) * windowMs;
-    return { start: new Date(startMs).toISOString(), retryAfterSeconds: Math.max(1, Math.ceil((startMs + windowMs - now) / 1000)) };
+  private async throttle(what: string, reserveAll: () => Promise<void>): Promise<void> {
+    try {
+      await reserveAll();
+    } catch (error) {
+      if (!(error instanceof LimitExceeded)) throw error;
+      throw new DomainError('rate_limited', `Too many ${what}. Try again in ${error.retryAfterSeconds} seconds.`, {
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+        retry_after_seconds: error.retryAfterSeconds,
+      });
+    }
   }
 
-  private async assertNotRateLimited(limits: { key: string; max: number }[]): Promise<void> {
-    const window = this.currentWindow();
-    for (const { key, max } of limits) {
-      const row = await repo.readRateLimit(this.db, key);
-      if (row && row.window_start === window.start && row.count >= max) {
-        throw new DomainError('rate_limited', `Too many failed logins. Try again in ${window.retryAfterSeconds} seconds.`, {
-          headers: { 'Retry-After': String(window.retryAfterSeconds) },
-          retry_after_seconds: window.retryAfterSeconds,
-        });
-      }
+  private async argon2<T>(task: () => Promise<T>): Promise<T> {
+    try {
+      return await this.passwordWork.run(task);
+    } catch (error) {
+      if (!(error instanceof GateFull)) throw error;
+      throw new DomainError('unavailable', `The server is busy. Try again in ${error.retryAfterSeconds} seconds.`, {
+        headers: { 'Retry-After': String(error.retryAfterSeconds) },
+        retry_after_seconds: error.retryAfterSeconds,
+      });
     }
+  }
+
+  /** Drops counters of windows that ended long ago (stale keys), at most every five minutes. */
+  private async sweepRateLimits(): Promise<void> {
+    const now = this.clock().getTime();
+    if (now < this.nextSweepAt) return;
+    this.nextSweepAt = now + 5 * 60_000;
+    const longestWindowMs = Math.max(this.settings.limits.loginWindowSeconds, this.settings.limits.registerWindowSeconds) * 1000;
+    await repo.deleteRateLimitsBefore(this.db, new Date(now - 2 * longestWindowMs).toISOString());
   }
 
   private async issueTokens(user: Pick<UsersTable, 'id' | 'role'>, familyId: string): Promise<TokenPair> {
@@ -173,7 +255,7 @@ export class AuthService {
       created_at: nowIso(now),
     });
     return {
-      access_token: await signAccessToken(this.settings.jwt, { sub: user.id, role: user.role }, now.getTime()),
+      access_token: await signAccessToken(this.settings.jwt, { sub: user.id, role: user.role, sid: familyId }, now.getTime()),
       refresh_token: refreshToken,
       token_type: 'Bearer',
       expires_in: this.settings.jwt.ttlSeconds,
@@ -190,7 +272,7 @@ export class AuthService {
     const row = await repo.findRefreshTokenByHash(this.db, hashToken(refreshToken));
     if (!row) throw invalid();
     const now = nowIso(this.clock());
-    if (row.revoked_at) throw invalid();
+    if (row.revoked_at || (await repo.isRefreshFamilyRevoked(this.db, row.family_id))) throw invalid();
     if (row.rotated_at) {
       await repo.revokeRefreshFamily(this.db, row.family_id, now);
       throw invalid();
@@ -224,9 +306,11 @@ export class AuthService {
       await repo.touchApiToken(this.db, row.id, now);
       return { userId: user.id, role: user.role, scopes: new Set(scopes), via: 'api_token', tokenId: row.id };
     }
-    const claims = await verifyAccessToken(this.settings.jwt, bearer);
+    const claims = await verifyAccessToken(this.settings.jwt, bearer, this.clock().getTime());
     if (!claims) return null;
-    const user = await repo.findUserById(this.db, claims.sub);
+    // One lookup loads the role and proves the session (refresh family) is alive: logout and
+    // refresh-token reuse end every access token of the session at once, not after 24 h.
+    const user = await repo.findUserInLiveSession(this.db, claims.sub, claims.sid);
     if (!user) return null;
     return { userId: user.id, role: user.role, scopes: new Set(ROLE_SCOPES[user.role]), via: 'jwt' };
   }

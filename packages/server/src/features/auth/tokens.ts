@@ -24,6 +24,8 @@ export function safeEqualHex(a: string, b: string): boolean {
 export interface AccessClaims {
   sub: string;
   role: Role;
+  /** The session (refresh-token family) the token was issued for; revoking it revokes the token. */
+  sid: string;
 }
 
 export interface JwtSettings {
@@ -31,13 +33,15 @@ export interface JwtSettings {
   issuer: string;
   audience: string;
   ttlSeconds: number;
+  /** How far in the future an `iat` may lie (clock skew between replicas); beyond it, rejected. */
+  maxClockSkewSeconds: number;
 }
 
 const ALGORITHM = 'HS256';
 
 export async function signAccessToken(settings: JwtSettings, claims: AccessClaims, now = Date.now()): Promise<string> {
   const iat = Math.floor(now / 1000);
-  return new SignJWT({ role: claims.role })
+  return new SignJWT({ role: claims.role, sid: claims.sid })
     .setProtectedHeader({ alg: ALGORITHM, typ: 'JWT' })
     .setSubject(claims.sub)
     .setIssuer(settings.issuer)
@@ -48,18 +52,24 @@ export async function signAccessToken(settings: JwtSettings, claims: AccessClaim
     .sign(settings.secret);
 }
 
-/** Verifies signature (HS256 only), issuer, audience and expiry; returns null for any bad token. */
-export async function verifyAccessToken(settings: JwtSettings, token: string): Promise<AccessClaims | null> {
+/**
+ * Verifies signature (HS256 only), issuer, audience, expiry and issue time at `now`; returns
+ * null for any bad token. A token issued in the future (beyond the allowed skew) is bad: it
+ * would outlive its stated lifetime.
+ */
+export async function verifyAccessToken(settings: JwtSettings, token: string, now = Date.now()): Promise<AccessClaims | null> {
   try {
     const { payload } = await jwtVerify(token, settings.secret, {
       algorithms: [ALGORITHM],
       issuer: settings.issuer,
       audience: settings.audience,
-      requiredClaims: ['sub', 'exp', 'iat'],
+      requiredClaims: ['sub', 'exp', 'iat', 'sid'],
+      currentDate: new Date(now),
     });
-    const role = payload.role;
-    if (typeof payload.sub !== 'string' || (role !== 'dj' && role !== 'listener' && role !== 'admin')) return null;
-    return { sub: payload.sub, role };
+    const { role, sid } = payload;
+    if (typeof payload.sub !== 'string' || typeof sid !== 'string' || (role !== 'dj' && role !== 'listener' && role !== 'admin')) return null;
+    if (payload.iat! > Math.floor(now / 1000) + settings.maxClockSkewSeconds) return null;
+    return { sub: payload.sub, role, sid };
   } catch (error) {
     if (error instanceof joseErrors.JOSEError || error instanceof TypeError) return null;
     throw error;
