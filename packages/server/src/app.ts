@@ -17,6 +17,7 @@ import { idempotency } from './http/idempotency.js';
 import type { App, AppEnv } from './http/env.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './http/problem.js';
 import { newId } from './ids.js';
+import { internalDetailOf } from './net/outbound.js';
 import { VERSION } from './version.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -124,6 +125,10 @@ export function createApp(container: Container): App {
   app.notFound((c) => problem(c, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
 
   app.onError((error, c) => {
+    const internal = internalDetailOf(error);
+    if (internal) {
+      logger.warn({ request_id: c.get('requestId'), event: 'outbound.failed', code: (error as DomainError).code, internal_detail: internal }, 'server-side fetch of a user URL failed');
+    }
     if (error instanceof DomainError) {
       for (const [k, v] of Object.entries(error.extra.headers ?? {})) c.header(k, v);
       return problem(c, error.code, error.detail, error.extra);
