@@ -8,7 +8,7 @@
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { buffer } from 'node:stream/consumers';
-import { fetchSourceText, probeSource, SourceProbeError, watchIcyTitles } from '@djcast/relay';
+import { fetchSourceText, type LookupFunction, probeSource, SourceProbeError, watchIcyTitles } from '@djcast/relay';
 import { UrlNotAllowedError } from '@djcast/relay/net';
 import { openHttpRange, TrackFetchError } from '../src/media/track-sources.js';
 import { createTestApp, signUp } from './harness.js';
@@ -133,6 +133,25 @@ try {
   await relayReads('before');
   sourceRedirects = true;
   await relayReads('after');
+
+  // DNS rebinding: a source name that resolves to the public address first and to loopback afterwards.
+  {
+    const before = secretHits.length;
+    let calls = 0;
+    const rebinding: LookupFunction = (_hostname, options, callback) => {
+      const address = calls++ === 0 ? PUBLIC_HOST : '127.0.0.1';
+      if (options.all) callback(null, [{ address, family: 4 }]);
+      else callback(null, address, 4);
+    };
+    const url = new URL(`http://radio.rebind.test:${originPort}/ok.mp3`);
+    const first = await fetchSourceText(url, { timeoutMs: 10_000, lookup: rebinding }).then((r) => r.status, (e: Error) => e.name);
+    // The second answer points the name at loopback; the port is the secret server's.
+    const second = await fetchSourceText(new URL(`http://radio.rebind.test:${secretPort}/ok.mp3`), { timeoutMs: 10_000, lookup: rebinding }).then(
+      (r) => r.status,
+      (e: Error) => e.name,
+    );
+    out({ case: 'dns rebinding', first, second, secretHits: secretHits.length - before });
+  }
 
   const leakedInLogs = t.rawLogs.some((l) => l.includes(SECRET));
   out({ case: 'summary', totalSecretHits: secretHits.length, publicRequests: publicRequests.length, leakedInLogs, launches: launcher.calls.filter((c) => c.op === 'start').length });

@@ -100,6 +100,10 @@ describe('server-side requests from inside a network namespace (11.0.0.1 public,
     expect((after?.icy as { error?: string }).error).toMatch(/answered 302/);
   });
 
+  it('refuses a source name that rebinds from the public address to loopback', () => {
+    expect(byCase.get('dns rebinding')).toEqual({ case: 'dns rebinding', first: 200, second: 'UrlNotAllowedError', secretHits: 0 });
+  });
+
   it('contacted the internal server not once, and logged nothing of it', () => {
     expect(byCase.get('summary')).toMatchObject({ totalSecretHits: 0, leakedInLogs: false, launches: 1 });
   });
