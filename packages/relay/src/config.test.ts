@@ -32,6 +32,7 @@ describe('loadRelayConfig', () => {
       relayId: 'rly_1',
       streamId: 'str_01HZX',
       source: { url: 'http://radio.example.com:8000/live', kind: 'icecast', statsUrl: 'http://radio.example.com:8000/status-json.xsl' },
+      allowPrivateUrls: false,
       api: { url: 'http://127.0.0.1:8787', token: 'rtk_secret' },
       audio: 'aac',
       paywall: { enabled: false, visibility: 'public' },
@@ -56,6 +57,7 @@ describe('loadRelayConfig', () => {
       DJCAST_RELAY_AUDIO: 'copy',
       DJCAST_RELAY_PAYWALL: 'on',
       DJCAST_RELAY_VISIBILITY: 'private',
+      DJCAST_ALLOW_PRIVATE_URLS: 'true',
       DJCAST_RELAY_PORT: '0',
       DJCAST_RELAY_HEARTBEAT_MS: '1000',
       DJCAST_RELAY_OFFLINE_AFTER_MS: '4000',
@@ -75,6 +77,7 @@ describe('loadRelayConfig', () => {
     expect(config.source).toMatchObject({ kind: 'shoutcast2', username: 'dj', password: 'pw' });
     expect(config.audio).toBe('copy');
     expect(config.paywall).toEqual({ enabled: true, visibility: 'private' });
+    expect(config.allowPrivateUrls).toBe(true);
     expect(config.http.port).toBe(0);
     expect([config.heartbeatMs, config.offlineAfterMs, config.backoff.initialMs, config.backoff.maxMs]).toEqual([1000, 4000, 200, 1000]);
     expect([config.segmentSeconds, config.window]).toEqual([4, 5]);

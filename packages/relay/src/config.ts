@@ -25,6 +25,7 @@ const schema = z
     DJCAST_STATS_URL: httpUrl,
     DJCAST_SOURCE_USERNAME: z.string().optional(),
     DJCAST_SOURCE_PASSWORD: z.string().optional(),
+    DJCAST_ALLOW_PRIVATE_URLS: bool.default(false),
     DJCAST_API_URL: httpUrl,
     DJCAST_RELAY_TOKEN: z.string().min(1),
     DJCAST_RELAY_AUDIO: z.enum(['aac', 'copy']).default('aac'),
@@ -90,6 +91,8 @@ export interface RelayConfig {
     username?: string;
     password?: string;
   };
+  /** The relay's reads of the source may reach loopback and private addresses (DJCAST_ALLOW_PRIVATE_URLS; development and tests). */
+  allowPrivateUrls?: boolean;
   api: { url: string; token: string };
   audio: 'aac' | 'copy';
   paywall: { enabled: boolean; visibility: 'public' | 'private' };
@@ -144,6 +147,7 @@ export function loadRelayConfig(env: Record<string, string | undefined>): RelayC
       ...(e.DJCAST_SOURCE_USERNAME !== undefined ? { username: e.DJCAST_SOURCE_USERNAME } : {}),
       ...(e.DJCAST_SOURCE_PASSWORD !== undefined ? { password: e.DJCAST_SOURCE_PASSWORD } : {}),
     },
+    allowPrivateUrls: e.DJCAST_ALLOW_PRIVATE_URLS,
     api: { url: e.DJCAST_API_URL.replace(/\/+$/, ''), token: e.DJCAST_RELAY_TOKEN },
     audio: e.DJCAST_RELAY_AUDIO,
     paywall: { enabled: e.DJCAST_RELAY_PAYWALL === 'on', visibility: e.DJCAST_RELAY_VISIBILITY },
@@ -181,6 +185,7 @@ export function describeRelayConfig(config: RelayConfig): Record<string, unknown
     source_kind: config.source.kind,
     stats_url: config.source.statsUrl,
     source_auth: config.source.username !== undefined || config.source.password !== undefined,
+    allow_private_urls: config.allowPrivateUrls ?? false,
     api_url: config.api.url,
     audio: config.audio,
     paywall: config.paywall.enabled,

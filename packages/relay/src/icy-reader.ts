@@ -6,6 +6,8 @@ export interface IcyWatchOptions {
   password?: string;
   userAgent: string;
   lookup?: LookupFunction;
+  /** Connect to loopback and private addresses too (default false; see source-http.ts). */
+  allowPrivate?: boolean;
   signal: AbortSignal;
   /** Time allowed until the response headers arrive (default 10 s). */
   connectTimeoutMs?: number;
@@ -36,6 +38,7 @@ export async function watchIcyTitles(url: string, options: IcyWatchOptions): Pro
     res = await requestSource(new URL(url), {
       headers,
       lookup: options.lookup,
+      allowPrivate: options.allowPrivate ?? false,
       timeoutMs: options.connectTimeoutMs ?? 10_000,
       signal: options.signal,
     });

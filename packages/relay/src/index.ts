@@ -29,7 +29,8 @@ export {
   type LiveWindow,
 } from './live-playlist.js';
 export { probeSource, SourceProbeError, type ProbeOptions, type SourceProbeReason, type SourceProbeResult } from './probe.js';
-export type { LookupFunction } from './source-http.js';
+export { fetchSourceText, requestSource, type LookupFunction, type SourceRequestOptions, type SourceResponse } from './source-http.js';
+export { watchIcyTitles, type IcyWatchOptions } from './icy-reader.js';
 export {
   parseIcecastStats,
   parseShoutcast1Stats,

@@ -1,7 +1,9 @@
-import { fetchSourceText, type LookupFunction, requestSource, type SourceResponse, SourceTimeoutError } from './source-http.js';
+import { SourceTimeoutError, TooManyRedirectsError, UrlNotAllowedError } from './net/errors.js';
+import { type FollowedResponse, fetchFollowing } from './net/http.js';
+import { fetchSourceText, type LookupFunction, type SourceResponse } from './source-http.js';
 import { parseSourceStats, type SourceKind, type SourceStats, statsUrlFor } from './stats.js';
 
-export type SourceProbeReason = 'unreachable' | 'timeout' | 'not_audio' | 'unauthorized' | 'bad_url';
+export type SourceProbeReason = 'unreachable' | 'timeout' | 'not_audio' | 'unauthorized' | 'bad_url' | 'not_allowed';
 
 /** Why a source cannot be relayed; `reason` is stable, `message` is for humans. */
 export class SourceProbeError extends Error {
@@ -20,8 +22,14 @@ export interface ProbeOptions {
   password?: string;
   /** Budget for the whole probe, stats included (default 10 s). */
   timeoutMs?: number;
-  /** Name resolution for every connection, IP literals included (see source-http.ts). */
+  /** Name resolution for every connection; its answers are checked against the address policy too. */
   lookup?: LookupFunction;
+  /**
+   * Connect to loopback and private addresses too. Default false: every hop
+   * (redirects and stats page included) must connect to a public address,
+   * else the probe fails with reason 'not_allowed'.
+   */
+  allowPrivate?: boolean;
   /** Sent on the stream request (default djcast-relay/0.1). */
   userAgent?: string;
 }
@@ -66,18 +74,9 @@ export async function probeSource(rawUrl: string, options: ProbeOptions = {}): P
     headers.Authorization = `Basic ${Buffer.from(`${options.username ?? ''}:${options.password ?? ''}`).toString('base64')}`;
   }
 
-  let res: SourceResponse;
-  for (let redirects = 0; ; redirects++) {
-    res = await open(url, headers, options.lookup, remaining(deadline), timeoutMs);
-    res.close(); // headers are all we need
-    const location = res.headers.location;
-    if ([301, 302, 303, 307, 308].includes(res.status) && location) {
-      if (redirects >= MAX_REDIRECTS) throw new SourceProbeError('unreachable', `${url.host} redirected more than ${MAX_REDIRECTS} times`);
-      url = parseProbeUrl(new URL(location, url).href);
-      continue;
-    }
-    break;
-  }
+  const res = await open(url, headers, options, remaining(deadline), timeoutMs);
+  res.close(); // headers are all we need
+  url = res.url;
 
   if (res.status === 401 || res.status === 403) {
     const hint = options.username || options.password ? 'the username or password was rejected' : 'the stream needs a username and password';
@@ -104,7 +103,7 @@ export async function probeSource(rawUrl: string, options: ProbeOptions = {}): P
   for (const candidate of candidates) {
     const left = remaining(deadline);
     if (left <= 0) break;
-    const found = await readStats(candidate, url, options.lookup, Math.min(left, STATS_TIMEOUT_MS));
+    const found = await readStats(candidate, url, options, Math.min(left, STATS_TIMEOUT_MS));
     if (found) {
       kind = candidate;
       stats = found.stats;
@@ -141,14 +140,22 @@ function parseProbeUrl(raw: string): URL {
   return url;
 }
 
-async function open(url: URL, headers: Record<string, string>, lookup: LookupFunction | undefined, timeoutMs: number, budgetMs: number): Promise<SourceResponse> {
+async function open(url: URL, headers: Record<string, string>, options: ProbeOptions, timeoutMs: number, budgetMs: number): Promise<FollowedResponse> {
   if (timeoutMs <= 0) throw new SourceProbeError('timeout', `${url.host} did not answer within ${budgetMs} ms`);
   try {
-    return await requestSource(url, { headers, lookup, timeoutMs });
+    return await fetchFollowing(url, {
+      headers,
+      timeoutMs,
+      maxRedirects: MAX_REDIRECTS,
+      allowPrivate: options.allowPrivate ?? false,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
+    });
   } catch (err) {
     if (err instanceof SourceTimeoutError) {
       throw new SourceProbeError('timeout', `${url.host} did not answer within ${budgetMs} ms`, { cause: err });
     }
+    if (err instanceof UrlNotAllowedError) throw new SourceProbeError('not_allowed', err.message, { cause: err });
+    if (err instanceof TooManyRedirectsError) throw new SourceProbeError('unreachable', `${url.host} redirected more than ${MAX_REDIRECTS} times`, { cause: err });
     const e = err as NodeJS.ErrnoException;
     throw new SourceProbeError('unreachable', `could not reach ${url.host}: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`, {
       cause: err,
@@ -157,12 +164,13 @@ async function open(url: URL, headers: Record<string, string>, lookup: LookupFun
 }
 
 /** Reads the stats page a server of `kind` would have; null if it is not that kind. */
-async function readStats(kind: SourceKind, streamUrl: URL, lookup: LookupFunction | undefined, timeoutMs: number): Promise<{ stats: SourceStats | null } | null> {
+async function readStats(kind: SourceKind, streamUrl: URL, options: ProbeOptions, timeoutMs: number): Promise<{ stats: SourceStats | null } | null> {
   try {
     const statsUrl = new URL(statsUrlFor(kind, streamUrl.href));
     const { status, text } = await fetchSourceText(statsUrl, {
       headers: { 'User-Agent': STATS_USER_AGENT },
-      lookup,
+      allowPrivate: options.allowPrivate ?? false,
+      ...(options.lookup ? { lookup: options.lookup } : {}),
       timeoutMs,
       maxBytes: 512 * 1024,
     });

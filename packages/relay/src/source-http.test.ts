@@ -1,7 +1,7 @@
 import http from 'node:http';
 import net from 'node:net';
 import { afterEach, describe, expect, it } from 'vitest';
-import { fetchSourceText, parseHead, requestSource, SourceProtocolError, SourceTimeoutError } from './source-http.js';
+import { fetchSourceText, parseHead, requestSource, SourceProtocolError, SourceTimeoutError, UrlNotAllowedError } from './source-http.js';
 
 const servers: net.Server[] = [];
 afterEach(async () => {
@@ -42,7 +42,7 @@ describe('requestSource', () => {
     });
     expect(nodeHttp).toBe('HPE_INVALID_CONSTANT');
 
-    const res = await requestSource(new URL(`http://127.0.0.1:${port}/;`), { timeoutMs: 2000 });
+    const res = await requestSource(new URL(`http://127.0.0.1:${port}/;`), { allowPrivate: true, timeoutMs: 2000 });
     expect(res.protocol).toBe('ICY');
     expect(res.headers['icy-br']).toBe('128');
     const body: Buffer[] = [];
@@ -57,6 +57,7 @@ describe('requestSource', () => {
       socket.end('HTTP/1.0 200 OK\r\nContent-Length: 2\r\n\r\nokEXTRA');
     });
     const { status, text } = await fetchSourceText(new URL(`http://127.0.0.1:${port}/stats?sid=1&json=1`), {
+      allowPrivate: true,
       timeoutMs: 2000,
       headers: { 'User-Agent': 'test-agent', 'Icy-MetaData': '1' },
     });
@@ -65,20 +66,41 @@ describe('requestSource', () => {
     expect(seen).toMatch(/^GET \/stats\?sid=1&json=1 HTTP\/1\.0\r\n/);
     expect(seen).toContain(`Host: 127.0.0.1:${port}\r\n`);
     expect(seen).toContain('User-Agent: test-agent\r\n');
-    await expect(requestSource(new URL(`http://127.0.0.1:${port}/`), { timeoutMs: 2000, headers: { 'X-A': 'b\r\nX-Evil: 1' } })).rejects.toThrow(/line break/);
+    await expect(requestSource(new URL(`http://127.0.0.1:${port}/`), { allowPrivate: true, timeoutMs: 2000, headers: { 'X-A': 'b\r\nX-Evil: 1' } })).rejects.toThrow(/line break/);
   });
 
   it('times out when no headers arrive, and honours an abort signal', async () => {
     const port = await serve(() => {});
-    await expect(requestSource(new URL(`http://127.0.0.1:${port}/`), { timeoutMs: 200 })).rejects.toBeInstanceOf(SourceTimeoutError);
+    await expect(requestSource(new URL(`http://127.0.0.1:${port}/`), { allowPrivate: true, timeoutMs: 200 })).rejects.toBeInstanceOf(SourceTimeoutError);
     const controller = new AbortController();
-    const pending = requestSource(new URL(`http://127.0.0.1:${port}/`), { timeoutMs: 5000, signal: controller.signal });
+    const pending = requestSource(new URL(`http://127.0.0.1:${port}/`), { allowPrivate: true, timeoutMs: 5000, signal: controller.signal });
     controller.abort(new Error('stop now'));
     await expect(pending).rejects.toThrow('stop now');
   });
 
   it('reports a connection closed before the headers', async () => {
     const port = await serve((socket) => socket.end('HTTP/1.0 200 OK\r\nicy-br: 1'));
-    await expect(requestSource(new URL(`http://127.0.0.1:${port}/`), { timeoutMs: 2000 })).rejects.toThrow(/closed the connection before sending response headers/);
+    await expect(requestSource(new URL(`http://127.0.0.1:${port}/`), { allowPrivate: true, timeoutMs: 2000 })).rejects.toThrow(/closed the connection before sending response headers/);
+  });
+});
+
+describe('requestSource address policy', () => {
+  it('refuses loopback unless allowPrivate is set, before connecting', async () => {
+    let connections = 0;
+    const server = net.createServer((socket) => {
+      connections++;
+      socket.resume();
+      socket.end('HTTP/1.0 200 OK\r\nContent-Length: 6\r\n\r\nsecret');
+    });
+    servers.push(server);
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const port = (server.address() as net.AddressInfo).port;
+    for (const host of ['127.0.0.1', '[::ffff:127.0.0.1]', '[::ffff:7f00:1]', '0x7f.1', '2130706433', 'localhost']) {
+      await expect(requestSource(new URL(`http://${host}:${port}/`), { timeoutMs: 2000 }), host).rejects.toBeInstanceOf(UrlNotAllowedError);
+    }
+    expect(connections).toBe(0);
+    const { text } = await fetchSourceText(new URL(`http://127.0.0.1:${port}/`), { allowPrivate: true, timeoutMs: 2000 });
+    expect(text).toBe('secret');
+    expect(connections).toBe(1);
   });
 });

@@ -525,6 +525,7 @@ class Worker implements RelayWorker {
           ...(this.config.source.password !== undefined ? { password: this.config.source.password } : {}),
           userAgent: RELAY_USER_AGENT,
           ...(this.deps.lookup ? { lookup: this.deps.lookup } : {}),
+          allowPrivate: this.config.allowPrivateUrls ?? false,
           signal,
           onConnected: (info) => {
             this.icyConnected = true;
@@ -558,6 +559,7 @@ class Worker implements RelayWorker {
         timeoutMs: 5000,
         maxBytes: 512 * 1024,
         ...(this.deps.lookup ? { lookup: this.deps.lookup } : {}),
+        allowPrivate: this.config.allowPrivateUrls ?? false,
       });
       if (status !== 200) throw new Error(`stats page answered HTTP ${status}`);
       const stats = parseSourceStats(this.config.source.kind, text, this.config.source.url);

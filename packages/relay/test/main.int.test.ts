@@ -82,6 +82,7 @@ describe('djcast-relay main', () => {
       DJCAST_SOURCE_URL: `http://127.0.0.1:${deadPort}/live`,
       DJCAST_SOURCE_KIND: 'icecast',
       DJCAST_STATS_URL: `http://127.0.0.1:${deadPort}/status-json.xsl`,
+      DJCAST_ALLOW_PRIVATE_URLS: 'true', // the test's source is on loopback
       DJCAST_SOURCE_PASSWORD: 'source-pw-not-in-logs',
       DJCAST_API_URL: apiUrl,
       DJCAST_RELAY_TOKEN: 'main-test-token',

@@ -17,7 +17,7 @@ describe('probeSource against a real Icecast 2', () => {
   });
 
   it('recognises Icecast from its Server header and status-json.xsl', async () => {
-    const result = await probeSource(ice.url('/live'), { timeoutMs: 5000 });
+    const result = await probeSource(ice.url('/live'), { allowPrivate: true, timeoutMs: 5000 });
     expect(result).toMatchObject({
       url: ice.url('/live'),
       kind: 'icecast',
@@ -31,7 +31,7 @@ describe('probeSource against a real Icecast 2', () => {
   });
 
   it('reports a mount with no source as unreachable, with Icecast\'s 404', async () => {
-    const err = await probeSource(ice.url('/nobody-here'), { timeoutMs: 5000 }).catch((e: unknown) => e);
+    const err = await probeSource(ice.url('/nobody-here'), { allowPrivate: true, timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceProbeError);
     expect((err as SourceProbeError).reason).toBe('unreachable');
     expect((err as SourceProbeError).message).toMatch(/404/);

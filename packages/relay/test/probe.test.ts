@@ -1,4 +1,3 @@
-import { lookup as dnsLookup } from 'node:dns';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeSource, SourceProbeError, type SourceProbeReason } from '../src/probe.js';
 import type { LookupFunction } from '../src/source-http.js';
@@ -27,7 +26,7 @@ describe('probeSource against a Shoutcast v1 lookalike (ICY 200 OK)', () => {
   afterAll(() => v1.close());
 
   it('recognises the server, reads headers and /7.html', async () => {
-    const result = await probeSource(v1.url('/;'), { timeoutMs: 5000 });
+    const result = await probeSource(v1.url('/;'), { allowPrivate: true, timeoutMs: 5000 });
     expect(result).toEqual({
       url: v1.url('/;'),
       kind: 'shoutcast1',
@@ -52,7 +51,7 @@ describe('probeSource against a Shoutcast v2 lookalike', () => {
   afterAll(() => v2.close());
 
   it('recognises DNAS 2 and derives /stats?sid=1&json=1', async () => {
-    const result = await probeSource(v2.url(), { password: 'let-me-in', username: 'dj', timeoutMs: 5000 });
+    const result = await probeSource(v2.url(), { allowPrivate: true, password: 'let-me-in', username: 'dj', timeoutMs: 5000 });
     expect(result.kind).toBe('shoutcast2');
     expect(result.statsUrl).toBe(`http://127.0.0.1:${v2.port}/stats?sid=1&json=1`);
     expect(result.contentType).toBe('audio/mpeg');
@@ -65,19 +64,21 @@ describe('probeSource against a Shoutcast v2 lookalike', () => {
   });
 
   it('reports unauthorized without or with the wrong password', async () => {
-    expectReason(await probeError(probeSource(v2.url(), { timeoutMs: 5000 })), 'unauthorized', /401 Unauthorized: the stream needs a username and password/);
+    expectReason(await probeError(probeSource(v2.url(), { allowPrivate: true, timeoutMs: 5000 })), 'unauthorized', /401 Unauthorized: the stream needs a username and password/);
     expectReason(
-      await probeError(probeSource(v2.url(), { username: 'dj', password: 'nope', timeoutMs: 5000 })),
+      await probeError(probeSource(v2.url(), { allowPrivate: true, username: 'dj', password: 'nope', timeoutMs: 5000 })),
       'unauthorized',
       /the username or password was rejected/,
     );
   });
 
-  it('follows a redirect to the stream', async () => {
+  it('follows a redirect to the stream, without sending the password to another origin', async () => {
     const redirect = await startRawServer(`HTTP/1.1 302 Found\r\nLocation: ${v2.url()}\r\nContent-Length: 0\r\n\r\n`);
     try {
-      const result = await probeSource(`http://127.0.0.1:${redirect.port}/old-mount`, { password: 'let-me-in', timeoutMs: 5000 });
-      expect(result.url).toBe(v2.url());
+      // v2 listens on another port: another origin, so the credentials stay behind and v2 asks for them.
+      const err = await probeError(probeSource(`http://127.0.0.1:${redirect.port}/old-mount`, { allowPrivate: true, password: 'let-me-in', timeoutMs: 5000 }));
+      expectReason(err, 'unauthorized', new RegExp(`127\\.0\\.0\\.1:${v2.port} answered 401 Unauthorized: the username or password was rejected`));
+      const result = await probeSource(`${v2.url()}`, { allowPrivate: true, password: 'let-me-in', timeoutMs: 5000 });
       expect(result.kind).toBe('shoutcast2');
     } finally {
       await redirect.close();
@@ -89,7 +90,7 @@ describe('probeSource failures', () => {
   it('not_audio for a web page', async () => {
     const html = await startRawServer('HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 13\r\n\r\n<html></html>');
     try {
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${html.port}/`, { timeoutMs: 5000 })), 'not_audio', /Content-Type text\/html and no icy-\* headers/);
+      expectReason(await probeError(probeSource(`http://127.0.0.1:${html.port}/`, { allowPrivate: true, timeoutMs: 5000 })), 'not_audio', /Content-Type text\/html and no icy-\* headers/);
     } finally {
       await html.close();
     }
@@ -99,13 +100,13 @@ describe('probeSource failures', () => {
     const closed = await startRawServer(null);
     const port = closed.port;
     await closed.close();
-    expectReason(await probeError(probeSource(`http://127.0.0.1:${port}/live`, { timeoutMs: 5000 })), 'unreachable', new RegExp(`could not reach 127.0.0.1:${port}: .*ECONNREFUSED`));
+    expectReason(await probeError(probeSource(`http://127.0.0.1:${port}/live`, { allowPrivate: true, timeoutMs: 5000 })), 'unreachable', new RegExp(`could not reach 127.0.0.1:${port}: .*ECONNREFUSED`));
   });
 
   it('unreachable, with a hint, for a mount that is not live', async () => {
     const missing = await startRawServer('HTTP/1.0 404 File Not Found\r\nServer: Icecast 2.4.4\r\nContent-Type: text/html\r\n\r\n');
     try {
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${missing.port}/live`, { timeoutMs: 5000 })), 'unreachable', /404 File Not Found \(no source is connected/);
+      expectReason(await probeError(probeSource(`http://127.0.0.1:${missing.port}/live`, { allowPrivate: true, timeoutMs: 5000 })), 'unreachable', /404 File Not Found \(no source is connected/);
     } finally {
       await missing.close();
     }
@@ -115,7 +116,7 @@ describe('probeSource failures', () => {
     const silent = await startRawServer(null);
     try {
       const started = Date.now();
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${silent.port}/live`, { timeoutMs: 400 })), 'timeout', /did not answer within 400 ms/);
+      expectReason(await probeError(probeSource(`http://127.0.0.1:${silent.port}/live`, { allowPrivate: true, timeoutMs: 400 })), 'timeout', /did not answer within 400 ms/);
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await silent.close();
@@ -132,7 +133,7 @@ describe('probeSource failures', () => {
   it('unreachable when wrong protocol bytes come back', async () => {
     const junk = await startRawServer('SSH-2.0-OpenSSH_9.2\r\n\r\n');
     try {
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${junk.port}/`, { timeoutMs: 5000 })), 'unreachable', /not an HTTP or ICY response/);
+      expectReason(await probeError(probeSource(`http://127.0.0.1:${junk.port}/`, { allowPrivate: true, timeoutMs: 5000 })), 'unreachable', /not an HTTP or ICY response/);
     } finally {
       await junk.close();
     }
@@ -146,20 +147,15 @@ describe('probeSource lookup', () => {
   });
   afterAll(() => v1.close());
 
-  const refusePrivate: LookupFunction = (hostname, options, callback) => {
-    dnsLookup(hostname, { ...options, all: true }, (err, addresses) => {
-      if (err) return callback(err, []);
-      if (addresses.some((a) => a.address.startsWith('127.'))) {
-        const refused = Object.assign(new Error(`${hostname} resolves to a private address`), { code: 'EPRIVATE' });
-        return callback(refused, []);
-      }
-      callback(null, options.all ? addresses : addresses[0]!.address, addresses[0]!.family);
-    });
-  };
-
-  it('asks the lookup even for an IP literal, and reports its refusal', async () => {
-    const err = await probeError(probeSource(v1.url('/;'), { lookup: refusePrivate, timeoutMs: 5000 }));
-    expectReason(err, 'unreachable', /127\.0\.0\.1 resolves to a private address \(EPRIVATE\)/);
+  it('refuses loopback by default, literal or resolved, with reason not_allowed', async () => {
+    expectReason(await probeError(probeSource(v1.url('/;'), { timeoutMs: 5000 })), 'not_allowed', /127\.0\.0\.1 is a private, loopback/);
+    const toLoopback: LookupFunction = (_hostname, options, callback) =>
+      options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
+    expectReason(
+      await probeError(probeSource(`http://radio.djcast.test:${v1.port}/;`, { lookup: toLoopback, timeoutMs: 5000 })),
+      'not_allowed',
+      /radio\.djcast\.test resolves to 127\.0\.0\.1/,
+    );
   });
 
   it('uses the lookup to resolve host names', async () => {
@@ -169,7 +165,7 @@ describe('probeSource lookup', () => {
       if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
       else callback(null, '127.0.0.1', 4);
     };
-    const result = await probeSource(`http://radio.djcast.test:${v1.port}/;`, { lookup: fakeDns, timeoutMs: 5000 });
+    const result = await probeSource(`http://radio.djcast.test:${v1.port}/;`, { allowPrivate: true, lookup: fakeDns, timeoutMs: 5000 });
     expect(result.kind).toBe('shoutcast1');
     expect(seen).toContain('radio.djcast.test');
   });

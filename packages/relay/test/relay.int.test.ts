@@ -139,6 +139,7 @@ describe('relay worker against real Icecast + FFmpeg', () => {
       DJCAST_SOURCE_URL: ice.url('/live'),
       DJCAST_SOURCE_KIND: 'icecast',
       DJCAST_STATS_URL: `${ice.baseUrl}/status-json.xsl`,
+      DJCAST_ALLOW_PRIVATE_URLS: 'true', // the test's source is on loopback
       DJCAST_SOURCE_USERNAME: 'listener',
       DJCAST_SOURCE_PASSWORD: LISTENER_PASSWORD,
       DJCAST_API_URL: api.url,
@@ -315,6 +316,7 @@ describe('relay worker against real Icecast + FFmpeg', () => {
         DJCAST_SOURCE_URL: ice.url('/live'),
         DJCAST_SOURCE_KIND: 'icecast',
         DJCAST_STATS_URL: `${ice.baseUrl}/status-json.xsl`,
+        DJCAST_ALLOW_PRIVATE_URLS: 'true', // the test's source is on loopback
         DJCAST_API_URL: api.url,
         DJCAST_RELAY_TOKEN: RELAY_TOKEN,
         DJCAST_RELAY_PORT: '0',

@@ -92,6 +92,7 @@ describe('relay worker against a Shoutcast v1 lookalike, copy mode', () => {
       DJCAST_SOURCE_URL: v1.url('/;'),
       DJCAST_SOURCE_KIND: 'shoutcast1',
       DJCAST_STATS_URL: `http://127.0.0.1:${v1.port}/7.html`,
+      DJCAST_ALLOW_PRIVATE_URLS: 'true', // the test's source is on loopback
       DJCAST_API_URL: apiUrl,
       DJCAST_RELAY_TOKEN: TOKEN,
       DJCAST_RELAY_AUDIO: 'copy',

@@ -16,6 +16,7 @@ import type { App, AppEnv, HttpDeps } from './http/env.js';
 import { validationErrors } from './http/validation.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode } from './core/errors.js';
 import { newId } from './core/ids.js';
+import { internalDetailOf } from './net/outbound.js';
 import { VERSION } from './version.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -110,6 +111,10 @@ export function createApp(container: Container): App {
   app.notFound((c) => problem(c, 'not_found', `No route for ${c.req.method} ${c.req.path}.`));
 
   app.onError((error, c) => {
+    const internal = internalDetailOf(error);
+    if (internal) {
+      logger.warn({ request_id: c.get('requestId'), event: 'outbound.failed', code: (error as DomainError).code, internal_detail: internal }, 'server-side fetch of a user URL failed');
+    }
     if (error instanceof DomainError) {
       for (const [k, v] of Object.entries(error.extra.headers ?? {})) c.header(k, v);
       return problem(c, error.code, error.detail, error.extra);

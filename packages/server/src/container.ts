@@ -91,6 +91,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
       backoffInitialMs: config.relay.backoffInitialMs,
       backoffMaxMs: config.relay.backoffMaxMs,
       storageEnv: workerStorageEnv(config.storage),
+      allowPrivateUrls: config.network.allowPrivateUrls,
     },
     clock,
   );

@@ -5,10 +5,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { buffer } from 'node:stream/consumers';
 import { LocalBlobStore } from '@djcast/relay/blob';
+import { UrlNotAllowedError } from '@djcast/relay/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConcatMap, parseRangeHeader, resolveRange, streamConcat, TrackSourceError } from './mp3-concat.js';
 import { createTrackOpener, fetchHttpRange, openHttpRange, TrackChangedError, TrackFetchError, type OriginFingerprint } from './track-sources.js';
 
+/** The test origin is on loopback. */
+const LOOPBACK = { allowPrivate: true } as const;
 const body = Buffer.from(Array.from({ length: 50_000 }, (_, i) => (i * 13 + (i >> 9)) & 0xff));
 
 describe('track sources', () => {
@@ -68,26 +71,32 @@ describe('track sources', () => {
   });
 
   it('fetches a byte range over HTTP, following redirects', async () => {
-    expect((await buffer(await openHttpRange(`${base}/track.mp3`, 100, 199))).equals(body.subarray(100, 200))).toBe(true);
+    expect((await buffer(await openHttpRange(`${base}/track.mp3`, 100, 199, LOOPBACK))).equals(body.subarray(100, 200))).toBe(true);
     expect(seenRanges.at(-1)).toBe('bytes=100-199');
-    expect((await buffer(await openHttpRange(`${base}/moved`, 5, 9))).equals(body.subarray(5, 10))).toBe(true);
+    expect((await buffer(await openHttpRange(`${base}/moved`, 5, 9, LOOPBACK))).equals(body.subarray(5, 10))).toBe(true);
   });
 
   it('skips leading bytes when the origin ignores Range', async () => {
-    const got = await buffer(await openHttpRange(`${base}/no-ranges`, 40_000, 49_999));
+    const got = await buffer(await openHttpRange(`${base}/no-ranges`, 40_000, 49_999, LOOPBACK));
     expect(got.equals(body.subarray(40_000))).toBe(true);
   });
 
   it('fails with TrackFetchError on errors and on a 206 for the wrong bytes', async () => {
-    await expect(openHttpRange(`${base}/missing`, 0, 9)).rejects.toMatchObject({ name: 'TrackFetchError', status: 404 });
-    await expect(openHttpRange(`${base}/wrong-range`, 100, 199)).rejects.toBeInstanceOf(TrackFetchError);
-    await expect(openHttpRange('file:///etc/passwd', 0, 9)).rejects.toThrow(/only http and https/);
-    await expect(openHttpRange('http://127.0.0.1:1/x', 0, 9)).rejects.toBeInstanceOf(TrackFetchError);
+    await expect(openHttpRange(`${base}/missing`, 0, 9, LOOPBACK)).rejects.toMatchObject({ name: 'TrackFetchError', status: 404 });
+    await expect(openHttpRange(`${base}/wrong-range`, 100, 199, LOOPBACK)).rejects.toBeInstanceOf(TrackFetchError);
+    await expect(openHttpRange('file:///etc/passwd', 0, 9, LOOPBACK)).rejects.toThrow(/only http and https/);
+    await expect(openHttpRange('http://127.0.0.1:1/x', 0, 9, LOOPBACK)).rejects.toBeInstanceOf(TrackFetchError);
   });
 
-  it('uses the lookup it is given (the private-address guard) for every connection', async () => {
-    const lookup = ((_host: string, _opts: unknown, cb: (e: Error) => void) => cb(new Error('blocked by guard'))) as never;
-    await expect(openHttpRange(`http://localhost:${new URL(base).port}/track.mp3`, 0, 9, { lookup })).rejects.toThrow(/blocked by guard/);
+  it('refuses loopback unless allowPrivate is set, before any request leaves', async () => {
+    const before = seenRanges.length;
+    const port = new URL(base).port;
+    for (const url of [`${base}/track.mp3`, `http://localhost:${port}/track.mp3`, `http://[::ffff:127.0.0.1]:${port}/track.mp3`]) {
+      const error = await openHttpRange(url, 0, 9).catch((e: unknown) => e);
+      expect(error, url).toBeInstanceOf(TrackFetchError);
+      expect((error as Error).cause, url).toBeInstanceOf(UrlNotAllowedError);
+    }
+    expect(seenRanges.length).toBe(before);
   });
 
   it('streams a mixed playlist (blob store + external URL) through streamConcat', async () => {
@@ -100,7 +109,7 @@ describe('track sources', () => {
         { kind: 'blob', key: 'uploads/audio/upl_1/original.mp3' },
         { kind: 'url', url: `${base}/moved` },
       ],
-      { store },
+      { store, http: LOOPBACK },
     );
     const out = await buffer(streamConcat(map, resolveRange(map, 15_000, 29_999), open));
     expect(out.equals(Buffer.concat([body.subarray(16_000, 21_000), body.subarray(500, 10_500)]))).toBe(true);
@@ -113,14 +122,14 @@ describe('track sources', () => {
         { kind: 'url', url: `${base}/track.mp3` },
         { kind: 'url', url: `${base}/no-ranges` },
       ],
-      { store, highWaterMark: 16 * 1024 },
+      { store, http: LOOPBACK, highWaterMark: 16 * 1024 },
     );
     for (const [i, start] of [[0, 0], [1, 0], [2, 100]] as const) {
       const source = await open(i, start, 40_000);
       expect(source.readableHighWaterMark, `track ${i}`).toBe(16 * 1024);
       expect((await buffer(source)).subarray(0, 40_001 - start).equals(body.subarray(start, 40_001)), `track ${i}`).toBe(true);
     }
-    const plain = await createTrackOpener([{ kind: 'blob', key: 'uploads/audio/upl_1/original.mp3' }], { store })(0, 0, 9);
+    const plain = await createTrackOpener([{ kind: 'blob', key: 'uploads/audio/upl_1/original.mp3' }], { store, http: LOOPBACK })(0, 0, 9);
     expect(plain.readableHighWaterMark).toBe(64 * 1024);
     plain.destroy();
   });
@@ -133,8 +142,8 @@ describe('track sources', () => {
 
     it('records the ETag, Last-Modified and total size of what it fetched', async () => {
       current = v1;
-      expect((await fetchHttpRange(`${base}/versioned/honours.mp3`, 0, 99)).origin).toEqual({ etag: '"v1"', lastModified: v1.lastModified, size: body.length });
-      const whole = await fetchHttpRange(`${base}/versioned/no-ranges.mp3`, 0, 99);
+      expect((await fetchHttpRange(`${base}/versioned/honours.mp3`, 0, 99, LOOPBACK)).origin).toEqual({ etag: '"v1"', lastModified: v1.lastModified, size: body.length });
+      const whole = await fetchHttpRange(`${base}/versioned/no-ranges.mp3`, 0, 99, LOOPBACK);
       expect(whole.origin).toEqual({ etag: '"v1"', lastModified: v1.lastModified, size: body.length });
       whole.body.destroy();
     });
@@ -142,14 +151,14 @@ describe('track sources', () => {
     it('sends If-Range and serves the same file as before', async () => {
       current = v1;
       const mapped = asMapped();
-      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 100, 199, { expect: mapped }))).equals(body.subarray(100, 200))).toBe(true);
+      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 100, 199, { ...LOOPBACK, expect: mapped }))).equals(body.subarray(100, 200))).toBe(true);
       expect(seenIfRange.at(-1)).toBe('"v1"');
       // An origin that ignores Range is fine when its 200 shows it is the same file.
-      const skipped = await buffer(await openHttpRange(`${base}/versioned/no-ranges.mp3`, 40_000, 49_999, { expect: mapped }));
+      const skipped = await buffer(await openHttpRange(`${base}/versioned/no-ranges.mp3`, 40_000, 49_999, { ...LOOPBACK, expect: mapped }));
       expect(skipped.equals(body.subarray(40_000))).toBe(true);
       // A weak ETag cannot be used in If-Range: the date is sent instead.
       current = { ...v1, etag: 'W/"v1"' };
-      await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { expect: asMapped() }));
+      await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: asMapped() }));
       expect(seenIfRange.at(-1)).toBe(v1.lastModified);
     });
 
@@ -161,7 +170,7 @@ describe('track sources', () => {
       current = v1;
       const mapped = asMapped();
       current = { ...v1, bytes: changedBody, etag: '"v2"' }; // same size, other bytes
-      const attempt = openHttpRange(`${base}/versioned/${path}`, 19_000, 29_999, { expect: mapped });
+      const attempt = openHttpRange(`${base}/versioned/${path}`, 19_000, 29_999, { ...LOOPBACK, expect: mapped });
       await expect(attempt).rejects.toBeInstanceOf(TrackChangedError);
       await expect(attempt).rejects.toMatchObject({ status, url: `${base}/versioned/${path}`, message });
     });
@@ -170,34 +179,34 @@ describe('track sources', () => {
       current = { ...v1, etag: null };
       const mapped = asMapped();
       expect(mapped.etag).toBeNull();
-      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { expect: mapped }))).equals(body.subarray(0, 10))).toBe(true);
+      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: mapped }))).equals(body.subarray(0, 10))).toBe(true);
       expect(seenIfRange.at(-1)).toBe(v1.lastModified);
 
       current = { bytes: Buffer.concat([body, Buffer.alloc(10)]), etag: null, lastModified: v1.lastModified };
-      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { expect: mapped })).rejects.toThrow(
+      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { ...LOOPBACK, expect: mapped })).rejects.toThrow(
         /size was 50000 bytes, now 50010/,
       );
       current = { bytes: changedBody, etag: null, lastModified: 'Tue, 03 Mar 2026 10:00:00 GMT' };
-      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { expect: mapped })).rejects.toThrow(
+      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { ...LOOPBACK, expect: mapped })).rejects.toThrow(
         /last modified Mon, 02 Mar 2026 10:00:00 GMT, now Tue, 03 Mar 2026/,
       );
       current = { bytes: body.subarray(0, 1000), etag: null, lastModified: null };
-      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 5000, 5999, { expect: mapped })).rejects.toMatchObject({
+      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 5000, 5999, { ...LOOPBACK, expect: mapped })).rejects.toMatchObject({
         name: 'TrackChangedError',
         status: 416,
       });
       // A 200 that drops the validator the file had does not prove it is the same file.
       current = { bytes: body, etag: null, lastModified: null };
-      await expect(openHttpRange(`${base}/versioned/no-ranges.mp3`, 5000, 5999, { expect: mapped })).rejects.toThrow(/Last-Modified it had is gone/);
+      await expect(openHttpRange(`${base}/versioned/no-ranges.mp3`, 5000, 5999, { ...LOOPBACK, expect: mapped })).rejects.toThrow(/Last-Modified it had is gone/);
     });
 
     it('checks size alone when nothing else was recorded (rows mapped before validators were)', async () => {
       current = v1;
       const legacy: OriginFingerprint = { etag: null, lastModified: null, size: body.length };
-      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { expect: legacy }))).length).toBe(10);
+      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: legacy }))).length).toBe(10);
       expect(seenIfRange.at(-1)).toBeUndefined();
       current = { ...v1, bytes: body.subarray(0, 40_000) };
-      await expect(openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { expect: legacy })).rejects.toBeInstanceOf(TrackChangedError);
+      await expect(openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: legacy })).rejects.toBeInstanceOf(TrackChangedError);
     });
 
     it('ends the joined stream with TrackSourceError before any byte of the changed track', async () => {
@@ -212,12 +221,12 @@ describe('track sources', () => {
         { kind: 'url', url: `${base}/versioned/honours.mp3`, origin: mapped },
       ] as const;
       const all = resolveRange(map, 0, map.totalLength - 1);
-      const intact = await buffer(streamConcat(map, all, createTrackOpener(sources, { store })));
+      const intact = await buffer(streamConcat(map, all, createTrackOpener(sources, { store, http: LOOPBACK })));
       expect(intact.equals(Buffer.concat([body.subarray(1000, 21_000), body.subarray(500, 30_500)]))).toBe(true);
 
       current = { ...v1, bytes: changedBody, etag: '"v2"' };
       const received: Buffer[] = [];
-      const out = streamConcat(map, all, createTrackOpener(sources, { store }));
+      const out = streamConcat(map, all, createTrackOpener(sources, { store, http: LOOPBACK }));
       out.on('data', (chunk: Buffer) => received.push(chunk));
       const error = await new Promise<unknown>((resolve) => out.on('error', resolve));
       expect(error).toBeInstanceOf(TrackSourceError);

@@ -10,11 +10,9 @@
 // and check the answer, and fail with TrackChangedError rather than splice
 // bytes of a different file into the stream.
 
-import http from 'node:http';
-import https from 'node:https';
-import type { LookupFunction } from 'node:net';
-import { pipeline, Readable, Transform } from 'node:stream';
+import { pipeline, type Readable, Transform } from 'node:stream';
 import type { BlobStore } from '@djcast/relay/blob';
+import { fetchFollowing, type FollowedResponse, parseFetchUrl } from '@djcast/relay/net';
 import type { OpenTrack } from './mp3-concat.js';
 
 /** What identifies the bytes an external file had when it was mapped, as the origin described them. */
@@ -31,10 +29,11 @@ export type TrackSource = { kind: 'blob'; key: string } | { kind: 'url'; url: st
 
 export interface HttpRangeOptions {
   /**
-   * Socket lookup for the fetch; pass the server's private-address guard
-   * (`guardedLookup(allowPrivate)`) for user-supplied URLs.
+   * Fetch from loopback and private addresses too (DJCAST_ALLOW_PRIVATE_URLS).
+   * Default false: every hop must connect to a public address (the guarded
+   * client in @djcast/relay/net checks the connected socket).
    */
-  lookup?: LookupFunction;
+  allowPrivate?: boolean;
   signal?: AbortSignal;
   /** Idle socket timeout. Default 15 s. */
   timeoutMs?: number;
@@ -151,56 +150,58 @@ export async function fetchHttpRange(
   const { maxRedirects = 5, expect } = options;
   const ifRange = expect ? ifRangeValidator(expect) : null;
   const headers: Record<string, string> = { Range: `bytes=${start}-${endInclusive}`, ...(ifRange ? { 'If-Range': ifRange } : {}) };
-  let target = new URL(url);
-  for (let hop = 0; ; hop++) {
-    if (target.protocol !== 'http:' && target.protocol !== 'https:') {
-      throw new TrackFetchError(`only http and https URLs can be fetched, not ${target.protocol}`);
-    }
-    const res = await get(target, headers, options);
-    const status = res.statusCode ?? 0;
-    if (status >= 300 && status < 400 && res.headers.location) {
-      res.resume();
-      if (hop >= maxRedirects) throw new TrackFetchError(`too many redirects fetching ${url}`, status);
-      target = new URL(res.headers.location, target);
-      continue;
-    }
-    const changed = (why: string) => {
-      res.destroy();
-      return new TrackChangedError(url, why, status);
-    };
-    if (status === 206) {
-      const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
-      if (!m || Number(m[1]) !== start) {
-        res.destroy();
-        throw new TrackFetchError(`${target.host} answered Range bytes=${start}- with Content-Range ${res.headers['content-range']}`, status);
-      }
-      const origin = fingerprint(res, m[3] === '*' ? null : Number(m[3]));
-      if (expect) {
-        const why = difference(expect, origin);
-        if (why) throw changed(why);
-      }
-      return { body: res, origin };
-    }
-    if (status === 200) {
-      const length = res.headers['content-length'] === undefined ? null : Number(res.headers['content-length']);
-      const origin = fingerprint(res, Number.isSafeInteger(length) ? length : null);
-      if (expect) {
-        // After If-Range a 200 is the origin saying "not that version" - unless it proves it is the same file.
-        const why = difference(expect, origin) ?? unproven(expect, origin);
-        if (why) throw changed(`the origin answered 200 instead of 206; ${why}`);
-      }
-      // pipeline() carries errors downstream and destroys the response when the reader goes away.
-      return { body: start === 0 ? res : pipeline(res, skipBytes(start, options.highWaterMark), () => {}), origin };
-    }
-    if (status === 416 && expect?.size != null) {
-      throw changed(`a range inside its recorded ${expect.size} bytes is not satisfiable (Content-Range: ${res.headers['content-range'] ?? 'none'})`);
-    }
-    res.resume();
-    throw new TrackFetchError(`${target.host} answered HTTP ${status} for ${target.pathname}`, status);
+  let res: FollowedResponse;
+  try {
+    res = await fetchFollowing(parseFetchUrl(url), {
+      headers: { 'User-Agent': options.userAgent ?? 'djcast', ...headers },
+      allowPrivate: options.allowPrivate ?? false,
+      timeoutMs: options.timeoutMs ?? 15_000,
+      idleTimeoutMs: options.timeoutMs ?? 15_000,
+      maxRedirects,
+      ...(options.signal ? { signal: options.signal } : {}),
+      ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+    });
+  } catch (error) {
+    throw new TrackFetchError(`fetching ${url}: ${(error as Error).message}`, undefined, { cause: error });
   }
+  const { status, url: target } = res;
+  const changed = (why: string) => {
+    res.close();
+    return new TrackChangedError(url, why, status);
+  };
+  if (status === 206) {
+    const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
+    if (!m || Number(m[1]) !== start) {
+      res.close();
+      throw new TrackFetchError(`${target.host} answered Range bytes=${start}- with Content-Range ${res.headers['content-range']}`, status);
+    }
+    const origin = fingerprint(res, m[3] === '*' ? null : Number(m[3]));
+    if (expect) {
+      const why = difference(expect, origin);
+      if (why) throw changed(why);
+    }
+    return { body: res.body, origin };
+  }
+  if (status === 200) {
+    const length = res.headers['content-length'] === undefined ? null : Number(res.headers['content-length']);
+    const origin = fingerprint(res, Number.isSafeInteger(length) ? length : null);
+    if (expect) {
+      // After If-Range a 200 is the origin saying "not that version" - unless it proves it is the same file.
+      const why = difference(expect, origin) ?? unproven(expect, origin);
+      if (why) throw changed(`the origin answered 200 instead of 206; ${why}`);
+    }
+    // pipeline() carries errors downstream and destroys the response when the reader goes away.
+    return { body: start === 0 ? res.body : pipeline(res.body, skipBytes(start, options.highWaterMark), () => {}), origin };
+  }
+  if (status === 416 && expect?.size != null) {
+    throw changed(`a range inside its recorded ${expect.size} bytes is not satisfiable (Content-Range: ${res.headers['content-range'] ?? 'none'})`);
+  }
+  res.close();
+  const redirected = status >= 300 && status < 400 ? ' (a redirect without a Location)' : '';
+  throw new TrackFetchError(`${target.host} answered HTTP ${status}${redirected} for ${target.pathname}`, status);
 }
 
-function fingerprint(res: http.IncomingMessage, size: number | null): OriginFingerprint {
+function fingerprint(res: { headers: Record<string, string> }, size: number | null): OriginFingerprint {
   return { etag: res.headers.etag ?? null, lastModified: res.headers['last-modified'] ?? null, size };
 }
 
@@ -229,48 +230,6 @@ function unproven(then: OriginFingerprint, now: OriginFingerprint): string | nul
   if (!then.etag && then.lastModified && !now.lastModified) return 'the Last-Modified it had is gone';
   if (then.size !== null && now.size === null) return 'its size is no longer given';
   return null;
-}
-
-function get(url: URL, headers: Record<string, string>, options: HttpRangeOptions): Promise<http.IncomingMessage> {
-  const { lookup, signal, timeoutMs = 15_000, userAgent = 'djcast', highWaterMark } = options;
-  const client = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.get(
-      url,
-      {
-        headers: { 'user-agent': userAgent, ...headers },
-        ...(lookup ? { lookup } : {}),
-        ...(signal ? { signal } : {}),
-        ...(highWaterMark !== undefined ? { highWaterMark, agent: agentFor(url.protocol, highWaterMark) } : {}),
-      },
-      (res) => {
-        res.setTimeout(timeoutMs, () => res.destroy(new TrackFetchError(`${url.host} stalled for ${timeoutMs} ms`)));
-        resolve(res);
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new TrackFetchError(`${url.host} did not answer within ${timeoutMs} ms`)));
-    req.on('error', (error) =>
-      reject(error instanceof TrackFetchError ? error : new TrackFetchError(`fetching ${url.host}: ${error.message}`, undefined, { cause: error })),
-    );
-  });
-}
-
-/**
- * A response's buffer size is its socket's, fixed when the socket is made:
- * a keep-alive socket of the default agent would bring its 64 KiB to a
- * request asking for less. Requests with a highWaterMark use an agent of
- * their own size, so every socket they get was made with it.
- */
-const agents = new Map<string, http.Agent>();
-function agentFor(protocol: string, highWaterMark: number): http.Agent {
-  const key = `${protocol}${highWaterMark}`;
-  let agent = agents.get(key);
-  if (!agent) {
-    // As Node's global agents: keep-alive, idle sockets closed after 5 s.
-    agent = protocol === 'https:' ? new https.Agent({ keepAlive: true, timeout: 5_000 }) : new http.Agent({ keepAlive: true, timeout: 5_000 });
-    agents.set(key, agent);
-  }
-  return agent;
 }
 
 function skipBytes(count: number, highWaterMark?: number): Transform {

@@ -24,6 +24,8 @@ export interface RelaySpec {
   storageEnv: Record<string, string>;
   /** Timing overrides (tests shorten these). */
   timing?: Partial<RelayTiming>;
+  /** The worker's reads of the source may reach loopback and private addresses (DJCAST_ALLOW_PRIVATE_URLS). */
+  allowPrivateUrls?: boolean;
 }
 
 export interface RelayTiming {
@@ -68,6 +70,7 @@ export function relayEnvironment(spec: RelaySpec): Record<string, string> {
     DJCAST_RELAY_VISIBILITY: spec.paywall.visibility,
     ...spec.storageEnv,
   };
+  if (spec.allowPrivateUrls) env.DJCAST_ALLOW_PRIVATE_URLS = 'true';
   if (t.heartbeatMs !== undefined) env.DJCAST_RELAY_HEARTBEAT_MS = String(t.heartbeatMs);
   if (t.offlineAfterMs !== undefined) env.DJCAST_RELAY_OFFLINE_AFTER_MS = String(t.offlineAfterMs);
   if (t.backoffInitialMs !== undefined) env.DJCAST_RELAY_BACKOFF_INITIAL_MS = String(t.backoffInitialMs);

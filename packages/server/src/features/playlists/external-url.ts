@@ -1,13 +1,13 @@
 // Checks an external track URL before it joins a playlist: reachable, audio
 // (MP3, because the continuous stream joins MP3 frames), and of a known,
 // acceptable size. HEAD first; a server that refuses HEAD gets a one-byte
-// ranged GET instead. Every connection goes through the private-address
-// guard, redirects included.
+// ranged GET instead. Every request goes through the one guarded client
+// (@djcast/relay/net): the address policy on every connected socket, and
+// redirects followed by the client, hop by hop.
 
-import http from 'node:http';
-import https from 'node:https';
-import { assertFetchableUrl, guardedLookup } from '../../net/address-guard.js';
-import { DomainError, type ErrorCode } from '../../core/errors.js';
+import { fetchFollowing, parseFetchUrl } from '@djcast/relay/net';
+import type { ErrorCode } from '../../core/errors.js';
+import { describeError, OUTBOUND_DETAIL, outboundCode } from '../../net/outbound.js';
 
 export interface ExternalCheck {
   /** After redirects. */
@@ -31,6 +31,8 @@ export class ExternalUrlError extends Error {
   constructor(
     readonly code: Extract<ErrorCode, 'url_not_allowed' | 'source_unreachable' | 'source_not_audio' | 'unprocessable'>,
     message: string,
+    /** What really happened, for the log; never shown to the caller. */
+    readonly internalDetail?: string,
   ) {
     super(message);
   }
@@ -40,25 +42,27 @@ const MP3_TYPES = new Set(['audio/mpeg', 'audio/mp3', 'audio/mpeg3', 'audio/x-mp
 
 interface Answer {
   status: number;
-  headers: http.IncomingHttpHeaders;
+  headers: Record<string, string>;
   url: URL;
 }
 
 export async function checkExternalAudioUrl(raw: string, options: ExternalCheckOptions): Promise<ExternalCheck> {
+  let start: URL;
   try {
-    await assertFetchableUrl(raw, options.allowPrivate);
+    start = parseFetchUrl(raw);
   } catch (error) {
-    if (error instanceof DomainError) throw new ExternalUrlError(asCode(error.code), error.detail);
-    throw error;
+    throw outboundFailure(error, 'url_not_allowed');
   }
-  let answer = await request(new URL(raw), 'HEAD', options);
+  let answer = await request(start, 'HEAD', options);
   let ranged = false;
   if (refusedHead(answer.status)) {
-    answer = await request(new URL(raw), 'GET', options, { Range: 'bytes=0-0' });
+    answer = await request(start, 'GET', options, { Range: 'bytes=0-0' });
     ranged = true;
   }
   const { status, headers, url } = answer;
-  if (status < 200 || status > 299) throw new ExternalUrlError('source_unreachable', `${url.host} answered HTTP ${status} for ${url.pathname}.`);
+  if (status < 200 || status > 299) {
+    throw new ExternalUrlError('source_unreachable', OUTBOUND_DETAIL.source_unreachable, `${url.host} answered HTTP ${status} for ${url.pathname}`);
+  }
 
   const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
   if (!contentType.startsWith('audio/')) {
@@ -96,46 +100,23 @@ function refusedHead(status: number): boolean {
   return status === 405 || status === 501 || status === 403 || status === 400;
 }
 
-function asCode(code: ErrorCode): ExternalUrlError['code'] {
-  return code === 'url_not_allowed' || code === 'source_unreachable' || code === 'source_not_audio' ? code : 'unprocessable';
+function outboundFailure(error: unknown, code = outboundCode(error)): ExternalUrlError {
+  return new ExternalUrlError(code, OUTBOUND_DETAIL[code], describeError(error));
 }
 
 async function request(start: URL, method: 'HEAD' | 'GET', options: ExternalCheckOptions, headers: Record<string, string> = {}): Promise<Answer> {
   const { timeoutMs = 10_000, maxRedirects = 5 } = options;
-  let url = start;
-  for (let hop = 0; ; hop++) {
-    if (url.protocol !== 'http:' && url.protocol !== 'https:') {
-      throw new ExternalUrlError('url_not_allowed', `Redirected to ${url.protocol} URL; only http and https can be fetched.`);
-    }
-    const answer = await once(url, method, headers, options.allowPrivate, timeoutMs);
-    const location = answer.headers.location;
-    if (answer.status >= 300 && answer.status < 400 && location) {
-      if (hop >= maxRedirects) throw new ExternalUrlError('source_unreachable', `More than ${maxRedirects} redirects.`);
-      url = new URL(location, url);
-      continue;
-    }
-    return answer;
-  }
-}
-
-function once(url: URL, method: string, headers: Record<string, string>, allowPrivate: boolean, timeoutMs: number): Promise<Answer> {
-  const client = url.protocol === 'https:' ? https : http;
-  return new Promise((resolve, reject) => {
-    const req = client.request(
-      url,
-      { method, headers: { 'user-agent': 'djcast', accept: 'audio/*', ...headers }, lookup: guardedLookup(allowPrivate) },
-      (res) => {
-        res.resume(); // a ranged GET sends one byte; nothing to keep
-        resolve({ status: res.statusCode ?? 0, headers: res.headers, url });
-        res.destroy();
-      },
-    );
-    req.setTimeout(timeoutMs, () => req.destroy(new ExternalUrlError('source_unreachable', `${url.host} did not answer within ${timeoutMs} ms.`)));
-    req.on('error', (error) => {
-      if (error instanceof ExternalUrlError) return reject(error);
-      if (error instanceof DomainError) return reject(new ExternalUrlError(asCode(error.code), error.detail));
-      reject(new ExternalUrlError('source_unreachable', `Cannot reach ${url.host}: ${error.message}.`));
+  try {
+    const res = await fetchFollowing(start, {
+      method,
+      headers: { 'User-Agent': 'djcast', Accept: 'audio/*', ...headers },
+      allowPrivate: options.allowPrivate,
+      timeoutMs,
+      maxRedirects,
     });
-    req.end();
-  });
+    res.close(); // a ranged GET sends one byte; nothing to keep
+    return { status: res.status, headers: res.headers, url: res.url };
+  } catch (error) {
+    throw outboundFailure(error);
+  }
 }

@@ -13,7 +13,6 @@ import { DomainError, NotFound } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, streamConcat, TrackSourceError } from '../../media/mp3-concat.js';
 import { createTrackOpener, TrackChangedError } from '../../media/track-sources.js';
-import { guardedLookup } from '../../net/address-guard.js';
 import { blobResponse, toWebStream } from '../uploads/blob-response.js';
 import { cacheControl, isNotModified, rangeAllowed, type Validators } from './http-cache.js';
 import { withPlaybackToken } from './manifest.js';
@@ -101,7 +100,6 @@ const streamMp3 = publicRoute({
 
 export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps): void {
   const { playlists, playback, store, logger } = deps;
-  const lookup = guardedLookup(deps.allowPrivateUrls);
 
   async function load(c: Context<AppEnv>, id: string): Promise<{ info: PlaylistPlayback; grant: PlaybackGrant }> {
     const info = await playlists.playback(id);
@@ -206,7 +204,7 @@ export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps
     const slices = resolveRange(map, from + first, from + last);
     const opener = createTrackOpener(
       info.tracks.map((t) => t.source),
-      { store, http: { lookup }, highWaterMark: STREAM_BUFFER_BYTES },
+      { store, http: { allowPrivate: deps.allowPrivateUrls }, highWaterMark: STREAM_BUFFER_BYTES },
     );
     const body = streamConcat(map, slices, opener, { highWaterMark: STREAM_BUFFER_BYTES });
     // A failing source ends the response where its bytes would have started

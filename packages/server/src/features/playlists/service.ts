@@ -14,7 +14,7 @@ import { page } from '../../core/pagination.js';
 import { newId } from '../../core/ids.js';
 import type { JobContext } from '../../jobs/worker.js';
 import type { Logger } from '../../logger.js';
-import { guardedLookup } from '../../net/address-guard.js';
+import { withInternalDetail } from '../../net/outbound.js';
 import { probeAudio } from '../../media/ffprobe.js';
 import { findAudioRange, NotMp3Error } from '../../media/mp3.js';
 import type { ConcatTrackInput } from '../../media/mp3-concat.js';
@@ -373,6 +373,7 @@ export class PlaylistsService {
   ): Promise<{ rows: PlaylistItemsTable[]; fresh: string[] }> {
     const now = nowIso(this.clock());
     const errors: (FieldError & { code: ErrorCode })[] = [];
+    const internal: string[] = [];
     const uploadIds = items.flatMap((i) => ('upload_id' in i ? [i.upload_id] : []));
     const uploads = await this.deps.uploads.tracks(uploadIds);
     const reusable = existing.filter((e) => e.url && e.status !== 'failed');
@@ -403,6 +404,7 @@ export class PlaylistsService {
         } catch (error) {
           if (!(error instanceof ExternalUrlError)) throw error;
           errors.push({ path: `items.${position}.url`, message: error.message, code: error.code });
+          if (error.internalDetail) internal.push(`items.${position}.url: ${error.internalDetail}`);
           return null;
         }
       }),
@@ -410,7 +412,8 @@ export class PlaylistsService {
     if (errors.length > 0) {
       errors.sort((a, b) => a.path.localeCompare(b.path, 'en', { numeric: true }));
       const first = errors[0]!;
-      throw new DomainError(first.code, errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+      const problem = new DomainError(first.code, errors.map((e) => `${e.path}: ${e.message}`).join('; '), { errors });
+      throw internal.length > 0 ? withInternalDetail(problem, internal.join('; ')) : problem;
     }
     return { rows: rows as PlaylistItemsTable[], fresh };
   }
@@ -425,7 +428,7 @@ export class PlaylistsService {
    */
   private async download(url: string, file: string, signal: AbortSignal): Promise<OriginFingerprint> {
     const max = this.deps.externalMaxBytes;
-    const { body, origin } = await fetchHttpRange(url, 0, max - 1, { lookup: guardedLookup(this.deps.allowPrivateUrls), signal });
+    const { body, origin } = await fetchHttpRange(url, 0, max - 1, { allowPrivate: this.deps.allowPrivateUrls, signal });
     if (origin.size !== null && origin.size > max) {
       body.destroy();
       throw new ExternalUrlError('unprocessable', `The file is ${origin.size} bytes; external tracks are limited to ${max} bytes.`);

@@ -29,6 +29,8 @@ export interface RelaySettings {
   backoffMaxMs?: number;
   /** DJCAST_STORAGE* / DJCAST_S3_* for the worker's blob store. */
   storageEnv: Record<string, string>;
+  /** The worker may read sources on loopback and private addresses (DJCAST_ALLOW_PRIVATE_URLS). */
+  allowPrivateUrls?: boolean;
 }
 
 export interface HeartbeatInput {
@@ -343,6 +345,7 @@ export class RelaysService {
       paywall: paywallOf(stream),
       storageEnv: s.storageEnv,
       timing,
+      ...(s.allowPrivateUrls ? { allowPrivateUrls: true } : {}),
     };
     if (stream.source_username) spec.sourceUsername = stream.source_username;
     if (stream.source_password_enc) spec.sourcePassword = this.cipher.decrypt(stream.source_password_enc);

@@ -7,6 +7,8 @@ const SourceUrl = z
   // A refinement must never throw (that is a 500): z.url() accepts strings the URL parser refuses.
   .refine((u) => URL.canParse(u), { error: 'must be an http:// or https:// URL', abort: true })
   .refine((u) => {
+    // zod runs this refinement even when z.url() has already failed; an IPv6 zone id (http://[fe80::1%25lo]/) passes its check but not the WHATWG parser.
+    if (!URL.canParse(u)) return true;
     const url = new URL(u);
     return !url.username && !url.password;
   }, 'must not contain credentials; send source_username and source_password instead')

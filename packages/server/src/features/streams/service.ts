@@ -8,7 +8,7 @@ import type { FieldCipher } from '../../secrets.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
 import { streamUrl, type RelaysService, type RelayStatus } from '../relays/service.js';
 import * as repo from './repository.js';
-import { probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
+import { parseSourceUrl, probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
 import type { CreateStreamRequest, PlaybackTokenView, StreamView, UpdateStreamRequest } from './schemas.js';
 
 /** The views are the routes' response types, inferred from the schemas. */
@@ -46,7 +46,7 @@ export class StreamsService {
    * with its credentials encrypted, and starts a relay worker for it.
    */
   async create(principal: Principal, input: CreateStreamInput): Promise<StreamView> {
-    const url = new URL(input.source_url);
+    const url = parseSourceUrl(input.source_url);
     const mount = input.mount ?? (url.pathname || '/');
     const source = await probeSourceOrExplain(
       streamUrl({ source_url: url.toString(), mount }),

@@ -1,6 +1,7 @@
 import { probeSource, SourceProbeError, type ProbeOptions, type SourceProbeResult } from '@djcast/relay';
+import { parseFetchUrl } from '@djcast/relay/net';
 import { DomainError } from '../../core/errors.js';
-import { PrivateAddressError, assertFetchableUrl, guardedLookup } from '../../net/address-guard.js';
+import { describeError, outboundProblem, withInternalDetail } from '../../net/outbound.js';
 
 export type { SourceProbeResult };
 
@@ -13,10 +14,13 @@ export interface ProbeSettings {
 }
 
 /**
- * Checks a DJ's source before anything is stored: the address must be one
- * the server may fetch, the stream must answer with audio and accept the
- * credentials, and its stats endpoint tells the server kind. Every failure
- * becomes a 422 whose body carries the connection error.
+ * Checks a DJ's source before anything is stored: the stream must answer
+ * with audio and accept the credentials, and its stats endpoint tells the
+ * server kind. Every connection (redirects and the stats page included)
+ * goes through the guarded client, so an address the policy refuses fails
+ * as url_not_allowed at whichever hop it appears. Failures are 422s that
+ * say what kind of failure it was and nothing the network said; that goes
+ * to the log.
  */
 export async function probeSourceOrExplain(
   url: string,
@@ -24,42 +28,46 @@ export async function probeSourceOrExplain(
   settings: ProbeSettings,
   prober: SourceProber = probeSource,
 ): Promise<SourceProbeResult> {
-  await assertFetchableUrl(url, settings.allowPrivateUrls);
+  parseSourceUrl(url);
   try {
     return await prober(url, {
       username: credentials.username,
       password: credentials.password,
       timeoutMs: settings.timeoutMs,
-      lookup: guardedLookup(settings.allowPrivateUrls),
+      allowPrivate: settings.allowPrivateUrls,
     });
   } catch (error) {
-    throw explainProbeError(error, url);
+    throw explainProbeError(error);
   }
 }
 
-export function explainProbeError(error: unknown, url: string): Error {
+/** A source URL the server may try to fetch (http or https, parseable), else url_not_allowed. */
+export function parseSourceUrl(raw: string): URL {
+  try {
+    return parseFetchUrl(raw);
+  } catch (error) {
+    throw outboundProblem(error, 'url_not_allowed');
+  }
+}
+
+export function explainProbeError(error: unknown): Error {
   if (error instanceof DomainError) return error;
-  const privateAddress = findCause(error, PrivateAddressError);
-  if (privateAddress) return privateAddress;
-  if (!(error instanceof SourceProbeError)) return error as Error;
-  const extra = { source_url: url, reason: error.reason, connection_error: error.message };
+  if (!(error instanceof SourceProbeError)) return outboundProblem(error);
   switch (error.reason) {
-    case 'not_audio':
-      return new DomainError('source_not_audio', `The source did not answer with audio: ${error.message}.`, extra);
-    case 'unauthorized':
-      return new DomainError('source_unauthorized', `The source refused the credentials: ${error.message}. Check source_username and source_password.`, extra);
-    case 'bad_url':
-      return new DomainError('unprocessable', `The source URL cannot be used: ${error.message}.`, extra);
+    case 'not_allowed':
+      return outboundProblem(error, 'url_not_allowed');
     case 'timeout':
-      return new DomainError('source_unreachable', `The source did not answer in time: ${error.message}. Is the encoder connected and the port open?`, extra);
     case 'unreachable':
-      return new DomainError('source_unreachable', `The source could not be reached: ${error.message}.`, extra);
+      return outboundProblem(error, 'source_unreachable');
+    // These answers come from a host the policy allowed (a public address, unless private ones are allowed).
+    case 'not_audio':
+      return withInternalDetail(new DomainError('source_not_audio', 'The source did not answer with an audio stream.'), describeError(error));
+    case 'unauthorized':
+      return withInternalDetail(
+        new DomainError('source_unauthorized', 'The source refused the credentials. Check source_username and source_password.'),
+        describeError(error),
+      );
+    case 'bad_url':
+      return new DomainError('unprocessable', `The source URL cannot be used: ${error.message}.`);
   }
-}
-
-function findCause<T extends Error>(error: unknown, type: new (...args: never[]) => T): T | null {
-  for (let e: unknown = error, depth = 0; e instanceof Error && depth < 5; e = e.cause, depth++) {
-    if (e instanceof type) return e;
-  }
-  return null;
 }
