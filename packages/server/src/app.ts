@@ -6,14 +6,18 @@ import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
 import { registerOpsRoutes } from './features/ops/routes.js';
+import { PlaylistPlaybackService } from './features/playlists/playback-service.js';
 import { registerPlaylistPlaybackRoutes } from './features/playlists/playback-routes.js';
 import { registerPlaylistRoutes } from './features/playlists/routes.js';
+import { registerUploadPlaybackRoutes } from './features/uploads/playback-routes.js';
 import { registerUploadRoutes } from './features/uploads/routes.js';
 import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
 import { resolvePrincipal } from './http/auth.js';
 import { idempotency } from './http/idempotency.js';
+import { resolveClientAddress, TrustedProxies } from './http/playback-policy.js';
+import { guardedLookup } from './net/address-guard.js';
 import type { App, AppEnv } from './http/env.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './http/problem.js';
 import { newId } from './ids.js';
@@ -82,6 +86,8 @@ export function createApp(container: Container): App {
     }
   });
 
+  app.use('*', resolveClientAddress(new TrustedProxies(container.config.http.trustedProxies)));
+
   // JSON bodies are small; uploads stream through their own limit.
   const jsonLimit = bodyLimit({
     maxSize: JSON_BODY_LIMIT_BYTES,
@@ -102,21 +108,23 @@ export function createApp(container: Container): App {
   registerStreamRoutes(app, container.streams);
   registerUploadRoutes(app, {
     uploads: container.uploads,
-    playback: container.playback,
-    store: container.blobs,
     maxBytes: container.config.uploads.maxBytes,
   });
   registerPlaylistRoutes(app, container.playlists);
   registerPlaylistPlaybackRoutes(app, {
-    playlists: container.playlists,
-    playback: container.playback,
-    store: container.blobs,
-    logger: container.logger,
-    allowPrivateUrls: container.config.network.allowPrivateUrls,
-    cacheSeconds: container.config.playlists.cacheSeconds,
+    playback: new PlaylistPlaybackService({
+      playlists: container.playlists,
+      authorizer: container.playback,
+      store: container.blobs,
+      logger: container.logger,
+      lookup: guardedLookup(container.config.network.allowPrivateUrls),
+      cacheSeconds: container.config.playlists.cacheSeconds,
+    }),
+    listenerIdleMs: container.config.http.listenerIdleMs,
   });
   registerRelayRoutes(app, container.relays);
   registerLivePlaybackRoutes(app, container);
+  registerUploadPlaybackRoutes(app, { uploads: container.uploads, authorizer: container.playback, store: container.blobs });
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'djcast API reference' }));

@@ -5,6 +5,8 @@ export interface AppEnv {
   Variables: {
     requestId: string;
     principal: Principal | null;
+    /** The caller's address (http/playback-policy.ts: X-Forwarded-For only from DJCAST_TRUSTED_PROXIES). */
+    clientAddress: string;
   };
 }
 
