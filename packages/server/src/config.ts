@@ -16,7 +16,7 @@ const bool = z
 const schema = z
   .object({
     DJCAST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-    DJCAST_HOST: z.string().default('0.0.0.0'),
+    DJCAST_HOST: z.string().regex(/^[A-Za-z0-9.:%_-]{1,253}$/, 'an IP address or host name').default('0.0.0.0'),
     DJCAST_DATA_DIR: z.string().default('./.djcast'),
     DJCAST_DATABASE_URL: z.string().optional(),
     DJCAST_DATABASE_SCHEMA: z
