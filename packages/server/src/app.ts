@@ -5,8 +5,10 @@ import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
 import { registerOpsRoutes } from './features/ops/routes.js';
+import { PlaylistPlaybackService } from './features/playlists/playback-service.js';
 import { registerPlaylistPlaybackRoutes } from './features/playlists/playback-routes.js';
 import { registerPlaylistRoutes } from './features/playlists/routes.js';
+import { registerUploadPlaybackRoutes } from './features/uploads/playback-routes.js';
 import { registerUploadRoutes } from './features/uploads/routes.js';
 import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
@@ -17,6 +19,7 @@ import { validationErrors } from './http/validation.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode } from './core/errors.js';
 import { newId } from './core/ids.js';
 import { internalDetailOf } from './net/outbound.js';
+import { resolveClientAddress, TrustedProxies } from './http/playback-policy.js';
 import { VERSION } from './version.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -84,26 +87,30 @@ export function createApp(container: Container): App {
     }
   });
 
+  app.use('*', resolveClientAddress(new TrustedProxies(container.config.http.trustedProxies)));
+
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);
   registerStreamRoutes(app, container.streams);
   registerUploadRoutes(app, {
     uploads: container.uploads,
-    playback: container.playback,
-    store: container.blobs,
     maxBytes: container.config.uploads.maxBytes,
   });
   registerPlaylistRoutes(app, container.playlists);
   registerPlaylistPlaybackRoutes(app, {
-    playlists: container.playlists,
-    playback: container.playback,
-    store: container.blobs,
-    logger: container.logger,
-    allowPrivateUrls: container.config.network.allowPrivateUrls,
-    cacheSeconds: container.config.playlists.cacheSeconds,
+    playback: new PlaylistPlaybackService({
+      playlists: container.playlists,
+      authorizer: container.playback,
+      store: container.blobs,
+      logger: container.logger,
+      allowPrivateUrls: container.config.network.allowPrivateUrls,
+      cacheSeconds: container.config.playlists.cacheSeconds,
+    }),
+    listenerIdleMs: container.config.http.listenerIdleMs,
   });
   registerRelayRoutes(app, container.relays);
   registerLivePlaybackRoutes(app, container);
+  registerUploadPlaybackRoutes(app, { uploads: container.uploads, authorizer: container.playback, store: container.blobs });
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'djcast API reference' }));

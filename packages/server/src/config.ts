@@ -1,5 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { availableParallelism } from 'node:os';
+import { isIP } from 'node:net';
 import path from 'node:path';
 import { z } from 'zod';
 
@@ -16,7 +17,7 @@ const bool = z
 const schema = z
   .object({
     DJCAST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-    DJCAST_HOST: z.string().default('0.0.0.0'),
+    DJCAST_HOST: z.string().regex(/^[A-Za-z0-9.:%_-]{1,253}$/, 'an IP address or host name').default('0.0.0.0'),
     DJCAST_DATA_DIR: z.string().default('./.djcast'),
     DJCAST_DATABASE_URL: z.string().optional(),
     DJCAST_DATABASE_SCHEMA: z
@@ -75,6 +76,17 @@ const schema = z
     DJCAST_RELAY_BACKOFF_INITIAL_MS: z.coerce.number().int().positive().optional(),
     DJCAST_RELAY_BACKOFF_MAX_MS: z.coerce.number().int().positive().optional(),
     DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS: z.coerce.number().positive().default(10),
+    DJCAST_TRUSTED_PROXIES: z
+      .string()
+      .default('')
+      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .refine((list) => list.every(isCidr), 'a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8)'),
+    DJCAST_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(20),
+    DJCAST_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(24 * 3600).default(120),
+    DJCAST_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(5),
+    DJCAST_HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(0).default(1000),
+    DJCAST_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1024),
+    DJCAST_LISTENER_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(30),
     // Handed to process relay workers (their only inherited variables): FFmpeg lookup and a home dir.
     PATH: z.string().optional(),
     HOME: z.string().optional(),
@@ -106,6 +118,14 @@ const schema = z
   });
 
 export type Config = ReturnType<typeof toConfig>;
+
+/** An IP address, or one with a prefix length (10.0.0.0/8, fd00::/8). */
+function isCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const version = isIP(address);
+  if (version === 0 || rest.length > 0) return false;
+  return prefix === undefined || (/^\d{1,3}$/.test(prefix) && Number(prefix) <= (version === 4 ? 32 : 128));
+}
 
 const SECRET_VARIABLES = [
   'DJCAST_JWT_SECRET',
@@ -184,6 +204,21 @@ function toConfig(env: z.infer<typeof schema>) {
     network: {
       /** Server-side fetches of user URLs may reach private addresses (local defaults, tests). */
       allowPrivateUrls: env.DJCAST_ALLOW_PRIVATE_URLS ?? false,
+    },
+    http: {
+      /** Proxies whose X-Forwarded-For is believed (load balancers, a CDN); empty: the socket's address is the client's. */
+      trustedProxies: env.DJCAST_TRUSTED_PROXIES,
+      /** A client must send its request headers within this. */
+      headersTimeoutMs: Math.round(env.DJCAST_HTTP_HEADERS_TIMEOUT_SECONDS * 1000),
+      /** ...and its whole request, body included (raise it for uploads over slow links). */
+      requestTimeoutMs: Math.round(env.DJCAST_HTTP_REQUEST_TIMEOUT_SECONDS * 1000),
+      keepAliveTimeoutMs: Math.round(env.DJCAST_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS * 1000),
+      /** Requests one keep-alive connection may carry (0: unlimited). */
+      maxRequestsPerSocket: env.DJCAST_HTTP_MAX_REQUESTS_PER_SOCKET,
+      /** Open connections per process; more are refused until one closes. */
+      maxConnections: env.DJCAST_HTTP_MAX_CONNECTIONS,
+      /** A stream.mp3 listener whose connection takes no bytes for this long is disconnected. */
+      listenerIdleMs: Math.round(env.DJCAST_LISTENER_IDLE_SECONDS * 1000),
     },
     encryptionKey: env.DJCAST_ENCRYPTION_KEY,
     uploads: {

@@ -24,7 +24,7 @@ import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
 import { checkExternalAudioUrl } from './features/playlists/external-url.js';
 import { EXTERNAL_TRACK_JOB, PlaylistsService, type ExternalTrackJobPayload } from './features/playlists/service.js';
 import { UPLOAD_JOB, UploadsService, type UploadJobPayload } from './features/uploads/service.js';
-import { FieldCipher, deriveKey, loadOrCreateSecret } from './secrets.js';
+import { FieldCipher, deriveKey, ensurePrivateDir, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
   /** Where log lines go (tests capture them); stdout by default. */
@@ -41,6 +41,7 @@ export interface ContainerOptions {
  */
 export async function createContainer(config: Config, options: ContainerOptions = {}) {
   const logger: Logger = createLogger(config.logLevel, options.logDestination);
+  ensurePrivateDir(config.dataDir);
   const db: Db = createDb({ url: config.database.url, schema: config.database.schema });
   await migrate(db, config.database.schema);
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env node
-import { serve } from '@hono/node-server';
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
 import { createContainer } from './container.js';
 import { createDb, migrate } from './db/create-db.js';
+import { serveHttp } from './http/server.js';
 
 /** Composition root: loadConfig -> createContainer -> createApp -> serve. */
 async function main(argv: string[]): Promise<number> {
@@ -54,9 +54,9 @@ async function main(argv: string[]): Promise<number> {
   const container = await createContainer(config);
   const app = createApp(container);
   if (config.jobs.inProcessWorker) container.worker.start();
-  const server = serve({ fetch: app.fetch, port: config.port, hostname: config.host }, (info) => {
+  const server = serveHttp(app, config, (info) => {
     container.logger.info(
-      { event: 'server.started', port: info.port, public_url: config.publicUrl, backends: container.backends() },
+      { event: 'server.started', address: info.address, port: info.port, public_url: config.publicUrl, backends: container.backends() },
       `djcast listening on ${config.publicUrl}`,
     );
   });

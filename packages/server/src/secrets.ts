@@ -11,11 +11,21 @@ export function loadOrCreateSecret(configured: string | undefined, dataDir: stri
   if (configured) return new TextEncoder().encode(configured);
   const file = path.join(dataDir, fileName);
   if (!existsSync(file)) {
-    mkdirSync(dataDir, { recursive: true });
+    ensurePrivateDir(dataDir);
     writeFileSync(file, randomBytes(48).toString('base64url'), { mode: 0o600, flag: 'wx' });
   }
   chmodSync(file, 0o600);
   return new TextEncoder().encode(readFileSync(file, 'utf8').trim());
+}
+
+/**
+ * The data dir holds the database, the generated secrets and local media:
+ * only the server's user may enter it (0700), also when an older version
+ * created it world-readable.
+ */
+export function ensurePrivateDir(dir: string): void {
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  chmodSync(dir, 0o700);
 }
 
 /** AES-256-GCM for fields stored at rest (source credentials). */

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Readable } from 'node:stream';
@@ -197,5 +197,26 @@ describe('blobStoreFromEnv / createBlobStore', () => {
     const s3 = createBlobStore({ kind: 's3', bucket: 'b' }) as S3BlobStore;
     expect(s3.kind).toBe('s3');
     s3.destroy();
+  });
+});
+
+describe('LocalBlobStore file modes', () => {
+  it('creates its folders 0700 and its objects and sidecars 0600, whatever the umask lets through', async () => {
+    const sandbox = await mkdtemp(path.join(tmpdir(), 'djcast-blob-modes-'));
+    try {
+      const root = path.join(sandbox, 'media');
+      const store = new LocalBlobStore(root);
+      await store.put('uploads/audio/upl_x/original.mp3', Buffer.from('private mix'), { contentType: 'audio/mpeg' });
+      await store.put('streams/str_x/live/seg-1.ts', Readable.from([Buffer.alloc(1000, 1)]));
+      const mode = async (p: string) => (await stat(p)).mode & 0o777;
+      for (const dir of [root, path.join(root, 'uploads'), path.join(root, 'uploads/audio/upl_x'), path.join(root, 'streams/str_x/live'), path.join(root, RESERVED_TOP_SEGMENT), path.join(root, RESERVED_TOP_SEGMENT, 'meta/uploads/audio/upl_x')]) {
+        expect((await mode(dir)).toString(8), dir).toBe('700');
+      }
+      for (const file of [path.join(root, 'uploads/audio/upl_x/original.mp3'), path.join(root, 'streams/str_x/live/seg-1.ts'), path.join(root, RESERVED_TOP_SEGMENT, 'meta/uploads/audio/upl_x/original.mp3')]) {
+        expect((await mode(file)).toString(8), file).toBe('600');
+      }
+    } finally {
+      await rm(sandbox, { recursive: true, force: true });
+    }
   });
 });

@@ -14,6 +14,10 @@ interface Sidecar {
   etag: string;
 }
 
+/** Objects may be private media: only the server's user may list or read them. */
+const DIR_MODE = 0o700;
+const FILE_MODE = 0o600;
+
 /** Temp files older than this are leftovers of a crashed process. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
 
@@ -24,6 +28,9 @@ const STALE_TEMP_MS = 60 * 60 * 1000;
  * A put streams into `rootDir/.djcast-blob/tmp/` and renames into place, so
  * readers never see a partial object and an aborted or failed put leaves
  * nothing behind.
+ *
+ * Folders are created 0700 and files 0600: media of private streams and
+ * playlists must not be readable by other users of the machine.
  *
  * Like any filesystem, a key cannot be both an object and a folder: with
  * "a/b" stored, a put of "a" fails (S3 would accept both).
@@ -57,7 +64,7 @@ export class LocalBlobStore implements BlobStore {
     const { signal } = options;
     if (signal?.aborted) throw abortError(signal);
 
-    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true, mode: DIR_MODE });
     this.staleSweep ??= this.sweepStaleTemp();
     const tmpData = path.join(this.tmpDir, `${randomUUID()}.data`);
     const tmpMeta = path.join(this.tmpDir, `${randomUUID()}.meta`);
@@ -70,12 +77,12 @@ export class LocalBlobStore implements BlobStore {
           callback(null, chunk);
         },
       });
-      await pipeline(source, hasher, createWriteStream(tmpData, { flush: true }), signal ? { signal } : {});
+      await pipeline(source, hasher, createWriteStream(tmpData, { flush: true, mode: FILE_MODE }), signal ? { signal } : {});
 
       const sidecar: Sidecar = { etag: `"${hash.digest('hex')}"` };
       if (options.contentType !== undefined) sidecar.contentType = options.contentType;
       if (options.cacheControl !== undefined) sidecar.cacheControl = options.cacheControl;
-      await writeFile(tmpMeta, JSON.stringify(sidecar), { flush: true });
+      await writeFile(tmpMeta, JSON.stringify(sidecar), { flush: true, mode: FILE_MODE });
 
       if (signal?.aborted) throw abortError(signal);
       await this.moveIntoPlace(key, tmpMeta, metaPath);
@@ -94,7 +101,7 @@ export class LocalBlobStore implements BlobStore {
     // A concurrent delete may prune the freshly created folder; one retry covers it.
     for (let attempt = 0; ; attempt++) {
       try {
-        await mkdir(path.dirname(to), { recursive: true });
+        await mkdir(path.dirname(to), { recursive: true, mode: DIR_MODE });
         await rename(from, to);
         return;
       } catch (error) {

@@ -1,4 +1,4 @@
-import { mkdirSync } from 'node:fs';
+import { chmodSync, closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import SQLite from 'better-sqlite3';
 import { Kysely, SqliteDialect, sql } from 'kysely';
@@ -34,7 +34,7 @@ export function createDb(options: DbOptions): Db {
 }
 
 function createSqlite(file: string): Db {
-  if (file !== ':memory:') mkdirSync(path.dirname(path.resolve(file)), { recursive: true });
+  if (file !== ':memory:') createPrivateFile(file);
   const database = new SQLite(file);
   database.pragma('journal_mode = WAL');
   // In WAL mode NORMAL stays consistent after a crash and skips the fsync per commit, which
@@ -50,6 +50,17 @@ function createSqlite(file: string): Db {
     poolUsage: () => 1,
     close: () => kysely.destroy(),
   };
+}
+
+/**
+ * The database file (and so its -wal and -shm files, which SQLite creates
+ * with the database's mode) readable by the server's user alone; a missing
+ * folder is created 0700.
+ */
+function createPrivateFile(file: string): void {
+  mkdirSync(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
+  closeSync(openSync(file, 'a', 0o600));
+  chmodSync(file, 0o600);
 }
 
 function createPostgres({ url, schema, poolSize = 10 }: DbOptions): Db {

@@ -17,6 +17,8 @@ export interface AppEnv {
     requestId: string;
     principal: Principal | null;
     http: HttpDeps;
+    /** The caller's address (http/playback-policy.ts: X-Forwarded-For only from DJCAST_TRUSTED_PROXIES). */
+    clientAddress: string;
   };
 }
 

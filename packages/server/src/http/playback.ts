@@ -29,6 +29,16 @@ interface TokenClaims {
   exp: number;
 }
 
+/** What a player may present: a signed `?token=` or an `Authorization: Bearer` header. */
+export interface PlaybackCredentials {
+  token?: string | undefined;
+  authorization?: string | undefined;
+}
+
+export function playbackCredentials(c: Context<AppEnv>): PlaybackCredentials {
+  return { token: c.req.query('token'), authorization: c.req.header('authorization') };
+}
+
 export type PaywallCheck = (principal: Principal, resource: PlayableResource) => Promise<boolean>;
 
 export class PlaybackAuthorizer {
@@ -71,14 +81,18 @@ export class PlaybackAuthorizer {
 
   /** For the public playback routes: allows or throws a 403 problem saying what is needed. */
   async authorize(c: Context<AppEnv>, resource: PlayableResource, what: string): Promise<PlaybackGrant> {
-    const token = c.req.query('token');
+    return this.authorizeCredentials(playbackCredentials(c), resource, what);
+  }
+
+  /** The same, for a playback service that was handed the request's credentials. */
+  async authorizeCredentials(credentials: PlaybackCredentials, resource: PlayableResource, what: string): Promise<PlaybackGrant> {
+    const { token, authorization } = credentials;
     if (token) {
       const claims = this.verify(token, resource.id);
       if (!claims) throw new DomainError('forbidden', `The playback token for this ${what} is invalid or expired. Ask the API for a new one.`);
       return { token, userId: claims.u };
     }
-    const header = c.req.header('authorization');
-    const bearer = header ? /^Bearer\s+(\S+)$/i.exec(header)?.[1] : undefined;
+    const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;
     const principal = bearer ? await this.auth.authenticate(bearer) : null;
     if (await this.mayPlay(principal, resource)) return { token: null, userId: principal?.userId ?? null };
     if (resource.monetized) {

@@ -1,4 +1,3 @@
-import { getConnInfo } from '@hono/node-server/conninfo';
 import type { Context } from 'hono';
 import { principalOf } from '../../http/auth.js';
 import type { App, AppEnv } from '../../http/env.js';
@@ -95,12 +94,9 @@ const revokeToken = securedRoute('tokens:write', {
   responses: { 204: { description: 'Revoked' } },
 });
 
+/** The caller's address by the one rule in http/playback-policy.ts (X-Forwarded-For only from trusted proxies). */
 function clientIp(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
+  return c.get('clientAddress');
 }
 
 export function registerAuthRoutes(app: App, auth: AuthService): void {

@@ -43,8 +43,3 @@ export function rangeAllowed(h: ConditionalHeaders, v: Validators): boolean {
   const date = Date.parse(value);
   return Number.isFinite(date) && seconds(v.lastModified) === Math.floor(date / 1000);
 }
-
-/** Public and free: shared caches (a CDN) may keep it. Anything behind a login or paywall: nobody may. */
-export function cacheControl(resource: { visibility: 'public' | 'private'; monetized: boolean }, maxAgeSeconds: number): string {
-  return resource.visibility === 'public' && !resource.monetized ? `public, max-age=${maxAgeSeconds}` : 'private, no-store';
-}

@@ -93,7 +93,7 @@ export const SegmentParams = z.object({
   source: z
     .string()
     .regex(/^(upl|trk)_[0-9a-z]{26}$/)
-    .openapi({ param: { name: 'source', in: 'path' }, description: 'The upload or external track the segment belongs to.' }),
+    .openapi({ param: { name: 'source', in: 'path' }, description: 'The upload or external track the segment belongs to.', example: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
   file: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}\.(ts|aac|m4s|mp4)$/)

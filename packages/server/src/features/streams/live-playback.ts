@@ -3,6 +3,7 @@ import type { Readable } from 'node:stream';
 import { liveStreamKeys } from '@djcast/relay';
 import type { BlobStore } from '@djcast/relay/blob';
 import type { StreamsTable } from '../../db/tables.js';
+import { isOpen, playbackCaching, type Audience } from '../../http/playback-policy.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import { sessionKeyFor, type RelaysService } from '../relays/service.js';
 import {
@@ -65,7 +66,7 @@ export class LivePlayback {
     return {
       body,
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-      cacheControl: `${isOpen(stream) ? 'public' : 'private'}, max-age=${maxAge}`,
+      cacheControl: playbackCaching.livePlaylist(audienceOf(stream), maxAge),
     };
   }
 
@@ -73,11 +74,11 @@ export class LivePlayback {
     if (!isSegmentName(name)) throw new NotFound('Segment', name);
     const key = `${liveStreamKeys(stream.id).prefix}${name}`;
     // Segment URIs never change content: any cache may keep them for good (private streams: only the player's).
-    const cacheControl = `${isOpen(stream) ? 'public' : 'private'}, max-age=31536000, immutable`;
+    const cacheControl = playbackCaching.segment(audienceOf(stream));
     if (this.blobs.kind === 's3') {
       if (!(await this.blobs.head(key))) throw new NotFound('Segment', name);
       const url = await this.blobs.presignedGetUrl(key, PRESIGN_SECONDS);
-      if (url) return { kind: 'redirect', url, cacheControl: 'private, no-store' };
+      if (url) return { kind: 'redirect', url, cacheControl: playbackCaching.presignedRedirect() };
     }
     const found = await this.blobs.get(key);
     if (!found) throw new NotFound('Segment', name);
@@ -85,8 +86,8 @@ export class LivePlayback {
   }
 }
 
-function isOpen(stream: StreamsTable): boolean {
-  return stream.visibility === 'public' && stream.monetization_enabled !== 1;
+function audienceOf(stream: StreamsTable): Audience {
+  return { open: isOpen({ visibility: stream.visibility, monetized: stream.monetization_enabled === 1 }) };
 }
 
 function notLive(streamId: string): DomainError {

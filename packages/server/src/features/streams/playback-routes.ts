@@ -1,9 +1,7 @@
 import { Readable } from 'node:stream';
 import { z } from '@hono/zod-openapi';
-import { getConnInfo } from '@hono/node-server/conninfo';
-import type { Context } from 'hono';
-import type { App, AppEnv } from '../../http/env.js';
-import { publicRoute } from '../../http/openapi.js';
+import type { App } from '../../http/env.js';
+import { answerPlaybackPreflight, playbackRoute } from '../../http/playback-policy.js';
 import type { PlaybackAuthorizer, PlayableResource } from '../../http/playback.js';
 import type { LivePlayback } from './live-playback.js';
 import { StreamIdParam } from './schemas.js';
@@ -24,11 +22,10 @@ const SegmentParams = StreamIdParam.extend({
     .openapi({ param: { name: 'segment', in: 'path' }, example: 'seg-42.ts' }),
 });
 
-const getLivePlaylist = publicRoute({
+const getLivePlaylist = playbackRoute({
   method: 'get',
   path: '/streams/{id}/live.m3u8',
   operationId: 'getLivePlaylist',
-  tags: ['playback'],
   summary: 'The live HLS playlist of a stream (public streams need no auth; private: bearer or ?token=)',
   request: { params: StreamIdParam, query: TokenQuery },
   responses: {
@@ -41,11 +38,10 @@ const getLivePlaylist = publicRoute({
   },
 });
 
-const getLiveSegment = publicRoute({
+const getLiveSegment = playbackRoute({
   method: 'get',
   path: '/streams/{id}/live/{segment}',
   operationId: 'getLiveSegment',
-  tags: ['playback'],
   summary: 'One live HLS segment (immutable)',
   request: { params: SegmentParams, query: TokenQuery },
   responses: {
@@ -54,19 +50,8 @@ const getLiveSegment = publicRoute({
   },
 });
 
-/** Browser players (hls.js) fetch cross-origin; the URLs carry no cookies, so any origin may read them. */
-const CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'ETag' };
-
 function resourceOf(stream: { id: string; owner_id: string; visibility: 'public' | 'private'; monetization_enabled: number }): PlayableResource {
   return { id: stream.id, ownerId: stream.owner_id, visibility: stream.visibility, monetized: stream.monetization_enabled === 1 };
-}
-
-function clientAddress(c: Context<AppEnv>): string {
-  try {
-    return getConnInfo(c).remote.address ?? 'unknown';
-  } catch {
-    return 'unknown';
-  }
 }
 
 export function registerLivePlaybackRoutes(app: App, deps: { streams: StreamsService; playback: PlaybackAuthorizer; live: LivePlayback }): void {
@@ -78,10 +63,10 @@ export function registerLivePlaybackRoutes(app: App, deps: { streams: StreamsSer
     const served = await live.playlist(stream, {
       token: grant.token,
       userId: grant.userId,
-      address: clientAddress(c),
+      address: c.get('clientAddress'),
       userAgent: c.req.header('user-agent') ?? '',
     });
-    const headers = { ...CORS, ETag: served.etag, 'Cache-Control': served.cacheControl };
+    const headers = { ETag: served.etag, 'Cache-Control': served.cacheControl };
     const match = c.req.header('if-none-match');
     if (match && match.split(',').some((t) => t.trim() === served.etag)) return c.body(null, 304, headers);
     return c.body(served.body, 200, { ...headers, 'Content-Type': 'application/vnd.apple.mpegurl' });
@@ -93,13 +78,14 @@ export function registerLivePlaybackRoutes(app: App, deps: { streams: StreamsSer
     await playback.authorize(c, resourceOf(stream), 'stream');
     const served = await live.segment(stream, segment);
     if (served.kind === 'redirect') {
-      return c.body(null, 302, { ...CORS, Location: served.url, 'Cache-Control': served.cacheControl });
+      return c.body(null, 302, { Location: served.url, 'Cache-Control': served.cacheControl });
     }
     return c.body(Readable.toWeb(served.body) as ReadableStream, 200, {
-      ...CORS,
       'Content-Type': served.contentType,
       'Content-Length': String(served.size),
       'Cache-Control': served.cacheControl,
     });
   });
+
+  for (const route of [getLivePlaylist, getLiveSegment]) answerPlaybackPreflight(app, route);
 }

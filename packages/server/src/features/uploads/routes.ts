@@ -1,4 +1,3 @@
-import type { BlobStore } from '@djcast/relay/blob';
 import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
 import {
@@ -9,17 +8,11 @@ import {
   UnsupportedMediaTypeError,
   UploadAbortedError,
 } from '../../http/multipart-upload.js';
-import { json, publicRoute, securedRoute, extraErrors } from '../../http/openapi.js';
-import type { PlaybackAuthorizer } from '../../http/playback.js';
+import { json, securedRoute, extraErrors } from '../../http/openapi.js';
 import { DomainError, NotFound } from '../../core/errors.js';
-import { withPlaybackToken } from '../playlists/manifest.js';
-import { blobResponse } from './blob-response.js';
-import { uploadHlsPrefix } from './keys.js';
 import {
   CreateUploadQuery,
-  HlsFileParams,
   MultipartUploadBody,
-  PlaybackTokenQuery,
   UploadIdParam,
   UploadListQuery,
   UploadListSchema,
@@ -74,25 +67,13 @@ const deleteUpload = securedRoute('uploads:write', {
   responses: { 204: { description: 'Deleted' }, ...extraErrors(409) },
 });
 
-const uploadHls = publicRoute({
-  method: 'get',
-  path: '/uploads/audio/{id}/hls/{file}',
-  operationId: 'getUploadHls',
-  tags: ['playback'],
-  summary: 'An upload’s own HLS playlist and segments (the `hls_url` of a ready upload)',
-  request: { params: HlsFileParams, query: PlaybackTokenQuery },
-  responses: { 200: { description: 'Playlist or segment' }, 302: { description: 'Redirect to the object store (S3)' } },
-});
-
 export interface UploadRouteDeps {
   uploads: UploadsService;
-  playback: PlaybackAuthorizer;
-  store: BlobStore;
   maxBytes: number;
 }
 
 export function registerUploadRoutes(app: App, deps: UploadRouteDeps): void {
-  const { uploads, playback, store, maxBytes } = deps;
+  const { uploads, maxBytes } = deps;
 
   app.openapi(createUpload, async (c) => {
     const principal = principalOf(c);
@@ -115,28 +96,6 @@ export function registerUploadRoutes(app: App, deps: UploadRouteDeps): void {
   app.openapi(deleteUpload, async (c) => {
     await uploads.delete(principalOf(c), c.req.valid('param').id);
     return c.body(null, 204);
-  });
-
-  app.openapi(uploadHls, async (c) => {
-    const { id, file } = c.req.valid('param');
-    const upload = await uploads.playable(id);
-    if (!upload || upload.status !== 'ready') throw new NotFound('Upload', id);
-    // An upload is private to its DJ: the owner's bearer token or the signed token in hls_url.
-    const grant = await playback.authorize(c, { id, ownerId: upload.ownerId, visibility: 'private', monetized: false }, 'upload');
-    const key = `${uploadHlsPrefix(id)}${file}`;
-    if (file.endsWith('.m3u8')) {
-      const object = await store.get(key);
-      if (!object) throw new NotFound('HLS file', file);
-      const text = await new Response(object.body as unknown as ReadableStream).text();
-      const token = grant.token ?? playback.sign(id, grant.userId, UploadsService.playbackTokenSeconds).token;
-      return c.body(withPlaybackToken(text, token), 200, {
-        'Content-Type': 'application/vnd.apple.mpegurl',
-        'Cache-Control': 'private, no-store',
-      });
-    }
-    const res = await blobResponse(store, key, { 'Cache-Control': 'private, max-age=3600' }, c.req.method === 'HEAD');
-    if (!res) throw new NotFound('HLS file', file);
-    return res;
   });
 }
 
