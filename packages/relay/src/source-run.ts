@@ -1,4 +1,5 @@
-import type { Readable } from 'node:stream';
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { buildHlsArgs } from './ffmpeg-args.js';
 import { emptyInputInfo, type FfmpegInputInfo, foldInputInfo } from './ffmpeg-log.js';
@@ -41,6 +42,8 @@ export interface SourceRunOptions {
   onTitle?(title: string | null): void;
   onInputInfo?(info: FfmpegInputInfo): void;
   onSpawned?(pid: number | undefined, args: string[]): void;
+  /** The source connection dropped and was reopened within the run (FFmpeg kept running). */
+  onSourceReconnected?(reason: string): void;
 }
 
 export interface SourceRunResult {
@@ -108,39 +111,33 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     options.onSpawned?.(pid, args);
     if (killReason !== null) proc.stdin?.destroy();
 
-    // Audio: source body (minus ICY metadata) -> FFmpeg stdin.
-    let audio: Readable = res.body;
-    if (metaInt !== null) {
-      const demux = new IcyDemuxStream(metaInt);
-      demux.on('metadata', (metadata: IcyMetadata) => {
-        if (metadata.streamTitle !== null) options.onTitle?.(icyTrackTitle(metadata));
-      });
-      res.body.on('error', (err) => demux.destroy(err));
-      audio = res.body.pipe(demux);
-    }
+    // Audio: source body (minus ICY metadata) -> FFmpeg stdin, across short blips.
     let sourceEnd = 'the source closed the connection';
-    const idleMs = options.idleTimeoutMs ?? 10_000;
-    let idle = setTimeout(onIdle, idleMs);
-    function onIdle() {
-      sourceEnd = `no data from the source for ${idleMs} ms`;
-      res.close();
-      proc.stdin?.end();
-    }
-    audio.on('data', (chunk: Buffer) => {
-      clearTimeout(idle);
-      idle = setTimeout(onIdle, idleMs);
-      if (proc.stdin && !proc.stdin.destroyed && !proc.stdin.write(chunk)) {
-        audio.pause();
-        proc.stdin.once('drain', () => audio.resume());
-      }
-    });
-    audio.on('end', () => proc.stdin?.end());
-    audio.on('error', (err) => {
-      sourceEnd = `source read failed: ${err.message}`;
-      proc.stdin?.end();
-    });
     proc.stdin?.on('error', () => {}); // EPIPE when FFmpeg is gone: its exit says why
-    abort.signal.addEventListener('abort', () => res.close(), { once: true });
+    const pumping = (async () => {
+      let current = res;
+      let quickDrops = 0;
+      for (;;) {
+        const openedAt = Date.now();
+        sourceEnd = await pumpInto(current, proc.stdin, options, abort.signal);
+        if (killReason !== null || abort.signal.aborted || !proc.stdin || proc.stdin.destroyed) break;
+        // A connection that lasted a while and then dropped is a blip worth riding out
+        // inside this run; one that keeps dropping at once is the source being gone.
+        quickDrops = Date.now() - openedAt > 10_000 ? 0 : quickDrops + 1;
+        if (quickDrops > 3) break;
+        let reopened: SourceResponse | null = null;
+        for (const wait of RECONNECT_DELAYS_MS) {
+          await delay(wait, undefined, { signal: abort.signal }).catch(() => {});
+          if (abort.signal.aborted) break;
+          reopened = await openSource(options, abort.signal).catch(() => null);
+          if (reopened) break;
+        }
+        if (!reopened) break;
+        options.onSourceReconnected?.(sourceEnd);
+        current = reopened;
+      }
+      proc.stdin?.end();
+    })();
 
     // Segments: FFmpeg stdout -> TsSegmenter -> onSegment, strictly in order.
     const segmenter = new TsSegmenter({ minSeconds: options.segmentSeconds });
@@ -179,8 +176,8 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     });
 
     const result = await proc;
-    clearTimeout(idle);
-    res.close();
+    abort.abort(new Error('ffmpeg exited'));
+    await pumping;
     if (partial) onLine(partial);
     await publishing;
     const enoent = 'code' in result && (result as { code?: string }).code === 'ENOENT';
@@ -198,6 +195,55 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     kill,
     done,
   };
+}
+
+/** Delays before reopening a source whose connection dropped mid-run (about 2 s in all, as FFmpeg's own reconnect did). */
+const RECONNECT_DELAYS_MS = [250, 750, 1000];
+
+/** Writes one connection's audio into FFmpeg's stdin until it ends; resolves with why it ended. */
+function pumpInto(res: SourceResponse, stdin: Writable | null, options: SourceRunOptions, signal: AbortSignal): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let audio: Readable = res.body;
+    if (res.headers['icy-metaint'] !== undefined) {
+      const metaInt = parseMetaInt(res.headers['icy-metaint']);
+      if (metaInt !== null) {
+        const demux = new IcyDemuxStream(metaInt);
+        demux.on('metadata', (metadata: IcyMetadata) => {
+          if (metadata.streamTitle !== null) options.onTitle?.(icyTrackTitle(metadata));
+        });
+        res.body.on('error', (err) => demux.destroy(err));
+        audio = res.body.pipe(demux);
+      }
+    }
+    const idleMs = options.idleTimeoutMs ?? 10_000;
+    let done = false;
+    const finish = (why: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      signal.removeEventListener('abort', onAbort);
+      stdin?.off('drain', onDrain);
+      res.close();
+      audio.destroy();
+      resolve(why);
+    };
+    const onAbort = () => finish('stopped');
+    const onDrain = () => audio.resume();
+    let idle = setTimeout(() => finish(`no data from the source for ${idleMs} ms`), idleMs);
+    audio.on('data', (chunk: Buffer) => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish(`no data from the source for ${idleMs} ms`), idleMs);
+      if (!stdin || stdin.destroyed) return finish('ffmpeg stopped reading');
+      if (!stdin.write(chunk)) {
+        audio.pause();
+        stdin.once('drain', onDrain);
+      }
+    });
+    audio.on('end', () => finish('the source closed the connection'));
+    audio.on('error', (err) => finish(`source read failed: ${err.message}`));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 async function openSource(options: SourceRunOptions, signal: AbortSignal): Promise<SourceResponse> {

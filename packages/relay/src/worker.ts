@@ -321,6 +321,7 @@ class Worker implements RelayWorker {
         this.nowPlaying = np.withInput(this.nowPlaying, info);
         this.log.info({ event: 'source.opened', run: index, codec: info.codec, bitrate_kbps: info.bitrateKbps, sample_rate: info.sampleRate }, 'ffmpeg opened the source');
       },
+      onSourceReconnected: (reason) => this.log.info({ event: 'source.reconnected', run: index, reason }, 'source connection dropped and reopened; ffmpeg kept running'),
       onSpawned: (pid, args) => this.log.debug({ event: 'ffmpeg.started', run: index, pid, args: args.join(' ') }, 'starting ffmpeg'),
       onSegment: (segment) => this.publishSegment(index, segment),
     });
