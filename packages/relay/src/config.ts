@@ -26,6 +26,8 @@ const schema = z
     DJCAST_SOURCE_USERNAME: z.string().optional(),
     DJCAST_SOURCE_PASSWORD: z.string().optional(),
     DJCAST_ALLOW_PRIVATE_URLS: bool.default(false),
+    DJCAST_SOURCE_ADMIN_USERNAME: z.string().default('admin'),
+    DJCAST_SOURCE_ADMIN_PASSWORD: z.string().optional(),
     DJCAST_API_URL: httpUrl,
     DJCAST_RELAY_TOKEN: z.string().min(1),
     DJCAST_RELAY_AUDIO: z.enum(['aac', 'copy']).default('aac'),
@@ -39,7 +41,6 @@ const schema = z
     DJCAST_RELAY_BACKOFF_MAX_MS: ms(30_000, 0),
     DJCAST_RELAY_SEGMENT_SECONDS: z.coerce.number().int().min(1).max(60).default(6),
     DJCAST_RELAY_WINDOW: z.coerce.number().int().min(3, 'at least 3 segments (RFC 8216 live playlists)').max(100).default(3),
-    DJCAST_RELAY_WORK_DIR: z.string().optional(),
     DJCAST_FFMPEG_PATH: z.string().default('ffmpeg'),
     DJCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
@@ -79,7 +80,7 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
 }
 
 /** Variables that may instead be read from the file named by VAR_FILE. */
-const SECRET_VARIABLES = ['DJCAST_RELAY_TOKEN', 'DJCAST_SOURCE_PASSWORD', 'DJCAST_S3_SECRET_ACCESS_KEY'] as const;
+const SECRET_VARIABLES = ['DJCAST_RELAY_TOKEN', 'DJCAST_SOURCE_PASSWORD', 'DJCAST_SOURCE_ADMIN_PASSWORD', 'DJCAST_S3_SECRET_ACCESS_KEY'] as const;
 
 export interface RelayConfig {
   relayId: string;
@@ -90,6 +91,12 @@ export interface RelayConfig {
     statsUrl: string;
     username?: string;
     password?: string;
+    /**
+     * Icecast admin credentials, optional: with them the relay reads the
+     * mount's client list and counts every djcast relay connection (its own
+     * and other streams' relays on the same mount) as a relay, not a listener.
+     */
+    admin?: { username: string; password: string };
   };
   /** The relay's reads of the source may reach loopback and private addresses (DJCAST_ALLOW_PRIVATE_URLS; development and tests). */
   allowPrivateUrls?: boolean;
@@ -101,10 +108,8 @@ export interface RelayConfig {
   offlineAfterMs: number;
   backoff: { initialMs: number; maxMs: number };
   segmentSeconds: number;
-  /** Minimum number of segments in the live playlist. */
+  /** Segments in the live playlist (more only if RFC 8216's 3 x target rule needs them). */
   window: number;
-  /** Where FFmpeg writes segments before upload; a fresh temp dir when unset. */
-  workDir?: string;
   ffmpegPath: string;
   logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   storage: BlobStoreOptions;
@@ -146,6 +151,7 @@ export function loadRelayConfig(env: Record<string, string | undefined>): RelayC
       statsUrl: e.DJCAST_STATS_URL,
       ...(e.DJCAST_SOURCE_USERNAME !== undefined ? { username: e.DJCAST_SOURCE_USERNAME } : {}),
       ...(e.DJCAST_SOURCE_PASSWORD !== undefined ? { password: e.DJCAST_SOURCE_PASSWORD } : {}),
+      ...(e.DJCAST_SOURCE_ADMIN_PASSWORD !== undefined ? { admin: { username: e.DJCAST_SOURCE_ADMIN_USERNAME, password: e.DJCAST_SOURCE_ADMIN_PASSWORD } } : {}),
     },
     allowPrivateUrls: e.DJCAST_ALLOW_PRIVATE_URLS,
     api: { url: e.DJCAST_API_URL.replace(/\/+$/, ''), token: e.DJCAST_RELAY_TOKEN },
@@ -157,7 +163,6 @@ export function loadRelayConfig(env: Record<string, string | undefined>): RelayC
     backoff: { initialMs: e.DJCAST_RELAY_BACKOFF_INITIAL_MS, maxMs: e.DJCAST_RELAY_BACKOFF_MAX_MS },
     segmentSeconds: e.DJCAST_RELAY_SEGMENT_SECONDS,
     window: e.DJCAST_RELAY_WINDOW,
-    ...(e.DJCAST_RELAY_WORK_DIR ? { workDir: e.DJCAST_RELAY_WORK_DIR } : {}),
     ffmpegPath: e.DJCAST_FFMPEG_PATH,
     logLevel: e.DJCAST_LOG_LEVEL,
     storage:
@@ -186,6 +191,7 @@ export function describeRelayConfig(config: RelayConfig): Record<string, unknown
     stats_url: config.source.statsUrl,
     source_auth: config.source.username !== undefined || config.source.password !== undefined,
     allow_private_urls: config.allowPrivateUrls ?? false,
+    source_admin: config.source.admin !== undefined,
     api_url: config.api.url,
     audio: config.audio,
     paywall: config.paywall.enabled,

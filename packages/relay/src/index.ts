@@ -4,7 +4,7 @@
  */
 export { nextBackoffDelay, type BackoffOptions } from './backoff.js';
 export { loadRelayConfig, RelayConfigError, type RelayConfig } from './config.js';
-export { buildHlsArgs, redactArgs, type HlsArgsOptions } from './ffmpeg-args.js';
+export { buildHlsArgs, type HlsArgsOptions } from './ffmpeg-args.js';
 export { heartbeatUrl, type HeartbeatBody, type RelayState } from './heartbeat.js';
 export { encodeIcyMetadata, IcyDemuxer, IcyDemuxStream, parseIcyMetadata, type IcyMetadata } from './icy.js';
 export {
@@ -42,4 +42,7 @@ export {
   type SourceKind,
   type SourceStats,
 } from './stats.js';
+export { initialRelayState, nextWakeAt, relayTransition, type RelayEffect, type RelayEvent, type RelayMachineOptions, type RelayMachineState } from './relay-machine.js';
+export { isRelayUserAgent, parseIcecastClientList, RELAY_USER_AGENT } from './relay-listeners.js';
+export { TsSegmenter, type TsSegment } from './ts-segmenter.js';
 export { createRelayWorker, type RelayStatus, type RelayWorker, type RelayWorkerDeps } from './worker.js';

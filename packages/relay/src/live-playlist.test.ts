@@ -47,37 +47,51 @@ function feed(durations: Array<number | 'reconnect'>, options = OPTS) {
 }
 
 describe('live playlist window', () => {
-  it('waits until the listed segments add up to 3 target durations: 5.98 + 6.01 + 5.98 is not enough for a target of 7', () => {
-    const { windows } = feed([5.98, 6.01, 5.98, 6.01, 5.98]);
-    expect(windows.slice(0, 3)).toEqual([null, null, null]);
-    const first = windows[3]!;
-    expect(first.targetDuration).toBe(7);
-    expect(first.segments.map((s) => s.msn)).toEqual([0, 1, 2, 3]);
-    expect(windowProblems(first)).toEqual([]);
-    // The fifth segment lets the first go: 6.01 + 5.98 + 6.01 + 5.98 = 23.98 >= 21.
-    expect(windows[4]!.segments.map((s) => s.msn)).toEqual([1, 2, 3, 4]);
+  it('lists exactly 3 segments with a target of 6 when every segment is in [6.0, 6.5), the rounded maximum', () => {
+    const { windows } = feed([6.014, 6.049, 6.2, 6.49, 6.0, 6.3]);
+    expect(windows.slice(0, 2)).toEqual([null, null]);
+    for (const w of windows.slice(2)) {
+      expect(w!.segments).toHaveLength(3);
+      expect(w!.targetDuration).toBe(6);
+      expect(windowProblems(w!)).toEqual([]);
+    }
+    expect(windows[4]!.segments.map((s) => s.msn)).toEqual([2, 3, 4]);
     const text = renderLivePlaylist(windows[4]!);
     expect(text).toBe(
       [
         '#EXTM3U',
         '#EXT-X-VERSION:3',
         '#EXT-X-INDEPENDENT-SEGMENTS',
-        '#EXT-X-TARGETDURATION:7',
-        '#EXT-X-MEDIA-SEQUENCE:1',
-        '#EXTINF:6.01,',
-        'seg-1.ts',
-        '#EXTINF:5.98,',
+        '#EXT-X-TARGETDURATION:6',
+        '#EXT-X-MEDIA-SEQUENCE:2',
+        '#EXTINF:6.2,',
         'seg-2.ts',
-        '#EXTINF:6.01,',
+        '#EXTINF:6.49,',
         'seg-3.ts',
-        '#EXTINF:5.98,',
+        '#EXTINF:6,',
         'seg-4.ts',
         '',
       ].join('\n'),
     );
     const parsed = parseStrict(text);
-    expect(parsed.mediaSequenceBase).toBe(1);
-    expect(parsed.segments.map((s) => s.mediaSequenceNumber)).toEqual([1, 2, 3, 4]);
+    expect(parsed.mediaSequenceBase).toBe(2);
+    expect(parsed.segments.map((s) => s.mediaSequenceNumber)).toEqual([2, 3, 4]);
+  });
+
+  it('still keeps 3 x target in the window when a segment is short of 6 s (a 4th is listed): why the relay never cuts below 6.0 s', () => {
+    const { windows } = feed([5.98, 6.01, 5.98, 6.01, 5.98]);
+    expect(windows.slice(0, 3)).toEqual([null, null, null]);
+    expect(windows[3]!.targetDuration).toBe(6);
+    // 6.01 + 5.98 + 6.01 = 18.0 is enough; 5.98 + 6.01 + 5.98 = 17.97 is not.
+    expect(windows[3]!.segments.map((s) => s.msn)).toEqual([1, 2, 3]);
+    expect(windows[4]!.segments.map((s) => s.msn)).toEqual([1, 2, 3, 4]);
+    for (const w of windows.slice(3)) expect(windowProblems(w!)).toEqual([]);
+  });
+
+  it('raises the target to the rounded maximum (6.5 s rounds to 7) and never lowers it', () => {
+    const { windows } = feed([6.1, 6.5, 6.1, 6.1, 6.1, 6.1, 6.1, 6.1]);
+    expect(windows.filter(Boolean).every((w) => w!.targetDuration === 7)).toBe(true);
+    for (const w of windows.filter(Boolean)) expect(windowProblems(w!)).toEqual([]);
   });
 
   it('lists exactly 3 segments of exactly 6 s with a target of 6', () => {
@@ -125,7 +139,7 @@ describe('live playlist window', () => {
   });
 
   it('raises the target duration for a longer segment and never lowers it', () => {
-    const { windows } = feed([6, 6, 6, 6.4, 6, 6, 6, 6, 6, 6]);
+    const { windows } = feed([6, 6, 6, 6.6, 6, 6, 6, 6, 6, 6]);
     expect(windows[2]!.targetDuration).toBe(6);
     expect(windows[3]!.targetDuration).toBe(7);
     expect(windows.at(-1)!.targetDuration).toBe(7);
@@ -219,7 +233,7 @@ describe('live playlist properties', () => {
         let pendingReconnect = false;
         let prev: LiveWindow | null = null;
         let published = false;
-        let maxCeil = Math.ceil(options.segmentSeconds);
+        let maxCeil = Math.round(options.segmentSeconds);
         const removedAt = new Map<number, { at: number; duration: number; longest: number }>();
         const byMsn = new Map<number, { dsn: number }>();
         let longestSeen = 0;
@@ -231,7 +245,7 @@ describe('live playlist properties', () => {
           if (pendingReconnect && (published || state.segments.length > 0)) reconnects++;
           pendingReconnect = false;
           state = r.state;
-          maxCeil = Math.max(maxCeil, Math.ceil(duration));
+          maxCeil = Math.max(maxCeil, Math.round(duration));
           expect(r.segment.dsn).toBe(reconnects);
           byMsn.set(r.segment.msn, { dsn: r.segment.dsn });
 
@@ -312,7 +326,7 @@ describe('live playlist properties', () => {
             if (!r.window) continue;
             const w = r.window;
             parseStrict(renderLivePlaylist(w));
-            for (const s of w.segments) expect(Math.ceil(s.duration)).toBeLessThanOrEqual(w.targetDuration);
+            for (const s of w.segments) expect(Math.round(s.duration)).toBeLessThanOrEqual(w.targetDuration);
             if (prev) {
               expect(w.mediaSequence).toBeGreaterThanOrEqual(prev.mediaSequence);
               expect(w.targetDuration).toBeGreaterThanOrEqual(prev.targetDuration);
@@ -321,6 +335,31 @@ describe('live playlist properties', () => {
               expect(windowProblems(w)).toEqual([]);
             }
             prev = w;
+          }
+        },
+      ),
+      { numRuns: 300 },
+    );
+  });
+
+  it('with segments in [S, S + 0.5), as the relay cuts them, every published window lists exactly max(3, window) segments and the target is S', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 2, max: 10 }),
+        fc.integer({ min: 3, max: 6 }),
+        fc.array(fc.double({ min: 0, max: 0.4999, noNaN: true }), { minLength: 1, maxLength: 50 }),
+        (segmentSeconds, minSegments, extras) => {
+          const options = { minSegments, segmentSeconds };
+          let state = createLiveState(options);
+          let now = 0;
+          for (const extra of extras) {
+            now += 6000;
+            const r = appendSegment(state, { duration: segmentSeconds + extra, discontinuity: false }, now, options);
+            state = r.state;
+            if (!r.window) continue;
+            expect(r.window.segments).toHaveLength(minSegments);
+            expect(r.window.targetDuration).toBe(segmentSeconds);
+            expect(windowProblems(r.window, minSegments)).toEqual([]);
           }
         },
       ),

@@ -10,9 +10,12 @@ import HLS from 'hls-parser';
  *   least `minSegments` (>= 3) are listed; the first playlist is published
  *   only once that holds, and later a segment is only dropped from the top
  *   if the rest still satisfies it;
- * - EXT-X-TARGETDURATION is the ceiling of the longest segment listed so
- *   far (never below the configured segment length) and never shrinks:
- *   players treat it as fixed for the life of the playlist;
+ * - EXT-X-TARGETDURATION is the longest segment listed so far rounded to
+ *   the nearest integer, which is what §4.3.3.1 compares it with (never
+ *   below the configured segment length), and never shrinks: players treat
+ *   it as fixed for the life of the playlist. With the relay's segments
+ *   (at least 6.0 s, well under 6.5 s) the target stays 6 and the window is
+ *   exactly `minSegments` segments;
  * - EXT-X-MEDIA-SEQUENCE never goes backwards, even across worker restarts
  *   (see resumeLiveState);
  * - a reconnect starts a new discontinuity: EXT-X-DISCONTINUITY before its
@@ -124,7 +127,7 @@ export function appendSegment(
   const targetDuration = Math.max(
     state.targetDuration,
     Math.ceil(options.segmentSeconds),
-    ...all.map((s) => Math.ceil(s.duration)),
+    ...all.map((s) => Math.round(s.duration)),
   );
 
   // The latest start that still satisfies the rules; earlier segments may go.
@@ -186,7 +189,7 @@ export function windowProblems(window: LiveWindow, minSegments = 3): string[] {
   if (window.segments.length < Math.max(3, minSegments)) problems.push(`lists ${window.segments.length} segments, fewer than ${Math.max(3, minSegments)}`);
   if (total + 1e-9 < 3 * window.targetDuration) problems.push(`lasts ${total.toFixed(3)} s, less than 3 x target duration ${window.targetDuration}`);
   for (const s of window.segments) {
-    if (Math.ceil(s.duration) > window.targetDuration) problems.push(`segment ${s.msn} (${s.duration} s) is longer than the target duration`);
+    if (Math.round(s.duration) > window.targetDuration) problems.push(`segment ${s.msn} (${s.duration} s) is longer than the target duration`);
   }
   window.segments.forEach((s, i) => {
     if (s.msn !== window.mediaSequence + i) problems.push(`segment ${s.msn} out of sequence`);

@@ -3,7 +3,13 @@
  * djcast-relay: one live stream, from the DJ's Shoutcast/Icecast source to
  * HLS in the blob store. Configured only by DJCAST_* environment variables
  * (see README.md); this file only wires them up.
+ *
+ * It stops (FFmpeg first) on SIGTERM, SIGINT, and when its stdin is a pipe
+ * that closes: the launcher holds the other end, so when the launcher dies,
+ * even by SIGKILL, the relay follows. A relay whose stdin is a terminal or
+ * /dev/null (a Pod, a shell) ignores stdin.
  */
+import { fstatSync } from 'node:fs';
 import { createBlobStore } from './blob/index.js';
 import { loadRelayConfig, RelayConfigError } from './config.js';
 import { createRelayWorker } from './worker.js';
@@ -36,7 +42,22 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', shutdown);
   process.on('SIGINT', shutdown);
+  if (stdinIsPipe()) {
+    process.stdin.on('end', shutdown);
+    process.stdin.on('close', shutdown);
+    process.stdin.on('error', shutdown);
+    process.stdin.resume(); // whatever the launcher writes is read and ignored
+  }
   await worker.start();
+}
+
+function stdinIsPipe(): boolean {
+  try {
+    const stat = fstatSync(0);
+    return stat.isFIFO() || stat.isSocket();
+  } catch {
+    return false;
+  }
 }
 
 main().catch((err: unknown) => {

@@ -6,7 +6,7 @@ export function createRelayMetrics(streamId: string) {
   const labels = { stream_id: streamId };
   const listenerCount = new Gauge({
     name: 'relay_listener_count',
-    help: 'Listeners the source server reports for the relayed mount',
+    help: 'Listeners at the source for the relayed mount, djcast relay connections excluded',
     labelNames: ['stream_id'],
     registers: [registry],
   });

@@ -1,0 +1,276 @@
+import type { Readable, Writable } from 'node:stream';
+import { setTimeout as delay } from 'node:timers/promises';
+import { execa } from 'execa';
+import { buildHlsArgs } from './ffmpeg-args.js';
+import { emptyInputInfo, type FfmpegInputInfo, foldInputInfo } from './ffmpeg-log.js';
+import { IcyDemuxStream, type IcyMetadata, icyTrackTitle, parseMetaInt } from './icy.js';
+import { type LookupFunction, requestSource, type SourceResponse } from './source-http.js';
+import { type TsSegment, TsSegmenter } from './ts-segmenter.js';
+
+/**
+ * One source run: the relay opens the DJ's stream with its own HTTP client
+ * (source-http.ts, the one that checks where it connects), asks for ICY
+ * metadata on that same connection, and writes the audio into FFmpeg's
+ * stdin. FFmpeg transcodes to one MPEG-TS stream on stdout, which
+ * TsSegmenter cuts into segments. FFmpeg never sees the URL or the
+ * credentials, and it exits on its own when its stdin closes, which also
+ * happens when the relay process dies (even by SIGKILL): the kernel closes
+ * the pipe.
+ *
+ * The run ends when the source ends or fails, FFmpeg exits, or kill() is
+ * called; `done` resolves once FFmpeg has exited and every segment has been
+ * handed to onSegment.
+ */
+
+export interface SourceRunOptions {
+  sourceUrl: string;
+  username?: string;
+  password?: string;
+  userAgent: string;
+  lookup?: LookupFunction;
+  /** Whether the source may be on a private or loopback address (DJCAST_ALLOW_PRIVATE_URLS). */
+  allowPrivate?: boolean;
+  ffmpegPath: string;
+  audio: 'aac' | 'copy';
+  segmentSeconds: number;
+  /** Time allowed for the source's response headers (default 10 s). */
+  connectTimeoutMs?: number;
+  /** The source is dropped when it sends nothing for this long (default 10 s). */
+  idleTimeoutMs?: number;
+  /** Called for each finished segment, one at a time, in order. */
+  onSegment(segment: TsSegment): Promise<void>;
+  onSourceConnected?(info: { contentType: string | null; bitrateKbps: number | null; metaInt: number | null }): void;
+  /** A StreamTitle from in-band ICY metadata (null for an empty title). */
+  onTitle?(title: string | null): void;
+  onInputInfo?(info: FfmpegInputInfo): void;
+  onSpawned?(pid: number | undefined, args: string[]): void;
+  /** The source connection dropped and was reopened within the run (FFmpeg kept running). */
+  onSourceReconnected?(reason: string): void;
+}
+
+export interface SourceRunResult {
+  /** Why the run ended, in a line fit for a log (never a credential). */
+  failure: string;
+  exitCode: number | null;
+  signal: string | null;
+  stderrTail: string[];
+  /** Seconds of audio FFmpeg produced after the last full segment (dropped). */
+  droppedSeconds: number;
+}
+
+export interface SourceRun {
+  /** FFmpeg's pid once spawned. */
+  readonly pid: number | undefined;
+  kill(reason: string): void;
+  readonly done: Promise<SourceRunResult>;
+}
+
+export function startSourceRun(options: SourceRunOptions): SourceRun {
+  const abort = new AbortController();
+  let killReason: string | null = null;
+  let pid: number | undefined;
+  let child: ReturnType<typeof execa> | null = null;
+
+  const kill = (reason: string) => {
+    if (killReason !== null) return;
+    killReason = reason;
+    abort.abort(new Error(reason));
+    // Closing stdin is how FFmpeg is asked to finish; the signal is the fallback.
+    child?.stdin?.destroy();
+    const c = child;
+    if (c) setTimeout(() => c.kill('SIGKILL'), 5000).unref();
+  };
+
+  const execute = async (): Promise<SourceRunResult> => {
+    let res: SourceResponse;
+    try {
+      res = await openSource(options, abort.signal);
+    } catch (err) {
+      return { failure: killReason ?? (err as Error).message, exitCode: null, signal: null, stderrTail: [], droppedSeconds: 0 };
+    }
+    const metaInt = parseMetaInt(res.headers['icy-metaint']);
+    const bitrate = Number(/^\s*(\d+)/.exec(res.headers['icy-br'] ?? '')?.[1]);
+    options.onSourceConnected?.({
+      contentType: res.headers['content-type']?.split(';')[0]?.trim() || null,
+      bitrateKbps: Number.isFinite(bitrate) && bitrate > 0 ? bitrate : null,
+      metaInt,
+    });
+
+    const args = buildHlsArgs({ audio: options.audio });
+    const proc = execa(options.ffmpegPath, args, {
+      reject: false,
+      stdin: 'pipe',
+      stdout: 'pipe',
+      stderr: 'pipe',
+      buffer: false,
+      // FFmpeg gets nothing of the relay's environment it does not need.
+      extendEnv: false,
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+      forceKillAfterDelay: 3000,
+    });
+    child = proc;
+    pid = proc.pid;
+    options.onSpawned?.(pid, args);
+    if (killReason !== null) proc.stdin?.destroy();
+
+    // Audio: source body (minus ICY metadata) -> FFmpeg stdin, across short blips.
+    let sourceEnd = 'the source closed the connection';
+    proc.stdin?.on('error', () => {}); // EPIPE when FFmpeg is gone: its exit says why
+    const pumping = (async () => {
+      let current = res;
+      let quickDrops = 0;
+      for (;;) {
+        const openedAt = Date.now();
+        sourceEnd = await pumpInto(current, proc.stdin, options, abort.signal);
+        if (killReason !== null || abort.signal.aborted || !proc.stdin || proc.stdin.destroyed) break;
+        // A connection that lasted a while and then dropped is a blip worth riding out
+        // inside this run; one that keeps dropping at once is the source being gone.
+        quickDrops = Date.now() - openedAt > 10_000 ? 0 : quickDrops + 1;
+        if (quickDrops > 3) break;
+        let reopened: SourceResponse | null = null;
+        for (const wait of RECONNECT_DELAYS_MS) {
+          await delay(wait, undefined, { signal: abort.signal }).catch(() => {});
+          if (abort.signal.aborted) break;
+          reopened = await openSource(options, abort.signal).catch(() => null);
+          if (reopened) break;
+        }
+        if (!reopened) break;
+        options.onSourceReconnected?.(sourceEnd);
+        current = reopened;
+      }
+      proc.stdin?.end();
+    })();
+
+    // Segments: FFmpeg stdout -> TsSegmenter -> onSegment, strictly in order.
+    const segmenter = new TsSegmenter({ minSeconds: options.segmentSeconds });
+    let publishing: Promise<void> = Promise.resolve();
+    let segmentError: Error | null = null;
+    proc.stdout?.on('data', (chunk: Buffer) => {
+      let segments: TsSegment[];
+      try {
+        segments = segmenter.push(chunk);
+      } catch (err) {
+        segmentError = err as Error;
+        kill(`ffmpeg output unreadable: ${(err as Error).message}`);
+        return;
+      }
+      for (const segment of segments) publishing = publishing.then(() => options.onSegment(segment));
+    });
+
+    const stderrTail: string[] = [];
+    let input = emptyInputInfo();
+    let partial = '';
+    const onLine = (line: string) => {
+      if (!line.trim()) return;
+      stderrTail.push(line);
+      if (stderrTail.length > 20) stderrTail.shift();
+      const before = input;
+      input = foldInputInfo(input, line);
+      if (input !== before && input.codec && !before.codec) {
+        const { done: _done, ...info } = input;
+        options.onInputInfo?.(info);
+      }
+    };
+    proc.stderr?.on('data', (chunk: Buffer) => {
+      const lines = (partial + chunk.toString('utf8')).split(/\r?\n|\r/);
+      partial = lines.pop() ?? '';
+      for (const line of lines) onLine(line);
+    });
+
+    const result = await proc;
+    abort.abort(new Error('ffmpeg exited'));
+    await pumping;
+    if (partial) onLine(partial);
+    await publishing;
+    const enoent = 'code' in result && (result as { code?: string }).code === 'ENOENT';
+    const failure = enoent
+      ? `ffmpeg not found at ${options.ffmpegPath}`
+      : (killReason ?? (segmentError as Error | null)?.message ?? (result.exitCode === 0 ? sourceEnd : (lastMeaningfulLine(stderrTail) ?? `ffmpeg exited with ${result.exitCode ?? result.signal}`)));
+    return { failure, exitCode: result.exitCode ?? null, signal: result.signal ?? null, stderrTail, droppedSeconds: segmenter.pendingSeconds };
+  };
+
+  const done = execute();
+  return {
+    get pid() {
+      return pid;
+    },
+    kill,
+    done,
+  };
+}
+
+/** Delays before reopening a source whose connection dropped mid-run (about 2 s in all, as FFmpeg's own reconnect did). */
+const RECONNECT_DELAYS_MS = [250, 750, 1000];
+
+/** Writes one connection's audio into FFmpeg's stdin until it ends; resolves with why it ended. */
+function pumpInto(res: SourceResponse, stdin: Writable | null, options: SourceRunOptions, signal: AbortSignal): Promise<string> {
+  return new Promise<string>((resolve) => {
+    let audio: Readable = res.body;
+    if (res.headers['icy-metaint'] !== undefined) {
+      const metaInt = parseMetaInt(res.headers['icy-metaint']);
+      if (metaInt !== null) {
+        const demux = new IcyDemuxStream(metaInt);
+        demux.on('metadata', (metadata: IcyMetadata) => {
+          if (metadata.streamTitle !== null) options.onTitle?.(icyTrackTitle(metadata));
+        });
+        res.body.on('error', (err) => demux.destroy(err));
+        audio = res.body.pipe(demux);
+      }
+    }
+    const idleMs = options.idleTimeoutMs ?? 10_000;
+    let done = false;
+    const finish = (why: string) => {
+      if (done) return;
+      done = true;
+      clearTimeout(idle);
+      signal.removeEventListener('abort', onAbort);
+      stdin?.off('drain', onDrain);
+      res.close();
+      audio.destroy();
+      resolve(why);
+    };
+    const onAbort = () => finish('stopped');
+    const onDrain = () => audio.resume();
+    let idle = setTimeout(() => finish(`no data from the source for ${idleMs} ms`), idleMs);
+    audio.on('data', (chunk: Buffer) => {
+      clearTimeout(idle);
+      idle = setTimeout(() => finish(`no data from the source for ${idleMs} ms`), idleMs);
+      if (!stdin || stdin.destroyed) return finish('ffmpeg stopped reading');
+      if (!stdin.write(chunk)) {
+        audio.pause();
+        stdin.once('drain', onDrain);
+      }
+    });
+    audio.on('end', () => finish('the source closed the connection'));
+    audio.on('error', (err) => finish(`source read failed: ${err.message}`));
+    if (signal.aborted) onAbort();
+    else signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+async function openSource(options: SourceRunOptions, signal: AbortSignal): Promise<SourceResponse> {
+  const headers: Record<string, string> = { 'User-Agent': options.userAgent, 'Icy-MetaData': '1' };
+  if (options.username !== undefined || options.password !== undefined) {
+    headers.Authorization = `Basic ${Buffer.from(`${options.username ?? ''}:${options.password ?? ''}`).toString('base64')}`;
+  }
+  const res = await requestSource(new URL(options.sourceUrl), {
+    headers,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+    allowPrivate: options.allowPrivate ?? false,
+    timeoutMs: options.connectTimeoutMs ?? 10_000,
+    signal,
+  });
+  if (res.status !== 200) {
+    res.close();
+    throw new Error(`the source answered ${res.status} ${res.statusText}`.trim());
+  }
+  return res;
+}
+
+function lastMeaningfulLine(lines: string[]): string | null {
+  for (let i = lines.length - 1; i >= 0; i--) {
+    const line = lines[i]!.trim();
+    if (line && !/^(Exiting normally|video:|size=|\[aac @|\[mpegts @)/.test(line)) return line;
+  }
+  return null;
+}
