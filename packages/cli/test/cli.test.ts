@@ -112,7 +112,10 @@ describe('djcast CLI against a real server', () => {
 
     const other = await ci.run(['stream', 'create', '--name', 'Spare', '--source', server.sourceUrl, '--json'], { env });
     const spare = json(other).id as string;
-    const deleted = await ci.run(['stream', 'delete', spare], { env });
+    const refused = await ci.run(['stream', 'delete', spare], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`Error: Not deleting stream ${spare} without confirmation: stdin is not a terminal. Add --yes to djcast stream delete ${spare}.\n`);
+    const deleted = await ci.run(['stream', 'delete', spare, '--yes'], { env });
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toBe(`Deleted ${spare}.\n`);
     expect((await ci.run(['stream', 'get', spare], { env })).code).toBe(1);
