@@ -131,6 +131,8 @@ describe('djcast CLI against a real server', () => {
     const machine = await cli.run(['stream', 'get', missing, '--json']);
     expect(machine.code).toBe(1);
     expect(json(machine)).toMatchObject({ status: 404, code: 'not_found', request_id: expect.stringMatching(REQUEST_ID) });
+    // Under --json the problem document is the whole output, on stdout (as the README says); stderr stays empty.
+    expect(machine.stderr).toBe('');
   });
 
   it('bad usage exits 2: an unknown flag, a missing required flag, a value outside the options', async () => {
