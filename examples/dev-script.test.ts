@@ -115,7 +115,9 @@ describe('djcast from anywhere: scripts/dev link', () => {
     // The shim runs the CLI directly with the project's Node: no pnpm, no install or build check.
     const shim = readFileSync(path.join(bin, 'djcast'), 'utf8');
     expect(shim).toMatch(/^exec "[^"]+\/node" "[^"]+\/packages\/cli\/bin\/run\.js" "\$@"$/m);
-    expect(shim).not.toMatch(/pnpm|scripts\/dev /);
+    const commands = shim.split('\n').filter((line) => line.trim() && !line.startsWith('#'));
+    expect(commands).toHaveLength(1);
+    expect(commands[0]).not.toMatch(/pnpm|scripts\/dev/);
 
     // Startup, against a bare `node -e ''` timed alternately with it, so the load of the machine cancels out.
     const time = async (file: string, args: string[]) => {
@@ -134,8 +136,9 @@ describe('djcast from anywhere: scripts/dev link', () => {
       `djcast --version through the shim: median ${median(shimRuns).toFixed(0)} ms; bare node: ${median(nodeRuns).toFixed(0)} ms ` +
         `(shim runs ${shimRuns.map((t) => t.toFixed(0)).join(', ')} ms)`,
     );
-    // What the CLI adds to starting Node at all: well under a second (a per-call `pnpm install` adds seconds).
-    expect(median(shimRuns) - median(nodeRuns)).toBeLessThan(1000);
+    // Idle, the shim starts in a few hundred ms; a per-call `pnpm install` (the old alias) took 2-6 s on top.
+    // On a loaded machine everything slows alike, so the bound scales with a bare node start there.
+    expect(median(shimRuns)).toBeLessThan(Math.max(1000, 6 * median(nodeRuns)));
   }, 600_000);
 });
 
