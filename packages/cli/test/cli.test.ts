@@ -22,7 +22,7 @@ function json<T = any>(result: CliResult): T {
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
-describe('djcast CLI against a real server', () => {
+describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
   let server: TestServer;
   let http: Listening;
   let cli: ReturnType<typeof cliSandbox>;

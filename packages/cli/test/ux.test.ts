@@ -15,7 +15,7 @@ const run = promisify(execFile);
 const CLI_DIR = path.join(REPO_ROOT, 'packages/cli');
 const SYSTEM_NODE = '/usr/bin/node';
 
-describe('djcast help, completion and "did you mean"', () => {
+describe('djcast help, completion and "did you mean"', { timeout: 120_000 }, () => {
   let cli: ReturnType<typeof cliSandbox>;
 
   beforeAll(async () => {
@@ -84,7 +84,7 @@ describe('djcast help, completion and "did you mean"', () => {
   });
 });
 
-describe('deleting asks first', () => {
+describe('deleting asks first', { timeout: 120_000 }, () => {
   let server: TestServer;
   let http: Listening;
   let cli: ReturnType<typeof cliSandbox>;
@@ -144,7 +144,7 @@ describe('deleting asks first', () => {
   });
 });
 
-describe('an older Node gets one line saying which Node is needed', () => {
+describe('an older Node gets one line saying which Node is needed', { timeout: 120_000 }, () => {
   it(`the djcast bin under ${SYSTEM_NODE}`, async () => {
     await ensureBuilt('cli');
     const version = await run(SYSTEM_NODE, ['--version']).catch(() => {

@@ -43,7 +43,7 @@ function json<T = any>(result: CliResult): T {
   }
 }
 
-describe('djcast upload and djcast playlist against a real server', () => {
+describe('djcast upload and djcast playlist against a real server', { timeout: 120_000 }, () => {
   let t: TestApp;
   let server: Awaited<ReturnType<typeof listen>>;
   let host: Awaited<ReturnType<typeof externalHost>>;
