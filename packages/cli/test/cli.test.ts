@@ -22,7 +22,7 @@ function json<T = any>(result: CliResult): T {
 
 const modeOf = (file: string) => statSync(file).mode & 0o777;
 
-describe('djcast CLI against a real server', () => {
+describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
   let server: TestServer;
   let http: Listening;
   let cli: ReturnType<typeof cliSandbox>;
@@ -112,7 +112,10 @@ describe('djcast CLI against a real server', () => {
 
     const other = await ci.run(['stream', 'create', '--name', 'Spare', '--source', server.sourceUrl, '--json'], { env });
     const spare = json(other).id as string;
-    const deleted = await ci.run(['stream', 'delete', spare], { env });
+    const refused = await ci.run(['stream', 'delete', spare], { env });
+    expect(refused.code).toBe(2);
+    expect(refused.stderr).toBe(`Error: Not deleting stream ${spare} without confirmation: stdin is not a terminal. Add --yes to djcast stream delete ${spare}.\n`);
+    const deleted = await ci.run(['stream', 'delete', spare, '--yes'], { env });
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toBe(`Deleted ${spare}.\n`);
     expect((await ci.run(['stream', 'get', spare], { env })).code).toBe(1);
@@ -128,6 +131,8 @@ describe('djcast CLI against a real server', () => {
     const machine = await cli.run(['stream', 'get', missing, '--json']);
     expect(machine.code).toBe(1);
     expect(json(machine)).toMatchObject({ status: 404, code: 'not_found', request_id: expect.stringMatching(REQUEST_ID) });
+    // Under --json the problem document is the whole output, on stdout (as the README says); stderr stays empty.
+    expect(machine.stderr).toBe('');
   });
 
   it('bad usage exits 2: an unknown flag, a missing required flag, a value outside the options', async () => {

@@ -76,7 +76,7 @@ describe('djcast stream register / status', () => {
     expect(id).toMatch(/^str_[0-9a-z]{26}$/);
     expect(url).toBe(`${container.config.publicUrl}/streams/${id}/live.m3u8`);
     expect(rest).toEqual(['']);
-    expect(result.stderr).toContain(`djcast stream status ${id} --watch`);
+    expect(result.stderr).toContain(`djcast stream wait ${id}`);
     expect(launcher.specFor(id!).sourceUrl).toBe(`${source.url}/live`);
   });
 
@@ -116,14 +116,32 @@ describe('djcast stream register / status', () => {
     expect(result.stderr).toContain('waiting for the relay to go live');
     expect(result.stderr).toMatch(/starting \(\d+s\)/);
     expect(result.stderr).toMatch(/live \(\d+s\)/);
-  }, 40_000);
+  }, 60_000);
 
   it('register --wait times out with exit 4 when the stream never goes live', async () => {
     const result = await cli.run(['stream', 'register', '--name', 'Never', '--source', `${source.url}/live`, '--wait', '--timeout', '2', '--json']);
     expect(result.code).toBe(4);
-    expect(json(result)).toMatchObject({ code: 'wait_timeout' });
+    expect(json(result)).toMatchObject({ code: 'wait_timeout', hint: expect.stringMatching(/keep waiting with `djcast stream wait str_[0-9a-z]{26}`/) });
     expect(result.stderr).not.toContain('Error:'); // under --json the error is the JSON on stdout
-  }, 20_000);
+  }, 60_000);
+
+  it('stream wait follows an existing stream until live without registering another; it times out with exit 4 and names itself', async () => {
+    const id = json((await cli.run(['stream', 'register', '--name', 'Later', '--source', `${source.url}/live`, '--json']))).id as string;
+    const starts = launcher.callsOf('start').length;
+
+    const early = await cli.run(['stream', 'wait', id, '--timeout', '1']);
+    expect(early.code).toBe(4);
+    expect(early.stderr).toContain(
+      `Error: Timed out after 1s waiting for stream ${id} to go live.\nIt carries on on the server; keep waiting with \`djcast stream wait ${id}\` (add --timeout for longer).\n`,
+    );
+
+    const waiting = cli.run(['stream', 'wait', id, '--timeout', '30']);
+    await heartbeat(id, { state: 'live', bitrate_kbps: 128 });
+    const result = await waiting;
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stdout).toBe(`${id}\n${container.config.publicUrl}/streams/${id}/live.m3u8\n`);
+    expect(launcher.callsOf('start').length).toBe(starts);
+  }, 60_000);
 
   it('status shows state, current track, bitrate and listeners; --json prints the status object', async () => {
     const id = json((await cli.run(['stream', 'register', '--name', 'Status', '--source', `${source.url}/live`, '--json']))).id as string;
@@ -153,7 +171,7 @@ describe('djcast stream register / status', () => {
 
     const usage = await cli.run(['stream', 'status', id, '--count', '2']);
     expect(usage.code).toBe(2);
-  }, 20_000);
+  }, 60_000);
 
   it('status of another DJ’s stream or a missing one fails with exit 1', async () => {
     const result = await cli.run(['stream', 'status', 'str_01jd0v9m3x7k2p8q4r5s6t7u8v']);

@@ -60,7 +60,7 @@ async function serve(env: Record<string, string>): Promise<Started> {
 
 describe('pnpm start', () => {
   it('builds, then runs the serve script', () => {
-    expect(scripts.start).toMatch(/^pnpm build && pnpm run serve$/);
+    expect(scripts.start).toMatch(/^node scripts\/build-changed\.mjs && pnpm --silent run serve$/);
     expect(scripts.serve).toContain('DJCAST_ALLOW_PRIVATE_URLS=${DJCAST_ALLOW_PRIVATE_URLS:-true}');
   });
 

@@ -43,7 +43,7 @@ function json<T = any>(result: CliResult): T {
   }
 }
 
-describe('djcast upload and djcast playlist against a real server', () => {
+describe('djcast upload and djcast playlist against a real server', { timeout: 120_000 }, () => {
   let t: TestApp;
   let server: Awaited<ReturnType<typeof listen>>;
   let host: Awaited<ReturnType<typeof externalHost>>;
@@ -85,8 +85,10 @@ describe('djcast upload and djcast playlist against a real server', () => {
   it('upload shows a byte progress bar while sending and a transcoding bar with --wait, on a terminal (stderr)', async () => {
     const result = await cli.runOnTerminal(['upload', long, '--title', 'Long one', '--wait'], [], { env });
     expect(result.code, result.stdout).toBe(0);
-    expect(result.stdout).toMatch(/Uploading \[[^\]]*\] \d+% \d+\/\d+/);
-    expect(result.stdout).toMatch(/Transcoding \[[^\]]*\] \d+% \d+\/100/);
+    // Human units: sent of total, and (once there is a rate) MiB/s and the time left.
+    expect(result.stdout).toMatch(/Uploading \[[^\]]*\] [\d.]+ (B|KiB|MiB) of [\d.]+ MiB/);
+    expect(result.stdout).not.toMatch(/Uploading \[[^\]]*\] \d+\/\d+/);
+    expect(result.stdout).toMatch(/Transcoding \[[^\]]*\] \d+%/);
     expect(result.stdout).toMatch(/status:\s+ready/);
   });
 
@@ -95,14 +97,29 @@ describe('djcast upload and djcast playlist against a real server', () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(/^id:\s+upl_[0-9a-z]{26}$/m);
     expect(result.stdout).toMatch(/^title:\s+Quick$/m);
-    expect(result.stderr).toMatch(/djcast upload get upl_/);
+    expect(result.stderr).toMatch(/djcast upload wait upl_/);
+
+    // Following it later: `upload wait` prints the ready upload and uploads nothing more.
+    const id = /^id:\s+(upl_[0-9a-z]{26})$/m.exec(result.stdout)![1]!;
+    const before = json<unknown[]>(await cli.run(['upload', 'list', '--json'], { env })).length;
+    const waited = await cli.run(['upload', 'wait', id, '--timeout', '120', '--json'], { env });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(json(waited)).toMatchObject({ id, status: 'ready', progress: 100 });
+    expect(json<unknown[]>(await cli.run(['upload', 'list', '--json'], { env })).length).toBe(before);
   });
 
   it('upload --wait exits 4 when the transcode outlasts --timeout', async () => {
     const result = await cli.run(['upload', long, '--wait', '--timeout', '1'], { env });
     expect(result.code).toBe(4);
     expect(result.stderr).toMatch(/Timed out after 1s waiting for upload upl_/);
-  });
+    // The hint names the command that keeps waiting, not "run it again" (which would upload twice).
+    const id = /keep waiting with `djcast upload wait (upl_[0-9a-z]{26})`/.exec(result.stderr)?.[1];
+    expect(id, result.stderr).toBeDefined();
+    expect(result.stderr).not.toMatch(/run the command again/i);
+    const waited = await cli.run(['upload', 'wait', id!, '--timeout', '1', '--json'], { env });
+    if (waited.code === 4) expect(json(waited)).toMatchObject({ code: 'wait_timeout', hint: expect.stringContaining(`djcast upload wait ${id}`) });
+    else expect(json(waited)).toMatchObject({ id, status: 'ready' });
+  }, 60_000);
 
   it('checks the file before sending: a missing, unreadable or non-file path is a one-line usage error (exit 2)', async () => {
     const missing = await cli.run(['upload', path.join(dir, 'nope.mp3')], { env });
@@ -144,7 +161,12 @@ describe('djcast upload and djcast playlist against a real server', () => {
     expect(get.stdout).toMatch(/^status:\s+ready$/m);
 
     const extra = json<{ id: string }>(await cli.run(['upload', set, '--json'], { env }));
-    const del = await cli.run(['upload', 'delete', extra.id], { env });
+    // Off a terminal a delete needs --yes: a usage error (exit 2) that deletes nothing.
+    const unconfirmed = await cli.run(['upload', 'delete', extra.id], { env });
+    expect(unconfirmed.code).toBe(2);
+    expect(unconfirmed.stderr).toBe(`Error: Not deleting upload ${extra.id} without confirmation: stdin is not a terminal. Add --yes to djcast upload delete ${extra.id}.\n`);
+    expect((await cli.run(['upload', 'get', extra.id], { env })).code).toBe(0);
+    const del = await cli.run(['upload', 'delete', extra.id, '--yes'], { env });
     expect(del.code, del.stderr).toBe(0);
     expect((await cli.run(['upload', 'get', extra.id], { env })).code).toBe(1);
   });
@@ -157,6 +179,12 @@ describe('djcast upload and djcast playlist against a real server', () => {
     const id = /^id:\s+(pls_[0-9a-z]{26})$/m.exec(created.stdout)![1]!;
     expect(created.stdout).toContain(`listen (HLS): http://djcast.test/playlists/${id}/stream.m3u8`);
     expect(created.stdout).toContain(`listen (MP3): http://djcast.test/playlists/${id}/stream.mp3`);
+    expect(created.stderr).toContain(`djcast playlist wait ${id}`);
+
+    // playlist wait follows the external track until the playlist is ready.
+    const waited = await cli.run(['playlist', 'wait', id, '--timeout', '120', '--json'], { env });
+    expect(waited.code, waited.stderr).toBe(0);
+    expect(json(waited)).toMatchObject({ id, status: 'ready', items: [{ status: 'ready' }, { status: 'ready' }, { status: 'ready' }] });
 
     const got = json<{ items: { upload_id: string | null; url: string | null }[] }>(await cli.run(['playlist', 'get', id, '--json'], { env }));
     expect(got.items.map((i) => i.upload_id ?? i.url)).toEqual([uploadId, externalUrl, second]);
@@ -181,7 +209,8 @@ describe('djcast upload and djcast playlist against a real server', () => {
     expect(bad.stderr).toMatch(/items\.1\.url/);
     expect((await cli.run(['playlist', 'create', '--title', 'Empty'], { env })).code).toBe(2);
 
-    expect((await cli.run(['playlist', 'delete', id], { env })).code).toBe(0);
+    expect((await cli.run(['playlist', 'delete', id], { env })).code).toBe(2);
+    expect((await cli.run(['playlist', 'delete', id, '--yes'], { env })).code).toBe(0);
     expect((await cli.run(['playlist', 'get', id], { env })).code).toBe(1);
   });
 });

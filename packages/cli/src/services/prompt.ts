@@ -2,7 +2,7 @@
 // stderr so stdout stays clean for results.
 import { createInterface, type Interface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import { CliError } from './errors.js';
+import { CliError, UsageError } from './errors.js';
 
 export function stdinIsInteractive(): boolean {
   return Boolean(process.stdin.isTTY);
@@ -67,6 +67,19 @@ export function createPrompter(input: NodeJS.ReadableStream = process.stdin, out
     },
     close: () => rl.close(),
   };
+}
+
+/**
+ * The guard of a destructive command: passes with --yes; on a terminal asks
+ * (no: CliError, exit 1); without a terminal refuses (UsageError, exit 2), so
+ * a script never deletes by accident and never hangs on a question.
+ */
+export async function confirmDestructive(what: string, options: { yes: boolean; command: string }): Promise<void> {
+  if (options.yes) return;
+  if (!stdinIsInteractive()) {
+    throw new UsageError(`Not deleting ${what} without confirmation: stdin is not a terminal. Add --yes to ${options.command}.`);
+  }
+  if (!(await confirm(`Delete ${what}?`))) throw new CliError('Cancelled; nothing was deleted.', { code: 'cancelled' });
 }
 
 export async function confirm(question: string): Promise<boolean> {

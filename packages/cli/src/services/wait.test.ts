@@ -19,6 +19,7 @@ describe('waitFor', () => {
       timeoutMs: 10_000,
       intervalMs: 1000,
       what: 'the stream to go live',
+      resume: 'djcast stream wait str_1',
       onPoll: (s) => seen.push(s),
       ...time,
     });
@@ -35,12 +36,14 @@ describe('waitFor', () => {
       timeoutMs: 2500,
       intervalMs: 1000,
       what: 'the stream to go live',
+      resume: 'djcast stream wait str_1',
       ...time,
     }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(WaitTimeoutError);
     const timeout = error as WaitTimeoutError;
     expect(timeout.exitCode).toBe(4);
     expect(timeout.message).toBe('Timed out after 2.5s waiting for the stream to go live.');
+    expect(timeout.hint).toBe('It carries on on the server; keep waiting with `djcast stream wait str_1` (add --timeout for longer).');
     expect(timeout.last).toEqual({ status: 'starting', poll: 4 });
     expect(time.sleeps).toEqual([1000, 1000, 500]);
   });

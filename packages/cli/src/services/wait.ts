@@ -7,6 +7,8 @@ export interface WaitOptions<T> {
   intervalMs?: number;
   /** Names what is awaited, for the timeout message: "the stream to go live". */
   what: string;
+  /** The command that keeps waiting, for the timeout hint: `djcast stream wait str_…`. */
+  resume: string;
   /** Told about every polled value, e.g. to update a spinner. */
   onPoll?: (value: T, elapsedMs: number) => void;
   sleep?: (ms: number) => Promise<void>;
@@ -29,10 +31,15 @@ export async function waitFor<T>(poll: () => Promise<T>, options: WaitOptions<T>
     if (options.until(value)) return value;
     const left = options.timeoutMs - elapsed;
     if (left <= 0) {
-      throw new WaitTimeoutError(`Timed out after ${formatSeconds(options.timeoutMs)} waiting for ${options.what}.`, value, 'Run the command again to keep waiting, or raise --timeout.');
+      throw new WaitTimeoutError(`Timed out after ${formatSeconds(options.timeoutMs)} waiting for ${options.what}.`, value, resumeHint(options.resume));
     }
     await sleep(Math.min(interval, left));
   }
+}
+
+/** What a timed-out --wait says to do next: run the matching `wait` command (never the command that created the thing again). */
+export function resumeHint(command: string): string {
+  return `It carries on on the server; keep waiting with \`${command}\` (add --timeout for longer).`;
 }
 
 function formatSeconds(ms: number): string {

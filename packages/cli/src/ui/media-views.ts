@@ -1,9 +1,8 @@
 // Which fields of uploads and playlists the human output shows, in order.
 import type { Playlist, Upload } from '../services/media.js';
-import type { Column, Field } from './format.js';
+import { formatBytes, type Column, type Field } from './format.js';
 
 const seconds = (s: number | null | undefined) => (s === null || s === undefined ? null : `${s.toFixed(1)} s`);
-const mib = (bytes: number) => `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
 
 export const UPLOAD_FIELDS: Field<Upload>[] = [
   { header: 'id', get: (u) => u.id },
@@ -11,7 +10,7 @@ export const UPLOAD_FIELDS: Field<Upload>[] = [
   { header: 'status', get: (u) => (u.status === 'processing' ? `processing (${u.progress}%)` : u.status) },
   { header: 'reason', get: (u) => u.reason },
   { header: 'file', get: (u) => u.original_filename },
-  { header: 'size', get: (u) => mib(u.size_bytes) },
+  { header: 'size', get: (u) => formatBytes(u.size_bytes) },
   { header: 'duration', get: (u) => seconds(u.duration_seconds) },
   { header: 'bitrate', get: (u) => (u.bitrate_kbps ? `${u.bitrate_kbps} kbps` : null) },
   { header: 'sample rate', get: (u) => (u.sample_rate ? `${u.sample_rate} Hz` : null) },
@@ -24,7 +23,7 @@ export const UPLOAD_COLUMNS: Column<Upload>[] = [
   { header: 'title', get: (u) => u.title },
   { header: 'status', get: (u) => (u.status === 'processing' ? `processing ${u.progress}%` : u.status) },
   { header: 'duration', get: (u) => seconds(u.duration_seconds) },
-  { header: 'size', get: (u) => mib(u.size_bytes) },
+  { header: 'size', get: (u) => formatBytes(u.size_bytes) },
   { header: 'created', get: (u) => u.created_at },
 ];
 

@@ -64,4 +64,26 @@ describe('Output', () => {
     none.stop();
     expect(pipe.text()).toBe('');
   });
+
+  it('draws the upload bar on a terminal in human units (size, rate, time left), from the clock it is given', () => {
+    const [out, err] = [stream(false), stream(true)];
+    let now = 1_000_000;
+    const output = new Output({ json: false, stdout: out.s, stderr: err.s, env: {} });
+    const MiB = 1024 * 1024;
+    const bar = output.progress(48 * MiB, 'Uploading', { unit: 'bytes', now: () => now });
+    now += 5000;
+    bar.update(12 * MiB);
+    bar.stop();
+    expect(err.text()).toContain('Uploading [');
+    expect(err.text()).toContain('] 12.0 MiB of 48.0 MiB  2.4 MiB/s  ETA 15s');
+    expect(out.text()).toBe('');
+  });
+
+  it('draws no bar off a terminal', () => {
+    const [out, err] = [stream(false), stream(false)];
+    const bar = new Output({ json: false, stdout: out.s, stderr: err.s, env: {} }).progress(100, 'Uploading', { unit: 'bytes' });
+    bar.update(50);
+    bar.stop();
+    expect(err.text()).toBe('');
+  });
 });

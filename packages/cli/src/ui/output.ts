@@ -3,7 +3,7 @@
 // colors and animation only for a terminal and never under --json.
 import cliProgress from 'cli-progress';
 import { createConsola, type ConsolaInstance } from 'consola';
-import { renderRecord, renderTable, type Column, type Field } from './format.js';
+import { renderRecord, renderTable, transferStatus, type Column, type Field } from './format.js';
 
 type Stream = NodeJS.WritableStream & { isTTY?: boolean };
 
@@ -100,11 +100,25 @@ export class Output {
     }
   }
 
-  /** A byte or item progress bar on a terminal; a no-op otherwise (uploads use it). */
-  progress(total: number, label: string): Progress {
+  /**
+   * A progress bar on a terminal; a no-op otherwise. `unit: 'bytes'` shows
+   * sizes, rate and time left in human units (uploads); the default shows a percentage.
+   */
+  progress(total: number, label: string, options: { unit?: 'bytes' | 'percent'; now?: () => number } = {}): Progress {
     if (!this.fancy) return { update: () => {}, stop: () => {} };
+    const now = options.now ?? Date.now;
+    const started = now();
     const bar = new cliProgress.SingleBar(
-      { stream: this.stderr as NodeJS.WriteStream, format: `${label} [{bar}] {percentage}% {value}/{total}`, hideCursor: true, clearOnComplete: true },
+      {
+        stream: this.stderr as NodeJS.WriteStream,
+        format:
+          options.unit === 'bytes'
+            ? (barOptions, params) =>
+                `${label} [${cliProgress.Format.BarFormat(params.progress, barOptions)}] ${transferStatus(params.value, params.total, now() - started)}`
+            : `${label} [{bar}] {percentage}%`,
+        hideCursor: true,
+        clearOnComplete: true,
+      },
       cliProgress.Presets.shades_classic,
     );
     bar.start(total, 0);

@@ -22,6 +22,7 @@ export default class PlaylistAdd extends DjcastCommand<typeof PlaylistAdd> {
     this.out.record(playlist, PLAYLIST_FIELDS);
     this.out.result('');
     this.out.table(playlist.items, PLAYLIST_ITEM_COLUMNS);
+    if (playlist.status === 'processing') this.out.info(`External tracks are being fetched: \`djcast playlist wait ${playlist.id}\`.`);
     return playlist;
   }
 }

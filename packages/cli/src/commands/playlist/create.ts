@@ -33,7 +33,7 @@ export default class PlaylistCreate extends DjcastCommand<typeof PlaylistCreate>
     this.out.record(playlist, PLAYLIST_FIELDS);
     this.out.result('');
     this.out.table(playlist.items, PLAYLIST_ITEM_COLUMNS);
-    if (playlist.status === 'processing') this.out.info('External tracks are being fetched; the listen URLs answer 503 until they are ready.');
+    if (playlist.status === 'processing') this.out.info(`External tracks are being fetched; the listen URLs answer 503 until they are ready: \`djcast playlist wait ${playlist.id}\`.`);
     return playlist;
   }
 }

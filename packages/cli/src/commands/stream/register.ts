@@ -1,11 +1,12 @@
 import { STREAM_VISIBILITIES, type Stream } from '@djcast/sdk';
 import { Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { waitFor } from '../../services/wait.js';
+import { followStream } from '../../follow.js';
 
 export default class StreamRegister extends DjcastCommand<typeof StreamRegister> {
-  static override summary = 'Register a Shoutcast or Icecast source and start relaying it to HLS.';
-  static override aliases = ['stream:create'];
+  static override summary = 'Register a Shoutcast or Icecast source and start relaying it to HLS (alias: stream create).';
+  // One row in `djcast stream --help`: the alias is named in the summary instead of listed as a second command.
+  static override hiddenAliases = ['stream:create'];
   static override description =
     'The server checks the source first (it must answer with audio and accept the credentials) and starts a relay worker. ' +
     'Prints the stream id and its public live.m3u8 URL. With --wait, follows the relay until the stream is live ' +
@@ -49,21 +50,11 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
     let stream = created;
     if (this.flags.wait) {
       this.out.info(`Registered ${created.id}; waiting for the relay to go live…`);
-      let last = '';
-      await waitFor(() => client.streams.status(created.id), {
-        what: `stream ${created.id} to go live`,
-        timeoutMs: this.flags.timeout * 1000,
-        until: (s) => s.state === 'live',
-        onPoll: (s, elapsed) => {
-          if (s.state !== last) this.out.info(`${s.state} (${Math.round(elapsed / 1000)}s)`);
-          last = s.state;
-        },
-      });
-      stream = await client.streams.get(created.id);
+      stream = await followStream({ client, out: this.out, timeoutSeconds: this.flags.timeout }, created.id);
     }
     this.out.result(stream.id);
     this.out.result(stream.playback_url);
-    if (!this.flags.wait) this.out.info(`The stream goes live once the relay has its first segments: djcast stream status ${stream.id} --watch`);
+    if (!this.flags.wait) this.out.info(`The stream goes live once the relay has its first segments: djcast stream wait ${stream.id}`);
     return stream;
   }
 }

@@ -1,7 +1,6 @@
-import { isDjcastTimeoutError, isDjcastUploadFailedError } from '@djcast/sdk';
 import { Args, Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
-import { CliError, WaitTimeoutError } from '../../services/errors.js';
+import { followUpload, requireReady } from '../../follow.js';
 import { checkUploadFile, uploadFile, type Upload } from '../../services/media.js';
 import { UPLOAD_FIELDS } from '../../ui/media-views.js';
 
@@ -25,7 +24,7 @@ export default class UploadCommand extends DjcastCommand<typeof UploadCommand> {
   async run(): Promise<Upload> {
     const file = await checkUploadFile(this.args.file);
     const client = this.client();
-    const sending = this.out.progress(file.size, 'Uploading');
+    const sending = this.out.progress(file.size, 'Uploading', { unit: 'bytes' });
     let upload: Upload;
     try {
       upload = await uploadFile(client, file, { title: this.flags.title, onBytes: (sent) => sending.update(sent) });
@@ -35,32 +34,9 @@ export default class UploadCommand extends DjcastCommand<typeof UploadCommand> {
     this.out.info(`Uploaded ${file.name} as ${upload.id}; the server scans and transcodes it now.`);
 
     if (this.flags.wait) {
-      const transcoding = this.out.progress(100, 'Transcoding');
-      try {
-        upload = await client.uploads.waitUntilReady(upload.id, {
-          timeoutMs: this.flags.timeout * 1000,
-          intervalMs: 1000,
-          onProgress: (percent) => transcoding.update(percent),
-        });
-      } catch (error) {
-        if (isDjcastTimeoutError(error)) throw new WaitTimeoutError(error.message, error.last, 'Run the command again to keep waiting, or raise --timeout.');
-        if (!isDjcastUploadFailedError(error)) throw error;
-        upload = error.upload;
-      } finally {
-        transcoding.stop();
-      }
-      if (upload.status !== 'ready') {
-        if (this.out.json) {
-          this.out.printJson(upload);
-          this.exit(1);
-        }
-        throw new CliError(`Upload ${upload.id} ${upload.status}: ${upload.reason ?? 'no reason given'}`, {
-          code: `upload_${upload.status}`,
-          hint: upload.status === 'rejected' ? 'The file was deleted from the server.' : 'Check the file plays locally, then upload it again.',
-        });
-      }
+      upload = requireReady(await followUpload({ client, out: this.out, timeoutSeconds: this.flags.timeout }, upload.id), this.out, (code) => this.exit(code));
     } else {
-      this.out.info(`Follow it with \`djcast upload get ${upload.id}\`, or upload with --wait.`);
+      this.out.info(`Follow it with \`djcast upload wait ${upload.id}\`.`);
     }
     this.out.record(upload, UPLOAD_FIELDS);
     return upload;
