@@ -16,14 +16,16 @@ import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PlaybackAuthorizer } from './http/playback.js';
 import { JobQueue } from './jobs/queue.js';
-import { JobWorker, type JobHandler } from './jobs/worker.js';
+import { JobWorker } from './jobs/worker.js';
 import { ClamdScanner } from './adapters/scanner/clamd.js';
 import { OffScanner } from './adapters/scanner/off.js';
 import type { Scanner } from './adapters/scanner/types.js';
 import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
 import { checkExternalAudioUrl } from './features/playlists/external-url.js';
-import { EXTERNAL_TRACK_JOB, PlaylistsService, type ExternalTrackJobPayload } from './features/playlists/service.js';
-import { UPLOAD_JOB, UploadsService, type UploadJobPayload } from './features/uploads/service.js';
+import { fetchExternalTrackJob } from './features/playlists/jobs.js';
+import { PlaylistsService } from './features/playlists/service.js';
+import { processUploadJob } from './features/uploads/jobs.js';
+import { UploadsService } from './features/uploads/service.js';
 import { FieldCipher, deriveKey, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
@@ -117,13 +119,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
         )
       : new OffScanner();
   const transcoder = new FfmpegTranscoder();
-  const jobHandlers: Record<string, JobHandler> = {};
-  const worker = new JobWorker(jobs, jobHandlers, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
-  const enqueue = async (kind: string, payload: unknown, opts?: { maxAttempts?: number }) => {
-    const id = await jobs.enqueue(kind, payload, opts);
-    worker.poke();
-    return id;
-  };
+  const worker = new JobWorker(jobs, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
   const workDir = path.join(config.dataDir, 'work');
   let playlists: PlaylistsService | undefined;
   const uploads = new UploadsService({
@@ -133,11 +129,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     scanner,
     logger,
     publicUrl: config.publicUrl,
-    enqueue,
+    jobs,
+    maxDurationSeconds: config.uploads.maxDurationSeconds,
     signPlayback: (id, userId) => playback.sign(id, userId, UploadsService.playbackTokenSeconds).token,
     playlistsUsing: (id) => playlists!.playlistsUsingUpload(id),
     workDir,
-    leaseRenewMs: Math.max(500, Math.floor(config.jobs.leaseMs / 3)),
     clock,
   });
   playlists = new PlaylistsService({
@@ -147,17 +143,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
     transcoder,
     logger,
     publicUrl: config.publicUrl,
-    enqueue,
+    jobs,
     checkUrl: checkExternalAudioUrl,
     allowPrivateUrls: config.network.allowPrivateUrls,
     externalMaxBytes: config.playlists.externalTrackMaxBytes,
     workDir,
-    leaseRenewMs: Math.max(500, Math.floor(config.jobs.leaseMs / 3)),
     clock,
   });
   const playlistsService = playlists;
-  jobHandlers[UPLOAD_JOB] = (payload: UploadJobPayload, ctx) => uploads.process(payload, ctx);
-  jobHandlers[EXTERNAL_TRACK_JOB] = (payload: ExternalTrackJobPayload, ctx) => playlistsService.processExternalTrack(payload, ctx);
+  worker.register(processUploadJob(uploads));
+  worker.register(fetchExternalTrackJob(playlistsService));
 
   return {
     config,

@@ -16,7 +16,7 @@ import { createTrackOpener, TrackChangedError } from '../../media/track-sources.
 import { guardedLookup } from '../../net/address-guard.js';
 import { blobResponse, toWebStream } from '../uploads/blob-response.js';
 import { cacheControl, isNotModified, rangeAllowed, type Validators } from './http-cache.js';
-import { withPlaybackToken } from './manifest.js';
+import { withPlaybackToken } from '../../media/hls-manifest.js';
 import { PlaylistIdParam, SegmentParams, StreamQuery } from './schemas.js';
 import type { PlaylistPlayback, PlaylistsService } from './service.js';
 

@@ -12,7 +12,7 @@ import {
 import { json, publicRoute, securedRoute } from '../../http/openapi.js';
 import type { PlaybackAuthorizer } from '../../http/playback.js';
 import { DomainError, extraErrors, NotFound } from '../../http/problem.js';
-import { withPlaybackToken } from '../playlists/manifest.js';
+import { withPlaybackToken } from '../../media/hls-manifest.js';
 import { blobResponse } from './blob-response.js';
 import { uploadHlsPrefix } from './keys.js';
 import {
