@@ -97,8 +97,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   );
   registerRelayMetrics(metrics.registry, () => relays.metricRows());
+  // Started by main.ts (serve), like every timer: building the container starts nothing.
   const relayWatchdog = new RelayWatchdog(relays, logger, config.relay.watchdogIntervalMs);
-  relayWatchdog.start();
   const streams = new StreamsService(
     db.kysely,
     cipher,
@@ -175,6 +175,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     transcoder,
     /** Not started here: main.ts starts it (serve, worker); tests start it when they need jobs to run. */
     worker,
+    /** Temp folders of running jobs; main.ts sweeps what dead processes left here before starting the worker. */
+    workDir,
     backends: (): Record<string, string> => ({
       database: db.dialect,
       storage: config.storage.kind,
