@@ -6,10 +6,6 @@ import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
 import { registerOpsRoutes } from './features/ops/routes.js';
-import { registerPlaylistPlaybackRoutes } from './features/playlists/playback-routes.js';
-import { registerPlaylistRoutes } from './features/playlists/routes.js';
-import { registerUploadRoutes } from './features/uploads/routes.js';
-import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
 import { resolvePrincipal } from './http/auth.js';
@@ -17,6 +13,7 @@ import { idempotency } from './http/idempotency.js';
 import type { App, AppEnv } from './http/env.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode, type FieldError } from './http/problem.js';
 import { newId } from './ids.js';
+import { mountModuleRoutes } from './modules.js';
 import { VERSION } from './version.js';
 
 const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -100,22 +97,8 @@ export function createApp(container: Container): App {
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);
   registerStreamRoutes(app, container.streams);
-  registerUploadRoutes(app, {
-    uploads: container.uploads,
-    playback: container.playback,
-    store: container.blobs,
-    maxBytes: container.config.uploads.maxBytes,
-  });
-  registerPlaylistRoutes(app, container.playlists);
-  registerPlaylistPlaybackRoutes(app, {
-    playlists: container.playlists,
-    playback: container.playback,
-    store: container.blobs,
-    logger: container.logger,
-    allowPrivateUrls: container.config.network.allowPrivateUrls,
-    cacheSeconds: container.config.playlists.cacheSeconds,
-  });
-  registerRelayRoutes(app, container.relays);
+  // Feature modules (container.ts lists them) declare their own routes.
+  mountModuleRoutes(app, container.modules);
   registerLivePlaybackRoutes(app, container);
 
   app.doc31('/openapi.json', OPENAPI_INFO);

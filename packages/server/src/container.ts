@@ -7,9 +7,8 @@ import { createRelayLauncher } from './adapters/relay-launcher/index.js';
 import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
 import { AuthService } from './features/auth/service.js';
-import { registerRelayMetrics } from './features/relays/metrics.js';
+import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
-import { RelayWatchdog } from './features/relays/watchdog.js';
 import { LivePlayback } from './features/streams/live-playback.js';
 import { StreamsService } from './features/streams/service.js';
 import { createLogger, type Logger } from './logger.js';
@@ -22,10 +21,9 @@ import { OffScanner } from './adapters/scanner/off.js';
 import type { Scanner } from './adapters/scanner/types.js';
 import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
 import { checkExternalAudioUrl } from './features/playlists/external-url.js';
-import { fetchExternalTrackJob } from './features/playlists/jobs.js';
-import { PlaylistsService } from './features/playlists/service.js';
-import { processUploadJob } from './features/uploads/jobs.js';
-import { UploadsService } from './features/uploads/service.js';
+import { playlistsModule } from './features/playlists/module.js';
+import { uploadsModule } from './features/uploads/module.js';
+import { installModules, type FeatureModule } from './modules.js';
 import { FieldCipher, deriveKey, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
@@ -96,9 +94,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     },
     clock,
   );
-  registerRelayMetrics(metrics.registry, () => relays.metricRows());
-  // Started by main.ts (serve), like every timer: building the container starts nothing.
-  const relayWatchdog = new RelayWatchdog(relays, logger, config.relay.watchdogIntervalMs);
+  const relaysFeature = relaysModule({ relays, logger, watchdogIntervalMs: config.relay.watchdogIntervalMs });
   const streams = new StreamsService(
     db.kysely,
     cipher,
@@ -121,8 +117,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const transcoder = new FfmpegTranscoder();
   const worker = new JobWorker(jobs, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
   const workDir = path.join(config.dataDir, 'work');
-  let playlists: PlaylistsService | undefined;
-  const uploads = new UploadsService({
+  const uploads = uploadsModule({
     db: db.kysely,
     store: blobs,
     transcoder,
@@ -131,15 +126,15 @@ export async function createContainer(config: Config, options: ContainerOptions 
     publicUrl: config.publicUrl,
     jobs,
     maxDurationSeconds: config.uploads.maxDurationSeconds,
-    signPlayback: (id, userId) => playback.sign(id, userId, UploadsService.playbackTokenSeconds).token,
-    playlistsUsing: (id) => playlists!.playlistsUsingUpload(id),
+    maxBytes: config.uploads.maxBytes,
+    playback,
     workDir,
     clock,
   });
-  playlists = new PlaylistsService({
+  const playlists = playlistsModule({
     db: db.kysely,
     store: blobs,
-    uploads,
+    uploads: uploads.service,
     transcoder,
     logger,
     publicUrl: config.publicUrl,
@@ -147,12 +142,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
     checkUrl: checkExternalAudioUrl,
     allowPrivateUrls: config.network.allowPrivateUrls,
     externalMaxBytes: config.playlists.externalTrackMaxBytes,
+    cacheSeconds: config.playlists.cacheSeconds,
+    playback,
     workDir,
     clock,
   });
-  const playlistsService = playlists;
-  worker.register(processUploadJob(uploads));
-  worker.register(fetchExternalTrackJob(playlistsService));
+
+  /** The feature modules: each registers its own routes, jobs and metrics. Adding a feature is one line here. */
+  const modules: FeatureModule[] = [uploads, playlists, relaysFeature];
+  installModules(modules, { worker, registry: metrics.registry });
+  const relayWatchdog = relaysFeature.watchdog;
 
   return {
     config,
@@ -169,8 +168,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     mailer,
     jobs,
     playback,
-    uploads,
-    playlists: playlistsService,
+    uploads: uploads.service,
+    playlists: playlists.service,
+    modules,
     scanner,
     transcoder,
     /** Not started here: main.ts starts it (serve, worker); tests start it when they need jobs to run. */

@@ -69,8 +69,6 @@ export interface UploadsDeps {
   maxDurationSeconds: number;
   /** Signs a playback grant for one resource (the HLS URL carries it). */
   signPlayback: (resourceId: string, userId: string) => string;
-  /** Playlists that use an upload; an upload in a playlist cannot be deleted. */
-  playlistsUsing: (uploadId: string) => Promise<string[]>;
   /** Where FFmpeg writes its temp output. */
   workDir?: string;
   clock?: () => Date;
@@ -87,8 +85,12 @@ export interface IncomingFile {
 
 const PLAYBACK_TOKEN_SECONDS = 6 * 60 * 60;
 
+/** Names the playlists (or other resources) that still use an upload; any name blocks its deletion. */
+export type UploadDeleteGuard = (uploadId: string) => Promise<string[]>;
+
 export class UploadsService {
   private readonly clock: () => Date;
+  private readonly deleteGuards: UploadDeleteGuard[] = [];
 
   constructor(private readonly deps: UploadsDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -205,7 +207,7 @@ export class UploadsService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     await this.getOwned(principal, id);
-    const playlists = await this.deps.playlistsUsing(id);
+    const playlists = (await Promise.all(this.deleteGuards.map((guard) => guard(id)))).flat();
     if (playlists.length > 0) {
       throw new DomainError('conflict', `Upload ${id} is part of playlist(s) ${playlists.join(', ')}; remove it from them first.`, {
         playlist_ids: playlists,
@@ -219,6 +221,11 @@ export class UploadsService {
     });
     this.deps.jobs.wake();
     await this.deps.store.deletePrefix(uploadPrefix(id));
+  }
+
+  /** A feature that uses uploads (playlists) registers what blocks deleting one. */
+  guardDelete(guard: UploadDeleteGuard): void {
+    this.deleteGuards.push(guard);
   }
 
   /** For the public HLS route: the upload as a playable (private) resource. */
