@@ -5,12 +5,6 @@ import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
 import { registerAuthRoutes } from './features/auth/routes.js';
 import { registerOpsRoutes } from './features/ops/routes.js';
-import { PlaylistPlaybackService } from './features/playlists/playback-service.js';
-import { registerPlaylistPlaybackRoutes } from './features/playlists/playback-routes.js';
-import { registerPlaylistRoutes } from './features/playlists/routes.js';
-import { registerUploadPlaybackRoutes } from './features/uploads/playback-routes.js';
-import { registerUploadRoutes } from './features/uploads/routes.js';
-import { registerRelayRoutes } from './features/relays/routes.js';
 import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
 import { registerStreamRoutes } from './features/streams/routes.js';
 import { systemClock } from './core/clock.js';
@@ -20,6 +14,7 @@ import { DomainError, ERROR_CODES, problemBody, type ErrorCode } from './core/er
 import { newId } from './core/ids.js';
 import { internalDetailOf } from './net/outbound.js';
 import { resolveClientAddress, TrustedProxies } from './http/playback-policy.js';
+import { mountModuleRoutes } from './modules.js';
 import { VERSION } from './version.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -92,25 +87,9 @@ export function createApp(container: Container): App {
   registerOpsRoutes(app, container);
   registerAuthRoutes(app, auth);
   registerStreamRoutes(app, container.streams);
-  registerUploadRoutes(app, {
-    uploads: container.uploads,
-    maxBytes: container.config.uploads.maxBytes,
-  });
-  registerPlaylistRoutes(app, container.playlists);
-  registerPlaylistPlaybackRoutes(app, {
-    playback: new PlaylistPlaybackService({
-      playlists: container.playlists,
-      authorizer: container.playback,
-      store: container.blobs,
-      logger: container.logger,
-      allowPrivateUrls: container.config.network.allowPrivateUrls,
-      cacheSeconds: container.config.playlists.cacheSeconds,
-    }),
-    listenerIdleMs: container.config.http.listenerIdleMs,
-  });
-  registerRelayRoutes(app, container.relays);
+  // Feature modules (container.ts lists them) declare their own routes.
+  mountModuleRoutes(app, container.modules);
   registerLivePlaybackRoutes(app, container);
-  registerUploadPlaybackRoutes(app, { uploads: container.uploads, authorizer: container.playback, store: container.blobs });
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'djcast API reference' }));

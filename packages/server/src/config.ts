@@ -47,6 +47,8 @@ const schema = z
     DJCAST_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
     DJCAST_MAIL_FROM: z.string().default('djcast <no-reply@djcast.local>'),
     DJCAST_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(100 * 1024 * 1024),
+    // 8 kbps packs 28 hours into 100 MB: the byte limit alone does not bound the work an upload causes.
+    DJCAST_UPLOAD_MAX_DURATION_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(6 * 3600),
     DJCAST_EXTERNAL_TRACK_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(512 * 1024 * 1024),
     DJCAST_CLAMAV_HOST: z.string().optional(),
     DJCAST_CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
@@ -224,6 +226,8 @@ function toConfig(env: z.infer<typeof schema>) {
     uploads: {
       /** Enforced while the body streams in, not after. */
       maxBytes: env.DJCAST_UPLOAD_MAX_BYTES,
+      /** Longest audio an upload may hold; longer files are refused with 422 before any job runs. */
+      maxDurationSeconds: env.DJCAST_UPLOAD_MAX_DURATION_SECONDS,
     },
     virusScan: env.DJCAST_CLAMAV_SOCKET
       ? { kind: 'clamav' as const, socket: env.DJCAST_CLAMAV_SOCKET }

@@ -7,23 +7,23 @@ import { createRelayLauncher } from './adapters/relay-launcher/index.js';
 import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
 import { AuthService } from './features/auth/service.js';
-import { registerRelayMetrics } from './features/relays/metrics.js';
+import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
-import { RelayWatchdog } from './features/relays/watchdog.js';
 import { LivePlayback } from './features/streams/live-playback.js';
 import { StreamsService } from './features/streams/service.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PlaybackAuthorizer } from './http/playback.js';
 import { JobQueue } from './jobs/queue.js';
-import { JobWorker, type JobHandler } from './jobs/worker.js';
+import { JobWorker } from './jobs/worker.js';
 import { ClamdScanner } from './adapters/scanner/clamd.js';
 import { OffScanner } from './adapters/scanner/off.js';
 import type { Scanner } from './adapters/scanner/types.js';
 import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
 import { checkExternalAudioUrl } from './features/playlists/external-url.js';
-import { EXTERNAL_TRACK_JOB, PlaylistsService, type ExternalTrackJobPayload } from './features/playlists/service.js';
-import { UPLOAD_JOB, UploadsService, type UploadJobPayload } from './features/uploads/service.js';
+import { playlistsModule } from './features/playlists/module.js';
+import { uploadsModule } from './features/uploads/module.js';
+import { installModules, type FeatureModule } from './modules.js';
 import { FieldCipher, deriveKey, ensurePrivateDir, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
@@ -96,9 +96,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     },
     clock,
   );
-  registerRelayMetrics(metrics.registry, () => relays.metricRows());
-  const relayWatchdog = new RelayWatchdog(relays, logger, config.relay.watchdogIntervalMs);
-  relayWatchdog.start();
+  const relaysFeature = relaysModule({ relays, logger, watchdogIntervalMs: config.relay.watchdogIntervalMs });
   const streams = new StreamsService(
     db.kysely,
     cipher,
@@ -119,47 +117,44 @@ export async function createContainer(config: Config, options: ContainerOptions 
         )
       : new OffScanner();
   const transcoder = new FfmpegTranscoder();
-  const jobHandlers: Record<string, JobHandler> = {};
-  const worker = new JobWorker(jobs, jobHandlers, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
-  const enqueue = async (kind: string, payload: unknown, opts?: { maxAttempts?: number }) => {
-    const id = await jobs.enqueue(kind, payload, opts);
-    worker.poke();
-    return id;
-  };
+  const worker = new JobWorker(jobs, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
   const workDir = path.join(config.dataDir, 'work');
-  let playlists: PlaylistsService | undefined;
-  const uploads = new UploadsService({
+  const uploads = uploadsModule({
     db: db.kysely,
     store: blobs,
     transcoder,
     scanner,
     logger,
     publicUrl: config.publicUrl,
-    enqueue,
-    signPlayback: (id, userId) => playback.sign(id, userId, UploadsService.playbackTokenSeconds).token,
-    playlistsUsing: (id) => playlists!.playlistsUsingUpload(id),
+    jobs,
+    maxDurationSeconds: config.uploads.maxDurationSeconds,
+    maxBytes: config.uploads.maxBytes,
+    playback,
     workDir,
-    leaseRenewMs: Math.max(500, Math.floor(config.jobs.leaseMs / 3)),
     clock,
   });
-  playlists = new PlaylistsService({
+  const playlists = playlistsModule({
     db: db.kysely,
     store: blobs,
-    uploads,
+    uploads: uploads.service,
     transcoder,
     logger,
     publicUrl: config.publicUrl,
-    enqueue,
+    jobs,
     checkUrl: checkExternalAudioUrl,
     allowPrivateUrls: config.network.allowPrivateUrls,
     externalMaxBytes: config.playlists.externalTrackMaxBytes,
+    cacheSeconds: config.playlists.cacheSeconds,
+    listenerIdleMs: config.http.listenerIdleMs,
+    playback,
     workDir,
-    leaseRenewMs: Math.max(500, Math.floor(config.jobs.leaseMs / 3)),
     clock,
   });
-  const playlistsService = playlists;
-  jobHandlers[UPLOAD_JOB] = (payload: UploadJobPayload, ctx) => uploads.process(payload, ctx);
-  jobHandlers[EXTERNAL_TRACK_JOB] = (payload: ExternalTrackJobPayload, ctx) => playlistsService.processExternalTrack(payload, ctx);
+
+  /** The feature modules: each registers its own routes, jobs and metrics. Adding a feature is one line here. */
+  const modules: FeatureModule[] = [uploads, playlists, relaysFeature];
+  installModules(modules, { worker, registry: metrics.registry });
+  const relayWatchdog = relaysFeature.watchdog;
 
   return {
     config,
@@ -176,12 +171,15 @@ export async function createContainer(config: Config, options: ContainerOptions 
     mailer,
     jobs,
     playback,
-    uploads,
-    playlists: playlistsService,
+    uploads: uploads.service,
+    playlists: playlists.service,
+    modules,
     scanner,
     transcoder,
     /** Not started here: main.ts starts it (serve, worker); tests start it when they need jobs to run. */
     worker,
+    /** Temp folders of running jobs; main.ts sweeps what dead processes left here before starting the worker. */
+    workDir,
     backends: (): Record<string, string> => ({
       database: db.dialect,
       storage: config.storage.kind,

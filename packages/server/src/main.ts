@@ -1,9 +1,10 @@
 #!/usr/bin/env node
 import { createApp } from './app.js';
 import { ConfigError, loadConfig } from './config.js';
-import { createContainer } from './container.js';
+import { createContainer, type Container } from './container.js';
 import { createDb, migrate } from './db/create-db.js';
 import { serveHttp } from './http/server.js';
+import { sweepWorkDir } from './media/rendition.js';
 
 /** Composition root: loadConfig -> createContainer -> createApp -> serve. */
 async function main(argv: string[]): Promise<number> {
@@ -34,7 +35,7 @@ async function main(argv: string[]): Promise<number> {
   if (command === 'worker') {
     // Only the job worker (transcodes, virus scans, external tracks): scale these out beside the API.
     const container = await createContainer(config);
-    container.worker.start();
+    await startBackground(container, { worker: true, watchdog: false });
     container.logger.info({ event: 'worker.started', worker_id: container.worker.workerId }, 'djcast job worker running');
     const stop = (signal: string) => {
       container.logger.info({ event: 'worker.stopping', signal }, 'finishing running jobs');
@@ -53,7 +54,7 @@ async function main(argv: string[]): Promise<number> {
 
   const container = await createContainer(config);
   const app = createApp(container);
-  if (config.jobs.inProcessWorker) container.worker.start();
+  await startBackground(container, { worker: config.jobs.inProcessWorker, watchdog: true });
   const server = serveHttp(app, config, (info) => {
     container.logger.info(
       { event: 'server.started', address: info.address, port: info.port, public_url: config.publicUrl, backends: container.backends() },
@@ -72,6 +73,18 @@ async function main(argv: string[]): Promise<number> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
   process.once('SIGINT', () => shutdown('SIGINT'));
   return -1;
+}
+
+/**
+ * Timers and loops start here, never while the container is built: the
+ * temp folders of processes that died are swept first (a SIGKILL skips
+ * every `finally`), then the job worker and the relay watchdog start.
+ */
+async function startBackground(container: Container, what: { worker: boolean; watchdog: boolean }): Promise<void> {
+  const swept = await sweepWorkDir(container.workDir);
+  if (swept.length > 0) container.logger.info({ event: 'work_dir.swept', removed: swept }, 'removed temp files left by a crashed process');
+  if (what.worker) container.worker.start();
+  if (what.watchdog) container.relayWatchdog.start();
 }
 
 main(process.argv.slice(2)).then(

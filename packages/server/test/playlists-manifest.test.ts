@@ -1,6 +1,6 @@
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { buildPlaylistManifest, segmentsOfMediaPlaylist, withPlaybackToken } from '../src/features/playlists/manifest.js';
+import { buildPlaylistManifest, segmentsOfMediaPlaylist, withPlaybackToken } from '../src/media/hls-manifest.js';
 
 describe('the playlist HLS manifest builder', () => {
   beforeAll(() => HLS.setOptions({ strictMode: true }));

@@ -480,6 +480,8 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
         { relayLauncher: wl },
       );
       owner = await signUp(w);
+      // Timers start in main.ts, not when the container is built.
+      w.container.relayWatchdog.start();
     });
     afterAll(() => w.close());
 

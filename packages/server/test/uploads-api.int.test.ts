@@ -10,6 +10,7 @@ import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAudioRange } from '../src/media/mp3.js';
 import { generateTestMp3, generateTestWav } from './fixtures/media/generate.js';
+import { processesWhoseArgvContains } from './processes.js';
 import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
 import { getUpload, postUpload, postUploadStreamed, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
 
@@ -153,15 +154,22 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect((await t.request('GET', `/v1/uploads/audio/${ids[0]}`, { token: other.token })).status).toBe(404);
   });
 
-  it('leaves nothing behind when an upload is deleted while it is being transcoded', async () => {
+  it('stops the transcode when an upload is deleted while it is being transcoded, and leaves nothing behind', async () => {
     t.container.worker.start();
     const created = (await (await postUpload(t, dj.token, files['long.mp3']!)).json()) as UploadJson;
     await waitFor('transcoding to start', async () => (await getUpload(t, dj.token, created.id)).progress > 0, 60_000, 20);
+    // FFmpeg's output goes to a temp folder under this app's data dir.
+    const ffmpegs = () => processesWhoseArgvContains(t.dataDir).filter((p) => p.argv[0]?.endsWith('ffmpeg'));
+    expect(ffmpegs()).toHaveLength(1);
     expect((await t.request('DELETE', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(204);
     expect((await t.request('GET', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(404);
-    // The job finishes publishing, sees the upload gone and removes what it wrote.
-    const job = () => t.container.db.kysely.selectFrom('jobs').select(['state', 'payload']).where('kind', '=', 'upload.process').execute();
-    await waitFor('the job to end', async () => (await job()).find((j) => JSON.parse(j.payload).upload_id === created.id)?.state === 'done', 60_000);
+    // The job is cancelled, not left to finish: its FFmpeg goes away and it never completes.
+    const job = await t.container.db.kysely.selectFrom('jobs').selectAll().where('resource_id', '=', created.id).executeTakeFirstOrThrow();
+    expect(job.state).toBe('cancelled');
+    await waitFor('the FFmpeg of the deleted upload to exit', async () => ffmpegs().length === 0, 30_000);
+    await waitFor('the worker to log the cancel', async () => t.logs.some((l) => l.job_id === job.id && l.event === 'job.cancelled'), 30_000);
+    expect(t.logs.some((l) => l.job_id === job.id && l.event === 'job.completed')).toBe(false);
+    expect((await t.container.jobs.get(job.id))?.state).toBe('cancelled');
     expect(await objectsUnder(t, `uploads/audio/${created.id}/`)).toEqual([]);
   }, 90_000);
 

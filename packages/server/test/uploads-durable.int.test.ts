@@ -5,7 +5,7 @@
 // runs out and finishes it. Both dialects.
 
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +14,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/create-db.js';
 import { generateTestMp3 } from './fixtures/media/generate.js';
 import { DIALECTS, STRONG_PASSWORD, TEST_POSTGRES_URL, uniqueEmail } from './harness.js';
+import { processesWhoseArgvContains } from './processes.js';
 import { multipartBody, BOUNDARY, waitFor } from './uploads-support.js';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
@@ -33,7 +34,7 @@ interface Proc {
 }
 
 function startServer(command: 'serve' | 'worker', env: Record<string, string>): Proc {
-  // Its own process group, so a SIGKILL to the group also takes the ffmpeg it spawned.
+  // Its own process group, so afterAll can kill whatever is left of it.
   const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/main.ts', command], {
     cwd: root,
     env: { ...process.env, ...env },
@@ -126,8 +127,17 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
       60_000,
       20,
     );
-    process.kill(-serve.child.pid!, 'SIGKILL');
+    // SIGKILL to the server alone, not its group: nothing gets a chance to clean up, and its
+    // FFmpeg must notice by itself (its stdin, fed by the server, reaches end-of-file).
+    const ffmpegs = () => processesWhoseArgvContains(dataDir).filter((p) => p.argv[0]?.endsWith('ffmpeg'));
+    expect(ffmpegs().map((p) => p.ppid)).toEqual([serve.child.pid]);
+    process.kill(serve.child.pid!, 'SIGKILL');
     await serve.exited;
+    await waitFor('the dead server’s FFmpeg to exit', async () => ffmpegs().length === 0, 30_000);
+    // Its temp folder is left behind (no `finally` ran).
+    const workDir = path.join(dataDir, 'work');
+    const leftovers = readdirSync(workDir).filter((n) => n.startsWith(`djcast-hls-${serve.child.pid}-`));
+    expect(leftovers).toHaveLength(1);
 
     const db = createDb({ url: dbUrl, schema: dialect === 'postgres' ? schema : undefined });
     try {
@@ -153,6 +163,9 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
       expect(after).toMatchObject({ state: 'done', attempts: 2 });
       expect(logged(worker, 'job.started')).toMatchObject({ job_id: job.id, attempt: 2 });
       expect(logged(worker, 'worker.started')?.worker_id).not.toBe(deadWorker);
+      // The worker swept the dead server's temp folder when it started.
+      expect(logged(worker, 'work_dir.swept')).toMatchObject({ removed: leftovers });
+      expect(readdirSync(workDir).filter((n) => leftovers.includes(n))).toEqual([]);
 
       // The worker stops cleanly on SIGTERM.
       worker.child.kill('SIGTERM');

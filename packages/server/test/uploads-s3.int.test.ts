@@ -1,7 +1,7 @@
 // Uploads and playback with S3 storage (s3rver on loopback, strict SigV4 via
 // the relay package's s3rver-process.mjs): the original streams into S3
-// (multipart for big bodies), ffprobe and FFmpeg read it through a presigned
-// URL, an oversized upload leaves neither an object nor a pending multipart
+// (multipart for big bodies), ffprobe reads it through a presigned URL and the
+// worker streams it into FFmpeg's stdin, an oversized upload leaves neither an object nor a pending multipart
 // upload, stream.mp3 reads ranges from S3, and segments redirect to S3.
 
 import { spawn, type ChildProcess } from 'node:child_process';

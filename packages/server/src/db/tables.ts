@@ -65,13 +65,17 @@ export interface JobsTable {
   id: string;
   kind: string;
   payload: string;
-  state: 'queued' | 'running' | 'done' | 'failed';
+  state: 'queued' | 'running' | 'done' | 'failed' | 'cancelled';
   attempts: number;
   max_attempts: number;
   run_after: string;
   locked_by: string | null;
   locked_until: string | null;
   last_error: string | null;
+  /** Whose work this is: claims favour the owner with the fewest running jobs. */
+  owner_id: string | null;
+  /** The row the job works on; deleting that row cancels the job. */
+  resource_id: string | null;
   created_at: string;
   updated_at: string;
 }

@@ -1,56 +1,110 @@
-import { sql } from 'kysely';
+import { sql, type Kysely, type Transaction } from 'kysely';
 import type { Db } from '../db/create-db.js';
-import type { JobsTable } from '../db/tables.js';
+import type { Database, JobsTable } from '../db/tables.js';
 import { newId } from '../core/ids.js';
+import type { JobType } from './definition.js';
 
-export interface Job<P = unknown> {
+type Q = Kysely<Database> | Transaction<Database>;
+
+export interface Job {
   id: string;
   kind: string;
-  payload: P;
+  /** As stored; the worker parses it with the job's schema before running it. */
+  payload: unknown;
   attempts: number;
   maxAttempts: number;
+  ownerId: string | null;
+  resourceId: string | null;
 }
 
 export interface EnqueueOptions {
+  /** Whose work this is (fair scheduling between owners). */
+  ownerId?: string | null;
+  /** The row this job works on: `cancel(tx, resourceId)` stops it. */
+  resourceId?: string | null;
   /** Delay before the job may run. */
   delayMs?: number;
-  maxAttempts?: number;
+  /** The caller's clock. */
+  now?: Date;
+}
+
+const DEFAULT_MAX_ATTEMPTS = 5;
+
+/**
+ * Inserts a job in the caller's transaction, so the job exists exactly when
+ * the row it belongs to does: a crash between the two can no longer leave a
+ * row waiting for a job that was never queued. The payload is checked
+ * against the job's schema here, so a bad payload fails the caller, not a
+ * worker later. Call `JobQueue.wake()` after the commit to start it at once.
+ */
+export async function enqueue<P>(tx: Q, type: JobType<P>, payload: P, options: EnqueueOptions = {}): Promise<string> {
+  const parsed = type.payload.parse(payload);
+  const now = options.now ?? new Date();
+  const id = newId('job');
+  await tx
+    .insertInto('jobs')
+    .values({
+      id,
+      kind: type.kind,
+      payload: JSON.stringify(parsed),
+      state: 'queued',
+      attempts: 0,
+      max_attempts: type.maxAttempts ?? DEFAULT_MAX_ATTEMPTS,
+      run_after: new Date(now.getTime() + (options.delayMs ?? 0)).toISOString(),
+      locked_by: null,
+      locked_until: null,
+      last_error: null,
+      owner_id: options.ownerId ?? null,
+      resource_id: options.resourceId ?? null,
+      created_at: now.toISOString(),
+      updated_at: now.toISOString(),
+    })
+    .execute();
+  return id;
 }
 
 /**
- * The durable job queue: a table both dialects share. A claim takes the
- * oldest due job and leases it until `locked_until`; on Postgres the claim
- * uses FOR UPDATE SKIP LOCKED so many workers never take the same job, on
- * SQLite the single writer serialises claims. A job whose worker died is
- * claimed again once its lease runs out.
+ * Cancels the queued and running jobs of a row, in the caller's transaction.
+ * A running job notices at its next lease renewal (its worker aborts it);
+ * call `JobQueue.wake()` after the commit so a worker in this process checks
+ * at once. Returns the cancelled job ids.
+ */
+export async function cancelJobsOf(tx: Q, resourceId: string, now = new Date()): Promise<string[]> {
+  const rows = await tx
+    .updateTable('jobs')
+    .set({ state: 'cancelled', locked_until: null, updated_at: now.toISOString() })
+    .where('resource_id', '=', resourceId)
+    .where('state', 'in', ['queued', 'running'])
+    .returning('id')
+    .execute();
+  return rows.map((r) => r.id);
+}
+
+/**
+ * The durable job queue: a table both dialects share. A claim leases one
+ * due job until `locked_until`. Claims are fair between owners: the job
+ * chosen is the oldest one of the owner with the fewest running jobs, so
+ * one DJ's long uploads cannot hold every slot while another's short one
+ * waits. On Postgres the claim uses FOR UPDATE SKIP LOCKED, so many workers
+ * never take the same job; on SQLite the single writer serialises claims.
+ * A job whose worker died is claimed again once its lease runs out.
  */
 export class JobQueue {
+  private readonly listeners = new Set<() => void>();
+
   constructor(
     private readonly db: Db,
     private readonly clock: () => Date = () => new Date(),
   ) {}
 
-  async enqueue<P>(kind: string, payload: P, options: EnqueueOptions = {}): Promise<string> {
-    const now = this.clock();
-    const id = newId('job');
-    await this.db.kysely
-      .insertInto('jobs')
-      .values({
-        id,
-        kind,
-        payload: JSON.stringify(payload),
-        state: 'queued',
-        attempts: 0,
-        max_attempts: options.maxAttempts ?? 5,
-        run_after: new Date(now.getTime() + (options.delayMs ?? 0)).toISOString(),
-        locked_by: null,
-        locked_until: null,
-        last_error: null,
-        created_at: now.toISOString(),
-        updated_at: now.toISOString(),
-      })
-      .execute();
-    return id;
+  /** Jobs were enqueued or cancelled in this process: local workers look now instead of at their next poll. */
+  wake(): void {
+    for (const listener of this.listeners) listener();
+  }
+
+  onWake(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
   }
 
   async claim(workerId: string, kinds: readonly string[], leaseMs: number): Promise<Job | null> {
@@ -58,18 +112,26 @@ export class JobQueue {
     const now = this.clock();
     const nowIso = now.toISOString();
     const k = this.db.kysely;
+    const due = (eb: any) =>
+      eb.or([
+        eb.and([eb('j.state', '=', 'queued'), eb('j.run_after', '<=', nowIso)]),
+        eb.and([eb('j.state', '=', 'running'), eb('j.locked_until', '<', nowIso)]),
+      ]);
+    // Running jobs of the same owner whose lease is alive; jobs without an owner are never held back.
+    const ownerLoad = k
+      .selectFrom('jobs as r')
+      .select((eb) => eb.fn.countAll<number>().as('n'))
+      .where('r.state', '=', 'running')
+      .where('r.locked_until', '>=', nowIso)
+      .where(sql<boolean>`r.owner_id = j.owner_id`);
     let candidate = k
-      .selectFrom('jobs')
-      .select('id')
-      .where('kind', 'in', kinds)
-      .where((eb) =>
-        eb.or([
-          eb.and([eb('state', '=', 'queued'), eb('run_after', '<=', nowIso)]),
-          eb.and([eb('state', '=', 'running'), eb('locked_until', '<', nowIso)]),
-        ]),
-      )
-      .orderBy('run_after')
-      .orderBy('id')
+      .selectFrom('jobs as j')
+      .select('j.id')
+      .where('j.kind', 'in', kinds)
+      .where(due)
+      .orderBy(sql`(${ownerLoad})`)
+      .orderBy('j.run_after')
+      .orderBy('j.id')
       .limit(1);
     if (this.db.dialect === 'postgres') candidate = candidate.forUpdate().skipLocked();
     const row = await k
@@ -87,7 +149,7 @@ export class JobQueue {
     return row ? toJob(row) : null;
   }
 
-  /** Extends the lease of a long job; false if another worker has taken it over. */
+  /** Extends the lease of a running job; false when this worker no longer owns it (taken over or cancelled). */
   async extendLease(id: string, workerId: string, leaseMs: number): Promise<boolean> {
     const result = await this.db.kysely
       .updateTable('jobs')
@@ -105,18 +167,18 @@ export class JobQueue {
       .set({ state: 'done', locked_by: null, locked_until: null, updated_at: this.clock().toISOString() })
       .where('id', '=', id)
       .where('locked_by', '=', workerId)
+      .where('state', '=', 'running')
       .execute();
   }
 
-  /** Records a failure; retries after `retryInMs` until attempts run out, then marks it failed. */
-  async fail(job: Job, workerId: string, error: string, retryInMs: number): Promise<'retrying' | 'failed'> {
+  /** Records a failure: queued again after `retryInMs`, or failed for good when `final`. */
+  async fail(job: Job, workerId: string, error: string, options: { final: boolean; retryInMs: number }): Promise<'retrying' | 'failed'> {
     const now = this.clock();
-    const final = job.attempts >= job.maxAttempts;
     await this.db.kysely
       .updateTable('jobs')
       .set({
-        state: final ? 'failed' : 'queued',
-        run_after: new Date(now.getTime() + retryInMs).toISOString(),
+        state: options.final ? 'failed' : 'queued',
+        run_after: new Date(now.getTime() + options.retryInMs).toISOString(),
         locked_by: null,
         locked_until: null,
         last_error: error.slice(0, 4000),
@@ -124,8 +186,9 @@ export class JobQueue {
       })
       .where('id', '=', job.id)
       .where('locked_by', '=', workerId)
+      .where('state', '=', 'running')
       .execute();
-    return final ? 'failed' : 'retrying';
+    return options.final ? 'failed' : 'retrying';
   }
 
   async get(id: string): Promise<JobsTable | undefined> {
@@ -134,5 +197,13 @@ export class JobQueue {
 }
 
 function toJob(row: JobsTable): Job {
-  return { id: row.id, kind: row.kind, payload: JSON.parse(row.payload) as unknown, attempts: row.attempts, maxAttempts: row.max_attempts };
+  return {
+    id: row.id,
+    kind: row.kind,
+    payload: JSON.parse(row.payload) as unknown,
+    attempts: row.attempts,
+    maxAttempts: row.max_attempts,
+    ownerId: row.owner_id,
+    resourceId: row.resource_id,
+  };
 }

@@ -1,10 +1,14 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readlinkSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { fileURLToPath } from 'node:url';
 import { relaySpec, SECRET_VALUES } from '../../../test/k8s-fixtures.js';
+import { processesWhoseArgvContains } from '../../../test/processes.js';
 import { defaultRelayCommand, ProcessRelayLauncher, type ProcessRelayLauncherOptions } from './process.js';
 import { relayEnvironment, relaySecretEnvironment, type RelayLogEntry } from './types.js';
 
@@ -20,6 +24,17 @@ if (mode === 'ignore-term') {
     console.log(JSON.stringify({ level: 30, msg: 'got SIGTERM' }));
     process.exit(0);
   });
+}
+if (mode === 'watch-stdin') {
+  // What the real worker does: the server's end of stdin closing means the server is gone.
+  process.stdin.on('end', () => process.exit(0));
+  process.stdin.resume();
+}
+if (mode === 'with-child') {
+  // Stands in for the worker's FFmpeg: same process group, and not killed by this fake on SIGTERM.
+  const { spawn } = await import('node:child_process');
+  const child = spawn(process.execPath, ['-e', 'setInterval(() => {}, 1000)', 'fake-ffmpeg-' + process.argv[3]], { stdio: 'ignore' });
+  console.log(JSON.stringify({ level: 30, msg: 'fake ffmpeg started', pid: child.pid }));
 }
 console.log(JSON.stringify({ level: 30, msg: 'fake relay started', pid: process.pid, argv: process.argv, env: process.env }));
 console.error('a plain stderr line');
@@ -220,6 +235,61 @@ describe('ProcessRelayLauncher', () => {
     expect(await l.list()).toEqual([]);
     await expect(l.start(specs[0]!)).rejects.toThrow(/closed/);
   });
+
+  it('stops the whole process group: the worker’s FFmpeg goes with it', async () => {
+    const marker = randomBytes(6).toString('hex');
+    const spec = relaySpec();
+    const l = launcher('with-child', { command: [process.execPath, script, 'with-child', marker] });
+    await l.start(spec);
+    await waitFor('the fake ffmpeg', () => logs.some((e) => e.msg === 'fake ffmpeg started'));
+    expect(processesWhoseArgvContains(`fake-ffmpeg-${marker}`)).toHaveLength(1);
+    await l.stop(spec.relayId);
+    await waitFor('the fake ffmpeg to be gone', () => processesWhoseArgvContains(`fake-ffmpeg-${marker}`).length === 0, 10_000);
+  });
+
+  it('kills what a crashed worker left in its group before restarting it (no FFmpeg with PPID 1)', async () => {
+    const marker = randomBytes(6).toString('hex');
+    const spec = relaySpec();
+    const l = launcher('with-child', { command: [process.execPath, script, 'with-child', marker] });
+    await l.start(spec);
+    await waitFor('the first start', () => started(spec.relayId).length === 1);
+    await waitFor('the fake ffmpeg', () => processesWhoseArgvContains(`fake-ffmpeg-${marker}`).length === 1);
+    const [first] = processesWhoseArgvContains(`fake-ffmpeg-${marker}`);
+    process.kill(l.pid(spec.relayId)!, 'SIGKILL');
+    await waitFor('the restart', () => started(spec.relayId).length === 2);
+    await waitFor('exactly one fake ffmpeg, the new worker’s', () => {
+      const now = processesWhoseArgvContains(`fake-ffmpeg-${marker}`);
+      return now.length === 1 && now[0]!.pid !== first!.pid;
+    }, 10_000);
+    // Gone, or a zombie waiting for init to reap it: not running either way.
+    expect(processesWhoseArgvContains(`fake-ffmpeg-${marker}`).map((p) => p.pid)).not.toContain(first!.pid);
+  });
+
+  it('leaves no worker behind when the server running the launcher is killed with SIGKILL', async () => {
+    const marker = randomBytes(6).toString('hex');
+    const child = spawn(
+      process.execPath,
+      ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('../../../test/fixtures/launcher-child.ts', import.meta.url)), script, marker],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      let out = '';
+      child.stdout!.on('data', (d: Buffer) => (out += d.toString()));
+      await waitFor('the worker to start', () => out.includes('worker pid'), 60_000);
+      const workers = processesWhoseArgvContains(marker).filter((p) => p.pid !== child.pid);
+      expect(workers).toHaveLength(1);
+      expect(workers[0]!.ppid).toBe(child.pid);
+      // Its stdin is a pipe (socketpair) from the server, not /dev/null (which would end at once).
+      expect(readlinkSync(`/proc/${workers[0]!.pid}/fd/0`)).toMatch(/^(pipe|socket):/);
+      expect(processesWhoseArgvContains(marker).filter((p) => p.pid !== child.pid)).toHaveLength(1);
+      child.kill('SIGKILL');
+      await exited;
+      await waitFor('the worker to exit after the server died', () => processesWhoseArgvContains(marker).length === 0, 30_000);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
 
   it('finds the built djcast-relay entry of @djcast/relay by default', () => {
     // The default command points at the package's bin; before `pnpm build` it says so.

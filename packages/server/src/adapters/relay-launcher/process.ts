@@ -1,4 +1,9 @@
 // Embedded default: one child process per relay, supervised by the server.
+// No worker may outlive the server, even a server killed with SIGKILL: each
+// worker runs in its own process group (stop, restart and crash clean-up
+// signal the whole group, so the worker's FFmpeg goes with it), and holds a
+// stdin pipe from the server that it watches: when the server dies the
+// kernel closes the pipe, the worker reads end-of-file and exits.
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { createInterface } from 'node:readline';
@@ -32,7 +37,7 @@ export interface ProcessRelayLauncherOptions {
    * default (9464) would collide from the second one on.
    */
   workerPort?: number;
-  /** Between SIGTERM and SIGKILL on stop (default 10 s). */
+  /** Between SIGTERM and SIGKILL of the worker's process group on stop (default 10 s). */
   stopGraceMs?: number;
   restart?: {
     /** First delay before restarting a crashed worker (default 500 ms); doubles each time. */
@@ -136,8 +141,14 @@ export class ProcessRelayLauncher implements RelayLauncher {
     worker.stopping = true;
     clearTimeout(worker.restartTimer);
     worker.restartTimer = undefined;
-    // SIGTERM now; execa sends SIGKILL if the worker is still there after the grace period.
-    worker.child?.kill('SIGTERM');
+    const child = worker.child;
+    if (child) {
+      // SIGTERM to the group now, SIGKILL to whatever of it is left after the grace period.
+      signalGroup(child.pid, 'SIGTERM');
+      const force = setTimeout(() => signalGroup(child.pid, 'SIGKILL'), this.stopGraceMs);
+      await worker.exited;
+      clearTimeout(force);
+    }
     await worker.exited;
     if (this.workers.get(relayId) === worker) this.workers.delete(relayId);
   }
@@ -187,15 +198,17 @@ export class ProcessRelayLauncher implements RelayLauncher {
     const child = execa(file, args, {
       env,
       extendEnv: false,
-      stdin: 'ignore',
+      // Held open and never written: the worker exits when it reads end-of-file (this server died).
+      stdin: 'pipe',
       stdout: 'pipe',
       stderr: 'pipe',
       buffer: false,
       reject: false,
-      cleanup: true,
-      forceKillAfterDelay: this.stopGraceMs,
-      killSignal: 'SIGTERM',
+      // Its own process group, so stopping it reaches the FFmpeg it runs.
+      detached: true,
     });
+    // A worker that exits closes its end; writes never happen, but the error must not go unhandled.
+    child.stdin?.on('error', () => {});
     worker.child = child;
     worker.startedAt = Date.now();
     this.pipeLines(child.stdout, 'stdout', about);
@@ -204,6 +217,8 @@ export class ProcessRelayLauncher implements RelayLauncher {
 
     worker.exited = child.then((result) => {
       if (worker.child === child) worker.child = undefined;
+      // Whatever the worker left in its group (an FFmpeg after a crash) goes before any restart.
+      signalGroup(child.pid, 'SIGKILL');
       const exit = { exitCode: result.exitCode ?? null, signal: result.signal ?? null, pid: child.pid };
       if (worker.stopping || this.closed) {
         this.log({ ...about, source: 'launcher', level: 'info', msg: 'relay worker stopped', record: exit });
@@ -261,5 +276,14 @@ export class ProcessRelayLauncher implements RelayLauncher {
         this.log({ ...about, source, level: source === 'stderr' ? 'warn' : 'info', msg: line });
       }
     });
+  }
+}
+
+function signalGroup(pid: number | undefined, signal: NodeJS.Signals): void {
+  if (pid === undefined) return;
+  try {
+    process.kill(-pid, signal);
+  } catch {
+    // The group is gone already.
   }
 }

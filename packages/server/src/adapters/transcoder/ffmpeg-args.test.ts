@@ -4,10 +4,10 @@ import { buildTranscodeArgs, parseFfmpegProgress, splitProgressBlocks } from './
 
 describe('buildTranscodeArgs', () => {
   it('builds an AAC HLS VOD encode with 6 s segments and machine-readable progress', () => {
-    expect(buildTranscodeArgs({ input: '/data/in.mp3', outDir: '/data/out' })).toEqual([
+    expect(buildTranscodeArgs({ outDir: '/data/out' })).toEqual([
       '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
       '-progress', 'pipe:1', '-stats_period', '0.5',
-      '-protocol_whitelist', 'file', '-i', 'file:/data/in.mp3',
+      '-protocol_whitelist', 'pipe', '-f', 'mp3', '-i', 'pipe:0',
       '-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1',
       '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2',
       '-f', 'hls', '-hls_time', '6', '-hls_playlist_type', 'vod', '-hls_list_size', '0',
@@ -17,18 +17,21 @@ describe('buildTranscodeArgs', () => {
     ]);
   });
 
-  it('takes a URL input through http(s) only, and the options it is given', () => {
-    const args = buildTranscodeArgs({ input: 'https://cdn.example.com/a.mp3', outDir: '/o', segmentSeconds: 4, bitrateKbps: 96 });
-    expect(args.join(' ')).toContain('-protocol_whitelist http,https,tcp,tls -rw_timeout 15000000 -i https://cdn.example.com/a.mp3');
+  it('reads only its stdin, never a path or URL, and takes the options it is given', () => {
+    const args = buildTranscodeArgs({ outDir: '/o', segmentSeconds: 4, bitrateKbps: 96 });
+    expect(args.filter((a) => a === '-i')).toHaveLength(1);
+    expect(args[args.indexOf('-i') + 1]).toBe('pipe:0');
+    expect(args.join(' ')).toContain('-protocol_whitelist pipe -f mp3 -i pipe:0');
+    expect(args.some((a) => /^(file|https?|tcp|tls):/.test(a))).toBe(false);
     expect(args.join(' ')).toContain('-b:a 96k');
     expect(args.join(' ')).toContain('-hls_time 4');
   });
 
   it('refuses values that would produce a broken or escaping encode', () => {
-    expect(() => buildTranscodeArgs({ input: '/a', outDir: '/o', segmentSeconds: 0 })).toThrow(RangeError);
-    expect(() => buildTranscodeArgs({ input: '/a', outDir: '/o', bitrateKbps: 1.5 })).toThrow(RangeError);
-    expect(() => buildTranscodeArgs({ input: '/a', outDir: '/o', playlistName: '../x.m3u8' })).toThrow(RangeError);
-    expect(() => buildTranscodeArgs({ input: 'gopher://x/a', outDir: '/o' })).toThrow(/only local files and http/);
+    expect(() => buildTranscodeArgs({ outDir: '/o', segmentSeconds: 0 })).toThrow(RangeError);
+    expect(() => buildTranscodeArgs({ outDir: '/o', bitrateKbps: 1.5 })).toThrow(RangeError);
+    expect(() => buildTranscodeArgs({ outDir: '/o', playlistName: '../x.m3u8' })).toThrow(RangeError);
+    expect(() => buildTranscodeArgs({ outDir: '/o', inputFormat: 'mp3 -i /etc/passwd' })).toThrow(RangeError);
   });
 });
 

@@ -2,11 +2,14 @@
 // of `-progress` output. The shell in ffmpeg.ts only spawns and reports.
 
 import path from 'node:path';
-import { inputArgs } from '../../media/ffprobe.js';
 
 export interface TranscodeArgsOptions {
-  /** Local path or http(s) URL. */
-  input: string;
+  /**
+   * The demuxer of the audio fed on stdin (default mp3). FFmpeg reads only
+   * its stdin (`-i pipe:0`, the pipe protocol alone whitelisted): it never
+   * opens a path or URL a user chose, and no credentials reach its argv.
+   */
+  inputFormat?: string;
   outDir: string;
   segmentSeconds?: number;
   bitrateKbps?: number;
@@ -25,7 +28,7 @@ export const DEFAULT_SEGMENT_PATTERN = 'segment_%05d.ts';
 
 export function buildTranscodeArgs(opts: TranscodeArgsOptions): string[] {
   const {
-    input,
+    inputFormat = 'mp3',
     outDir,
     segmentSeconds = 6,
     bitrateKbps = 128,
@@ -35,6 +38,7 @@ export function buildTranscodeArgs(opts: TranscodeArgsOptions): string[] {
     segmentPattern = DEFAULT_SEGMENT_PATTERN,
     progressIntervalSeconds = 0.5,
   } = opts;
+  if (!/^[a-z0-9_]{1,32}$/.test(inputFormat)) throw new RangeError('inputFormat must be an FFmpeg demuxer name');
   if (!(segmentSeconds > 0)) throw new RangeError('segmentSeconds must be positive');
   if (!Number.isInteger(bitrateKbps) || bitrateKbps < 16 || bitrateKbps > 512) throw new RangeError('bitrateKbps must be an integer in 16..512');
   for (const name of [playlistName, segmentPattern]) {
@@ -52,7 +56,12 @@ export function buildTranscodeArgs(opts: TranscodeArgsOptions): string[] {
     'pipe:1',
     '-stats_period',
     String(progressIntervalSeconds),
-    ...inputArgs(input),
+    '-protocol_whitelist',
+    'pipe',
+    '-f',
+    inputFormat,
+    '-i',
+    'pipe:0',
     // The first audio stream only: cover art arrives as a video stream.
     '-map',
     '0:a:0',

@@ -1,43 +1,36 @@
+import { spawn } from 'node:child_process';
+import { createReadStream } from 'node:fs';
 import { readFile, mkdtemp, rm, stat, writeFile } from 'node:fs/promises';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { PassThrough, Readable } from 'node:stream';
+import { fileURLToPath } from 'node:url';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { probeAudio } from '../../media/ffprobe.js';
 import { generateTestMp3 } from '../../../test/fixtures/media/generate.js';
+import { processesWhoseArgvContains, waitUntil } from '../../../test/processes.js';
 import { FfmpegTranscoder } from './ffmpeg.js';
 import { TranscodeError } from './types.js';
 
 describe('FfmpegTranscoder with the real ffmpeg', () => {
   let dir: string;
   let mp3: string;
-  let server: Server;
-  let base: string;
   const transcoder = new FfmpegTranscoder({ progressIntervalSeconds: 0.02 });
 
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'djcast-hls-'));
     // ~20 s, 48 kHz mono VBR with ID3v2 and cover art: everything the encode must normalise or ignore.
     mp3 = await generateTestMp3(join(dir, 'in.mp3'), { seconds: 20, vbrQuality: 4, sampleRate: 48000, channels: 1, coverArt: true });
-    const bytes = await readFile(mp3);
-    server = createServer((req, res) => {
-      if (req.url === '/in.mp3') return res.writeHead(200, { 'content-type': 'audio/mpeg' }).end(bytes);
-      res.writeHead(404).end();
-    });
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   });
   afterAll(async () => {
-    await new Promise((resolve) => server.close(resolve));
     await rm(dir, { recursive: true, force: true });
   });
 
   it('writes ~6 s AAC segments and a VOD playlist, reporting monotonic progress that ends at 100', async () => {
     const out = join(dir, 'hls');
     const progress: number[] = [];
-    const result = await transcoder.toHls(mp3, out, { segmentSeconds: 6, onProgress: (p) => progress.push(p) });
+    const result = await transcoder.toHls(createReadStream(mp3), out, { segmentSeconds: 6, durationSeconds: 20, onProgress: (p) => progress.push(p) });
 
     expect(result.playlistPath).toBe(join(out, 'index.m3u8'));
     const playlist = HLS.parse(await readFile(result.playlistPath, 'utf8'));
@@ -63,37 +56,78 @@ describe('FfmpegTranscoder with the real ffmpeg', () => {
     expect(progress.some((p) => p > 0 && p < 100), `intermediate progress in ${progress.join(', ')}`).toBe(true);
   });
 
-  it('reads an http URL input', async () => {
-    const result = await transcoder.toHls(`${base}/in.mp3`, join(dir, 'from-url'), { segmentSeconds: 10, durationSeconds: 20 });
-    // All of the input arrives over HTTP, cut into segments no longer than the target. (Where the
-    // muxer cuts can shift under load when reading from a socket, so only the bound is pinned.)
+  it('reads a stream that arrives in small pieces (as from the network)', async () => {
+    const bytes = await readFile(mp3);
+    const trickle = Readable.from(
+      (async function* () {
+        for (let at = 0; at < bytes.length; at += 4096) {
+          yield bytes.subarray(at, at + 4096);
+          await new Promise((r) => setImmediate(r));
+        }
+      })(),
+    );
+    const result = await transcoder.toHls(trickle, join(dir, 'trickle'), { segmentSeconds: 10, durationSeconds: 20 });
     expect(result.segments.length).toBeGreaterThanOrEqual(2);
     for (const s of result.segments) expect(s.duration).toBeLessThan(10.5);
     expect(result.segments.reduce((n, s) => n + s.duration, 0)).toBeCloseTo(20, 0);
   });
 
+  it('fails (retryably) when the input stream breaks, instead of publishing a truncated rendition', async () => {
+    const bytes = await readFile(mp3);
+    const broken = new PassThrough();
+    broken.write(bytes.subarray(0, bytes.length / 2));
+    setTimeout(() => broken.destroy(new Error('connection reset by storage')), 50);
+    await expect(transcoder.toHls(broken, join(dir, 'broken'), { segmentSeconds: 6, durationSeconds: 20 })).rejects.toMatchObject({
+      code: 'input_error',
+    });
+  });
+
+  it('leaves no FFmpeg behind when the process running it is killed with SIGKILL', async () => {
+    const out = join(dir, `orphan-${process.pid}`);
+    const script = fileURLToPath(new URL('../../../test/fixtures/transcode-child.ts', import.meta.url));
+    // The child feeds FFmpeg and keeps its stdin open: FFmpeg would wait for more input forever.
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, mp3, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const exited = new Promise((resolve) => child.once('exit', resolve));
+    try {
+      const ffmpeg = await waitUntil('FFmpeg to run for the child', () => {
+        const found = processesWhoseArgvContains(out).filter((p) => p.argv[0]?.endsWith('ffmpeg'));
+        return found.length > 0 ? found : null;
+      }, 60_000);
+      // Still running, with the child as its parent.
+      expect(ffmpeg[0]!.ppid).toBe(child.pid);
+      child.kill('SIGKILL');
+      await exited;
+      await waitUntil('FFmpeg to exit after its parent died', () => (processesWhoseArgvContains(out).length === 0 ? true : null), 30_000);
+    } finally {
+      if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+    }
+  }, 90_000);
+
   it('aborts a running encode', async () => {
     const long = await generateTestMp3(join(dir, 'long.mp3'), { seconds: 120, bitrateKbps: 64, channels: 1, id3v2: false });
     const controller = new AbortController();
     const started = Date.now();
-    const run = transcoder.toHls(long, join(dir, 'aborted'), {
+    const out = join(dir, 'aborted');
+    const run = transcoder.toHls(createReadStream(long), out, {
       segmentSeconds: 6,
+      durationSeconds: 120,
       signal: controller.signal,
       onProgress: (p) => p > 0 && controller.abort(new Error('upload deleted')),
     });
     await expect(run).rejects.toMatchObject({ name: 'AbortError', code: 'aborted' });
     expect(Date.now() - started).toBeLessThan(10_000);
-    await expect(transcoder.toHls(mp3, join(dir, 'x'), { segmentSeconds: 6, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
+    expect(processesWhoseArgvContains(out)).toEqual([]);
+    await expect(transcoder.toHls(createReadStream(mp3), join(dir, 'x'), { segmentSeconds: 6, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
   });
 
   it('fails with the end of ffmpeg’s stderr for unreadable input, and says when ffmpeg is missing', async () => {
     const junk = join(dir, 'junk.mp3');
     await writeFile(junk, 'not audio at all\n'.repeat(100));
-    const error = await transcoder.toHls(junk, join(dir, 'junk'), { segmentSeconds: 6, durationSeconds: 1 }).catch((e: unknown) => e);
+    const error = await transcoder.toHls(createReadStream(junk), join(dir, 'junk'), { segmentSeconds: 6, durationSeconds: 1 }).catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TranscodeError);
-    expect(error).toMatchObject({ code: 'failed', stderrTail: expect.stringContaining('junk.mp3') });
+    expect(error).toMatchObject({ code: 'failed', stderrTail: expect.stringContaining('pipe:0') });
     await expect(
-      new FfmpegTranscoder({ ffmpegPath: 'ffmpeg-not-installed' }).toHls(mp3, join(dir, 'y'), { segmentSeconds: 6, durationSeconds: 20 }),
+      new FfmpegTranscoder({ ffmpegPath: 'ffmpeg-not-installed' }).toHls(createReadStream(mp3), join(dir, 'y'), { segmentSeconds: 6, durationSeconds: 20 }),
     ).rejects.toMatchObject({ code: 'not_installed' });
   });
 });

@@ -1,3 +1,5 @@
+import type { Readable } from 'node:stream';
+
 export interface TranscodeOptions {
   /** Target segment length; 6 s is the HLS authoring guideline. */
   segmentSeconds: number;
@@ -7,8 +9,10 @@ export interface TranscodeOptions {
   onProgress?: (percent: number) => void;
   /** Aborting kills the encoder and rejects with TranscodeError code 'aborted' (name 'AbortError'). */
   signal?: AbortSignal;
-  /** The input's duration, for progress; probed when missing and onProgress is set. */
+  /** The input's duration, for progress (without it, progress reports only the end). */
   durationSeconds?: number;
+  /** FFmpeg demuxer of the input (default mp3). */
+  inputFormat?: string;
 }
 
 export interface TranscodeResult {
@@ -19,16 +23,19 @@ export interface TranscodeResult {
 }
 
 /**
- * Turns an audio file or URL into an HLS VOD rendition (AAC in MPEG-TS
+ * Turns audio read from a stream into an HLS VOD rendition (AAC in MPEG-TS
  * segments) in a local folder; the caller uploads the folder and removes it.
- * On failure the folder may hold partial output.
+ * The transcoder consumes (and always destroys) the stream: the encoder
+ * never opens a path or URL itself. On failure the folder may hold partial
+ * output.
  */
 export interface Transcoder {
   readonly kind: 'ffmpeg';
-  toHls(input: string, outDir: string, opts: TranscodeOptions): Promise<TranscodeResult>;
+  toHls(input: Readable, outDir: string, opts: TranscodeOptions): Promise<TranscodeResult>;
 }
 
-export type TranscodeErrorCode = 'not_installed' | 'failed' | 'timeout' | 'aborted' | 'bad_input' | 'bad_output';
+/** `input_error`: reading the input stream failed (storage, network); a retry may succeed. */
+export type TranscodeErrorCode = 'not_installed' | 'failed' | 'timeout' | 'aborted' | 'bad_input' | 'bad_output' | 'input_error';
 
 export class TranscodeError extends Error {
   override readonly name: string;

@@ -5,6 +5,7 @@ import * as m0003 from './0003_relays.js';
 import * as m0004 from './0004_uploads_and_playlists.js';
 import * as m0005 from './0005_external_track_origin.js';
 import * as m0006 from './0006_idempotency_keys.js';
+import * as m0008 from './0008_job_owner_and_resource.js';
 import * as m0009 from './0009_idempotency_per_credential.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
@@ -15,5 +16,6 @@ export const migrations: Record<string, Migration> = {
   '0004_uploads_and_playlists': m0004,
   '0005_external_track_origin': m0005,
   '0006_idempotency_keys': m0006,
+  '0008_job_owner_and_resource': m0008,
   '0009_idempotency_per_credential': m0009,
 };

@@ -12,7 +12,7 @@ import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, strea
 import { createTrackOpener, TrackChangedError } from '../../media/track-sources.js';
 import { serveBlob, type MediaAnswer } from '../uploads/blob-response.js';
 import { isNotModified, rangeAllowed, type ConditionalHeaders, type Validators } from './http-cache.js';
-import { withPlaybackToken } from './manifest.js';
+import { withPlaybackToken } from '../../media/hls-manifest.js';
 import type { PlaylistPlayback, PlaylistsService } from './service.js';
 
 export interface PlaylistPlaybackDeps {

@@ -1,18 +1,19 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { createReadStream } from 'node:fs';
+import { rm } from 'node:fs/promises';
 import path from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '@djcast/relay/blob';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Transcoder } from '../../adapters/transcoder/types.js';
 import { nowIso } from '../../db/create-db.js';
 import type { Database, PlaylistItemsTable, PlaylistsTable } from '../../db/tables.js';
 import { DomainError, NotFound, type ErrorCode, type FieldError } from '../../core/errors.js';
 import { page } from '../../core/pagination.js';
 import { newId } from '../../core/ids.js';
-import type { JobContext } from '../../jobs/worker.js';
+import type { JobContext } from '../../jobs/definition.js';
+import { cancelJobsOf, enqueue, type JobQueue } from '../../jobs/queue.js';
 import type { Logger } from '../../logger.js';
 import { withInternalDetail } from '../../net/outbound.js';
 import { probeAudio } from '../../media/ffprobe.js';
@@ -20,21 +21,16 @@ import { findAudioRange, NotMp3Error } from '../../media/mp3.js';
 import type { ConcatTrackInput } from '../../media/mp3-concat.js';
 import { fetchHttpRange, type OriginFingerprint, type TrackSource } from '../../media/track-sources.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
-import { publishHlsRendition } from '../uploads/rendition.js';
+import { makeWorkDir, publishHlsRendition } from '../../media/rendition.js';
 import type { UploadsService, UploadTrack } from '../uploads/service.js';
 import { ExternalUrlError, type ExternalCheck, type ExternalCheckOptions } from './external-url.js';
-import { buildPlaylistManifest, type HlsSegmentRef } from './manifest.js';
+import { buildPlaylistManifest, type HlsSegmentRef } from '../../media/hls-manifest.js';
+import { FETCH_EXTERNAL_TRACK, type ExternalTrackJobPayload } from './jobs.js';
 import * as repo from './repository.js';
 import type { PlaylistItemView, PlaylistView } from './schemas.js';
 
 /** The views are the routes' response types, inferred from the schemas. */
 export type { PlaylistItemView, PlaylistView };
-
-export const EXTERNAL_TRACK_JOB = 'playlist.external_track';
-
-export interface ExternalTrackJobPayload {
-  track_id: string;
-}
 
 export type ItemInput = { upload_id: string } | { url: string };
 
@@ -77,13 +73,12 @@ export interface PlaylistsDeps {
   transcoder: Transcoder;
   logger: Logger;
   publicUrl: string;
-  enqueue: (kind: string, payload: unknown, options?: { maxAttempts?: number }) => Promise<string>;
+  /** Wakes local workers after a job was enqueued or cancelled. */
+  jobs: Pick<JobQueue, 'wake'>;
   checkUrl: (url: string, options: ExternalCheckOptions) => Promise<ExternalCheck>;
   allowPrivateUrls: boolean;
   externalMaxBytes: number;
   workDir?: string;
-  /** How often a running job renews its lease (a third of the lease). */
-  leaseRenewMs?: number;
   clock?: () => Date;
 }
 
@@ -118,9 +113,10 @@ export class PlaylistsService {
     await this.deps.db.transaction().execute(async (tx) => {
       await repo.insertPlaylist(tx, playlist);
       await repo.replaceItems(tx, id, rows);
+      await this.enqueueExternal(tx, principal.userId, fresh);
     });
+    this.deps.jobs.wake();
     await this.rebuild(id, { bump: false });
-    await this.enqueueExternal(fresh);
     return this.get(principal, id);
   }
 
@@ -164,7 +160,10 @@ export class PlaylistsService {
       await this.deps.db.transaction().execute(async (tx) => {
         await repo.replaceItems(tx, id, resolved.rows);
         await repo.updatePlaylist(tx, id, patch);
+        for (const item of removed) await cancelJobsOf(tx, item.id, this.clock());
+        await this.enqueueExternal(tx, row.owner_id, fresh);
       });
+      this.deps.jobs.wake();
     } else {
       await repo.updatePlaylist(this.deps.db, id, patch);
     }
@@ -176,13 +175,17 @@ export class PlaylistsService {
     for (const item of removed) {
       if (item.url) await this.deps.store.deletePrefix(`playlists/${id}/tracks/${item.id}/`).catch(() => {});
     }
-    await this.enqueueExternal(fresh);
     return this.get(principal, id);
   }
 
   async delete(principal: Principal, id: string): Promise<void> {
     await this.getOwned(principal, id);
-    await repo.deletePlaylist(this.deps.db, id);
+    const items = await repo.itemsOf(this.deps.db, id);
+    await this.deps.db.transaction().execute(async (tx) => {
+      await repo.deletePlaylist(tx, id);
+      for (const item of items) if (item.url) await cancelJobsOf(tx, item.id, this.clock());
+    });
+    this.deps.jobs.wake();
     await this.deps.store.deletePrefix(`playlists/${id}/`).catch((error: unknown) => {
       this.deps.logger.warn({ event: 'playlist.blob_cleanup_failed', playlist_id: id, err: error }, 'could not delete playlist media');
     });
@@ -220,14 +223,11 @@ export class PlaylistsService {
 
   /** The job for an external track: fetch it (guarded), map its MP3 frames, segment it, publish, rebuild the manifest. */
   async processExternalTrack(payload: ExternalTrackJobPayload, ctx: JobContext): Promise<void> {
-    const { db, store, logger } = this.deps;
+    const { db, store } = this.deps;
     const item = await repo.findItem(db, payload.track_id);
     if (!item || !item.url || item.status !== 'pending') return; // removed from the playlist, or done already
-    const log = logger.child({ track_id: item.id, playlist_id: item.playlist_id, job_id: ctx.job.id });
-    const parent = this.deps.workDir ?? tmpdir();
-    await mkdir(parent, { recursive: true });
-    const dir = await mkdtemp(path.join(parent, 'djcast-ext-'));
-    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), this.deps.leaseRenewMs ?? 15_000);
+    const log = ctx.logger.child({ track_id: item.id, playlist_id: item.playlist_id });
+    const dir = await makeWorkDir(this.deps.workDir, 'ext');
     try {
       const file = path.join(dir, 'source.mp3');
       const origin = await this.download(item.url, file, ctx.signal);
@@ -238,7 +238,7 @@ export class PlaylistsService {
       const probe = await probeAudio(file, { signal: ctx.signal });
       if (probe.codec !== 'mp3') throw new NotMp3Error('foreign_format', `it holds ${probe.codec} audio`);
       const rendition = await publishHlsRendition(this.deps.transcoder, store, {
-        input: file,
+        input: createReadStream(file),
         prefix: externalHlsPrefix(item.playlist_id, item.id),
         durationSeconds: map.durationSeconds,
         signal: ctx.signal,
@@ -267,17 +267,18 @@ export class PlaylistsService {
         updated_at: nowIso(this.clock()),
       });
       log.info({ event: 'playlist.external_track_ready', duration_seconds: map.durationSeconds }, 'external track ready');
-    } catch (error) {
-      if (ctx.signal.aborted) throw error;
-      const permanent = error instanceof NotMp3Error || error instanceof ExternalUrlError || (error as { name?: string }).name === 'TranscodeError';
-      if (!permanent && ctx.job.attempts < ctx.job.maxAttempts) throw error;
-      const reason = error instanceof NotMp3Error ? `Not a usable MP3: ${error.reason}` : (error as Error).message;
-      await repo.updateItem(db, item.id, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
-      log.warn({ event: 'playlist.external_track_failed', err: error }, 'external track failed');
     } finally {
-      clearInterval(leaseTimer);
       await rm(dir, { recursive: true, force: true });
     }
+    await this.rebuild(item.playlist_id, { bump: true });
+  }
+
+  /** The job gave up on an external track: the item says why, and playback leaves it out. */
+  async markExternalTrackFailed(trackId: string, reason: string, error: unknown, logger: Logger): Promise<void> {
+    const item = await repo.findItem(this.deps.db, trackId);
+    if (!item || item.status !== 'pending') return;
+    await repo.updateItem(this.deps.db, trackId, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
+    logger.warn({ event: 'playlist.external_track_failed', track_id: trackId, playlist_id: item.playlist_id, err: error }, 'external track failed');
     await this.rebuild(item.playlist_id, { bump: true });
   }
 
@@ -418,8 +419,8 @@ export class PlaylistsService {
     return { rows: rows as PlaylistItemsTable[], fresh };
   }
 
-  private async enqueueExternal(trackIds: string[]): Promise<void> {
-    for (const id of trackIds) await this.deps.enqueue(EXTERNAL_TRACK_JOB, { track_id: id } satisfies ExternalTrackJobPayload, { maxAttempts: 3 });
+  private async enqueueExternal(tx: Transaction<Database>, ownerId: string, trackIds: string[]): Promise<void> {
+    for (const id of trackIds) await enqueue(tx, FETCH_EXTERNAL_TRACK, { track_id: id }, { ownerId, resourceId: id, now: this.clock() });
   }
 
   /**

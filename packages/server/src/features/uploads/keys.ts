@@ -7,10 +7,3 @@ export const uploadHlsPrefix = (uploadId: string) => `uploads/audio/${uploadId}/
 
 /** Segment and playlist file names FFmpeg writes; anything else is not served. */
 export const HLS_FILE = /^[A-Za-z0-9_-]{1,100}\.(m3u8|ts|aac|m4s|mp4)$/;
-
-export function hlsContentType(file: string): string {
-  if (file.endsWith('.m3u8')) return 'application/vnd.apple.mpegurl';
-  if (file.endsWith('.aac')) return 'audio/aac';
-  if (file.endsWith('.m4s') || file.endsWith('.mp4')) return 'audio/mp4';
-  return 'video/mp2t';
-}

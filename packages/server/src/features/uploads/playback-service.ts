@@ -7,7 +7,7 @@ import type { BlobStore } from '@djcast/relay/blob';
 import { playbackCaching } from '../../http/playback-policy.js';
 import type { PlaybackAuthorizer, PlaybackCredentials } from '../../http/playback.js';
 import { NotFound } from '../../core/errors.js';
-import { withPlaybackToken } from '../playlists/manifest.js';
+import { withPlaybackToken } from '../../media/hls-manifest.js';
 import { serveBlob, type MediaAnswer } from './blob-response.js';
 import { uploadHlsPrefix } from './keys.js';
 import { UploadsService } from './service.js';

@@ -8,25 +8,21 @@ import type { Database, UploadsTable } from '../../db/tables.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import { page } from '../../core/pagination.js';
 import { newId } from '../../core/ids.js';
-import type { JobContext } from '../../jobs/worker.js';
+import type { JobContext } from '../../jobs/definition.js';
+import { cancelJobsOf, enqueue, type JobQueue } from '../../jobs/queue.js';
 import type { Logger } from '../../logger.js';
 import { probeAudio, ProbeError, type AudioProbe } from '../../media/ffprobe.js';
 import { Mp3Analyzer, NotMp3Error, type Mp3AudioInfo } from '../../media/mp3.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
-import type { HlsSegmentRef } from '../playlists/manifest.js';
+import type { HlsSegmentRef } from '../../media/hls-manifest.js';
 import { originalKey, uploadHlsPrefix, uploadPrefix } from './keys.js';
-import { publishHlsRendition } from './rendition.js';
+import { publishHlsRendition } from '../../media/rendition.js';
+import { PROCESS_UPLOAD, type UploadJobPayload } from './jobs.js';
 import * as repo from './repository.js';
 import type { UploadView } from './schemas.js';
 
 /** The views are the routes' response types, inferred from the schemas. */
 export type { UploadView };
-
-export const UPLOAD_JOB = 'upload.process';
-
-export interface UploadJobPayload {
-  upload_id: string;
-}
 
 export type UploadStatus = UploadsTable['status'];
 
@@ -52,16 +48,14 @@ export interface UploadsDeps {
   scanner: Scanner;
   logger: Logger;
   publicUrl: string;
-  /** Enqueues a durable job (and wakes a local worker). */
-  enqueue: (kind: string, payload: unknown, options?: { maxAttempts?: number }) => Promise<string>;
+  /** Wakes local workers after a job was enqueued or cancelled. */
+  jobs: Pick<JobQueue, 'wake'>;
+  /** Longest audio accepted, in seconds (a low bitrate packs many hours into the byte limit). */
+  maxDurationSeconds: number;
   /** Signs a playback grant for one resource (the HLS URL carries it). */
   signPlayback: (resourceId: string, userId: string) => string;
-  /** Playlists that use an upload; an upload in a playlist cannot be deleted. */
-  playlistsUsing: (uploadId: string) => Promise<string[]>;
   /** Where FFmpeg writes its temp output. */
   workDir?: string;
-  /** How often a running job renews its lease (a third of the lease). */
-  leaseRenewMs?: number;
   clock?: () => Date;
   ffprobePath?: string;
 }
@@ -74,11 +68,14 @@ export interface IncomingFile {
   signal?: AbortSignal;
 }
 
-const MAX_ATTEMPTS = 3;
 const PLAYBACK_TOKEN_SECONDS = 6 * 60 * 60;
+
+/** Names the playlists (or other resources) that still use an upload; any name blocks its deletion. */
+export type UploadDeleteGuard = (uploadId: string) => Promise<string[]>;
 
 export class UploadsService {
   private readonly clock: () => Date;
+  private readonly deleteGuards: UploadDeleteGuard[] = [];
 
   constructor(private readonly deps: UploadsDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -122,6 +119,14 @@ export class UploadsService {
         if (error instanceof NotMp3Error) throw notMp3(error);
         throw error;
       }
+      const max = this.deps.maxDurationSeconds;
+      if (map.durationSeconds > max) {
+        throw new DomainError(
+          'unprocessable',
+          `The audio is ${Math.round(map.durationSeconds)} s long; uploads are limited to ${max} s.`,
+          { reason: 'too_long', duration_seconds: Math.round(map.durationSeconds), max_duration_seconds: max },
+        );
+      }
       probe = await this.probe(key);
     } catch (error) {
       await store.delete(key).catch(() => {});
@@ -153,13 +158,16 @@ export class UploadsService {
       ready_at: null,
     };
     try {
-      await repo.insertUpload(this.deps.db, row);
-      await this.deps.enqueue(UPLOAD_JOB, { upload_id: id } satisfies UploadJobPayload, { maxAttempts: MAX_ATTEMPTS });
+      // One transaction: an upload row never exists without the job that finishes it.
+      await this.deps.db.transaction().execute(async (tx) => {
+        await repo.insertUpload(tx, row);
+        await enqueue(tx, PROCESS_UPLOAD, { upload_id: id }, { ownerId: principal.userId, resourceId: id, now: this.clock() });
+      });
     } catch (error) {
       await store.delete(key).catch(() => {});
-      await repo.deleteUpload(this.deps.db, id).catch(() => {});
       throw error;
     }
+    this.deps.jobs.wake();
     this.deps.logger.info({ event: 'upload.received', upload_id: id, size_bytes: size, duration_seconds: map.durationSeconds }, 'upload received');
     return this.view(row);
   }
@@ -184,15 +192,25 @@ export class UploadsService {
 
   async delete(principal: Principal, id: string): Promise<void> {
     await this.getOwned(principal, id);
-    const playlists = await this.deps.playlistsUsing(id);
+    const playlists = (await Promise.all(this.deleteGuards.map((guard) => guard(id)))).flat();
     if (playlists.length > 0) {
       throw new DomainError('conflict', `Upload ${id} is part of playlist(s) ${playlists.join(', ')}; remove it from them first.`, {
         playlist_ids: playlists,
       });
     }
-    // Row first: a transcode still running sees it gone once it has published, and removes what it wrote.
-    await repo.deleteUpload(this.deps.db, id);
+    // Row and jobs together: a running transcode is aborted (its worker's lease renewal fails), and
+    // one that already finished publishing sees the row gone and removes what it wrote.
+    await this.deps.db.transaction().execute(async (tx) => {
+      await repo.deleteUpload(tx, id);
+      await cancelJobsOf(tx, id, this.clock());
+    });
+    this.deps.jobs.wake();
     await this.deps.store.deletePrefix(uploadPrefix(id));
+  }
+
+  /** A feature that uses uploads (playlists) registers what blocks deleting one. */
+  guardDelete(guard: UploadDeleteGuard): void {
+    this.deleteGuards.push(guard);
   }
 
   /** For the public HLS route: the upload as a playable (private) resource. */
@@ -207,69 +225,65 @@ export class UploadsService {
     return new Map(rows.map((r) => [r.id, toTrack(r)]));
   }
 
-  /** The job: virus scan (when configured), then the HLS transcode with progress. */
+  /** The job: virus scan (when configured), then the HLS transcode with progress. Failures are the job's (jobs.ts). */
   async process(payload: UploadJobPayload, ctx: JobContext): Promise<void> {
-    const { db, store, scanner, logger } = this.deps;
+    const { db, store, scanner } = this.deps;
     const id = payload.upload_id;
     const row = await repo.findUpload(db, id);
     if (!row || row.status !== 'processing') return; // deleted, or finished by an earlier attempt
-    const log = logger.child({ upload_id: id, job_id: ctx.job.id });
-    const leaseTimer = setInterval(() => void ctx.extendLease().catch(() => {}), this.deps.leaseRenewMs ?? 15_000);
-    try {
-      if (scanner.kind !== 'off') {
-        const object = await store.get(originalKey(id));
-        if (!object) throw new Error(`the original of ${id} is missing from storage`);
-        // Shutdown aborts the scan at once (ScannerError 'aborted'); the job is retried like an interrupted transcode.
-        const verdict = await scanner.scan(object.body, { signal: ctx.signal });
-        if (!verdict.clean) {
-          await store.deletePrefix(uploadPrefix(id));
-          await this.finish(id, { status: 'rejected', status_reason: `Virus found: ${verdict.signature}. The file was deleted.` });
-          log.warn({ event: 'upload.rejected', signature: verdict.signature }, 'upload rejected by the virus scan');
-          return;
-        }
-      }
-      let lastWrite = 0;
-      let lastPercent = 0;
-      const rendition = await publishHlsRendition(this.deps.transcoder, store, {
-        input: await this.inputFor(originalKey(id)),
-        prefix: uploadHlsPrefix(id),
-        ...(row.duration_seconds ? { durationSeconds: row.duration_seconds } : {}),
-        signal: ctx.signal,
-        ...(this.deps.workDir ? { workDir: this.deps.workDir } : {}),
-        onProgress: (percent) => {
-          const whole = Math.min(99, Math.floor(percent));
-          const now = Date.now();
-          if (whole > lastPercent && now - lastWrite >= 250) {
-            lastPercent = whole;
-            lastWrite = now;
-            void repo.updateProgress(db, id, whole, nowIso(this.clock())).catch(() => {});
-          }
-        },
-      });
-      if (!(await repo.findUpload(db, id))) {
-        // Deleted while transcoding: the rendition just published must go too.
+    const log = ctx.logger.child({ upload_id: id });
+    if (scanner.kind !== 'off') {
+      const object = await store.get(originalKey(id));
+      if (!object) throw new Error(`the original of ${id} is missing from storage`);
+      // Shutdown aborts the scan at once (ScannerError 'aborted'); the job is retried like an interrupted transcode.
+      const verdict = await scanner.scan(object.body, { signal: ctx.signal });
+      if (!verdict.clean) {
         await store.deletePrefix(uploadPrefix(id));
+        await this.finish(id, { status: 'rejected', status_reason: `Virus found: ${verdict.signature}. The file was deleted.` });
+        log.warn({ event: 'upload.rejected', signature: verdict.signature }, 'upload rejected by the virus scan');
         return;
       }
-      const now = nowIso(this.clock());
-      await this.finish(id, {
-        status: 'ready',
-        progress: 100,
-        hls_segments: JSON.stringify(rendition.segments),
-        hls_target_duration: rendition.targetDuration,
-        ready_at: now,
-      });
-      log.info({ event: 'upload.ready', segments: rendition.segments.length }, 'upload ready');
-    } catch (error) {
-      if (ctx.signal.aborted) throw error; // shutting down: another worker resumes it
-      const last = ctx.job.attempts >= ctx.job.maxAttempts;
-      const permanent = isPermanent(error);
-      if (!last && !permanent) throw error;
-      await this.finish(id, { status: 'failed', status_reason: `Transcoding failed: ${(error as Error).message}` });
-      log.error({ event: 'upload.failed', err: error }, 'upload failed');
-    } finally {
-      clearInterval(leaseTimer);
     }
+    const original = await store.get(originalKey(id));
+    if (!original) throw new Error(`the original of ${id} is missing from storage`);
+    let lastWrite = 0;
+    let lastPercent = 0;
+    const rendition = await publishHlsRendition(this.deps.transcoder, store, {
+      input: original.body,
+      prefix: uploadHlsPrefix(id),
+      ...(row.duration_seconds ? { durationSeconds: row.duration_seconds } : {}),
+      signal: ctx.signal,
+      ...(this.deps.workDir ? { workDir: this.deps.workDir } : {}),
+      onProgress: (percent) => {
+        const whole = Math.min(99, Math.floor(percent));
+        const now = Date.now();
+        if (whole > lastPercent && now - lastWrite >= 250) {
+          lastPercent = whole;
+          lastWrite = now;
+          void repo.updateProgress(db, id, whole, nowIso(this.clock())).catch(() => {});
+        }
+      },
+    });
+    if (!(await repo.findUpload(db, id))) {
+      // Deleted while transcoding: the rendition just published must go too.
+      await store.deletePrefix(uploadPrefix(id));
+      return;
+    }
+    const now = nowIso(this.clock());
+    await this.finish(id, {
+      status: 'ready',
+      progress: 100,
+      hls_segments: JSON.stringify(rendition.segments),
+      hls_target_duration: rendition.targetDuration,
+      ready_at: now,
+    });
+    log.info({ event: 'upload.ready', segments: rendition.segments.length }, 'upload ready');
+  }
+
+  /** The job gave up: the upload says why. */
+  async markFailed(id: string, reason: string, error: unknown, logger: Logger): Promise<void> {
+    await this.finish(id, { status: 'failed', status_reason: reason });
+    logger.error({ event: 'upload.failed', upload_id: id, err: error }, 'upload failed');
   }
 
   view(row: UploadsTable): UploadView {
@@ -354,11 +368,4 @@ function titleFromFilename(name: string | null): string | null {
   if (!name) return null;
   const base = name.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '').trim();
   return base || null;
-}
-
-/** Errors a retry will not fix: the input itself is bad. */
-function isPermanent(error: unknown): boolean {
-  const code = (error as { code?: string }).code;
-  const name = (error as { name?: string }).name;
-  return name === 'TranscodeError' && (code === 'failed' || code === 'bad_input' || code === 'bad_output' || code === 'not_installed');
 }
