@@ -2,7 +2,7 @@
 // HTTP in between: conditional GET, Range and ?start= over the joined
 // bytes, who may play, and the 503 while an external track is pending.
 
-import { Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { PlaylistPlaybackService, type PlaybackRequest } from '../src/features/playlists/playback-service.js';

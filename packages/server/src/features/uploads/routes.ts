@@ -9,7 +9,7 @@ import {
   UploadAbortedError,
 } from '../../http/multipart-upload.js';
 import { json, securedRoute, extraErrors } from '../../http/openapi.js';
-import { DomainError, NotFound } from '../../core/errors.js';
+import { DomainError, } from '../../core/errors.js';
 import {
   CreateUploadQuery,
   MultipartUploadBody,
@@ -18,7 +18,7 @@ import {
   UploadListSchema,
   UploadSchema,
 } from './schemas.js';
-import { UploadsService } from './service.js';
+import type { UploadsService } from './service.js';
 
 const createUpload = securedRoute('uploads:write', {
   method: 'post',
