@@ -53,6 +53,8 @@ const schema = z
     DJCAST_CLAMAV_HOST: z.string().optional(),
     DJCAST_CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
     DJCAST_CLAMAV_SOCKET: z.string().optional(),
+    /** clamd's StreamMaxLength (25 MiB is clamd's default): larger files fail the scan with size_limit before they are sent. */
+    DJCAST_CLAMAV_STREAM_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
     DJCAST_JOB_WORKER: z.enum(['in-process', 'off']).default('in-process'),
     DJCAST_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     DJCAST_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
@@ -230,9 +232,9 @@ function toConfig(env: z.infer<typeof schema>) {
       maxDurationSeconds: env.DJCAST_UPLOAD_MAX_DURATION_SECONDS,
     },
     virusScan: env.DJCAST_CLAMAV_SOCKET
-      ? { kind: 'clamav' as const, socket: env.DJCAST_CLAMAV_SOCKET }
+      ? { kind: 'clamav' as const, socket: env.DJCAST_CLAMAV_SOCKET, streamMaxBytes: env.DJCAST_CLAMAV_STREAM_MAX_BYTES }
       : env.DJCAST_CLAMAV_HOST
-        ? { kind: 'clamav' as const, host: env.DJCAST_CLAMAV_HOST, port: env.DJCAST_CLAMAV_PORT }
+        ? { kind: 'clamav' as const, host: env.DJCAST_CLAMAV_HOST, port: env.DJCAST_CLAMAV_PORT, streamMaxBytes: env.DJCAST_CLAMAV_STREAM_MAX_BYTES }
         : { kind: 'off' as const },
     jobs: {
       /** `serve` runs a worker loop unless this is off (then run `djcast-server worker` processes). */

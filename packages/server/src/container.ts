@@ -114,6 +114,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     config.virusScan.kind === 'clamav'
       ? new ClamdScanner(
           config.virusScan.socket ? { socketPath: config.virusScan.socket } : { host: config.virusScan.host!, port: config.virusScan.port! },
+          { streamMaxBytes: config.virusScan.streamMaxBytes },
         )
       : new OffScanner();
   const transcoder = new FfmpegTranscoder();

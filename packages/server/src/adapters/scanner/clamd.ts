@@ -18,6 +18,14 @@ export interface ClamdScannerOptions {
   /** Timeout for ping(). */
   pingTimeoutMs?: number;
   /**
+   * clamd's StreamMaxLength. Past it the scan fails with `size_limit` before
+   * the next byte is sent. clamd would answer "size limit exceeded" and hang
+   * up, but a reply that races our next write is lost to the connection reset
+   * (Node destroys the socket on EPIPE before reading what arrived), and the
+   * scan would then read as "scanner unavailable". Unset: rely on clamd's reply.
+   */
+  streamMaxBytes?: number;
+  /**
    * Send one NUL byte before the data (default true). ClamAV's built-in file
    * type table marks files starting with "ID3" or FF FB 90 (MP3) and "OggS"
    * as CL_TYPE_IGNORED and scans nothing in them, so without this nearly
@@ -36,6 +44,7 @@ export class ClamdScanner implements Scanner {
   private readonly chunkBytes: number;
   private readonly pingTimeoutMs: number;
   private readonly forceRawScan: boolean;
+  private readonly streamMaxBytes: number | null;
 
   constructor(
     readonly address: ClamdAddress,
@@ -46,6 +55,7 @@ export class ClamdScanner implements Scanner {
     this.chunkBytes = options.chunkBytes ?? 64 * 1024;
     this.pingTimeoutMs = options.pingTimeoutMs ?? 3_000;
     this.forceRawScan = options.forceRawScan ?? true;
+    this.streamMaxBytes = options.streamMaxBytes ?? null;
   }
 
   /**
@@ -97,10 +107,15 @@ export class ClamdScanner implements Scanner {
       try {
         await write(socket, encodeCommand('INSTREAM'));
         if (this.forceRawScan) for (const frame of frameInstreamChunks(RAW_SCAN_PREFIX)) await write(socket, frame);
+        let sent = this.forceRawScan ? RAW_SCAN_PREFIX.length : 0;
         for await (const chunk of stream) {
           // clamd may answer before the end (size limit) and close: stop sending then.
           if (reply.received) break;
           const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
+          sent += bytes.length;
+          if (this.streamMaxBytes !== null && sent > this.streamMaxBytes) {
+            throw new ScannerError('size_limit', `the file is larger than clamd accepts (StreamMaxLength ${this.streamMaxBytes} bytes)`);
+          }
           for (const frame of frameInstreamChunks(bytes, this.chunkBytes)) await write(socket, frame);
         }
         if (!reply.received) await write(socket, INSTREAM_END);
