@@ -268,7 +268,10 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
 
   describe('status listener counting', () => {
     it('counts distinct HLS sessions (token, user, or address + user agent) plus direct source listeners', async () => {
-      const streamId = (await register({ name: 'counting' })).body.id;
+      // A source of its own: other tests' relays on the shared one would count as relay connections.
+      const solo = await startFakeIcecast();
+      const streamId = (await register({ name: 'counting', source_url: `${solo.url}/` })).body.id;
+      await solo.close();
       await beat(streamId, { state: 'live', listener_count: 1 });
       await publish(streamId);
       const url = `/streams/${streamId}/live.m3u8`;
@@ -288,6 +291,30 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
 
       const status = (await (await t.request('GET', `/v1/streams/${streamId}/status`, { token: dj.token })).json()) as Json;
       expect(status).toMatchObject({ hls_listeners: 4, source_listeners: 1, listener_count: 5 });
+    });
+
+    it('does not count other streams\' relays on the same source mount as listeners', async () => {
+      const shared = await startFakeIcecast();
+      try {
+        const ids: string[] = [];
+        for (const name of ['mount-a', 'mount-b', 'mount-c']) ids.push((await register({ name, source_url: `${shared.url}/` })).body.id);
+        const [a, b, c] = ids as [string, string, string];
+        // The source lists 3 relays + 2 real listeners; each relay reports only its own connection.
+        expect((await beat(a, { state: 'live', listener_count: 5, relay_connections: 1 })).status).toBe(200);
+        expect((await beat(b, { state: 'live', listener_count: 5, relay_connections: 1 })).status).toBe(200);
+        expect((await beat(c, { state: 'live', listener_count: 5, relay_connections: 1 })).status).toBe(200);
+        const statusOf = async (id: string) => (await (await t.request('GET', `/v1/streams/${id}/status`, { token: dj.token })).json()) as Json;
+        expect(await statusOf(c)).toMatchObject({ source_listeners: 2 });
+        // A relay with the source's admin password counts every djcast relay itself: never below that.
+        expect((await beat(b, { state: 'live', listener_count: 5, relay_connections: 3 })).status).toBe(200);
+        expect(await statusOf(b)).toMatchObject({ source_listeners: 2 });
+        // A relay that is not live is not connected, so it no longer counts.
+        expect((await beat(a, { state: 'reconnecting', listener_count: 0, relay_connections: 0 })).status).toBe(200);
+        expect((await beat(c, { state: 'live', listener_count: 4, relay_connections: 1 })).status).toBe(200);
+        expect(await statusOf(c)).toMatchObject({ source_listeners: 2 });
+      } finally {
+        await shared.close();
+      }
     });
 
     it('forgets sessions after two segment durations', async () => {

@@ -13,6 +13,25 @@ export const findRelayByStream = (db: Q, streamId: string) =>
 export const updateRelay = (db: Q, id: string, patch: Updateable<RelaysTable>) =>
   db.updateTable('relays').set(patch).where('id', '=', id).execute();
 
+/**
+ * How many other djcast relays are connected to the same source mount as this
+ * stream (their stream has the same source URL and mount and they last said
+ * `live`). The source lists each of them as a listener.
+ */
+export async function countOtherLiveRelaysOnMount(db: Q, streamId: string): Promise<number> {
+  const row = await db
+    .selectFrom('streams as mine')
+    .innerJoin('streams as other', (join) =>
+      join.onRef('other.source_url', '=', 'mine.source_url').onRef('other.mount', '=', 'mine.mount').on('other.id', '!=', streamId),
+    )
+    .innerJoin('relays', 'relays.stream_id', 'other.id')
+    .where('mine.id', '=', streamId)
+    .where('relays.state', '=', 'live')
+    .select((eb) => eb.fn.countAll<string | number>().as('n'))
+    .executeTakeFirst();
+  return Number(row?.n ?? 0);
+}
+
 export const deleteRelay = (db: Q, id: string) => db.deleteFrom('relays').where('id', '=', id).execute();
 
 /**

@@ -201,9 +201,14 @@ export class RelaysService {
     const at = this.clock();
     const now = nowIso(at);
     const windowStart = nowIso(new Date(at.getTime() - this.listenerWindowMs));
-    // The source counts the relay's own connections as listeners; only the others listen directly.
-    const sourceListeners = Math.max(0, (input.listener_count ?? 0) - (input.relay_connections ?? 0));
     await this.db.transaction().execute(async (trx) => {
+      // The source lists every relay pulling the mount as a listener: this worker's own connection
+      // (or, with the source's admin password, every djcast relay it saw in the client list) and the
+      // relays of other streams registered on the same source and mount. Only the rest listen directly.
+      const reported = input.relay_connections ?? 0;
+      const others = await repo.countOtherLiveRelaysOnMount(trx, relay.stream_id);
+      const relayConnections = Math.max(reported, Math.min(reported, 1) + others);
+      const sourceListeners = Math.max(0, (input.listener_count ?? 0) - relayConnections);
       await repo.updateRelay(trx, relay.id, {
         state: input.state,
         last_heartbeat_at: now,
