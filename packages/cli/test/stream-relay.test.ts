@@ -144,7 +144,10 @@ describe('djcast stream register / status', () => {
   }, 60_000);
 
   it('status shows state, current track, bitrate and listeners; --json prints the status object', async () => {
-    const id = json((await cli.run(['stream', 'register', '--name', 'Status', '--source', `${source.url}/live`, '--json']))).id as string;
+    // A source of its own: the relays of other tests' streams on the shared one would count as relay connections.
+    const solo = await startFakeIcecast();
+    const id = json((await cli.run(['stream', 'register', '--name', 'Status', '--source', `${solo.url}/live`, '--json']))).id as string;
+    await solo.close();
     await heartbeat(id, { state: 'live', current_track: 'Tone - 440', bitrate_kbps: 128, listener_count: 7, relay_connections: 2, cpu_usage: 3.5 });
 
     const human = await cli.run(['stream', 'status', id]);
