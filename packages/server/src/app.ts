@@ -3,10 +3,6 @@ import { Scalar } from '@scalar/hono-api-reference';
 import type { Context } from 'hono';
 import { HTTPException } from 'hono/http-exception';
 import type { Container } from './container.js';
-import { registerAuthRoutes } from './features/auth/routes.js';
-import { registerOpsRoutes } from './features/ops/routes.js';
-import { registerLivePlaybackRoutes } from './features/streams/playback-routes.js';
-import { registerStreamRoutes } from './features/streams/routes.js';
 import { systemClock } from './core/clock.js';
 import type { App, AppEnv, HttpDeps } from './http/env.js';
 import { validationErrors } from './http/validation.js';
@@ -84,12 +80,8 @@ export function createApp(container: Container): App {
 
   app.use('*', resolveClientAddress(new TrustedProxies(container.config.http.trustedProxies)));
 
-  registerOpsRoutes(app, container);
-  registerAuthRoutes(app, auth);
-  registerStreamRoutes(app, container.streams);
-  // Feature modules (container.ts lists them) declare their own routes.
+  // Every feature route belongs to a module (container.ts lists them); nothing here registers one.
   mountModuleRoutes(app, container.modules);
-  registerLivePlaybackRoutes(app, container);
 
   app.doc31('/openapi.json', OPENAPI_INFO);
   app.get('/docs', Scalar({ url: '/openapi.json', pageTitle: 'djcast API reference' }));

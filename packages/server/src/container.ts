@@ -6,11 +6,11 @@ import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.j
 import { createRelayLauncher } from './adapters/relay-launcher/index.js';
 import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
-import { AuthService } from './features/auth/service.js';
+import { authModule } from './features/auth/module.js';
+import { opsModule } from './features/ops/module.js';
 import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
-import { LivePlayback } from './features/streams/live-playback.js';
-import { StreamsService } from './features/streams/service.js';
+import { streamsModule } from './features/streams/module.js';
 import { createLogger, type Logger } from './logger.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { PlaybackAuthorizer } from './http/playback.js';
@@ -50,9 +50,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const cipher = new FieldCipher(loadOrCreateSecret(config.encryptionKey, config.dataDir, 'encryption-key'));
   const metrics: Metrics = createMetrics({ poolUsage: () => db.poolUsage(), defaultMetrics: options.defaultMetrics });
 
-  const auth = new AuthService(
-    db.kysely,
-    {
+  const authFeature = authModule({
+    db: db.kysely,
+    settings: {
       jwt: {
         secret: jwtSecret,
         issuer: config.auth.issuer,
@@ -65,7 +65,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
       passwordWork: config.auth.passwordWork,
     },
     clock,
-  );
+  });
+  const auth = authFeature.service;
   if (config.auth.bootstrapAdmin) {
     await auth.ensureAdmin(config.auth.bootstrapAdmin.email, config.auth.bootstrapAdmin.password);
   }
@@ -97,16 +98,16 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   );
   const relaysFeature = relaysModule({ relays, logger, watchdogIntervalMs: config.relay.watchdogIntervalMs });
-  const streams = new StreamsService(
-    db.kysely,
+  const streamsFeature = streamsModule({
+    db: db.kysely,
     cipher,
-    config.publicUrl,
+    publicUrl: config.publicUrl,
     relays,
-    { allowPrivateUrls: config.network.allowPrivateUrls, timeoutMs: config.relay.probeTimeoutMs },
-    (resourceId, userId, ttl) => playback.sign(resourceId, userId, ttl),
+    probe: { allowPrivateUrls: config.network.allowPrivateUrls, timeoutMs: config.relay.probeTimeoutMs },
+    playback,
+    store: blobs,
     clock,
-  );
-  const live = new LivePlayback(blobs, relays);
+  });
 
   // Uploads and playlists. Virus scans, transcodes and external tracks run as
   // durable jobs; `serve` starts this worker, `djcast-server worker` runs only it.
@@ -152,8 +153,27 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
-  /** The feature modules: each registers its own routes, jobs and metrics. Adding a feature is one line here. */
-  const modules: FeatureModule[] = [uploads, playlists, relaysFeature];
+  const backends = (): Record<string, string> => ({
+    database: db.dialect,
+    storage: config.storage.kind,
+    mail: mailer.kind,
+    virus_scan: scanner.kind,
+    relay_launcher: relayLauncher.kind,
+  });
+  const ops = opsModule({ backends, ping: () => db.ping(), registry: metrics.registry });
+
+  /**
+   * The feature modules: each registers its own routes, jobs and metrics, and
+   * app.ts mounts their routes in this order. Adding a feature is one line here.
+   */
+  const modules: FeatureModule[] = [
+    ops,
+    authFeature,
+    streamsFeature,
+    uploads,
+    playlists,
+    relaysFeature,
+  ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 
@@ -163,11 +183,11 @@ export async function createContainer(config: Config, options: ContainerOptions 
     db,
     metrics,
     auth,
-    streams,
+    streams: streamsFeature.service,
     relays,
     relayLauncher,
     relayWatchdog,
-    live,
+    live: streamsFeature.live,
     blobs,
     mailer,
     jobs,
@@ -181,13 +201,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     worker,
     /** Temp folders of running jobs; main.ts sweeps what dead processes left here before starting the worker. */
     workDir,
-    backends: (): Record<string, string> => ({
-      database: db.dialect,
-      storage: config.storage.kind,
-      mail: mailer.kind,
-      virus_scan: scanner.kind,
-      relay_launcher: relayLauncher.kind,
-    }),
+    backends,
     async close() {
       await worker.stop();
       await relayWatchdog.stop();

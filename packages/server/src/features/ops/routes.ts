@@ -1,6 +1,6 @@
 import { z } from '@hono/zod-openapi';
-import type { Container } from '../../container.js';
 import type { App } from '../../http/env.js';
+import type { OpsModuleDeps } from './module.js';
 import { publicRoute } from '../../http/openapi.js';
 import { VERSION } from '../../version.js';
 
@@ -49,16 +49,16 @@ const metrics = publicRoute({
   responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } } },
 });
 
-export function registerOpsRoutes(app: App, container: Container): void {
-  app.openapi(healthz, (c) => c.json({ status: 'ok' as const, version: VERSION, backends: container.backends() }, 200));
+export function registerOpsRoutes(app: App, deps: OpsModuleDeps): void {
+  app.openapi(healthz, (c) => c.json({ status: 'ok' as const, version: VERSION, backends: deps.backends() }, 200));
 
   app.openapi(readyz, async (c) => {
-    const database = await container.db.ping();
+    const database = await deps.ping();
     return c.json({ status: database ? ('ready' as const) : ('not_ready' as const), checks: { database } }, database ? 200 : 503);
   });
 
   app.openapi(metrics, async (c) => {
-    const body = await container.metrics.registry.metrics();
-    return c.text(body, 200, { 'Content-Type': container.metrics.registry.contentType });
+    const body = await deps.registry.metrics();
+    return c.text(body, 200, { 'Content-Type': deps.registry.contentType });
   });
 }

@@ -29,16 +29,36 @@ export type PlaybackSigner = (resourceId: string, userId: string | null, ttlSeco
 /** Long enough for a whole DJ set: players keep re-fetching the playlist with the same token. */
 export const PLAYBACK_TOKEN_TTL_SECONDS = 12 * 60 * 60;
 
+/** What StreamsService is built from (the streams module hands these in). */
+export interface StreamsDeps {
+  db: Kysely<Database>;
+  /** Encrypts source credentials at rest. */
+  cipher: FieldCipher;
+  publicUrl: string;
+  relays: RelaysService;
+  probe: ProbeSettings & { prober?: SourceProber };
+  signPlayback: PlaybackSigner;
+  clock?: () => Date;
+}
+
 export class StreamsService {
-  constructor(
-    private readonly db: Kysely<Database>,
-    private readonly cipher: FieldCipher,
-    private readonly publicUrl: string,
-    private readonly relays: RelaysService,
-    private readonly probe: ProbeSettings & { prober?: SourceProber },
-    private readonly signPlayback: PlaybackSigner,
-    private readonly clock: () => Date = () => new Date(),
-  ) {}
+  private readonly db: Kysely<Database>;
+  private readonly cipher: FieldCipher;
+  private readonly publicUrl: string;
+  private readonly relays: RelaysService;
+  private readonly probe: ProbeSettings & { prober?: SourceProber };
+  private readonly signPlayback: PlaybackSigner;
+  private readonly clock: () => Date;
+
+  constructor(deps: StreamsDeps) {
+    this.db = deps.db;
+    this.cipher = deps.cipher;
+    this.publicUrl = deps.publicUrl;
+    this.relays = deps.relays;
+    this.probe = deps.probe;
+    this.signPlayback = deps.signPlayback;
+    this.clock = deps.clock ?? (() => new Date());
+  }
 
   /**
    * Registers a source: probes it (422 when it is unreachable, not audio,

@@ -1,0 +1,32 @@
+import type { BlobStore } from '@djcast/relay/blob';
+import type { PlaybackAuthorizer } from '../../http/playback.js';
+import type { FeatureModule } from '../../modules.js';
+import { LivePlayback } from './live-playback.js';
+import { registerLivePlaybackRoutes } from './playback-routes.js';
+import { registerStreamRoutes } from './routes.js';
+import { StreamsService, type StreamsDeps } from './service.js';
+
+export interface StreamsModuleDeps extends Omit<StreamsDeps, 'signPlayback'> {
+  playback: PlaybackAuthorizer;
+  /** Where relay workers publish the live HLS window. */
+  store: BlobStore;
+}
+
+/** Streams: the API for registered sources, playback tokens, and live HLS playback of a relayed stream. */
+export function streamsModule(deps: StreamsModuleDeps): FeatureModule & { service: StreamsService; live: LivePlayback } {
+  const { playback, store, ...serviceDeps } = deps;
+  const service = new StreamsService({
+    ...serviceDeps,
+    signPlayback: (resourceId, userId, ttl) => playback.sign(resourceId, userId, ttl),
+  });
+  const live = new LivePlayback(store, deps.relays);
+  return {
+    name: 'streams',
+    service,
+    live,
+    routes: (app) => {
+      registerStreamRoutes(app, service);
+      registerLivePlaybackRoutes(app, { streams: service, playback, live });
+    },
+  };
+}
