@@ -2,15 +2,15 @@ import { defineConfig } from 'vitest/config';
 
 /**
  * Two projects:
- * - `unit`: everything that runs without FFmpeg, Icecast or clamd installed
- *   (`pnpm vitest run --project unit`);
- * - `integration`: `*.int.test.ts`, the tests that drive those tools for real; the
- *   global setup checks the tools are installed for this project only.
- * A test that needs one of the tools is named `*.int.test.ts`.
+ * - `unit`: the tests beside the code (`packages/*/src/**/*.test.ts`), which need
+ *   neither FFmpeg, Icecast nor clamd, nor a running server process
+ *   (`pnpm vitest run --project unit`, about a minute on two cores);
+ * - `integration`: `*.int.test.ts` anywhere (they drive those tools for real) and the
+ *   whole-app, CLI, SDK, docs and example tests under `packages/*/test`,
+ *   `examples` and `deploy`. The global setup checks the tools for this project only.
  */
-const INCLUDE = ['packages/*/src/**/*.test.ts', 'packages/*/test/**/*.test.ts', 'deploy/**/*.test.ts', 'examples/**/*.test.ts'];
-const INTEGRATION = ['**/*.int.test.ts'];
-const INCLUDE_INTEGRATION = INCLUDE.map((glob) => glob.replace(/\*\.test\.ts$/, '*.int.test.ts'));
+const UNIT = ['packages/*/src/**/*.test.ts'];
+const INTEGRATION = ['packages/*/src/**/*.int.test.ts', 'packages/*/test/**/*.test.ts', 'deploy/**/*.test.ts', 'examples/**/*.test.ts'];
 
 // Workspace packages expose a "source" export condition pointing at their
 // TypeScript sources, so tests run against src/ without a build step.
@@ -25,13 +25,13 @@ export default defineConfig({
     projects: [
       {
         extends: true,
-        test: { name: 'unit', include: INCLUDE, exclude: ['**/node_modules/**', '**/dist/**', ...INTEGRATION] },
+        test: { name: 'unit', include: UNIT, exclude: ['**/node_modules/**', '**/dist/**', '**/*.int.test.ts'] },
       },
       {
         extends: true,
         test: {
           name: 'integration',
-          include: INCLUDE_INTEGRATION,
+          include: INTEGRATION,
           exclude: ['**/node_modules/**', '**/dist/**'],
           globalSetup: ['./test/global-setup.ts'],
         },

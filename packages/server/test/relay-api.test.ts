@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import HLS from 'hls-parser';
-import { DIALECTS, createTestApp, signUp, signUpAdmin, type TestApp } from './harness.js';
+import { DIALECTS, createTestApp, signUp, signUpAdmin, waitFor, type TestApp } from './harness.js';
 import { RecordingLauncher, closedPort, startFakeIcecast, startSilentServer, type FakeSource } from './relay-fakes.js';
 
 type Json = Record<string, any>;
@@ -524,12 +524,15 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       expect((await beatW(first.relayToken)).status).toBe(200);
 
       // The watchdog runs on its own interval: wait for it to notice the silence.
-      const deadline = Date.now() + 5000;
-      while (wl.callsOf('restart').length === 0 && Date.now() < deadline) await sleep(100);
+      await waitFor('the watchdog to restart the silent relay', () => wl.callsOf('restart').length > 0);
       const restarts = wl.callsOf('restart');
       expect(restarts).toHaveLength(1);
       expect(restarts[0]!.spec!.relayId).toBe(first.relayId);
-      const sent = await mails(created.id);
+      // The mail is written after the restart: wait for it too.
+      const sent = await waitFor('the stall mail', async () => {
+        const rows = await mails(created.id);
+        return rows.length > 0 ? rows : null;
+      });
       expect(sent).toHaveLength(1);
       expect(sent[0]!.to_address).toBe(owner.email);
       expect(sent[0]!.subject).toContain('Late set');
@@ -545,9 +548,9 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       const second = wl.specFor(created.id);
       expect((await beatW(first.relayToken)).status).toBe(401);
       expect((await beatW(second.relayToken)).status).toBe(200);
-      const until = Date.now() + 5000;
-      while (wl.callsOf('restart').length < 2 && Date.now() < until) await sleep(100);
+      await waitFor('the second restart', () => wl.callsOf('restart').length >= 2);
       expect(wl.callsOf('restart')).toHaveLength(2);
+      await waitFor('the second stall mail', async () => (await mails(created.id)).length >= 2);
       expect(await mails(created.id)).toHaveLength(2);
     });
 
