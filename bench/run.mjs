@@ -61,15 +61,23 @@ async function cdnBench(origin, nginxDir, playlist) {
 
     const cdnRate = cdnOrigin / cdnSeconds;
     const directRate = directOrigin / directSeconds;
-    log(`\n== CDN: ${LISTENERS} concurrent listeners of stream.mp3 (${fmt(total / 1024, 0)} KiB per listen), ${SECONDS} s each run ==`);
+    log(
+      `\n== CDN: ${LISTENERS} concurrent listeners of stream.mp3 (${fmt(total / 1024, 0)} KiB per listen), ${SECONDS} s each run ==`,
+    );
     log(`  behind nginx (proxy_cache, lock on):`);
-    log(`    listens served            ${cdn.requests} (${fmt(cdn.requests / cdnSeconds)}/s), non-2xx ${cdn.non2xx}, errors ${cdn.errors}, p99 ${cdn.p99} ms`);
+    log(
+      `    listens served            ${cdn.requests} (${fmt(cdn.requests / cdnSeconds)}/s), non-2xx ${cdn.non2xx}, errors ${cdn.errors}, p99 ${cdn.p99} ms`,
+    );
     log(`    bytes per listen          ${fmt(cdn.bytes / Math.max(1, cdn.ok), 0)} (stream is ${total})`);
     log(`    origin requests           ${cdnOrigin} -> ${fmt(cdnRate, 2)} req/s   (target < ${TARGET_ORIGIN_RPS})`);
     log(`  no CDN (listeners hit the origin):`);
-    log(`    listens served            ${direct.requests} (${fmt(direct.requests / directSeconds)}/s), non-2xx ${direct.non2xx}, errors ${direct.errors}, p99 ${direct.p99} ms`);
+    log(
+      `    listens served            ${direct.requests} (${fmt(direct.requests / directSeconds)}/s), non-2xx ${direct.non2xx}, errors ${direct.errors}, p99 ${direct.p99} ms`,
+    );
     log(`    origin requests           ${directOrigin} -> ${fmt(directRate, 2)} req/s`);
-    log(`  origin load with CDN / without: ${fmt(cdnRate, 2)} / ${fmt(directRate, 2)} = ${fmt(cdnRate / directRate, 5)} (${fmt(directRate / Math.max(cdnRate, 1e-9), 0)}x fewer requests)`);
+    log(
+      `  origin load with CDN / without: ${fmt(cdnRate, 2)} / ${fmt(directRate, 2)} = ${fmt(cdnRate / directRate, 5)} (${fmt(directRate / Math.max(cdnRate, 1e-9), 0)}x fewer requests)`,
+    );
     const ok = cdnRate < TARGET_ORIGIN_RPS && cdn.ok > 0 && cdn.non2xx === 0;
     return { ok, cdnRate, directRate };
   } finally {
@@ -125,7 +133,9 @@ async function memoryBench(origin, playlist) {
   const naive = LISTENERS * total;
   log(`\n== Memory: ${LISTENERS} concurrent slow listeners of one ${fmt(total / MiB)} MiB playlist on one origin process ==`);
   log(`  streams open mid-playlist   ${open} of ${LISTENERS}`);
-  log(`  origin RSS                  ${fmt(before / MiB)} MiB -> ${fmt(after / MiB)} MiB: +${fmt(growth / MiB)} MiB (${fmt(growth / LISTENERS / 1024, 0)} KiB per listener)`);
+  log(
+    `  origin RSS                  ${fmt(before / MiB)} MiB -> ${fmt(after / MiB)} MiB: +${fmt(growth / MiB)} MiB (${fmt(growth / LISTENERS / 1024, 0)} KiB per listener)`,
+  );
   log(`  buffer-per-listener server  ${LISTENERS} x ${fmt(total / MiB)} MiB = ${fmt(naive / MiB, 0)} MiB`);
   log(`  growth / naive              ${fmt((growth / naive) * 100, 2)} %   (target < 10 %)`);
   return { ok: open === LISTENERS && growth < naive / 10 };

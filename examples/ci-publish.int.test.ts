@@ -32,7 +32,13 @@ describe('examples/ci-publish.sh', () => {
       body: { name: 'ci', scopes: ['uploads:write', 'playlists:read', 'playlists:write'] },
     });
     const { token } = (await created.json()) as { token: string };
-    env = { PATH: process.env.PATH!, HOME: dir, DJCAST_CONFIG_DIR: path.join(dir, 'config'), DJCAST_API_URL: server.url, DJCAST_TOKEN: token };
+    env = {
+      PATH: process.env.PATH!,
+      HOME: dir,
+      DJCAST_CONFIG_DIR: path.join(dir, 'config'),
+      DJCAST_API_URL: server.url,
+      DJCAST_TOKEN: token,
+    };
   });
   afterAll(async () => {
     await server?.close();
@@ -53,7 +59,9 @@ describe('examples/ci-publish.sh', () => {
     const b = await run('bash', [script, second, 'Friday sets'], { env });
     expect(b.stdout).toContain(hls![1]);
 
-    const playlist = await fetch(`${server.url}/v1/playlists/${hls![2]}`, { headers: { authorization: `Bearer ${env.DJCAST_TOKEN}` } });
+    const playlist = await fetch(`${server.url}/v1/playlists/${hls![2]}`, {
+      headers: { authorization: `Bearer ${env.DJCAST_TOKEN}` },
+    });
     const body = (await playlist.json()) as { items: unknown[]; duration_seconds: number };
     expect(body.items).toHaveLength(2);
     expect(body.duration_seconds).toBeGreaterThan(11);

@@ -2,7 +2,17 @@
 // any folder and starts fast, pnpm's own error when an install fails, and a
 // second `start` that does not rebuild.
 import { execFile, spawn } from 'node:child_process';
-import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
@@ -38,12 +48,18 @@ describe('build-changed plans only what changed, and what is built on it', () =>
   });
 
   it('nothing when every stamp is newer than its inputs', () => {
-    const steps = plan(['relay', 'sdk', 'server', 'cli'], times({ relay: 1, sdk: 1, server: 1, cli: 1 }, { relay: 2, sdk: 2, server: 2, cli: 2 }));
+    const steps = plan(
+      ['relay', 'sdk', 'server', 'cli'],
+      times({ relay: 1, sdk: 1, server: 1, cli: 1 }, { relay: 2, sdk: 2, server: 2, cli: 2 }),
+    );
     expect(steps.filter((s: { build: boolean }) => s.build)).toEqual([]);
   });
 
   it('a changed SDK rebuilds the SDK and the CLI, not the server; a missing stamp builds', () => {
-    const steps = plan(['relay', 'sdk', 'server', 'cli'], times({ relay: 1, sdk: 5, server: 1, cli: 1 }, { relay: 2, sdk: 2, server: 2, cli: 2 }));
+    const steps = plan(
+      ['relay', 'sdk', 'server', 'cli'],
+      times({ relay: 1, sdk: 5, server: 1, cli: 1 }, { relay: 2, sdk: 2, server: 2, cli: 2 }),
+    );
     expect(steps).toEqual([
       { name: 'relay', build: false },
       { name: 'sdk', build: true },
@@ -68,11 +84,22 @@ describe('djcast from anywhere: scripts/dev link', () => {
     home = mkdtempSync(path.join(tmpdir(), 'djcast-link-'));
     folder = path.join(home, 'music');
     mkdirSync(folder);
-    await run('ffmpeg', ['-nostdin', '-loglevel', 'error', '-f', 'lavfi', '-i', 'sine=frequency=440:duration=3', '-c:a', 'libmp3lame', '-b:a', '128k', path.join(folder, 'x.mp3')]).catch(
-      (error: Error) => {
-        throw new Error(`ffmpeg is needed to make a test MP3 (apt-get install ffmpeg): ${error.message}`);
-      },
-    );
+    await run('ffmpeg', [
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      'sine=frequency=440:duration=3',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '128k',
+      path.join(folder, 'x.mp3'),
+    ]).catch((error: Error) => {
+      throw new Error(`ffmpeg is needed to make a test MP3 (apt-get install ffmpeg): ${error.message}`);
+    });
     server = await startTestServer();
     server.container.worker.start();
     http = await listen(server.fetch);
@@ -148,14 +175,20 @@ describe('scripts/dev shows what pnpm said when an install fails', () => {
     const repo = mkdtempSync(path.join(tmpdir(), 'djcast-dev-broken-'));
     try {
       mkdirSync(path.join(repo, 'scripts'));
-      for (const file of ['scripts/dev', 'scripts/env.sh', 'package.json']) copyFileSync(path.join(REPO_ROOT, file), path.join(repo, file));
+      for (const file of ['scripts/dev', 'scripts/env.sh', 'package.json'])
+        copyFileSync(path.join(REPO_ROOT, file), path.join(repo, file));
       chmodSync(path.join(repo, 'scripts/dev'), 0o755);
       symlinkSync(path.join(REPO_ROOT, '.tools'), path.join(repo, '.tools'));
       writeFileSync(path.join(repo, 'pnpm-workspace.yaml'), 'packages: []\n');
-      writeFileSync(path.join(repo, 'pnpm-lock.yaml'), "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      left-pad:\n        specifier: ^1.3.0\n        version: 1.3.0\n");
-      const result = await run(path.join(repo, 'scripts/dev'), ['generate'], { cwd: repo, env: baseEnv(repo), timeout: 300_000 }).catch(
-        (e: { code: number; stdout: string; stderr: string }) => e,
+      writeFileSync(
+        path.join(repo, 'pnpm-lock.yaml'),
+        "lockfileVersion: '9.0'\n\nimporters:\n\n  .:\n    dependencies:\n      left-pad:\n        specifier: ^1.3.0\n        version: 1.3.0\n",
       );
+      const result = await run(path.join(repo, 'scripts/dev'), ['generate'], {
+        cwd: repo,
+        env: baseEnv(repo),
+        timeout: 300_000,
+      }).catch((e: { code: number; stdout: string; stderr: string }) => e);
       expect(result).toMatchObject({ code: 1 });
       const { stderr } = result as { stderr: string };
       expect(stderr).toMatch(/ERR_PNPM_\w+/);
@@ -167,14 +200,21 @@ describe('scripts/dev shows what pnpm said when an install fails', () => {
 });
 
 describe('scripts/dev start', () => {
-  const stamps = () => ['relay', 'sdk', 'server', 'cli'].map((p) => statSync(path.join(REPO_ROOT, 'packages', p, 'dist/.build-stamp')).mtimeMs);
+  const stamps = () =>
+    ['relay', 'sdk', 'server', 'cli'].map((p) => statSync(path.join(REPO_ROOT, 'packages', p, 'dist/.build-stamp')).mtimeMs);
 
   async function start(dataDir: string): Promise<{ seconds: number; stderr: string }> {
     const port = await freePort();
     const started = performance.now();
     const child = spawn(DEV, ['start'], {
       cwd: REPO_ROOT,
-      env: { PATH: process.env.PATH!, HOME: process.env.HOME!, DJCAST_PORT: String(port), DJCAST_DATA_DIR: dataDir, DJCAST_LOG_LEVEL: 'warn' },
+      env: {
+        PATH: process.env.PATH!,
+        HOME: process.env.HOME!,
+        DJCAST_PORT: String(port),
+        DJCAST_DATA_DIR: dataDir,
+        DJCAST_LOG_LEVEL: 'warn',
+      },
       detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
@@ -185,7 +225,13 @@ describe('scripts/dev start', () => {
       const deadline = Date.now() + 15 * 60_000; // the first start may build all four packages on a loaded machine
       for (;;) {
         if (child.exitCode !== null) throw new Error(`scripts/dev start exited ${child.exitCode}:\n${stderr}`);
-        if (await fetch(`http://127.0.0.1:${port}/healthz`).then((r) => r.ok, () => false)) break;
+        if (
+          await fetch(`http://127.0.0.1:${port}/healthz`).then(
+            (r) => r.ok,
+            () => false,
+          )
+        )
+          break;
         if (Date.now() > deadline) throw new Error(`no /healthz within 15 minutes:\n${stderr}`);
         await new Promise((resolve) => setTimeout(resolve, 250));
       }
@@ -198,20 +244,24 @@ describe('scripts/dev start', () => {
     }
   }
 
-  it('a second start rebuilds nothing', async () => {
-    const data = mkdtempSync(path.join(tmpdir(), 'djcast-dev-start-'));
-    try {
-      const first = await start(data);
-      const before = stamps();
-      const second = await start(data);
-      console.log(`scripts/dev start to /healthz: first ${first.seconds.toFixed(1)} s, second ${second.seconds.toFixed(1)} s`);
-      for (const name of ['relay', 'sdk', 'server', 'cli']) expect(second.stderr).toContain(`build: ${name} up to date`);
-      expect(second.stderr).not.toContain('building');
-      expect(stamps()).toEqual(before);
-    } finally {
-      rmSync(data, { recursive: true, force: true });
-    }
-  }, 40 * 60_000);
+  it(
+    'a second start rebuilds nothing',
+    async () => {
+      const data = mkdtempSync(path.join(tmpdir(), 'djcast-dev-start-'));
+      try {
+        const first = await start(data);
+        const before = stamps();
+        const second = await start(data);
+        console.log(`scripts/dev start to /healthz: first ${first.seconds.toFixed(1)} s, second ${second.seconds.toFixed(1)} s`);
+        for (const name of ['relay', 'sdk', 'server', 'cli']) expect(second.stderr).toContain(`build: ${name} up to date`);
+        expect(second.stderr).not.toContain('building');
+        expect(stamps()).toEqual(before);
+      } finally {
+        rmSync(data, { recursive: true, force: true });
+      }
+    },
+    40 * 60_000,
+  );
 });
 
 async function freePort(): Promise<number> {

@@ -49,7 +49,9 @@ export function shellBlocks(file: string, text: string): Block[] {
 }
 
 function documents(): string[] {
-  const docs = readdirSync(path.join(REPO_ROOT, 'docs')).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`);
+  const docs = readdirSync(path.join(REPO_ROOT, 'docs'))
+    .filter((f) => f.endsWith('.md'))
+    .map((f) => `docs/${f}`);
   const readmes = readdirSync(path.join(REPO_ROOT, 'packages'))
     .map((p) => `packages/${p}/README.md`)
     .filter((f) => {
@@ -75,8 +77,18 @@ async function freePort(): Promise<number> {
 async function startServer(dataDir: string): Promise<{ url: string; env: Record<string, string>; stop: () => Promise<void> }> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
-  const env = { DJCAST_PORT: String(port), DJCAST_DATA_DIR: dataDir, DJCAST_PUBLIC_URL: url, DJCAST_ALLOW_PRIVATE_URLS: 'true', DJCAST_LOG_LEVEL: 'warn' };
-  const child = spawn(process.execPath, ['packages/server/bin/djcast-server.js'], { cwd: REPO_ROOT, env: { PATH: process.env.PATH!, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const env = {
+    DJCAST_PORT: String(port),
+    DJCAST_DATA_DIR: dataDir,
+    DJCAST_PUBLIC_URL: url,
+    DJCAST_ALLOW_PRIVATE_URLS: 'true',
+    DJCAST_LOG_LEVEL: 'warn',
+  };
+  const child = spawn(process.execPath, ['packages/server/bin/djcast-server.js'], {
+    cwd: REPO_ROOT,
+    env: { PATH: process.env.PATH!, ...env },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let log = '';
   child.stderr!.setEncoding('utf8').on('data', (d: string) => (log += d));
   const deadline = Date.now() + 120_000;
@@ -155,40 +167,44 @@ describe('the docs', () => {
       if (home) rmSync(home, { recursive: true, force: true });
     });
 
-    it('runs every sh block as written, in order', async () => {
-      const blocks = all.filter((b) => b.file === file && b.notForCi === undefined);
-      const env: Record<string, string> = {
-        PATH: `${path.join(home, '.local/bin')}:${NODE_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
-        HOME: home,
-        LANG: 'C.UTF-8',
-        // Where `./scripts/dev start` would put them, the server here uses these; admin create and migrate share them.
-        ...server.env,
-        DJCAST_API_URL: server.url,
-      };
-      if (file !== 'README.md') {
-        // The README's set-up, which every walkthrough assumes.
-        await run(path.join(REPO_ROOT, 'scripts/dev'), ['link'], { cwd: REPO_ROOT, env });
-      }
-      const script = [
-        'set -euo pipefail',
-        ...blocks.map((b) => `echo '### ${b.file}:${b.line}' >&2\n${b.code}`),
-        "echo '### done' >&2",
-      ].join('\n');
-      const shell = spawn('bash', ['-c', script], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
-      let output = '';
-      shell.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
-      shell.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
-      const code = await new Promise<number | null>((resolve) => {
-        const timer = setTimeout(() => killGroup(shell.pid!, 'SIGKILL'), 10 * 60_000);
-        shell.once('exit', (c) => {
-          clearTimeout(timer);
-          resolve(c);
+    it(
+      'runs every sh block as written, in order',
+      async () => {
+        const blocks = all.filter((b) => b.file === file && b.notForCi === undefined);
+        const env: Record<string, string> = {
+          PATH: `${path.join(home, '.local/bin')}:${NODE_DIR}:/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin`,
+          HOME: home,
+          LANG: 'C.UTF-8',
+          // Where `./scripts/dev start` would put them, the server here uses these; admin create and migrate share them.
+          ...server.env,
+          DJCAST_API_URL: server.url,
+        };
+        if (file !== 'README.md') {
+          // The README's set-up, which every walkthrough assumes.
+          await run(path.join(REPO_ROOT, 'scripts/dev'), ['link'], { cwd: REPO_ROOT, env });
+        }
+        const script = [
+          'set -euo pipefail',
+          ...blocks.map((b) => `echo '### ${b.file}:${b.line}' >&2\n${b.code}`),
+          "echo '### done' >&2",
+        ].join('\n');
+        const shell = spawn('bash', ['-c', script], { cwd: REPO_ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+        let output = '';
+        shell.stdout!.setEncoding('utf8').on('data', (d: string) => (output += d));
+        shell.stderr!.setEncoding('utf8').on('data', (d: string) => (output += d));
+        const code = await new Promise<number | null>((resolve) => {
+          const timer = setTimeout(() => killGroup(shell.pid!, 'SIGKILL'), 10 * 60_000);
+          shell.once('exit', (c) => {
+            clearTimeout(timer);
+            resolve(c);
+          });
         });
-      });
-      await stopGroup(shell, true);
-      const tail = output.split('\n').slice(-60).join('\n');
-      expect(code, `${file} failed; the last lines:\n${tail}`).toBe(0);
-      expect(output).toContain('### done');
-    }, 12 * 60_000);
+        await stopGroup(shell, true);
+        const tail = output.split('\n').slice(-60).join('\n');
+        expect(code, `${file} failed; the last lines:\n${tail}`).toBe(0);
+        expect(output).toContain('### done');
+      },
+      12 * 60_000,
+    );
   });
 });

@@ -32,7 +32,8 @@ describe('examples', () => {
     const email = uniqueEmail('examples');
     await api('POST', '/v1/auth/register', { email, password: PASSWORD });
     const login = await api('POST', '/v1/auth/login', { email, password: PASSWORD });
-    token = (await api('POST', '/v1/tokens', { name: 'examples', scopes: ['streams:read', 'streams:write'] }, login.access_token)).token;
+    token = (await api('POST', '/v1/tokens', { name: 'examples', scopes: ['streams:read', 'streams:write'] }, login.access_token))
+      .token;
   });
   afterAll(async () => {
     await http?.close();

@@ -13,7 +13,9 @@ try {
   let count = 0;
   for await (const stream of djcast.streams.iterate()) {
     const status = await djcast.streams.status(stream.id);
-    console.log(`${stream.id}  ${status.state.padEnd(12)}  ${String(status.listener_count).padStart(4)} listening  ${stream.playback_url}`);
+    console.log(
+      `${stream.id}  ${status.state.padEnd(12)}  ${String(status.listener_count).padStart(4)} listening  ${stream.playback_url}`,
+    );
     count += 1;
   }
   if (count === 0) console.log('no streams yet');

@@ -9,7 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { stringify } from 'yaml';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
-const run = (cmd, args, cwd = root, env = {}) => execFileSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
+const run = (cmd, args, cwd = root, env = {}) =>
+  execFileSync(cmd, args, { cwd, stdio: 'inherit', env: { ...process.env, ...env } });
 
 run('pnpm', ['--filter', '@djcast/server...', 'run', 'build']);
 const { createApp, createContainer, loadConfig, OPENAPI_INFO } = await import(path.join(root, 'packages/server/dist/index.js'));
@@ -32,7 +33,15 @@ mkdirSync(path.join(root, 'packages/sdk/src/generated'), { recursive: true });
 // --default-non-nullable=false: a request field with a server default stays optional to send.
 run(
   'pnpm',
-  ['exec', 'openapi-typescript', path.join(root, 'openapi.yaml'), '-o', 'src/generated/openapi.ts', '--enum-values', '--default-non-nullable=false'],
+  [
+    'exec',
+    'openapi-typescript',
+    path.join(root, 'openapi.yaml'),
+    '-o',
+    'src/generated/openapi.ts',
+    '--enum-values',
+    '--default-non-nullable=false',
+  ],
   path.join(root, 'packages/sdk'),
 );
 

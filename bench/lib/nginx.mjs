@@ -53,7 +53,9 @@ export async function startNginx(dir, originUrl) {
   const port = await freePort();
   const conf = path.join(dir, 'nginx.conf');
   writeFileSync(conf, nginxConfig({ dir, port, originUrl }));
-  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const child = spawn('nginx', ['-p', dir, '-c', conf, '-e', path.join(dir, 'error.log')], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   let stderr = '';
   child.stderr.on('data', (d) => (stderr += d.toString()));
   let spawnError = null;

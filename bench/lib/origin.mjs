@@ -88,9 +88,26 @@ export async function originRequests(originUrl, route) {
 export function generateMp3(file, { seconds, bitrateKbps, frequency }) {
   try {
     execFileSync('ffmpeg', [
-      '-hide_banner', '-nostdin', '-v', 'error', '-y',
-      '-f', 'lavfi', '-i', `sine=frequency=${frequency}:duration=${seconds}`,
-      '-ac', '2', '-ar', '44100', '-c:a', 'libmp3lame', '-b:a', `${bitrateKbps}k`, '-f', 'mp3', file,
+      '-hide_banner',
+      '-nostdin',
+      '-v',
+      'error',
+      '-y',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${frequency}:duration=${seconds}`,
+      '-ac',
+      '2',
+      '-ar',
+      '44100',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      `${bitrateKbps}k`,
+      '-f',
+      'mp3',
+      file,
     ]);
   } catch (error) {
     if (error.code === 'ENOENT') throw new Error('ffmpeg is not installed: apt-get install ffmpeg');
@@ -103,7 +120,8 @@ export function generateMp3(file, { seconds, bitrateKbps, frequency }) {
 export async function signUpDj(originUrl) {
   const email = `bench-${Date.now()}@example.com`;
   const password = 'turntable-Wizard-42!';
-  const post = (p, body) => fetch(`${originUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+  const post = (p, body) =>
+    fetch(`${originUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
   const reg = await post('/v1/auth/register', { email, password });
   if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
   const login = await (await post('/v1/auth/login', { email, password })).json();
@@ -121,7 +139,9 @@ export async function signUpDj(originUrl) {
   const upload = async (bytes, filename) => {
     const boundary = '----djcastBench';
     const body = Buffer.concat([
-      Buffer.from(`--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: audio/mpeg\r\n\r\n`),
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: audio/mpeg\r\n\r\n`,
+      ),
       bytes,
       Buffer.from(`\r\n--${boundary}--\r\n`),
     ]);

@@ -8,13 +8,24 @@ import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { RELAY_KUBERNETES_PERMISSIONS } from '../../packages/server/src/adapters/relay-launcher/kubernetes.js';
 import { buildRelayPod } from '../../packages/server/src/adapters/relay-launcher/pod-spec.js';
-import { describeProblems, restrictedPodSecurityProblems, validateKubernetesObject } from '../../packages/server/test/k8s-schema.js';
+import {
+  describeProblems,
+  restrictedPodSecurityProblems,
+  validateKubernetesObject,
+} from '../../packages/server/test/k8s-schema.js';
 import { relaySpec } from '../../packages/server/test/k8s-fixtures.js';
 
 const dir = path.dirname(fileURLToPath(import.meta.url));
-const files = readdirSync(dir).filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml').sort();
+const files = readdirSync(dir)
+  .filter((f) => f.endsWith('.yaml') && f !== 'kustomization.yaml')
+  .sort();
 
-type Obj = { apiVersion: string; kind: string; metadata: { name: string; namespace?: string; labels?: Record<string, string> }; [k: string]: any };
+type Obj = {
+  apiVersion: string;
+  kind: string;
+  metadata: { name: string; namespace?: string; labels?: Record<string, string> };
+  [k: string]: any;
+};
 
 function load(file: string): Obj[] {
   return parseAllDocuments(readFileSync(path.join(dir, file), 'utf8')).map((doc) => {
@@ -62,7 +73,9 @@ describe('deploy/k8s manifests', () => {
   });
 
   it('kustomization.yaml lists every manifest but the examples, and only existing files', () => {
-    const [kustomization] = parseAllDocuments(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')).map((d) => d.toJS() as { resources: string[]; namespace: string; kind: string });
+    const [kustomization] = parseAllDocuments(readFileSync(path.join(dir, 'kustomization.yaml'), 'utf8')).map(
+      (d) => d.toJS() as { resources: string[]; namespace: string; kind: string },
+    );
     expect(kustomization!.kind).toBe('Kustomization');
     expect(kustomization!.namespace).toBe(find('Namespace').metadata.name);
     expect([...kustomization!.resources].sort()).toEqual(files.filter((f) => !f.endsWith('.example.yaml')));
@@ -78,7 +91,9 @@ describe('deploy/k8s manifests', () => {
         granted[resource] = [...(granted[resource] ?? []), ...rule.verbs].sort();
       }
     }
-    const expected = Object.fromEntries(Object.entries(RELAY_KUBERNETES_PERMISSIONS).map(([resource, verbs]) => [resource, [...verbs].sort()]));
+    const expected = Object.fromEntries(
+      Object.entries(RELAY_KUBERNETES_PERMISSIONS).map(([resource, verbs]) => [resource, [...verbs].sort()]),
+    );
     expect(granted).toEqual(expected);
   });
 
@@ -86,7 +101,9 @@ describe('deploy/k8s manifests', () => {
     const binding = find('RoleBinding');
     const deployment = find('Deployment', 'djcast-server');
     expect(binding.roleRef).toEqual({ apiGroup: 'rbac.authorization.k8s.io', kind: 'Role', name: find('Role').metadata.name });
-    expect(binding.subjects).toEqual([{ kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: 'djcast' }]);
+    expect(binding.subjects).toEqual([
+      { kind: 'ServiceAccount', name: deployment.spec.template.spec.serviceAccountName, namespace: 'djcast' },
+    ]);
     find('ServiceAccount', deployment.spec.template.spec.serviceAccountName);
   });
 
@@ -97,7 +114,10 @@ describe('deploy/k8s manifests', () => {
     expect(container.envFrom).toEqual([{ secretRef: { name: find('Secret', 'djcast-server').metadata.name } }]);
     expect(env.DJCAST_RELAY_LAUNCHER).toBe('kubernetes');
     expect(env.DJCAST_PORT).toBe(String(container.ports[0].containerPort));
-    expect(env.DJCAST_K8S_NAMESPACE).toEqual({ name: 'DJCAST_K8S_NAMESPACE', valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } } });
+    expect(env.DJCAST_K8S_NAMESPACE).toEqual({
+      name: 'DJCAST_K8S_NAMESPACE',
+      valueFrom: { fieldRef: { fieldPath: 'metadata.namespace' } },
+    });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/readyz', port: 'http' });
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http' });
     const service = find('Service', 'djcast-server');
@@ -143,6 +163,8 @@ describe('deploy/k8s manifests', () => {
     const role = structuredClone(find('Role'));
     role.metadata.name = 'Not Valid';
     delete role.rules[0].apiGroups;
-    expect(validateKubernetesObject(role).map((p) => p.field)).toEqual(expect.arrayContaining(['metadata.name', 'rules[0].apiGroups']));
+    expect(validateKubernetesObject(role).map((p) => p.field)).toEqual(
+      expect.arrayContaining(['metadata.name', 'rules[0].apiGroups']),
+    );
   });
 });

@@ -77,7 +77,12 @@ export abstract class DjcastCommand<T extends typeof Command> extends Command {
   /** How this run authenticates: --token / DJCAST_TOKEN, else the stored login for this API URL, else nothing. */
   protected authSource(): AuthSource {
     const fromFlag = this.argv.some((arg) => arg === '--token' || arg.startsWith('--token='));
-    return resolveAuth({ token: this.flags.token, tokenVia: fromFlag ? '--token' : 'DJCAST_TOKEN', apiUrl: this.apiUrl, stored: this.storedLogin() });
+    return resolveAuth({
+      token: this.flags.token,
+      tokenVia: fromFlag ? '--token' : 'DJCAST_TOKEN',
+      apiUrl: this.apiUrl,
+      stored: this.storedLogin(),
+    });
   }
 
   /**
@@ -85,7 +90,10 @@ export abstract class DjcastCommand<T extends typeof Command> extends Command {
    * throws NotLoggedInError (exit 3) when there is no credential; a stored
    * login refreshes itself and persists the rotated tokens.
    */
-  protected client(auth: 'required' | 'optional' | 'none' = 'required', options: Partial<DjcastClientOptions> = {}): DjcastClient {
+  protected client(
+    auth: 'required' | 'optional' | 'none' = 'required',
+    options: Partial<DjcastClientOptions> = {},
+  ): DjcastClient {
     const base: DjcastClientOptions = {
       baseUrl: this.apiUrl,
       headers: { 'user-agent': this.config.userAgent },
@@ -129,7 +137,10 @@ export abstract class DjcastCommand<T extends typeof Command> extends Command {
     if (error instanceof Errors.ExitError) throw error;
     this.out ??= new Output({ json: this.jsonEnabled() });
     const classified = isParseError(error)
-      ? new UsageError(parseErrorMessage(error.message), `See \`${[this.config.bin, this.id && toConfiguredId(this.id, this.config), '--help'].filter(Boolean).join(' ')}\`.`)
+      ? new UsageError(
+          parseErrorMessage(error.message),
+          `See \`${[this.config.bin, this.id && toConfiguredId(this.id, this.config), '--help'].filter(Boolean).join(' ')}\`.`,
+        )
       : error;
     const report = describeError(classified, { debug: Boolean(process.env.DEBUG) });
     if (this.out.json) this.out.printJson(report.json);

@@ -16,5 +16,9 @@ export function warnIfPasswordFlag(argv: string[], out: Output): void {
 
 /** --yes on destructive commands: they ask on a terminal, and refuse to run unattended without it. */
 export const confirmFlags = {
-  yes: Flags.boolean({ char: 'y', summary: 'Do not ask for confirmation (required when stdin is not a terminal).', default: false }),
+  yes: Flags.boolean({
+    char: 'y',
+    summary: 'Do not ask for confirmation (required when stdin is not a terminal).',
+    default: false,
+  }),
 };

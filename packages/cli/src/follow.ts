@@ -2,7 +2,14 @@
 // until it settles, with progress on stderr, and name the `wait` command that
 // keeps following it when the time runs out (never the command that created it,
 // which would create a second one).
-import { isDjcastTimeoutError, isDjcastUploadFailedError, type DjcastClient, type Playlist, type Stream, type Upload } from '@djcast/sdk';
+import {
+  isDjcastTimeoutError,
+  isDjcastUploadFailedError,
+  type DjcastClient,
+  type Playlist,
+  type Stream,
+  type Upload,
+} from '@djcast/sdk';
 import { CliError, WaitTimeoutError } from './services/errors.js';
 import { resumeHint, waitFor } from './services/wait.js';
 import type { Output } from './ui/output.js';
@@ -24,7 +31,8 @@ export async function followUpload({ client, out, timeoutSeconds }: Follow, id: 
       onProgress: (percent) => transcoding.update(percent),
     });
   } catch (error) {
-    if (isDjcastTimeoutError(error)) throw new WaitTimeoutError(error.message, error.last, resumeHint(`djcast upload wait ${id}`));
+    if (isDjcastTimeoutError(error))
+      throw new WaitTimeoutError(error.message, error.last, resumeHint(`djcast upload wait ${id}`));
     if (!isDjcastUploadFailedError(error)) throw error;
     upload = error.upload;
   } finally {
@@ -45,7 +53,10 @@ export function requireReady(upload: Upload, out: Output, exit: (code: number) =
   }
   throw new CliError(`Upload ${upload.id} ${upload.status}: ${upload.reason ?? 'no reason given'}`, {
     code: `upload_${upload.status}`,
-    hint: upload.status === 'rejected' ? 'The file was deleted from the server.' : 'Check the file plays locally, then upload it again.',
+    hint:
+      upload.status === 'rejected'
+        ? 'The file was deleted from the server.'
+        : 'Check the file plays locally, then upload it again.',
   });
 }
 
@@ -76,12 +87,16 @@ export async function followPlaylist({ client, out, timeoutSeconds }: Follow, id
     until: (p) => p.status === 'ready',
     onPoll: (p) => {
       const pending = p.items.filter((item) => item.status === 'pending').length;
-      if (pending !== reported && p.status !== 'ready') out.info(`${pending} external track${pending === 1 ? '' : 's'} still being fetched…`);
+      if (pending !== reported && p.status !== 'ready')
+        out.info(`${pending} external track${pending === 1 ? '' : 's'} still being fetched…`);
       reported = pending;
     },
   });
   for (const item of playlist.items) {
-    if (item.status === 'failed') out.warn(`Track ${item.position} (${item.url ?? item.upload_id}) failed and is left out: ${item.reason ?? 'no reason given'}`);
+    if (item.status === 'failed')
+      out.warn(
+        `Track ${item.position} (${item.url ?? item.upload_id}) failed and is left out: ${item.reason ?? 'no reason given'}`,
+      );
   }
   return playlist;
 }

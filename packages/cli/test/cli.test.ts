@@ -43,7 +43,9 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
   });
 
   it('register creates the account from flags, result on stdout and the next step on stderr', async () => {
-    const result = await cli.run(['register', '--email', email, '--password-stdin', '--display-name', 'DJ CLI'], { input: `${PASSWORD}\n` });
+    const result = await cli.run(['register', '--email', email, '--password-stdin', '--display-name', 'DJ CLI'], {
+      input: `${PASSWORD}\n`,
+    });
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toMatch(new RegExp(`^id: +usr_[0-9a-z]{26}\nemail: +${email}\nname: +DJ CLI\nrole: +dj\n$`));
     expect(result.stderr).toContain(`djcast login --email ${email}`);
@@ -55,19 +57,28 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     expect(result.stdout).toBe(`Logged in to ${http.url} as ${email}.\n`);
     expect(modeOf(cli.credentialsFile)).toBe(0o600);
     const stored = JSON.parse(readFileSync(cli.credentialsFile, 'utf8'));
-    expect(stored).toEqual({ api_url: http.url, email, access_token: expect.any(String), refresh_token: expect.stringMatching(/^djr_/) });
+    expect(stored).toEqual({
+      api_url: http.url,
+      email,
+      access_token: expect.any(String),
+      refresh_token: expect.stringMatching(/^djr_/),
+    });
   });
 
   it('login with --email and no password, off a terminal, is a usage error (exit 2)', async () => {
     const result = await cli.run(['login', '--email', email]);
     expect(result.code).toBe(2);
-    expect(result.stderr).toBe('Error: Missing the password.\nIn a script pass --email with --password-stdin, or set DJCAST_EMAIL and DJCAST_PASSWORD.\n');
+    expect(result.stderr).toBe(
+      'Error: Missing the password.\nIn a script pass --email with --password-stdin, or set DJCAST_EMAIL and DJCAST_PASSWORD.\n',
+    );
   });
 
   it('whoami prints the account as aligned key: value lines, or only JSON under --json', async () => {
     const human = await cli.run(['whoami']);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(new RegExp(`^id: +usr_\\w+\nemail: +${email}\nname: +DJ CLI\nrole: +dj\nscopes: +streams:read, streams:write, `));
+    expect(human.stdout).toMatch(
+      new RegExp(`^id: +usr_\\w+\nemail: +${email}\nname: +DJ CLI\nrole: +dj\nscopes: +streams:read, streams:write, `),
+    );
     expect(human.stderr).toBe('');
 
     const machine = await cli.run(['whoami', '--json']);
@@ -77,10 +88,24 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
   });
 
   it('token create --json gives the secret once, with the warning on stderr', async () => {
-    const result = await cli.run(['token', 'create', '--name', 'ci', '--scope', 'streams:read', '--scope', 'streams:write', '--json']);
+    const result = await cli.run([
+      'token',
+      'create',
+      '--name',
+      'ci',
+      '--scope',
+      'streams:read',
+      '--scope',
+      'streams:write',
+      '--json',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const created = json(result);
-    expect(created).toMatchObject({ name: 'ci', scopes: ['streams:read', 'streams:write'], token: expect.stringMatching(/^djc_/) });
+    expect(created).toMatchObject({
+      name: 'ci',
+      scopes: ['streams:read', 'streams:write'],
+      token: expect.stringMatching(/^djc_/),
+    });
     expect(result.stderr).toMatch(/only time the token is shown/);
     apiToken = created.token;
 
@@ -114,7 +139,9 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     const spare = json(other).id as string;
     const refused = await ci.run(['stream', 'delete', spare], { env });
     expect(refused.code).toBe(2);
-    expect(refused.stderr).toBe(`Error: Not deleting stream ${spare} without confirmation: stdin is not a terminal. Add --yes to djcast stream delete ${spare}.\n`);
+    expect(refused.stderr).toBe(
+      `Error: Not deleting stream ${spare} without confirmation: stdin is not a terminal. Add --yes to djcast stream delete ${spare}.\n`,
+    );
     const deleted = await ci.run(['stream', 'delete', spare, '--yes'], { env });
     expect(deleted.code, deleted.stderr).toBe(0);
     expect(deleted.stdout).toBe(`Deleted ${spare}.\n`);
@@ -126,7 +153,9 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     const result = await cli.run(['stream', 'get', missing]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(new RegExp(`^Error: Stream ${missing} does not exist \\(not_found, request ${REQUEST_ID.source}\\)\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^Error: Stream ${missing} does not exist \\(not_found, request ${REQUEST_ID.source}\\)\n$`),
+    );
 
     const machine = await cli.run(['stream', 'get', missing, '--json']);
     expect(machine.code).toBe(1);
@@ -146,9 +175,21 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
 
     const url = await cli.run(['whoami', '--api-url', 'localhost:8787']);
     expect(url.code).toBe(2);
-    expect(url.stderr).toBe('Error: The API URL "localhost:8787" is not an http:// or https:// URL.\nCheck --api-url or DJCAST_API_URL.\n');
+    expect(url.stderr).toBe(
+      'Error: The API URL "localhost:8787" is not an http:// or https:// URL.\nCheck --api-url or DJCAST_API_URL.\n',
+    );
 
-    const option = await cli.run(['stream', 'create', '--name', 'x', '--source', server.sourceUrl, '--visibility', 'secret', '--json']);
+    const option = await cli.run([
+      'stream',
+      'create',
+      '--name',
+      'x',
+      '--source',
+      server.sourceUrl,
+      '--visibility',
+      'secret',
+      '--json',
+    ]);
     expect(option.code).toBe(2);
     expect(json(option)).toMatchObject({ code: 'usage', detail: expect.stringContaining('secret') });
   });
@@ -159,7 +200,8 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout).toContain(`✓ API        ${http.url} is reachable`);
     expect(result.stdout).toContain(`server ${health.version}, cli 0.1.0`);
-    for (const [name, value] of Object.entries(health.backends)) expect(result.stdout).toMatch(new RegExp(`^ +${name} +${value}$`, 'm'));
+    for (const [name, value] of Object.entries(health.backends))
+      expect(result.stdout).toMatch(new RegExp(`^ +${name} +${value}$`, 'm'));
     expect(result.stdout).toContain(`logged in as ${email} via the stored login`);
 
     const machine = json(await cli.run(['doctor', '--json']));
@@ -181,7 +223,9 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     const other = 'http://127.0.0.1:1';
     const result = await cli.run(['whoami', '--api-url', other]);
     expect(result.code).toBe(3);
-    expect(result.stderr).toBe(`Error: You are logged in to ${http.url}, not ${other}.\nRun \`djcast login --api-url ${other}\` or set DJCAST_TOKEN.\n`);
+    expect(result.stderr).toBe(
+      `Error: You are logged in to ${http.url}, not ${other}.\nRun \`djcast login --api-url ${other}\` or set DJCAST_TOKEN.\n`,
+    );
   });
 
   it('logout revokes the session and removes the file; whoami then exits 3 with a hint', async () => {
@@ -202,25 +246,37 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     expect(whoami.stderr).toBe('Error: You are not logged in.\nRun `djcast login` or set DJCAST_TOKEN.\n');
     const machine = await cli.run(['whoami', '--json']);
     expect(machine.code).toBe(3);
-    expect(json(machine)).toEqual({ code: 'not_logged_in', detail: 'You are not logged in.', hint: 'Run `djcast login` or set DJCAST_TOKEN.' });
+    expect(json(machine)).toEqual({
+      code: 'not_logged_in',
+      detail: 'You are not logged in.',
+      hint: 'Run `djcast login` or set DJCAST_TOKEN.',
+    });
   });
 
-  it.skipIf(!hasScriptCommand)('login on a terminal prompts for the email and the password, without echoing the password', async () => {
-    const result = await cli.runOnTerminal(['login'], [
-      { prompt: 'Email: ', answer: email },
-      { prompt: 'Password: ', answer: PASSWORD },
-    ]);
-    expect(result.code, result.stdout).toBe(0);
-    expect(result.stdout).toContain(email);
-    expect(result.stdout).not.toContain(PASSWORD);
-    expect(result.stdout).toContain(`Logged in to ${http.url} as ${email}.`);
-    expect(modeOf(cli.credentialsFile)).toBe(0o600);
-  });
+  it.skipIf(!hasScriptCommand)(
+    'login on a terminal prompts for the email and the password, without echoing the password',
+    async () => {
+      const result = await cli.runOnTerminal(
+        ['login'],
+        [
+          { prompt: 'Email: ', answer: email },
+          { prompt: 'Password: ', answer: PASSWORD },
+        ],
+      );
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toContain(email);
+      expect(result.stdout).not.toContain(PASSWORD);
+      expect(result.stdout).toContain(`Logged in to ${http.url} as ${email}.`);
+      expect(modeOf(cli.credentialsFile)).toBe(0o600);
+    },
+  );
 
   it('a revoked API token exits 3', async () => {
     const result = await cli.run(['stream', 'list'], { env: { DJCAST_TOKEN: 'djc_not-a-real-token' } });
     expect(result.code).toBe(3);
-    expect(result.stderr).toMatch(new RegExp(`^Error: .* \\(invalid_token, request ${REQUEST_ID.source}\\)\nRun \`djcast login\` or set DJCAST_TOKEN\\.\n$`));
+    expect(result.stderr).toMatch(
+      new RegExp(`^Error: .* \\(invalid_token, request ${REQUEST_ID.source}\\)\nRun \`djcast login\` or set DJCAST_TOKEN\\.\n$`),
+    );
   });
 });
 

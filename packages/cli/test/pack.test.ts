@@ -30,7 +30,10 @@ function userEnv(home: string, extra: Record<string, string> = {}): NodeJS.Proce
 }
 
 async function pack(dir: string, destination: string): Promise<string> {
-  const { stdout } = await run('pnpm', ['pack', '--pack-destination', destination], { cwd: path.join(REPO_ROOT, dir), env: { ...process.env, NODE_OPTIONS: '' } });
+  const { stdout } = await run('pnpm', ['pack', '--pack-destination', destination], {
+    cwd: path.join(REPO_ROOT, dir),
+    env: { ...process.env, NODE_OPTIONS: '' },
+  });
   const tarball = stdout.trim().split('\n').at(-1)!.trim();
   expect(tarball, stdout).toMatch(/\.tgz$/);
   return tarball;
@@ -69,9 +72,15 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
     expect(files).toContain('package/bin/node-version.js');
     expect(files).toContain('package/dist/commands/stream/wait.js');
     expect(files.filter((f) => f.startsWith('package/src/') || /stamp$/.test(f))).toEqual([]);
-    const manifest = JSON.parse((await run('tar', ['-xzOf', cliTarball, 'package/oclif.manifest.json'])).stdout) as { commands: Record<string, unknown> };
-    expect(Object.keys(manifest.commands)).toEqual(expect.arrayContaining(['stream:register', 'stream:wait', 'upload', 'upload:wait', 'playlist:wait']));
-    const pkg = JSON.parse((await run('tar', ['-xzOf', cliTarball, 'package/package.json'])).stdout) as { dependencies: Record<string, string> };
+    const manifest = JSON.parse((await run('tar', ['-xzOf', cliTarball, 'package/oclif.manifest.json'])).stdout) as {
+      commands: Record<string, unknown>;
+    };
+    expect(Object.keys(manifest.commands)).toEqual(
+      expect.arrayContaining(['stream:register', 'stream:wait', 'upload', 'upload:wait', 'playlist:wait']),
+    );
+    const pkg = JSON.parse((await run('tar', ['-xzOf', cliTarball, 'package/package.json'])).stdout) as {
+      dependencies: Record<string, string>;
+    };
     expect(pkg.dependencies['@djcast/sdk']).toBe('0.1.0'); // not workspace:*
     expect(existsSync(path.join(REPO_ROOT, 'packages/cli/oclif.manifest.json'))).toBe(false);
   });
@@ -79,7 +88,14 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
   it('the SDK tarball ships dist/ only, and its exports point nowhere else', async () => {
     const files = await contents(sdkTarball);
     expect(files.filter((f) => !f.startsWith('package/dist/'))).toEqual(['package/README.md', 'package/package.json']);
-    expect(files).toEqual(expect.arrayContaining(['package/dist/index.js', 'package/dist/index.cjs', 'package/dist/index.d.ts', 'package/dist/index.d.cts']));
+    expect(files).toEqual(
+      expect.arrayContaining([
+        'package/dist/index.js',
+        'package/dist/index.cjs',
+        'package/dist/index.d.ts',
+        'package/dist/index.d.cts',
+      ]),
+    );
     const pkg = (await run('tar', ['-xzOf', sdkTarball, 'package/package.json'])).stdout;
     expect(pkg).not.toContain('./src/');
   });
@@ -98,9 +114,13 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
       });
     } catch (error) {
       const e = error as { stderr?: string; message: string };
-      throw new Error(`npm install of the tarballs failed (third-party packages come from the npm registry or npm's cache):\n${e.stderr ?? e.message}`);
+      throw new Error(
+        `npm install of the tarballs failed (third-party packages come from the npm registry or npm's cache):\n${e.stderr ?? e.message}`,
+      );
     }
-    const sdk = JSON.parse(readFileSync(path.join(prefix, 'node_modules/@djcast/sdk/package.json'), 'utf8')) as { version: string };
+    const sdk = JSON.parse(readFileSync(path.join(prefix, 'node_modules/@djcast/sdk/package.json'), 'utf8')) as {
+      version: string;
+    };
     expect(sdk.version).toBe('0.1.0');
     expect(existsSync(path.join(prefix, 'node_modules/djcast/node_modules/@djcast/sdk'))).toBe(false); // the one from its own tarball
 

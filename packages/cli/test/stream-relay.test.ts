@@ -50,7 +50,12 @@ describe('djcast stream register / status', () => {
     locked = await startFakeIcecast({ credentials: { username: 'source', password: 'from-the-env-1' } });
     dataDir = mkdtempSync(path.join(tmpdir(), 'djcast-cli-relay-'));
     container = await createContainer(
-      loadConfig({ DJCAST_DATA_DIR: dataDir, DJCAST_DATABASE_URL: 'sqlite::memory:', DJCAST_LOG_LEVEL: 'silent', DJCAST_ALLOW_PRIVATE_URLS: 'true' }),
+      loadConfig({
+        DJCAST_DATA_DIR: dataDir,
+        DJCAST_DATABASE_URL: 'sqlite::memory:',
+        DJCAST_LOG_LEVEL: 'silent',
+        DJCAST_ALLOW_PRIVATE_URLS: 'true',
+      }),
       { defaultMetrics: false, relayLauncher: launcher },
     );
     app = createApp(container);
@@ -70,7 +75,16 @@ describe('djcast stream register / status', () => {
   });
 
   it('register prints the stream id and its public live.m3u8 URL on stdout', async () => {
-    const result = await cli.run(['stream', 'register', '--name', 'Friday set', '--source', `${source.url}/`, '--mount', '/live']);
+    const result = await cli.run([
+      'stream',
+      'register',
+      '--name',
+      'Friday set',
+      '--source',
+      `${source.url}/`,
+      '--mount',
+      '/live',
+    ]);
     expect(result.code, result.stderr).toBe(0);
     const [id, url, ...rest] = result.stdout.split('\n');
     expect(id).toMatch(/^str_[0-9a-z]{26}$/);
@@ -82,27 +96,69 @@ describe('djcast stream register / status', () => {
 
   it('register --json prints the stream; the source password comes from DJCAST_SOURCE_PASSWORD and is never echoed', async () => {
     const result = await cli.run(
-      ['stream', 'register', '--name', 'Locked', '--source', locked.url, '--mount', '/live', '--source-username', 'source', '--visibility', 'private', '--monetization', '--json'],
+      [
+        'stream',
+        'register',
+        '--name',
+        'Locked',
+        '--source',
+        locked.url,
+        '--mount',
+        '/live',
+        '--source-username',
+        'source',
+        '--visibility',
+        'private',
+        '--monetization',
+        '--json',
+      ],
       { env: { DJCAST_SOURCE_PASSWORD: 'from-the-env-1' } },
     );
     expect(result.code, result.stderr).toBe(0);
     const stream = json(result);
-    expect(stream).toMatchObject({ name: 'Locked', status: 'starting', visibility: 'private', monetization_enabled: true, has_source_credentials: true });
+    expect(stream).toMatchObject({
+      name: 'Locked',
+      status: 'starting',
+      visibility: 'private',
+      monetization_enabled: true,
+      has_source_credentials: true,
+    });
     expect(result.stdout + result.stderr).not.toContain('from-the-env-1');
     expect(launcher.specFor(stream.id).sourcePassword).toBe('from-the-env-1');
   });
 
   it('register refuses an unreachable source: exit 1, the API’s error on one line', async () => {
     const port = await closedPort();
-    const result = await cli.run(['stream', 'register', '--name', 'x', '--source', `http://127.0.0.1:${port}/`, '--mount', '/live']);
+    const result = await cli.run([
+      'stream',
+      'register',
+      '--name',
+      'x',
+      '--source',
+      `http://127.0.0.1:${port}/`,
+      '--mount',
+      '/live',
+    ]);
     expect(result.code).toBe(1);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toMatch(/^Error: The source could not be reached, or did not answer as expected\. \(source_unreachable, request req_[0-9a-z]{26}\)\n/);
+    expect(result.stderr).toMatch(
+      /^Error: The source could not be reached, or did not answer as expected\. \(source_unreachable, request req_[0-9a-z]{26}\)\n/,
+    );
   });
 
   it('register --wait follows the relay until live, progress on stderr', async () => {
     const starts = launcher.callsOf('start').length;
-    const running = cli.run(['stream', 'register', '--name', 'Waiting', '--source', `${source.url}/live`, '--wait', '--timeout', '30']);
+    const running = cli.run([
+      'stream',
+      'register',
+      '--name',
+      'Waiting',
+      '--source',
+      `${source.url}/live`,
+      '--wait',
+      '--timeout',
+      '30',
+    ]);
     // Play the worker: starting first, then live.
     const deadline = Date.now() + 10_000;
     while (launcher.callsOf('start').length === starts && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
@@ -119,14 +175,29 @@ describe('djcast stream register / status', () => {
   }, 60_000);
 
   it('register --wait times out with exit 4 when the stream never goes live', async () => {
-    const result = await cli.run(['stream', 'register', '--name', 'Never', '--source', `${source.url}/live`, '--wait', '--timeout', '2', '--json']);
+    const result = await cli.run([
+      'stream',
+      'register',
+      '--name',
+      'Never',
+      '--source',
+      `${source.url}/live`,
+      '--wait',
+      '--timeout',
+      '2',
+      '--json',
+    ]);
     expect(result.code).toBe(4);
-    expect(json(result)).toMatchObject({ code: 'wait_timeout', hint: expect.stringMatching(/keep waiting with `djcast stream wait str_[0-9a-z]{26}`/) });
+    expect(json(result)).toMatchObject({
+      code: 'wait_timeout',
+      hint: expect.stringMatching(/keep waiting with `djcast stream wait str_[0-9a-z]{26}`/),
+    });
     expect(result.stderr).not.toContain('Error:'); // under --json the error is the JSON on stdout
   }, 60_000);
 
   it('stream wait follows an existing stream until live without registering another; it times out with exit 4 and names itself', async () => {
-    const id = json((await cli.run(['stream', 'register', '--name', 'Later', '--source', `${source.url}/live`, '--json']))).id as string;
+    const id = json(await cli.run(['stream', 'register', '--name', 'Later', '--source', `${source.url}/live`, '--json']))
+      .id as string;
     const starts = launcher.callsOf('start').length;
 
     const early = await cli.run(['stream', 'wait', id, '--timeout', '1']);
@@ -146,20 +217,37 @@ describe('djcast stream register / status', () => {
   it('status shows state, current track, bitrate and listeners; --json prints the status object', async () => {
     // A source of its own: the relays of other tests' streams on the shared one would count as relay connections.
     const solo = await startFakeIcecast();
-    const id = json((await cli.run(['stream', 'register', '--name', 'Status', '--source', `${solo.url}/live`, '--json']))).id as string;
+    const id = json(await cli.run(['stream', 'register', '--name', 'Status', '--source', `${solo.url}/live`, '--json']))
+      .id as string;
     await solo.close();
-    await heartbeat(id, { state: 'live', current_track: 'Tone - 440', bitrate_kbps: 128, listener_count: 7, relay_connections: 2, cpu_usage: 3.5 });
+    await heartbeat(id, {
+      state: 'live',
+      current_track: 'Tone - 440',
+      bitrate_kbps: 128,
+      listener_count: 7,
+      relay_connections: 2,
+      cpu_usage: 3.5,
+    });
 
     const human = await cli.run(['stream', 'status', id]);
     expect(human.code, human.stderr).toBe(0);
-    expect(human.stdout).toMatch(/^stream: +str_\w+\nstate: +live\ncurrent track: +Tone - 440\nbitrate: +128 kbps\nlisteners: +5 \(0 HLS, 5 direct\)\ncpu: +3.5%\n/);
+    expect(human.stdout).toMatch(
+      /^stream: +str_\w+\nstate: +live\ncurrent track: +Tone - 440\nbitrate: +128 kbps\nlisteners: +5 \(0 HLS, 5 direct\)\ncpu: +3.5%\n/,
+    );
 
     const machine = await cli.run(['stream', 'status', id, '--json']);
-    expect(json(machine)).toMatchObject({ stream_id: id, state: 'live', current_track: 'Tone - 440', bitrate_kbps: 128, listener_count: 5 });
+    expect(json(machine)).toMatchObject({
+      stream_id: id,
+      state: 'live',
+      current_track: 'Tone - 440',
+      bitrate_kbps: 128,
+      listener_count: 5,
+    });
   });
 
   it('status --watch --count N refreshes N times, one line each (one JSON object per line under --json)', async () => {
-    const id = json((await cli.run(['stream', 'register', '--name', 'Watch', '--source', `${source.url}/live`, '--json']))).id as string;
+    const id = json(await cli.run(['stream', 'register', '--name', 'Watch', '--source', `${source.url}/live`, '--json']))
+      .id as string;
     await heartbeat(id, { state: 'live', current_track: 'A - B', bitrate_kbps: 192 });
     const lines = await cli.run(['stream', 'status', id, '--watch', '--count', '2', '--interval', '1']);
     expect(lines.code, lines.stderr).toBe(0);
@@ -169,7 +257,10 @@ describe('djcast stream register / status', () => {
 
     const streamed = await cli.run(['stream', 'status', id, '--watch', '--count', '2', '--interval', '1', '--json']);
     expect(streamed.code, streamed.stderr).toBe(0);
-    const objects = streamed.stdout.trimEnd().split('\n').map((l) => JSON.parse(l) as Json);
+    const objects = streamed.stdout
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Json);
     expect(objects.map((o) => o.state)).toEqual(['live', 'live']);
 
     const usage = await cli.run(['stream', 'status', id, '--count', '2']);

@@ -41,8 +41,24 @@ describe('djcast help, completion and "did you mean"', { timeout: 120_000 }, () 
     const pkg = JSON.parse(readFileSync(path.join(CLI_DIR, 'package.json'), 'utf8')) as { description: string };
     const help = await cli.run(['--help']);
     expect(help.stdout.split('\n')[0]).toBe(pkg.description);
-    const topics = new Set(readdirSync(path.join(CLI_DIR, 'dist/commands'), { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name));
-    const areas = ['stream', 'upload', 'playlist', 'podcast', 'domain', 'plan', 'subscription', 'webhook', 'analytic', 'payout', 'ad marker'];
+    const topics = new Set(
+      readdirSync(path.join(CLI_DIR, 'dist/commands'), { withFileTypes: true })
+        .filter((e) => e.isDirectory())
+        .map((e) => e.name),
+    );
+    const areas = [
+      'stream',
+      'upload',
+      'playlist',
+      'podcast',
+      'domain',
+      'plan',
+      'subscription',
+      'webhook',
+      'analytic',
+      'payout',
+      'ad marker',
+    ];
     const promised = areas.filter((area) => new RegExp(`\\b${area}s?\\b`, 'i').test(pkg.description));
     expect(promised.length).toBeGreaterThan(0);
     for (const area of promised) expect(topics, `the description promises ${area}s`).toContain(area);
@@ -98,7 +114,17 @@ describe('deleting asks first', { timeout: 120_000 }, () => {
     const email = uniqueEmail('cli-ux');
     expect((await cli.run(['register', '--email', email, '--password-stdin'], { input: PASSWORD })).code).toBe(0);
     expect((await cli.run(['login', '--email', email, '--password-stdin'], { input: PASSWORD })).code).toBe(0);
-    const created = await cli.run(['token', 'create', '--name', 'ux', '--scope', 'streams:read', '--scope', 'streams:write', '--json']);
+    const created = await cli.run([
+      'token',
+      'create',
+      '--name',
+      'ux',
+      '--scope',
+      'streams:read',
+      '--scope',
+      'streams:write',
+      '--json',
+    ]);
     token = JSON.parse(created.stdout).token;
   });
   afterAll(async () => {
@@ -108,19 +134,25 @@ describe('deleting asks first', { timeout: 120_000 }, () => {
   });
 
   const newStream = async () => {
-    const created = await cli.run(['stream', 'register', '--name', 'To delete', '--source', server.sourceUrl, '--json'], { env: { DJCAST_TOKEN: token } });
+    const created = await cli.run(['stream', 'register', '--name', 'To delete', '--source', server.sourceUrl, '--json'], {
+      env: { DJCAST_TOKEN: token },
+    });
     expect(created.code, created.stderr).toBe(0);
     return JSON.parse(created.stdout).id as string;
   };
 
   it('on a terminal: "n" keeps the stream (exit 1), "y" deletes it', async () => {
     const id = await newStream();
-    const kept = await cli.runOnTerminal(['stream', 'delete', id], [{ prompt: `Delete stream ${id}? [y/N] `, answer: 'n' }], { env: { DJCAST_TOKEN: token } });
+    const kept = await cli.runOnTerminal(['stream', 'delete', id], [{ prompt: `Delete stream ${id}? [y/N] `, answer: 'n' }], {
+      env: { DJCAST_TOKEN: token },
+    });
     expect(kept.code).toBe(1);
     expect(kept.stdout).toContain('Cancelled; nothing was deleted.');
     expect((await cli.run(['stream', 'get', id], { env: { DJCAST_TOKEN: token } })).code).toBe(0);
 
-    const gone = await cli.runOnTerminal(['stream', 'delete', id], [{ prompt: `Delete stream ${id}? [y/N] `, answer: 'y' }], { env: { DJCAST_TOKEN: token } });
+    const gone = await cli.runOnTerminal(['stream', 'delete', id], [{ prompt: `Delete stream ${id}? [y/N] `, answer: 'y' }], {
+      env: { DJCAST_TOKEN: token },
+    });
     expect(gone.code, gone.stdout).toBe(0);
     expect(gone.stdout).toContain(`Deleted ${id}.`);
     expect((await cli.run(['stream', 'get', id], { env: { DJCAST_TOKEN: token } })).code).toBe(1);
@@ -148,22 +180,32 @@ describe('an older Node gets one line saying which Node is needed', { timeout: 1
   it(`the djcast bin under ${SYSTEM_NODE}`, async () => {
     await ensureBuilt('cli');
     const version = await run(SYSTEM_NODE, ['--version']).catch(() => {
-      throw new Error(`${SYSTEM_NODE} is missing: install Debian's nodejs package (apt-get install nodejs), the Node 20 this test runs the CLI under.`);
+      throw new Error(
+        `${SYSTEM_NODE} is missing: install Debian's nodejs package (apt-get install nodejs), the Node 20 this test runs the CLI under.`,
+      );
     });
     const major = Number(/^v(\d+)/.exec(version.stdout)![1]);
     expect(major, `${SYSTEM_NODE} must be older than 22 for this test`).toBeLessThan(22);
     for (const args of [['whoami'], ['--version'], ['upload', './x.mp3']]) {
-      const result = await run(SYSTEM_NODE, [path.join(CLI_DIR, 'bin/run.js'), ...args]).catch((e: { code: number; stdout: string; stderr: string }) => e);
+      const result = await run(SYSTEM_NODE, [path.join(CLI_DIR, 'bin/run.js'), ...args]).catch(
+        (e: { code: number; stdout: string; stderr: string }) => e,
+      );
       expect(result).toMatchObject({ code: 1, stdout: '' });
       expect((result as { stderr: string }).stderr).toBe(
         `Error: djcast needs Node.js 22.12 or newer, but ${SYSTEM_NODE} is Node ${version.stdout.trim()}; install a newer Node (https://nodejs.org) or put it first on PATH.\n`,
       );
     }
     // The server's bin, which create-admin and migrate run through.
-    const admin = await run(SYSTEM_NODE, [path.join(REPO_ROOT, 'packages/server/bin/djcast-server.js'), 'create-admin', 'admin@example.com'], {
-      env: { PATH: process.env.PATH!, DJCAST_ADMIN_PASSWORD: 'correct-horse-battery!' },
-    }).catch((e: { code: number; stdout: string; stderr: string }) => e);
+    const admin = await run(
+      SYSTEM_NODE,
+      [path.join(REPO_ROOT, 'packages/server/bin/djcast-server.js'), 'create-admin', 'admin@example.com'],
+      {
+        env: { PATH: process.env.PATH!, DJCAST_ADMIN_PASSWORD: 'correct-horse-battery!' },
+      },
+    ).catch((e: { code: number; stdout: string; stderr: string }) => e);
     expect(admin).toMatchObject({ code: 1, stdout: '' });
-    expect((admin as { stderr: string }).stderr).toMatch(/^Error: djcast-server needs Node\.js 22\.12 or newer, but \/usr\/bin\/node is Node v20[^\n]*\n$/);
+    expect((admin as { stderr: string }).stderr).toMatch(
+      /^Error: djcast-server needs Node\.js 22\.12 or newer, but \/usr\/bin\/node is Node v20[^\n]*\n$/,
+    );
   });
 });

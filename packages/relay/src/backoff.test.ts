@@ -10,24 +10,34 @@ const opts = fc.record({
 describe('nextBackoffDelay', () => {
   it('stays within [0, min(max, initial * 2^attempt)] and is an integer', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 5000 }), opts, fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }), (attempt, o, r) => {
-        const d = nextBackoffDelay(attempt, { ...o, random: () => r });
-        expect(Number.isInteger(d)).toBe(true);
-        expect(d).toBeGreaterThanOrEqual(0);
-        expect(d).toBeLessThanOrEqual(o.initialMs === 0 ? 0 : Math.min(o.maxMs, o.initialMs * 2 ** attempt));
-        expect(d).toBeLessThanOrEqual(o.maxMs);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 5000 }),
+        opts,
+        fc.double({ min: 0, max: 1, maxExcluded: true, noNaN: true }),
+        (attempt, o, r) => {
+          const d = nextBackoffDelay(attempt, { ...o, random: () => r });
+          expect(Number.isInteger(d)).toBe(true);
+          expect(d).toBeGreaterThanOrEqual(0);
+          expect(d).toBeLessThanOrEqual(o.initialMs === 0 ? 0 : Math.min(o.maxMs, o.initialMs * 2 ** attempt));
+          expect(d).toBeLessThanOrEqual(o.maxMs);
+        },
+      ),
     );
   });
 
   it('ceiling doubles until it reaches the cap, then stays there', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 0, max: 200 }), fc.integer({ min: 1, max: 10_000 }), fc.integer({ min: 1, max: 600_000 }), (attempt, initialMs, maxMs) => {
-        const now = backoffCeiling(attempt, { initialMs, maxMs });
-        const next = backoffCeiling(attempt + 1, { initialMs, maxMs });
-        expect(next).toBeGreaterThanOrEqual(now);
-        expect(next === maxMs || next === 2 * now).toBe(true);
-      }),
+      fc.property(
+        fc.integer({ min: 0, max: 200 }),
+        fc.integer({ min: 1, max: 10_000 }),
+        fc.integer({ min: 1, max: 600_000 }),
+        (attempt, initialMs, maxMs) => {
+          const now = backoffCeiling(attempt, { initialMs, maxMs });
+          const next = backoffCeiling(attempt + 1, { initialMs, maxMs });
+          expect(next).toBeGreaterThanOrEqual(now);
+          expect(next === maxMs || next === 2 * now).toBe(true);
+        },
+      ),
     );
   });
 

@@ -31,7 +31,11 @@ describe('loadRelayConfig', () => {
     expect(config).toEqual({
       relayId: 'rly_1',
       streamId: 'str_01HZX',
-      source: { url: 'http://radio.example.com:8000/live', kind: 'icecast', statsUrl: 'http://radio.example.com:8000/status-json.xsl' },
+      source: {
+        url: 'http://radio.example.com:8000/live',
+        kind: 'icecast',
+        statsUrl: 'http://radio.example.com:8000/status-json.xsl',
+      },
       allowPrivateUrls: false,
       api: { url: 'http://127.0.0.1:8787', token: 'rtk_secret' },
       audio: 'aac',
@@ -79,7 +83,9 @@ describe('loadRelayConfig', () => {
     expect(config.paywall).toEqual({ enabled: true, visibility: 'private' });
     expect(config.allowPrivateUrls).toBe(true);
     expect(config.http.port).toBe(0);
-    expect([config.heartbeatMs, config.offlineAfterMs, config.backoff.initialMs, config.backoff.maxMs]).toEqual([1000, 4000, 200, 1000]);
+    expect([config.heartbeatMs, config.offlineAfterMs, config.backoff.initialMs, config.backoff.maxMs]).toEqual([
+      1000, 4000, 200, 1000,
+    ]);
     expect([config.segmentSeconds, config.window]).toEqual([4, 5]);
     expect(config.storage).toEqual({
       kind: 's3',
@@ -105,10 +111,12 @@ describe('loadRelayConfig', () => {
       });
       expect(config.api.token).toBe('from-file');
       expect(config.source.password).toBe('pw-from-file');
-      expect(problems({ ...minimal, DJCAST_RELAY_TOKEN: undefined, DJCAST_RELAY_TOKEN_FILE: path.join(dir, 'missing') })).toEqual([
-        expect.stringMatching(/DJCAST_RELAY_TOKEN_FILE: cannot read .*missing \(ENOENT\)/),
-        expect.stringMatching(/^DJCAST_RELAY_TOKEN: /),
-      ]);
+      expect(problems({ ...minimal, DJCAST_RELAY_TOKEN: undefined, DJCAST_RELAY_TOKEN_FILE: path.join(dir, 'missing') })).toEqual(
+        [
+          expect.stringMatching(/DJCAST_RELAY_TOKEN_FILE: cannot read .*missing \(ENOENT\)/),
+          expect.stringMatching(/^DJCAST_RELAY_TOKEN: /),
+        ],
+      );
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -127,14 +135,23 @@ describe('loadRelayConfig', () => {
       DJCAST_STORAGE_DIR: '',
     });
     const text = found.join('\n');
-    for (const name of ['DJCAST_RELAY_ID', 'DJCAST_SOURCE_URL', 'DJCAST_SOURCE_KIND', 'DJCAST_RELAY_AUDIO', 'DJCAST_RELAY_WINDOW', 'DJCAST_STORAGE_DIR']) {
+    for (const name of [
+      'DJCAST_RELAY_ID',
+      'DJCAST_SOURCE_URL',
+      'DJCAST_SOURCE_KIND',
+      'DJCAST_RELAY_AUDIO',
+      'DJCAST_RELAY_WINDOW',
+      'DJCAST_STORAGE_DIR',
+    ]) {
       expect(text).toContain(`${name}:`);
     }
     expect(problems({ ...minimal, DJCAST_RELAY_BACKOFF_INITIAL_MS: '5000', DJCAST_RELAY_BACKOFF_MAX_MS: '1000' })).toEqual([
       'DJCAST_RELAY_BACKOFF_INITIAL_MS: must not exceed DJCAST_RELAY_BACKOFF_MAX_MS',
     ]);
     expect(problems({ ...minimal, DJCAST_STORAGE: 's3' })).toEqual(['DJCAST_S3_BUCKET: required when DJCAST_STORAGE is s3']);
-    expect(problems({ ...minimal, DJCAST_SOURCE_URL: 'http://dj:pw@radio.example.com/live' })[0]).toMatch(/must not contain credentials/);
+    expect(problems({ ...minimal, DJCAST_SOURCE_URL: 'http://dj:pw@radio.example.com/live' })[0]).toMatch(
+      /must not contain credentials/,
+    );
     expect(problems({ ...minimal, DJCAST_STREAM_ID: '../etc' })[0]).toMatch(/^DJCAST_STREAM_ID:/);
   });
 

@@ -16,43 +16,45 @@ const bool = z
 const httpUrl = z.url({ protocol: /^https?$/, error: 'must be an http(s) URL' });
 const ms = (fallback: number, min = 1) => z.coerce.number().int().min(min).default(fallback);
 
-const schema = z
-  .object({
-    DJCAST_RELAY_ID: z.string().trim().min(1),
-    DJCAST_STREAM_ID: z.string().trim().regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (it becomes a storage key)'),
-    DJCAST_SOURCE_URL: httpUrl,
-    DJCAST_SOURCE_KIND: z.enum(['icecast', 'shoutcast1', 'shoutcast2']),
-    DJCAST_STATS_URL: httpUrl,
-    DJCAST_SOURCE_USERNAME: z.string().optional(),
-    DJCAST_SOURCE_PASSWORD: z.string().optional(),
-    DJCAST_ALLOW_PRIVATE_URLS: bool.default(false),
-    DJCAST_SOURCE_ADMIN_USERNAME: z.string().default('admin'),
-    DJCAST_SOURCE_ADMIN_PASSWORD: z.string().optional(),
-    DJCAST_API_URL: httpUrl,
-    DJCAST_RELAY_TOKEN: z.string().min(1),
-    DJCAST_RELAY_AUDIO: z.enum(['aac', 'copy']).default('aac'),
-    DJCAST_RELAY_PAYWALL: z.enum(['on', 'off']).default('off'),
-    DJCAST_RELAY_VISIBILITY: z.enum(['public', 'private']).default('public'),
-    DJCAST_RELAY_HOST: z.string().default('0.0.0.0'),
-    DJCAST_RELAY_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
-    DJCAST_RELAY_HEARTBEAT_MS: ms(30_000, 100),
-    DJCAST_RELAY_OFFLINE_AFTER_MS: ms(300_000, 0),
-    DJCAST_RELAY_BACKOFF_INITIAL_MS: ms(1000, 0),
-    DJCAST_RELAY_BACKOFF_MAX_MS: ms(30_000, 0),
-    DJCAST_RELAY_SEGMENT_SECONDS: z.coerce.number().int().min(1).max(60).default(6),
-    DJCAST_RELAY_WINDOW: z.coerce.number().int().min(3, 'at least 3 segments (RFC 8216 live playlists)').max(100).default(3),
-    DJCAST_FFMPEG_PATH: z.string().default('ffmpeg'),
-    DJCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
-    DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
-    DJCAST_STORAGE_DIR: z.string().optional(),
-    DJCAST_S3_BUCKET: z.string().optional(),
-    DJCAST_S3_REGION: z.string().optional(),
-    DJCAST_S3_ENDPOINT: httpUrl.optional(),
-    DJCAST_S3_FORCE_PATH_STYLE: bool.optional(),
-    DJCAST_S3_ACCESS_KEY_ID: z.string().optional(),
-    DJCAST_S3_SECRET_ACCESS_KEY: z.string().optional(),
-    DJCAST_S3_PREFIX: z.string().optional(),
-  });
+const schema = z.object({
+  DJCAST_RELAY_ID: z.string().trim().min(1),
+  DJCAST_STREAM_ID: z
+    .string()
+    .trim()
+    .regex(/^[A-Za-z0-9_-]+$/, 'letters, digits, _ and - only (it becomes a storage key)'),
+  DJCAST_SOURCE_URL: httpUrl,
+  DJCAST_SOURCE_KIND: z.enum(['icecast', 'shoutcast1', 'shoutcast2']),
+  DJCAST_STATS_URL: httpUrl,
+  DJCAST_SOURCE_USERNAME: z.string().optional(),
+  DJCAST_SOURCE_PASSWORD: z.string().optional(),
+  DJCAST_ALLOW_PRIVATE_URLS: bool.default(false),
+  DJCAST_SOURCE_ADMIN_USERNAME: z.string().default('admin'),
+  DJCAST_SOURCE_ADMIN_PASSWORD: z.string().optional(),
+  DJCAST_API_URL: httpUrl,
+  DJCAST_RELAY_TOKEN: z.string().min(1),
+  DJCAST_RELAY_AUDIO: z.enum(['aac', 'copy']).default('aac'),
+  DJCAST_RELAY_PAYWALL: z.enum(['on', 'off']).default('off'),
+  DJCAST_RELAY_VISIBILITY: z.enum(['public', 'private']).default('public'),
+  DJCAST_RELAY_HOST: z.string().default('0.0.0.0'),
+  DJCAST_RELAY_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  DJCAST_RELAY_HEARTBEAT_MS: ms(30_000, 100),
+  DJCAST_RELAY_OFFLINE_AFTER_MS: ms(300_000, 0),
+  DJCAST_RELAY_BACKOFF_INITIAL_MS: ms(1000, 0),
+  DJCAST_RELAY_BACKOFF_MAX_MS: ms(30_000, 0),
+  DJCAST_RELAY_SEGMENT_SECONDS: z.coerce.number().int().min(1).max(60).default(6),
+  DJCAST_RELAY_WINDOW: z.coerce.number().int().min(3, 'at least 3 segments (RFC 8216 live playlists)').max(100).default(3),
+  DJCAST_FFMPEG_PATH: z.string().default('ffmpeg'),
+  DJCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
+  DJCAST_STORAGE_DIR: z.string().optional(),
+  DJCAST_S3_BUCKET: z.string().optional(),
+  DJCAST_S3_REGION: z.string().optional(),
+  DJCAST_S3_ENDPOINT: httpUrl.optional(),
+  DJCAST_S3_FORCE_PATH_STYLE: bool.optional(),
+  DJCAST_S3_ACCESS_KEY_ID: z.string().optional(),
+  DJCAST_S3_SECRET_ACCESS_KEY: z.string().optional(),
+  DJCAST_S3_PREFIX: z.string().optional(),
+});
 
 /**
  * Rules across variables. Checked on the raw strings so they are reported
@@ -80,7 +82,12 @@ function crossFieldProblems(env: Record<string, string | undefined>): string[] {
 }
 
 /** Variables that may instead be read from the file named by VAR_FILE. */
-const SECRET_VARIABLES = ['DJCAST_RELAY_TOKEN', 'DJCAST_SOURCE_PASSWORD', 'DJCAST_SOURCE_ADMIN_PASSWORD', 'DJCAST_S3_SECRET_ACCESS_KEY'] as const;
+const SECRET_VARIABLES = [
+  'DJCAST_RELAY_TOKEN',
+  'DJCAST_SOURCE_PASSWORD',
+  'DJCAST_SOURCE_ADMIN_PASSWORD',
+  'DJCAST_S3_SECRET_ACCESS_KEY',
+] as const;
 
 export interface RelayConfig {
   relayId: string;
@@ -151,7 +158,9 @@ export function loadRelayConfig(env: Record<string, string | undefined>): RelayC
       statsUrl: e.DJCAST_STATS_URL,
       ...(e.DJCAST_SOURCE_USERNAME !== undefined ? { username: e.DJCAST_SOURCE_USERNAME } : {}),
       ...(e.DJCAST_SOURCE_PASSWORD !== undefined ? { password: e.DJCAST_SOURCE_PASSWORD } : {}),
-      ...(e.DJCAST_SOURCE_ADMIN_PASSWORD !== undefined ? { admin: { username: e.DJCAST_SOURCE_ADMIN_USERNAME, password: e.DJCAST_SOURCE_ADMIN_PASSWORD } } : {}),
+      ...(e.DJCAST_SOURCE_ADMIN_PASSWORD !== undefined
+        ? { admin: { username: e.DJCAST_SOURCE_ADMIN_USERNAME, password: e.DJCAST_SOURCE_ADMIN_PASSWORD } }
+        : {}),
     },
     allowPrivateUrls: e.DJCAST_ALLOW_PRIVATE_URLS,
     api: { url: e.DJCAST_API_URL.replace(/\/+$/, ''), token: e.DJCAST_RELAY_TOKEN },

@@ -3,7 +3,8 @@ import { CpuSampler, cpuPercent, parseProcStatCpuSeconds } from './cpu.js';
 
 describe('cpu', () => {
   it('reads utime + stime from /proc/<pid>/stat, even with spaces and parentheses in the name', () => {
-    const stat = '4242 (ffmpeg (relay) x) S 1 4242 4242 0 -1 4194304 2191 0 0 0 350 150 0 0 20 0 3 0 12345 1000 100 18446744073709551615';
+    const stat =
+      '4242 (ffmpeg (relay) x) S 1 4242 4242 0 -1 4194304 2191 0 0 0 350 150 0 0 20 0 3 0 12345 1000 100 18446744073709551615';
     expect(parseProcStatCpuSeconds(stat)).toBe(5);
     expect(parseProcStatCpuSeconds('garbage')).toBeNull();
   });

@@ -26,22 +26,32 @@ export const PES_PAYLOAD_BYTES = 1024;
  */
 export function buildHlsArgs(opts: HlsArgsOptions): string[] {
   const aacKbps = opts.aacBitrateKbps ?? 128;
-  if (!Number.isInteger(aacKbps) || aacKbps < 8 || aacKbps > 512) throw new RangeError(`aacBitrateKbps must be an integer in 8..512, got ${aacKbps}`);
+  if (!Number.isInteger(aacKbps) || aacKbps < 8 || aacKbps > 512)
+    throw new RangeError(`aacBitrateKbps must be an integer in 8..512, got ${aacKbps}`);
   const codec = opts.audio === 'aac' ? ['-c:a', 'aac', '-b:a', `${aacKbps}k`] : ['-c:a', 'copy'];
   return [
     '-hide_banner',
     '-nostats',
-    '-loglevel', 'info',
-    '-protocol_whitelist', 'pipe',
-    '-i', 'pipe:0',
-    '-map', '0:a:0',
-    '-vn', '-sn', '-dn',
+    '-loglevel',
+    'info',
+    '-protocol_whitelist',
+    'pipe',
+    '-i',
+    'pipe:0',
+    '-map',
+    '0:a:0',
+    '-vn',
+    '-sn',
+    '-dn',
     ...codec,
-    '-f', 'mpegts',
-    '-pes_payload_size', String(PES_PAYLOAD_BYTES),
+    '-f',
+    'mpegts',
+    '-pes_payload_size',
+    String(PES_PAYLOAD_BYTES),
     // Hand each packet to the relay as soon as it is muxed: a segment is
     // published one frame after its last one, not a 32 KiB buffer later.
-    '-flush_packets', '1',
+    '-flush_packets',
+    '1',
     'pipe:1',
   ];
 }

@@ -28,12 +28,24 @@ describe('parseFfmpegInputInfo', () => {
 
   it('handles an AAC source with a language tag and no stream bitrate', () => {
     const text = `Input #0, aac, from 'http://h/stream':\n  Duration: N/A, bitrate: 64 kb/s\n  Stream #0:0(und): Audio: aac (HE-AAC), 48000 Hz, stereo, fltp\nOutput #0, hls`;
-    expect(parseFfmpegInputInfo(text)).toEqual({ format: 'aac', codec: 'aac', sampleRate: 48000, bitrateKbps: 64, contentType: 'audio/aac' });
+    expect(parseFfmpegInputInfo(text)).toEqual({
+      format: 'aac',
+      codec: 'aac',
+      sampleRate: 48000,
+      bitrateKbps: 64,
+      contentType: 'audio/aac',
+    });
   });
 
   it('returns nulls when the input never opened', () => {
     const text = `[http @ 0x1] HTTP error 404 Not Found\nhttp://h/live: Server returned 404 Not Found`;
-    expect(parseFfmpegInputInfo(text)).toEqual({ format: null, codec: null, sampleRate: null, bitrateKbps: null, contentType: null });
+    expect(parseFfmpegInputInfo(text)).toEqual({
+      format: null,
+      codec: null,
+      sampleRate: null,
+      bitrateKbps: null,
+      contentType: null,
+    });
   });
 
   it('spots the line that says the input is open', () => {

@@ -22,7 +22,9 @@ export async function startHealthServer(options: HealthServerOptions): Promise<H
       return;
     }
     if (path === '/healthz') {
-      res.writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' }).end(JSON.stringify(options.status()));
+      res
+        .writeHead(200, { 'Content-Type': 'application/json', 'Cache-Control': 'no-store' })
+        .end(JSON.stringify(options.status()));
       return;
     }
     if (path === '/metrics') {

@@ -40,11 +40,21 @@ describe('HeartbeatSender', () => {
   it('POSTs JSON with the bearer token, in order', async () => {
     const { calls, fetch } = recordingFetch(async () => new Response(null, { status: 204 }));
     const results: HeartbeatResult[] = [];
-    const sender = new HeartbeatSender({ apiUrl: 'http://api.test', relayId: 'rly_1', token: 'tok', fetch, timeoutMs: 1000, onResult: (r) => results.push(r) });
+    const sender = new HeartbeatSender({
+      apiUrl: 'http://api.test',
+      relayId: 'rly_1',
+      token: 'tok',
+      fetch,
+      timeoutMs: 1000,
+      onResult: (r) => results.push(r),
+    });
     sender.enqueue(body('starting'), 'state');
     sender.enqueue(body('live', 4), 'state');
     await sender.drain(1000);
-    expect(calls.map((c) => c.url)).toEqual(['http://api.test/v1/relays/rly_1/heartbeat', 'http://api.test/v1/relays/rly_1/heartbeat']);
+    expect(calls.map((c) => c.url)).toEqual([
+      'http://api.test/v1/relays/rly_1/heartbeat',
+      'http://api.test/v1/relays/rly_1/heartbeat',
+    ]);
     expect(calls[0]!.init.method).toBe('POST');
     expect(calls[0]!.init.headers).toMatchObject({ Authorization: 'Bearer tok', 'Content-Type': 'application/json' });
     expect(calls.map((c) => (JSON.parse(String(c.init.body)) as HeartbeatBody).state)).toEqual(['starting', 'live']);
@@ -61,7 +71,14 @@ describe('HeartbeatSender', () => {
       return new Response(null, { status: 204 });
     });
     const results: HeartbeatResult[] = [];
-    const sender = new HeartbeatSender({ apiUrl: 'http://api.test', relayId: 'r', token: 't', fetch, timeoutMs: 1000, onResult: (r) => results.push(r) });
+    const sender = new HeartbeatSender({
+      apiUrl: 'http://api.test',
+      relayId: 'r',
+      token: 't',
+      fetch,
+      timeoutMs: 1000,
+      onResult: (r) => results.push(r),
+    });
     sender.enqueue(body('live'), 'state');
     sender.enqueue(body('reconnecting'), 'state');
     sender.enqueue(body('offline'), 'state');
@@ -80,14 +97,25 @@ describe('HeartbeatSender', () => {
       await gate;
       return new Response(null, { status: 204 });
     });
-    const sender = new HeartbeatSender({ apiUrl: 'http://api.test', relayId: 'r', token: 't', fetch, timeoutMs: 5000, onResult: () => {} });
+    const sender = new HeartbeatSender({
+      apiUrl: 'http://api.test',
+      relayId: 'r',
+      token: 't',
+      fetch,
+      timeoutMs: 5000,
+      onResult: () => {},
+    });
     sender.enqueue(body('live', 1), 'tick');
     sender.enqueue(body('live', 2), 'tick'); // dropped: says nothing new
     sender.enqueue(body('reconnecting', 2), 'state');
     sender.enqueue(body('offline', 2), 'final');
     release();
     await sender.drain(1000);
-    expect(calls.map((c) => (JSON.parse(String(c.init.body)) as HeartbeatBody).state)).toEqual(['live', 'reconnecting', 'offline']);
+    expect(calls.map((c) => (JSON.parse(String(c.init.body)) as HeartbeatBody).state)).toEqual([
+      'live',
+      'reconnecting',
+      'offline',
+    ]);
   });
 
   it('times out a hanging API and drain() is bounded', async () => {
@@ -96,7 +124,14 @@ describe('HeartbeatSender', () => {
         init?.signal?.addEventListener('abort', () => reject(init.signal!.reason));
       })) as typeof globalThis.fetch;
     const results: HeartbeatResult[] = [];
-    const sender = new HeartbeatSender({ apiUrl: 'http://api.test', relayId: 'r', token: 't', fetch, timeoutMs: 100, onResult: (r) => results.push(r) });
+    const sender = new HeartbeatSender({
+      apiUrl: 'http://api.test',
+      relayId: 'r',
+      token: 't',
+      fetch,
+      timeoutMs: 100,
+      onResult: (r) => results.push(r),
+    });
     sender.enqueue(body('live'), 'state');
     await sender.drain(2000);
     expect(results).toHaveLength(1);

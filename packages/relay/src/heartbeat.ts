@@ -79,12 +79,18 @@ export class HeartbeatSender {
     try {
       const res = await this.options.fetch(heartbeatUrl(this.options.apiUrl, this.options.relayId), {
         method: 'POST',
-        headers: { Authorization: `Bearer ${this.options.token}`, 'Content-Type': 'application/json', Accept: 'application/json' },
+        headers: {
+          Authorization: `Bearer ${this.options.token}`,
+          'Content-Type': 'application/json',
+          Accept: 'application/json',
+        },
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
       await res.arrayBuffer().catch(() => undefined); // release the connection
-      return res.ok ? { ok: true, status: res.status, body, reason } : { ok: false, status: res.status, error: `HTTP ${res.status}`, body, reason };
+      return res.ok
+        ? { ok: true, status: res.status, body, reason }
+        : { ok: false, status: res.status, error: `HTTP ${res.status}`, body, reason };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const detail = e.cause?.code ?? e.cause?.message;

@@ -14,7 +14,12 @@ export interface IcyWatchOptions {
   /** The connection is dropped when no bytes arrive for this long (default 20 s). */
   idleTimeoutMs?: number;
   /** Called with the stream's headers once connected. */
-  onConnected?(info: { contentType: string | null; bitrateKbps: number | null; name: string | null; metaInt: number | null }): void;
+  onConnected?(info: {
+    contentType: string | null;
+    bitrateKbps: number | null;
+    name: string | null;
+    metaInt: number | null;
+  }): void;
   /** Called for every metadata block that carries a StreamTitle (null for an empty title). */
   onTitle(title: string | null, metadata: IcyMetadata): void;
 }

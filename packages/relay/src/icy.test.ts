@@ -126,7 +126,13 @@ describe('IcyDemuxer', () => {
       fc.property(
         fc.integer({ min: 1, max: 64 }),
         fc.uint8Array({ maxLength: 600 }),
-        fc.array(fc.option(fc.string({ maxLength: 40 }).map((t) => `StreamTitle='${t}';`), { nil: null }), { maxLength: 6 }),
+        fc.array(
+          fc.option(
+            fc.string({ maxLength: 40 }).map((t) => `StreamTitle='${t}';`),
+            { nil: null },
+          ),
+          { maxLength: 6 },
+        ),
         fc.array(fc.nat(), { maxLength: 30 }),
         (metaInt, audio, blocks, cuts) => {
           const body = icyBody(metaInt, audio, blocks);

@@ -107,7 +107,8 @@ export class IcyDemuxer {
   private expectLength = false;
 
   constructor(readonly metaInt: number) {
-    if (!Number.isInteger(metaInt) || metaInt <= 0) throw new RangeError(`icy-metaint must be a positive integer, got ${metaInt}`);
+    if (!Number.isInteger(metaInt) || metaInt <= 0)
+      throw new RangeError(`icy-metaint must be a positive integer, got ${metaInt}`);
     this.audioLeft = metaInt;
   }
 

@@ -29,7 +29,13 @@ export {
   type LiveWindow,
 } from './live-playlist.js';
 export { probeSource, SourceProbeError, type ProbeOptions, type SourceProbeReason, type SourceProbeResult } from './probe.js';
-export { fetchSourceText, requestSource, type LookupFunction, type SourceRequestOptions, type SourceResponse } from './source-http.js';
+export {
+  fetchSourceText,
+  requestSource,
+  type LookupFunction,
+  type SourceRequestOptions,
+  type SourceResponse,
+} from './source-http.js';
 export { watchIcyTitles, type IcyWatchOptions } from './icy-reader.js';
 export {
   parseIcecastStats,
@@ -42,7 +48,15 @@ export {
   type SourceKind,
   type SourceStats,
 } from './stats.js';
-export { initialRelayState, nextWakeAt, relayTransition, type RelayEffect, type RelayEvent, type RelayMachineOptions, type RelayMachineState } from './relay-machine.js';
+export {
+  initialRelayState,
+  nextWakeAt,
+  relayTransition,
+  type RelayEffect,
+  type RelayEvent,
+  type RelayMachineOptions,
+  type RelayMachineState,
+} from './relay-machine.js';
 export { isRelayUserAgent, parseIcecastClientList, RELAY_USER_AGENT } from './relay-listeners.js';
 export { TsSegmenter, type TsSegment } from './ts-segmenter.js';
 export { createRelayWorker, type RelayStatus, type RelayWorker, type RelayWorkerDeps } from './worker.js';

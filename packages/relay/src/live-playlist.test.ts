@@ -168,7 +168,9 @@ describe('live playlist window', () => {
 
   it('rejects nonsense durations', () => {
     expect(() => appendSegment(createLiveState(OPTS), { duration: 0, discontinuity: false }, 0, OPTS)).toThrow(RangeError);
-    expect(() => appendSegment(createLiveState(OPTS), { duration: Number.NaN, discontinuity: false }, 0, OPTS)).toThrow(RangeError);
+    expect(() => appendSegment(createLiveState(OPTS), { duration: Number.NaN, discontinuity: false }, 0, OPTS)).toThrow(
+      RangeError,
+    );
   });
 
   it('renders nothing before the first publish', () => {
@@ -211,18 +213,28 @@ describe('resumeLiveState', () => {
 // ---------------------------------------------------------------------------
 // Properties over random segment sequences with reconnects.
 
-type Step = { kind: 'segment'; duration: number } | { kind: 'reconnect'; partial: number };
-
 /** Realistic FFmpeg output: full segments within one audio frame of the target, and a short last segment before each reconnect. */
 const stepArb = (segmentSeconds: number) =>
   fc.oneof(
-    { weight: 8, arbitrary: fc.double({ min: segmentSeconds - 0.1, max: segmentSeconds + 0.1, noNaN: true }).map((duration) => ({ kind: 'segment' as const, duration })) },
-    { weight: 1, arbitrary: fc.double({ min: 0.02, max: segmentSeconds, noNaN: true }).map((partial) => ({ kind: 'reconnect' as const, partial })) },
+    {
+      weight: 8,
+      arbitrary: fc
+        .double({ min: segmentSeconds - 0.1, max: segmentSeconds + 0.1, noNaN: true })
+        .map((duration) => ({ kind: 'segment' as const, duration })),
+    },
+    {
+      weight: 1,
+      arbitrary: fc
+        .double({ min: 0.02, max: segmentSeconds, noNaN: true })
+        .map((partial) => ({ kind: 'reconnect' as const, partial })),
+    },
   );
 
 const scenarioArb = fc
   .record({ segmentSeconds: fc.integer({ min: 3, max: 10 }), minSegments: fc.integer({ min: 1, max: 6 }) })
-  .chain((o) => fc.record({ options: fc.constant(o), steps: fc.array(stepArb(o.segmentSeconds), { minLength: 1, maxLength: 60 }) }));
+  .chain((o) =>
+    fc.record({ options: fc.constant(o), steps: fc.array(stepArb(o.segmentSeconds), { minLength: 1, maxLength: 60 }) }),
+  );
 
 describe('live playlist properties', () => {
   it('every published playlist parses strictly and keeps the RFC 8216 window rules across reconnects', () => {

@@ -72,7 +72,10 @@ export interface LiveWindow {
   discontinuitySequence: number;
 }
 
-export function createLiveState(options: LivePlaylistOptions, start: { nextMsn?: number; currentDsn?: number } = {}): LivePlaylistState {
+export function createLiveState(
+  options: LivePlaylistOptions,
+  start: { nextMsn?: number; currentDsn?: number } = {},
+): LivePlaylistState {
   return {
     segments: [],
     retired: [],
@@ -186,10 +189,13 @@ export function takeExpired(state: LivePlaylistState, nowMs: number): { state: L
 export function windowProblems(window: LiveWindow, minSegments = 3): string[] {
   const problems: string[] = [];
   const total = sum0(window.segments);
-  if (window.segments.length < Math.max(3, minSegments)) problems.push(`lists ${window.segments.length} segments, fewer than ${Math.max(3, minSegments)}`);
-  if (total + 1e-9 < 3 * window.targetDuration) problems.push(`lasts ${total.toFixed(3)} s, less than 3 x target duration ${window.targetDuration}`);
+  if (window.segments.length < Math.max(3, minSegments))
+    problems.push(`lists ${window.segments.length} segments, fewer than ${Math.max(3, minSegments)}`);
+  if (total + 1e-9 < 3 * window.targetDuration)
+    problems.push(`lasts ${total.toFixed(3)} s, less than 3 x target duration ${window.targetDuration}`);
   for (const s of window.segments) {
-    if (Math.round(s.duration) > window.targetDuration) problems.push(`segment ${s.msn} (${s.duration} s) is longer than the target duration`);
+    if (Math.round(s.duration) > window.targetDuration)
+      problems.push(`segment ${s.msn} (${s.duration} s) is longer than the target duration`);
   }
   window.segments.forEach((s, i) => {
     if (s.msn !== window.mediaSequence + i) problems.push(`segment ${s.msn} out of sequence`);

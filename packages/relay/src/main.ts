@@ -20,7 +20,9 @@ async function main(): Promise<void> {
     config = loadRelayConfig(process.env);
   } catch (err) {
     if (!(err instanceof RelayConfigError)) throw err;
-    process.stderr.write(`${JSON.stringify({ level: 'fatal', event: 'relay.config_invalid', problems: err.problems, msg: err.message })}\n`);
+    process.stderr.write(
+      `${JSON.stringify({ level: 'fatal', event: 'relay.config_invalid', problems: err.problems, msg: err.message })}\n`,
+    );
     process.exit(1);
   }
 
@@ -61,6 +63,8 @@ function stdinIsPipe(): boolean {
 }
 
 main().catch((err: unknown) => {
-  process.stderr.write(`${JSON.stringify({ level: 'fatal', event: 'relay.crashed', msg: err instanceof Error ? err.stack : String(err) })}\n`);
+  process.stderr.write(
+    `${JSON.stringify({ level: 'fatal', event: 'relay.crashed', msg: err instanceof Error ? err.stack : String(err) })}\n`,
+  );
   process.exit(1);
 });

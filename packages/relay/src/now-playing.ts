@@ -31,7 +31,10 @@ export const emptyNowPlaying: NowPlaying = {
   inputContentType: null,
 };
 
-export const withStats = (np: NowPlaying, stats: { currentTrack: string | null; bitrateKbps: number | null; contentType: string | null } | null): NowPlaying => ({
+export const withStats = (
+  np: NowPlaying,
+  stats: { currentTrack: string | null; bitrateKbps: number | null; contentType: string | null } | null,
+): NowPlaying => ({
   ...np,
   statsTitle: stats?.currentTrack ?? null,
   statsBitrateKbps: stats?.bitrateKbps ?? null,
@@ -44,7 +47,11 @@ export const withIcyHeaders = (np: NowPlaying, info: { contentType: string | nul
   icyBitrateKbps: info.bitrateKbps,
 });
 
-export const withIcyTitle = (np: NowPlaying, title: string | null): NowPlaying => ({ ...np, icyTitleSeen: true, icyTitle: title });
+export const withIcyTitle = (np: NowPlaying, title: string | null): NowPlaying => ({
+  ...np,
+  icyTitleSeen: true,
+  icyTitle: title,
+});
 
 /** The connection that carried the ICY title is gone: until the next one says otherwise, the stats page decides. */
 export const withoutIcy = (np: NowPlaying): NowPlaying => ({ ...np, icyTitleSeen: false, icyTitle: null });

@@ -79,7 +79,8 @@ export async function probeSource(rawUrl: string, options: ProbeOptions = {}): P
   url = res.url;
 
   if (res.status === 401 || res.status === 403) {
-    const hint = options.username || options.password ? 'the username or password was rejected' : 'the stream needs a username and password';
+    const hint =
+      options.username || options.password ? 'the username or password was rejected' : 'the stream needs a username and password';
     throw new SourceProbeError('unauthorized', `${url.host} answered ${statusOf(res)}: ${hint}`);
   }
   if (res.status !== 200) {
@@ -140,7 +141,13 @@ function parseProbeUrl(raw: string): URL {
   return url;
 }
 
-async function open(url: URL, headers: Record<string, string>, options: ProbeOptions, timeoutMs: number, budgetMs: number): Promise<FollowedResponse> {
+async function open(
+  url: URL,
+  headers: Record<string, string>,
+  options: ProbeOptions,
+  timeoutMs: number,
+  budgetMs: number,
+): Promise<FollowedResponse> {
   if (timeoutMs <= 0) throw new SourceProbeError('timeout', `${url.host} did not answer within ${budgetMs} ms`);
   try {
     return await fetchFollowing(url, {
@@ -155,16 +162,26 @@ async function open(url: URL, headers: Record<string, string>, options: ProbeOpt
       throw new SourceProbeError('timeout', `${url.host} did not answer within ${budgetMs} ms`, { cause: err });
     }
     if (err instanceof UrlNotAllowedError) throw new SourceProbeError('not_allowed', err.message, { cause: err });
-    if (err instanceof TooManyRedirectsError) throw new SourceProbeError('unreachable', `${url.host} redirected more than ${MAX_REDIRECTS} times`, { cause: err });
+    if (err instanceof TooManyRedirectsError)
+      throw new SourceProbeError('unreachable', `${url.host} redirected more than ${MAX_REDIRECTS} times`, { cause: err });
     const e = err as NodeJS.ErrnoException;
-    throw new SourceProbeError('unreachable', `could not reach ${url.host}: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`, {
-      cause: err,
-    });
+    throw new SourceProbeError(
+      'unreachable',
+      `could not reach ${url.host}: ${e.message}${e.code && !e.message.includes(e.code) ? ` (${e.code})` : ''}`,
+      {
+        cause: err,
+      },
+    );
   }
 }
 
 /** Reads the stats page a server of `kind` would have; null if it is not that kind. */
-async function readStats(kind: SourceKind, streamUrl: URL, options: ProbeOptions, timeoutMs: number): Promise<{ stats: SourceStats | null } | null> {
+async function readStats(
+  kind: SourceKind,
+  streamUrl: URL,
+  options: ProbeOptions,
+  timeoutMs: number,
+): Promise<{ stats: SourceStats | null } | null> {
   try {
     const statsUrl = new URL(statsUrlFor(kind, streamUrl.href));
     const { status, text } = await fetchSourceText(statsUrl, {

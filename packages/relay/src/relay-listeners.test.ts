@@ -24,11 +24,16 @@ describe('relay listeners', () => {
   });
 
   it('reads an empty list and rejects what is not a client list', () => {
-    expect(parseIcecastClientList('<icestats><source mount="/live"><Listeners>0</Listeners></source></icestats>')).toEqual({ total: 0, relays: 0 });
+    expect(parseIcecastClientList('<icestats><source mount="/live"><Listeners>0</Listeners></source></icestats>')).toEqual({
+      total: 0,
+      relays: 0,
+    });
     expect(() => parseIcecastClientList('<html>login</html>')).toThrow(/not an Icecast client list/);
   });
 
   it('builds the admin URL for the mount of the source', () => {
-    expect(icecastClientListUrl('http://radio.example:8000/live?x=1').href).toBe('http://radio.example:8000/admin/listclients?mount=%2Flive');
+    expect(icecastClientListUrl('http://radio.example:8000/live?x=1').href).toBe(
+      'http://radio.example:8000/admin/listclients?mount=%2Flive',
+    );
   });
 });

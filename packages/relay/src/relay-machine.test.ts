@@ -97,7 +97,10 @@ describe('relay state machine (fake clock)', () => {
     const delays = sim.effects('retry_scheduled').map((l) => (l.effect as { delayMs: number }).delayMs);
     expect(delays.slice(0, 7)).toEqual([1000, 2000, 4000, 8000, 16_000, 30_000, 30_000]);
     // Runs start exactly when their backoff is over.
-    const starts = sim.effects('start_run').map((l) => l.at).slice(1);
+    const starts = sim
+      .effects('start_run')
+      .map((l) => l.at)
+      .slice(1);
     const ends = sim.effects('retry_scheduled').map((l, i) => l.at + delays[i]!);
     expect(starts).toEqual(ends.slice(0, starts.length));
 
@@ -107,7 +110,10 @@ describe('relay state machine (fake clock)', () => {
       [lostAt + 5 * 60_000, 'offline'],
     ]);
     // Offline, it keeps retrying every backoff.maxMs.
-    const offlineDelays = sim.effects('retry_scheduled').filter((l) => l.at >= lostAt + 5 * 60_000).map((l) => (l.effect as { delayMs: number }).delayMs);
+    const offlineDelays = sim
+      .effects('retry_scheduled')
+      .filter((l) => l.at >= lostAt + 5 * 60_000)
+      .map((l) => (l.effect as { delayMs: number }).delayMs);
     expect(offlineDelays.length).toBeGreaterThanOrEqual(9);
     expect(new Set(offlineDelays)).toEqual(new Set([30_000]));
   });
@@ -118,7 +124,11 @@ describe('relay state machine (fake clock)', () => {
     const effects = sim.send({ type: 'run_ended', reason: 'x', jitter: 0.25 });
     expect(effects).toContainEqual({ type: 'retry_scheduled', delayMs: 250, attempt: 0 });
     sim.wake();
-    expect(sim.send({ type: 'run_ended', reason: 'x', jitter: 0.5 })).toContainEqual({ type: 'retry_scheduled', delayMs: 1000, attempt: 1 });
+    expect(sim.send({ type: 'run_ended', reason: 'x', jitter: 0.5 })).toContainEqual({
+      type: 'retry_scheduled',
+      delayMs: 1000,
+      attempt: 1,
+    });
   });
 
   it('counts the offline window from the start when the source never came up', () => {
@@ -161,7 +171,11 @@ describe('relay state machine (fake clock)', () => {
     expect(sim.state.phase).toBe('live');
     expect(sim.state.attempt).toBe(0);
     sim.now += 5_000;
-    expect(sim.send({ type: 'run_ended', reason: 'gone', jitter: 1 })).toContainEqual({ type: 'retry_scheduled', delayMs: 1000, attempt: 0 });
+    expect(sim.send({ type: 'run_ended', reason: 'gone', jitter: 1 })).toContainEqual({
+      type: 'retry_scheduled',
+      delayMs: 1000,
+      attempt: 0,
+    });
   });
 
   it('kills a live run that stops producing segments, once', () => {

@@ -85,7 +85,12 @@ export function initialRelayState(now: number): RelayMachineState {
   };
 }
 
-export function relayTransition(state: RelayMachineState, event: RelayEvent, now: number, options: RelayMachineOptions): RelayTransition {
+export function relayTransition(
+  state: RelayMachineState,
+  event: RelayEvent,
+  now: number,
+  options: RelayMachineOptions,
+): RelayTransition {
   if (state.stopped) return { state, effects: [] };
   const effects: RelayEffect[] = [];
   let next = { ...state };
@@ -130,14 +135,17 @@ export function relayTransition(state: RelayMachineState, event: RelayEvent, now
       const offline = now - next.failingSince >= options.offlineAfterMs;
       setPhase(offline ? 'offline' : 'reconnecting');
       const attempt = next.attempt;
-      const delayMs = offline ? options.backoff.maxMs : nextBackoffDelay(attempt, { ...options.backoff, random: () => event.jitter });
+      const delayMs = offline
+        ? options.backoff.maxMs
+        : nextBackoffDelay(attempt, { ...options.backoff, random: () => event.jitter });
       if (!offline) next.attempt += 1;
       next.retryAt = now + delayMs;
       effects.push({ type: 'retry_scheduled', delayMs, attempt });
       return { state: next, effects };
     }
     case 'tick': {
-      if (next.failingSince !== null && next.phase !== 'live' && now - next.failingSince >= options.offlineAfterMs) setPhase('offline');
+      if (next.failingSince !== null && next.phase !== 'live' && now - next.failingSince >= options.offlineAfterMs)
+        setPhase('offline');
       if (next.running) {
         const limit = next.runSegments === 0 ? options.firstSegmentMs : options.stallMs;
         if (!next.killRequested && now - next.lastProgressAt > limit) {
@@ -146,7 +154,15 @@ export function relayTransition(state: RelayMachineState, event: RelayEvent, now
         }
       } else if (next.retryAt !== null && now >= next.retryAt) {
         effects.push({ type: 'start_run', run: next.runs });
-        next = { ...next, running: true, runs: next.runs + 1, runSegments: 0, lastProgressAt: now, killRequested: false, retryAt: null };
+        next = {
+          ...next,
+          running: true,
+          runs: next.runs + 1,
+          runSegments: 0,
+          lastProgressAt: now,
+          killRequested: false,
+          retryAt: null,
+        };
       }
       return { state: next, effects };
     }
@@ -158,10 +174,12 @@ export function nextWakeAt(state: RelayMachineState, options: RelayMachineOption
   if (state.stopped) return null;
   const times: number[] = [];
   if (state.running) {
-    if (!state.killRequested) times.push(state.lastProgressAt + (state.runSegments === 0 ? options.firstSegmentMs : options.stallMs) + 1);
+    if (!state.killRequested)
+      times.push(state.lastProgressAt + (state.runSegments === 0 ? options.firstSegmentMs : options.stallMs) + 1);
   } else if (state.retryAt !== null) {
     times.push(state.retryAt);
   }
-  if (state.failingSince !== null && state.phase !== 'live' && state.phase !== 'offline') times.push(state.failingSince + options.offlineAfterMs);
+  if (state.failingSince !== null && state.phase !== 'live' && state.phase !== 'offline')
+    times.push(state.failingSince + options.offlineAfterMs);
   return times.length > 0 ? Math.min(...times) : null;
 }

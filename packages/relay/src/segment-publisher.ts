@@ -1,7 +1,13 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import { nextBackoffDelay } from './backoff.js';
 import type { BlobStore } from './blob/types.js';
-import { liveStreamKeys, PLAYLIST_CONTENT_TYPE, playlistCacheControl, SEGMENT_CACHE_CONTROL, SEGMENT_CONTENT_TYPE } from './keys.js';
+import {
+  liveStreamKeys,
+  PLAYLIST_CONTENT_TYPE,
+  playlistCacheControl,
+  SEGMENT_CACHE_CONTROL,
+  SEGMENT_CONTENT_TYPE,
+} from './keys.js';
 import {
   appendSegment,
   currentWindow,
@@ -88,7 +94,9 @@ export class SegmentPublisher {
   async publish(bytes: Buffer, duration: number): Promise<PublishResult | null> {
     const msn = this.live.nextMsn;
     try {
-      await this.withRetry(() => this.blob.put(this.keys.segment(msn), bytes, { contentType: SEGMENT_CONTENT_TYPE, cacheControl: SEGMENT_CACHE_CONTROL }));
+      await this.withRetry(() =>
+        this.blob.put(this.keys.segment(msn), bytes, { contentType: SEGMENT_CONTENT_TYPE, cacheControl: SEGMENT_CACHE_CONTROL }),
+      );
     } catch (err) {
       this.discontinuityPending = true;
       this.events.segmentUploadFailed?.(msn, err as Error);
@@ -102,7 +110,10 @@ export class SegmentPublisher {
       const text = renderLivePlaylist(result.window);
       try {
         await this.withRetry(() =>
-          this.blob.put(this.keys.playlist, text, { contentType: PLAYLIST_CONTENT_TYPE, cacheControl: playlistCacheControl(this.options.segmentSeconds) }),
+          this.blob.put(this.keys.playlist, text, {
+            contentType: PLAYLIST_CONTENT_TYPE,
+            cacheControl: playlistCacheControl(this.options.segmentSeconds),
+          }),
         );
         playlistPublished = true;
         this.mediaSequence = result.window.mediaSequence;

@@ -185,8 +185,18 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     const enoent = 'code' in result && (result as { code?: string }).code === 'ENOENT';
     const failure = enoent
       ? `ffmpeg not found at ${options.ffmpegPath}`
-      : (killReason ?? (segmentError as Error | null)?.message ?? (result.exitCode === 0 ? sourceEnd : (lastMeaningfulLine(stderrTail) ?? `ffmpeg exited with ${result.exitCode ?? result.signal}`)));
-    return { failure, exitCode: result.exitCode ?? null, signal: result.signal ?? null, stderrTail, droppedSeconds: segmenter.pendingSeconds };
+      : (killReason ??
+        (segmentError as Error | null)?.message ??
+        (result.exitCode === 0
+          ? sourceEnd
+          : (lastMeaningfulLine(stderrTail) ?? `ffmpeg exited with ${result.exitCode ?? result.signal}`)));
+    return {
+      failure,
+      exitCode: result.exitCode ?? null,
+      signal: result.signal ?? null,
+      stderrTail,
+      droppedSeconds: segmenter.pendingSeconds,
+    };
   };
 
   const done = execute();

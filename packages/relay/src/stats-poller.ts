@@ -25,8 +25,16 @@ export interface StatsPollerOptions {
 /** One read of the source's stats page (and, with admin access, its client list). */
 export async function readSourceSnapshot(options: StatsPollerOptions): Promise<SourceSnapshot> {
   const timeoutMs = options.timeoutMs ?? 5000;
-  const common = { timeoutMs, maxBytes: 512 * 1024, allowPrivate: options.allowPrivate ?? false, ...(options.lookup ? { lookup: options.lookup } : {}) };
-  const { status, text } = await fetchSourceText(new URL(options.statsUrl), { ...common, headers: { 'User-Agent': STATS_USER_AGENT } });
+  const common = {
+    timeoutMs,
+    maxBytes: 512 * 1024,
+    allowPrivate: options.allowPrivate ?? false,
+    ...(options.lookup ? { lookup: options.lookup } : {}),
+  };
+  const { status, text } = await fetchSourceText(new URL(options.statsUrl), {
+    ...common,
+    headers: { 'User-Agent': STATS_USER_AGENT },
+  });
   if (status !== 200) throw new Error(`stats page answered HTTP ${status}`);
   const stats = parseSourceStats(options.kind, text, options.sourceUrl);
   // Icecast lists no mount while no source is connected: nobody is listening there.

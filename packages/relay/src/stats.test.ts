@@ -42,14 +42,19 @@ describe('parseShoutcast1Stats (/7.html)', () => {
 
   it('round-trips any title, commas included', () => {
     fc.assert(
-      fc.property(fc.nat({ max: 100_000 }), fc.integer({ min: 8, max: 320 }), fc.string({ minLength: 1 }), (listeners, br, title) => {
-        fc.pre(!/[<&]/.test(title) && title.replace(/\s+/g, ' ').trim().length > 0);
-        const page = `<HTML><meta http-equiv="Pragma" content="no-cache"></head><body>${listeners},1,${listeners},500,${listeners},${br},${title}</body></html>`;
-        const stats = parseShoutcast1Stats(page);
-        expect(stats.listeners).toBe(listeners);
-        expect(stats.bitrateKbps).toBe(br);
-        expect(stats.currentTrack).toBe(title.replace(/\s+/g, ' ').trim());
-      }),
+      fc.property(
+        fc.nat({ max: 100_000 }),
+        fc.integer({ min: 8, max: 320 }),
+        fc.string({ minLength: 1 }),
+        (listeners, br, title) => {
+          fc.pre(!/[<&]/.test(title) && title.replace(/\s+/g, ' ').trim().length > 0);
+          const page = `<HTML><meta http-equiv="Pragma" content="no-cache"></head><body>${listeners},1,${listeners},500,${listeners},${br},${title}</body></html>`;
+          const stats = parseShoutcast1Stats(page);
+          expect(stats.listeners).toBe(listeners);
+          expect(stats.bitrateKbps).toBe(br);
+          expect(stats.currentTrack).toBe(title.replace(/\s+/g, ' ').trim());
+        },
+      ),
     );
   });
 
@@ -111,7 +116,7 @@ describe('parseIcecastStats (/status-json.xsl)', () => {
     });
   });
 
-  it('matches on the path only: listenurl carries Icecast\'s own hostname', () => {
+  it("matches on the path only: listenurl carries Icecast's own hostname", () => {
     // listenurl says stream.example.com:8000; the relay may reach it as 10.0.0.5:80.
     expect(parseIcecastStats(fixture('icecast-status-one-mount.json'), 'live')?.listeners).toBe(17);
     expect(parseIcecastStats(fixture('icecast-status-one-mount.json'), '/live/')?.listeners).toBe(17);
@@ -145,11 +150,15 @@ describe('parseSourceStats and statsUrlFor', () => {
     expect(parseSourceStats('shoutcast2', fixture('shoutcast2-stats.json'), 'http://h:8000/stream')?.listeners).toBe(7);
   });
 
-  it('derives each server\'s stats URL from the stream URL', () => {
-    expect(statsUrlFor('icecast', 'https://radio.example.com:8443/live.mp3?x=1')).toBe('https://radio.example.com:8443/status-json.xsl');
+  it("derives each server's stats URL from the stream URL", () => {
+    expect(statsUrlFor('icecast', 'https://radio.example.com:8443/live.mp3?x=1')).toBe(
+      'https://radio.example.com:8443/status-json.xsl',
+    );
     expect(statsUrlFor('shoutcast1', 'http://1.2.3.4:8000/;stream.mp3')).toBe('http://1.2.3.4:8000/7.html');
     expect(statsUrlFor('shoutcast2', 'http://sc.example.com:8000/stream')).toBe('http://sc.example.com:8000/stats?sid=1&json=1');
-    expect(statsUrlFor('shoutcast2', 'http://sc.example.com:8000/stream/3/')).toBe('http://sc.example.com:8000/stats?sid=3&json=1');
+    expect(statsUrlFor('shoutcast2', 'http://sc.example.com:8000/stream/3/')).toBe(
+      'http://sc.example.com:8000/stats?sid=3&json=1',
+    );
     expect(statsUrlFor('shoutcast2', 'http://sc.example.com:8000/;?sid=2')).toBe('http://sc.example.com:8000/stats?sid=2&json=1');
   });
 });

@@ -41,7 +41,8 @@ export function parseShoutcast1Stats(body: string): SourceStats {
   let rest = line;
   for (let i = 0; i < 6; i++) {
     const comma = rest.indexOf(',');
-    if (comma < 0) throw new StatsParseError('shoutcast1', `expected 7 comma-separated fields, got ${JSON.stringify(truncate(line))}`);
+    if (comma < 0)
+      throw new StatsParseError('shoutcast1', `expected 7 comma-separated fields, got ${JSON.stringify(truncate(line))}`);
     fields.push(rest.slice(0, comma).trim());
     rest = rest.slice(comma + 1);
   }

@@ -21,16 +21,39 @@ function pat(): Buffer {
 
 function pmt(): Buffer {
   // pointer, table 2, length 18, program 1, version, 0/0, PCR pid, no program info, AAC stream on AUDIO_PID, CRC
-  return packet(PMT_PID, true, [0, 0x02, 0xb0, 18, 0, 1, 0xc1, 0, 0, 0xe0 | (AUDIO_PID >> 8), AUDIO_PID & 0xff, 0xf0, 0, 0x0f, 0xe0 | (AUDIO_PID >> 8), AUDIO_PID & 0xff, 0xf0, 0, 1, 2, 3, 4]);
+  return packet(PMT_PID, true, [
+    0,
+    0x02,
+    0xb0,
+    18,
+    0,
+    1,
+    0xc1,
+    0,
+    0,
+    0xe0 | (AUDIO_PID >> 8),
+    AUDIO_PID & 0xff,
+    0xf0,
+    0,
+    0x0f,
+    0xe0 | (AUDIO_PID >> 8),
+    AUDIO_PID & 0xff,
+    0xf0,
+    0,
+    1,
+    2,
+    3,
+    4,
+  ]);
 }
 
 function pes(pts: number, tag: number): Buffer[] {
   const b = [
-    (((Math.floor(pts / 2 ** 30) & 0x07) << 1) | 0x21),
-    (Math.floor(pts / 2 ** 22) & 0xff),
-    (((Math.floor(pts / 2 ** 15) & 0x7f) << 1) | 1),
-    (Math.floor(pts / 2 ** 7) & 0xff),
-    (((pts & 0x7f) << 1) | 1),
+    ((Math.floor(pts / 2 ** 30) & 0x07) << 1) | 0x21,
+    Math.floor(pts / 2 ** 22) & 0xff,
+    ((Math.floor(pts / 2 ** 15) & 0x7f) << 1) | 1,
+    Math.floor(pts / 2 ** 7) & 0xff,
+    ((pts & 0x7f) << 1) | 1,
   ];
   const head = packet(AUDIO_PID, true, [0, 0, 1, 0xc0, 0, 0, 0x80, 0x80, 5, ...b, tag]);
   const tail = packet(AUDIO_PID, false, [tag]);

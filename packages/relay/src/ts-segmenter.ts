@@ -188,5 +188,7 @@ export function readPesPts(p: Buffer): number | null {
   if (p[o] !== 0 || p[o + 1] !== 0 || p[o + 2] !== 1) return null;
   if ((p[o + 7]! & 0x80) === 0) return null;
   const b = o + 9;
-  return ((p[b]! >> 1) & 0x07) * 2 ** 30 + (((p[b + 1]! << 8) | p[b + 2]!) >> 1) * 2 ** 15 + (((p[b + 3]! << 8) | p[b + 4]!) >> 1);
+  return (
+    ((p[b]! >> 1) & 0x07) * 2 ** 30 + (((p[b + 1]! << 8) | p[b + 2]!) >> 1) * 2 ** 15 + (((p[b + 3]! << 8) | p[b + 4]!) >> 1)
+  );
 }

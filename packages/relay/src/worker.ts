@@ -6,7 +6,15 @@ import { startHealthServer, type HealthServer } from './health-server.js';
 import { type HeartbeatBody, type HeartbeatReason, type HeartbeatResult, HeartbeatSender, type RelayState } from './heartbeat.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import * as np from './now-playing.js';
-import { initialRelayState, nextWakeAt, type RelayEffect, type RelayEvent, type RelayMachineOptions, type RelayMachineState, relayTransition } from './relay-machine.js';
+import {
+  initialRelayState,
+  nextWakeAt,
+  type RelayEffect,
+  type RelayEvent,
+  type RelayMachineOptions,
+  type RelayMachineState,
+  relayTransition,
+} from './relay-machine.js';
 import { RELAY_USER_AGENT } from './relay-listeners.js';
 import { SegmentPublisher } from './segment-publisher.js';
 import type { LookupFunction } from './source-http.js';
@@ -116,7 +124,12 @@ class Worker implements RelayWorker {
     this.now = deps.clock ? () => deps.clock!.now() : Date.now;
     this.random = deps.random ?? Math.random;
     const stallMs = config.segmentSeconds * 3000 + 10_000;
-    this.machineOptions = { backoff: config.backoff, offlineAfterMs: config.offlineAfterMs, stallMs, firstSegmentMs: stallMs + 10_000 };
+    this.machineOptions = {
+      backoff: config.backoff,
+      offlineAfterMs: config.offlineAfterMs,
+      stallMs,
+      firstSegmentMs: stallMs + 10_000,
+    };
     this.machine = initialRelayState(this.now());
     this.metrics = createRelayMetrics(config.streamId);
     this.log = pino(
@@ -127,7 +140,10 @@ class Worker implements RelayWorker {
         timestamp: pino.stdTimeFunctions.isoTime,
         formatters: { level: (label) => ({ level: label }) },
         // Belt and braces: nothing logs these, and if something ever does, they are masked.
-        redact: { paths: ['password', 'token', '*.password', '*.token', 'headers.authorization', 'headers.Authorization'], censor: '[redacted]' },
+        redact: {
+          paths: ['password', 'token', '*.password', '*.token', 'headers.authorization', 'headers.Authorization'],
+          censor: '[redacted]',
+        },
       },
       deps.logStream ?? pino.destination({ dest: 1, sync: false }),
     );
@@ -147,12 +163,25 @@ class Worker implements RelayWorker {
       this.stopController.signal,
       {
         resumed: (i) =>
-          this.log.info({ event: 'relay.resumed', next_msn: i.nextMsn, media_sequence: i.mediaSequence, stored_segments: i.storedSegments }, 'continuing the media sequence of an earlier worker'),
-        storageUnavailable: (err, wait) => this.log.error({ event: 'storage.unavailable', err: err.message, retry_in_ms: wait }, 'cannot read the live playlist from storage'),
-        segmentUploadFailed: (msn, err) => this.log.error({ event: 'segment.upload_failed', msn, err: err.message }, 'segment upload failed; skipping it'),
-        playlistUploadFailed: (msn, err) => this.log.error({ event: 'playlist.upload_failed', msn, err: err.message }, 'playlist upload failed; the next segment retries it'),
+          this.log.info(
+            { event: 'relay.resumed', next_msn: i.nextMsn, media_sequence: i.mediaSequence, stored_segments: i.storedSegments },
+            'continuing the media sequence of an earlier worker',
+          ),
+        storageUnavailable: (err, wait) =>
+          this.log.error(
+            { event: 'storage.unavailable', err: err.message, retry_in_ms: wait },
+            'cannot read the live playlist from storage',
+          ),
+        segmentUploadFailed: (msn, err) =>
+          this.log.error({ event: 'segment.upload_failed', msn, err: err.message }, 'segment upload failed; skipping it'),
+        playlistUploadFailed: (msn, err) =>
+          this.log.error(
+            { event: 'playlist.upload_failed', msn, err: err.message },
+            'playlist upload failed; the next segment retries it',
+          ),
         segmentDeleted: (msn) => this.log.debug({ event: 'segment.deleted', msn }, 'segment past its grace period deleted'),
-        segmentDeleteFailed: (msn, err) => this.log.warn({ event: 'segment.delete_failed', msn, err: err.message }, 'could not delete an old segment'),
+        segmentDeleteFailed: (msn, err) =>
+          this.log.warn({ event: 'segment.delete_failed', msn, err: err.message }, 'could not delete an old segment'),
       },
     );
   }
@@ -179,9 +208,15 @@ class Worker implements RelayWorker {
       });
     } catch (err) {
       // Relaying matters more than metrics: keep going, loudly.
-      this.log.error({ event: 'health.listen_failed', port: this.config.http.port, err: (err as Error).message }, 'cannot serve /healthz and /metrics');
+      this.log.error(
+        { event: 'health.listen_failed', port: this.config.http.port, err: (err as Error).message },
+        'cannot serve /healthz and /metrics',
+      );
     }
-    this.log.info({ event: 'relay.started', config: describeRelayConfig(this.config), health_port: this.port }, 'relay worker started');
+    this.log.info(
+      { event: 'relay.started', config: describeRelayConfig(this.config), health_port: this.port },
+      'relay worker started',
+    );
     this.sendHeartbeat('state');
     this.every(this.config.heartbeatMs, () => this.sendHeartbeat('tick'));
     this.every(this.deps.cpuSampleIntervalMs ?? 5000, () => this.sampleCpu());
@@ -253,10 +288,13 @@ class Worker implements RelayWorker {
     this.wakeTimer = null;
     const at = nextWakeAt(this.machine, this.machineOptions);
     if (at === null) return;
-    this.wakeTimer = setTimeout(() => {
-      this.wakeTimer = null;
-      this.dispatch({ type: 'tick' });
-    }, Math.max(0, at - this.now()));
+    this.wakeTimer = setTimeout(
+      () => {
+        this.wakeTimer = null;
+        this.dispatch({ type: 'tick' });
+      },
+      Math.max(0, at - this.now()),
+    );
   }
 
   private apply(effect: RelayEffect): void {
@@ -266,24 +304,39 @@ class Worker implements RelayWorker {
         return;
       case 'kill_run':
         if (effect.reason === 'stalled') {
-          this.log.warn({ event: 'source.stalled', run: this.run?.index ?? null, silent_ms: this.now() - this.machine.lastProgressAt }, 'no segment from ffmpeg; restarting it');
+          this.log.warn(
+            { event: 'source.stalled', run: this.run?.index ?? null, silent_ms: this.now() - this.machine.lastProgressAt },
+            'no segment from ffmpeg; restarting it',
+          );
         }
         this.run?.source.kill(effect.reason === 'stalled' ? 'no audio from the source' : 'relay stopping');
         return;
       case 'state_changed':
-        this.log.info({ event: 'state.changed', from: effect.from, to: effect.to, media_sequence: this.publisher.mediaSequence }, `relay is ${effect.to}`);
+        this.log.info(
+          { event: 'state.changed', from: effect.from, to: effect.to, media_sequence: this.publisher.mediaSequence },
+          `relay is ${effect.to}`,
+        );
         if (!this.stopController.signal.aborted) this.sendHeartbeat('state');
         return;
       case 'source_lost':
         this.metrics.sourceRestarts.inc(this.metrics.labels);
-        this.log.warn({ event: 'source.lost', run: effect.run, segments: effect.segments, reason: effect.reason }, 'source dropped; reconnecting');
+        this.log.warn(
+          { event: 'source.lost', run: effect.run, segments: effect.segments, reason: effect.reason },
+          'source dropped; reconnecting',
+        );
         return;
       case 'source_failed':
         this.metrics.sourceRestarts.inc(this.metrics.labels);
-        this.log.warn({ event: 'source.failed', run: effect.run, attempt: effect.attempt, reason: effect.reason }, 'could not pull the source');
+        this.log.warn(
+          { event: 'source.failed', run: effect.run, attempt: effect.attempt, reason: effect.reason },
+          'could not pull the source',
+        );
         return;
       case 'retry_scheduled':
-        this.log.debug({ event: 'source.retry_scheduled', delay_ms: effect.delayMs, attempt: effect.attempt }, 'retrying the source');
+        this.log.debug(
+          { event: 'source.retry_scheduled', delay_ms: effect.delayMs, attempt: effect.attempt },
+          'retrying the source',
+        );
         return;
       case 'source_connected':
         this.log.info({ event: 'source.connected', run: effect.run }, 'receiving audio from the source');
@@ -320,10 +373,18 @@ class Worker implements RelayWorker {
       },
       onInputInfo: (info) => {
         this.nowPlaying = np.withInput(this.nowPlaying, info);
-        this.log.info({ event: 'source.opened', run: index, codec: info.codec, bitrate_kbps: info.bitrateKbps, sample_rate: info.sampleRate }, 'ffmpeg opened the source');
+        this.log.info(
+          { event: 'source.opened', run: index, codec: info.codec, bitrate_kbps: info.bitrateKbps, sample_rate: info.sampleRate },
+          'ffmpeg opened the source',
+        );
       },
-      onSourceReconnected: (reason) => this.log.info({ event: 'source.reconnected', run: index, reason }, 'source connection dropped and reopened; ffmpeg kept running'),
-      onSpawned: (pid, args) => this.log.debug({ event: 'ffmpeg.started', run: index, pid, args: args.join(' ') }, 'starting ffmpeg'),
+      onSourceReconnected: (reason) =>
+        this.log.info(
+          { event: 'source.reconnected', run: index, reason },
+          'source connection dropped and reopened; ffmpeg kept running',
+        ),
+      onSpawned: (pid, args) =>
+        this.log.debug({ event: 'ffmpeg.started', run: index, pid, args: args.join(' ') }, 'starting ffmpeg'),
       onSegment: (segment) => this.publishSegment(index, segment),
     });
     const done = source.done.then(
@@ -393,13 +454,19 @@ class Worker implements RelayWorker {
       this.listeners = snapshot.listeners;
       this.relayConnectionsSeen = snapshot.relayConnections;
       this.nowPlaying = np.withStats(this.nowPlaying, snapshot.stats);
-      this.metrics.listenerCount.set(this.metrics.labels, Math.max(0, this.listeners - (this.relayConnectionsSeen ?? (this.sourceConnected ? 1 : 0))));
+      this.metrics.listenerCount.set(
+        this.metrics.labels,
+        Math.max(0, this.listeners - (this.relayConnectionsSeen ?? (this.sourceConnected ? 1 : 0))),
+      );
       if (this.statsFailing) this.log.info({ event: 'stats.recovered' }, 'source stats readable again');
       this.statsFailing = false;
       this.noteTrack();
     } catch (err) {
       if (!this.statsFailing) {
-        this.log.warn({ event: 'stats.failed', url: this.config.source.statsUrl, err: (err as Error).message }, 'cannot read the source stats');
+        this.log.warn(
+          { event: 'stats.failed', url: this.config.source.statsUrl, err: (err as Error).message },
+          'cannot read the source stats',
+        );
       }
       this.statsFailing = true;
     } finally {
@@ -426,7 +493,13 @@ class Worker implements RelayWorker {
       this.log.debug({ event: 'heartbeat.sent', state: result.body.state, reason: result.reason }, 'heartbeat sent');
     } else {
       this.log.warn(
-        { event: 'heartbeat.failed', state: result.body.state, reason: result.reason, status: result.status ?? null, err: result.error },
+        {
+          event: 'heartbeat.failed',
+          state: result.body.state,
+          reason: result.reason,
+          status: result.status ?? null,
+          err: result.error,
+        },
         'heartbeat failed; retrying on the next tick',
       );
     }

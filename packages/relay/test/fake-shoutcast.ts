@@ -112,7 +112,9 @@ export async function startFakeShoutcast(options: FakeShoutcastOptions): Promise
         content: 'audio/mpeg',
         version: '2.6.1.777 (posix(linux x64))',
       });
-      socket.end(`HTTP/1.0 200 OK\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`);
+      socket.end(
+        `HTTP/1.0 200 OK\r\nContent-Type: application/json;charset=utf-8\r\nContent-Length: ${Buffer.byteLength(body)}\r\n\r\n${body}`,
+      );
       return;
     }
     if (options.version === 2 && url.pathname !== '/stream' && url.pathname !== '/;') {
@@ -125,7 +127,9 @@ export async function startFakeShoutcast(options: FakeShoutcastOptions): Promise
     }
     if (options.password !== undefined) {
       const auth = headers.authorization ?? '';
-      const given = auth.startsWith('Basic ') ? Buffer.from(auth.slice(6), 'base64').toString().split(':').slice(1).join(':') : null;
+      const given = auth.startsWith('Basic ')
+        ? Buffer.from(auth.slice(6), 'base64').toString().split(':').slice(1).join(':')
+        : null;
       if (given !== options.password) {
         socket.end('HTTP/1.0 401 Unauthorized\r\nWWW-Authenticate: Basic realm="stream"\r\n\r\n');
         return;
@@ -217,7 +221,9 @@ export async function startFakeShoutcast(options: FakeShoutcastOptions): Promise
 }
 
 /** A loopback server that answers every request with a fixed raw response (or never answers). */
-export async function startRawServer(response: string | null): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
+export async function startRawServer(
+  response: string | null,
+): Promise<{ port: number; requests: string[]; close(): Promise<void> }> {
   const requests: string[] = [];
   const sockets = new Set<net.Socket>();
   const server = net.createServer((socket) => {

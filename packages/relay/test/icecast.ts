@@ -117,18 +117,22 @@ async function launchIcecast(options: IcecastOptions): Promise<IcecastServer> {
   };
 
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) {
-        const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
-        throw new Error(`icecast2 exited with ${child.exitCode}: ${output.trim()} ${log.split('\n').slice(-5).join(' ')}`);
-      }
-      // Right after start Icecast 2.4 serves broken JSON from status-json.xsl
-      // (global stats not filled in yet), so wait for a parseable page.
-      const res = await fetch(`${baseUrl}/status-json.xsl`).catch(() => null);
-      if (!res?.ok) return false;
-      const json = (await res.json().catch(() => null)) as { icestats?: { server_id?: string } } | null;
-      return typeof json?.icestats?.server_id === 'string';
-    }, 10_000, 'icecast2 did not start serving /status-json.xsl');
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) {
+          const log = await readFile(path.join(dir, 'error.log'), 'utf8').catch(() => '');
+          throw new Error(`icecast2 exited with ${child.exitCode}: ${output.trim()} ${log.split('\n').slice(-5).join(' ')}`);
+        }
+        // Right after start Icecast 2.4 serves broken JSON from status-json.xsl
+        // (global stats not filled in yet), so wait for a parseable page.
+        const res = await fetch(`${baseUrl}/status-json.xsl`).catch(() => null);
+        if (!res?.ok) return false;
+        const json = (await res.json().catch(() => null)) as { icestats?: { server_id?: string } } | null;
+        return typeof json?.icestats?.server_id === 'string';
+      },
+      10_000,
+      'icecast2 did not start serving /status-json.xsl',
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -144,7 +148,8 @@ async function launchIcecast(options: IcecastOptions): Promise<IcecastServer> {
         headers: { Authorization: `Basic ${Buffer.from(`${ADMIN_USER}:${options.adminPassword}`).toString('base64')}` },
       });
       const body = await res.text();
-      if (!res.ok || !body.includes('<return>1</return>')) throw new Error(`icecast metadata update failed: ${res.status} ${body}`);
+      if (!res.ok || !body.includes('<return>1</return>'))
+        throw new Error(`icecast metadata update failed: ${res.status} ${body}`);
       // Icecast applies the update asynchronously; return once its stats show it.
       await waitFor(async () => (await mountInfo(baseUrl, mount))?.title === title, 5000, `title of ${mount} did not update`);
     },
@@ -156,7 +161,12 @@ async function launchIcecast(options: IcecastOptions): Promise<IcecastServer> {
  * Streams a sine tone to Icecast the way a DJ's encoder would, and resolves
  * once Icecast lists the mount as live.
  */
-export async function startToneSource(icecastUrl: string, mount: string, password: string, options: ToneSourceOptions): Promise<ToneSource> {
+export async function startToneSource(
+  icecastUrl: string,
+  mount: string,
+  password: string,
+  options: ToneSourceOptions,
+): Promise<ToneSource> {
   assertInstalled('ffmpeg', ['-version'], 'ffmpeg is not installed: apt-get install ffmpeg');
   const base = new URL(icecastUrl);
   const mountPath = mount.startsWith('/') ? mount : `/${mount}`;
@@ -167,7 +177,21 @@ export async function startToneSource(icecastUrl: string, mount: string, passwor
   const target = `icecast://source:${encodeURIComponent(password)}@${base.hostname}:${base.port}${mountPath}`;
   const child = spawn(
     'ffmpeg',
-    ['-hide_banner', '-nostdin', '-loglevel', 'error', '-re', '-f', 'lavfi', '-i', `sine=frequency=${options.frequency ?? 440}:sample_rate=44100`, '-ac', '2', ...codec, target],
+    [
+      '-hide_banner',
+      '-nostdin',
+      '-loglevel',
+      'error',
+      '-re',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=${options.frequency ?? 440}:sample_rate=44100`,
+      '-ac',
+      '2',
+      ...codec,
+      target,
+    ],
     { stdio: ['ignore', 'ignore', 'pipe'] },
   );
   let stderr = '';
@@ -175,10 +199,14 @@ export async function startToneSource(icecastUrl: string, mount: string, passwor
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   const stop = () => stopChild(child, exited);
   try {
-    await waitFor(async () => {
-      if (child.exitCode !== null) throw new Error(`tone source exited with ${child.exitCode}: ${stderr.trim()}`);
-      return mountIsLive(icecastUrl, mountPath);
-    }, options.timeoutMs ?? 10_000, `mount ${mountPath} did not come up`);
+    await waitFor(
+      async () => {
+        if (child.exitCode !== null) throw new Error(`tone source exited with ${child.exitCode}: ${stderr.trim()}`);
+        return mountIsLive(icecastUrl, mountPath);
+      },
+      options.timeoutMs ?? 10_000,
+      `mount ${mountPath} did not come up`,
+    );
   } catch (err) {
     await stop();
     throw err;
@@ -196,7 +224,11 @@ async function mountInfo(icecastUrl: string, mount: string): Promise<{ title?: s
   if (!res?.ok) return null;
   const json = (await res.json().catch(() => null)) as { icestats?: { source?: unknown } } | null;
   const raw = json?.icestats?.source;
-  const sources = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{ listenurl?: string; title?: string; listeners?: number }>;
+  const sources = (Array.isArray(raw) ? raw : raw ? [raw] : []) as Array<{
+    listenurl?: string;
+    title?: string;
+    listeners?: number;
+  }>;
   return sources.find((s) => typeof s.listenurl === 'string' && new URL(s.listenurl).pathname === mount) ?? null;
 }
 
@@ -234,7 +266,9 @@ function icecastOwner(): { user: string; group: string; uid: number; gid: number
     const id = (args: string[]) => execFileSync('id', [...args, user], { encoding: 'utf8' }).trim();
     return { user, group: id(['-gn']), uid: Number(id(['-u'])), gid: Number(id(['-g'])) };
   } catch {
-    throw new Error('icecast2 refuses to run as root without an unprivileged user, and user "icecast2" does not exist: apt-get install icecast2');
+    throw new Error(
+      'icecast2 refuses to run as root without an unprivileged user, and user "icecast2" does not exist: apt-get install icecast2',
+    );
   }
 }
 

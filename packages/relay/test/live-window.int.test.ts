@@ -28,7 +28,8 @@ function recordingStore(inner: BlobStore, playlistKey: string, written: Array<{ 
       if (prop === 'put') {
         return async (key: string, body: Buffer | string, options: Parameters<BlobStore['put']>[2]) => {
           const result = await target.put(key, body as never, options);
-          if (key === playlistKey) written.push({ at: Date.now(), text: Buffer.isBuffer(body) ? body.toString('utf8') : String(body) });
+          if (key === playlistKey)
+            written.push({ at: Date.now(), text: Buffer.isBuffer(body) ? body.toString('utf8') : String(body) });
           return result;
         };
       }
@@ -78,41 +79,45 @@ describe('live window over five minutes of a real Icecast source', () => {
     if (dir) await rm(dir, { recursive: true, force: true });
   });
 
-  it('publishes only playlists of exactly 3 segments in [6.0, 6.5) s, target 6, sequence contiguous', async () => {
-    const started = Date.now();
-    // Wall time is the point of this test: five minutes of real audio. Checked every second, no fixed sleep decides anything.
-    while (Date.now() - started < RUN_MS) await new Promise((r) => setTimeout(r, 1000));
+  it(
+    'publishes only playlists of exactly 3 segments in [6.0, 6.5) s, target 6, sequence contiguous',
+    async () => {
+      const started = Date.now();
+      // Wall time is the point of this test: five minutes of real audio. Checked every second, no fixed sleep decides anything.
+      while (Date.now() - started < RUN_MS) await new Promise((r) => setTimeout(r, 1000));
 
-    HLS.setOptions({ strictMode: true });
-    let previous: { mediaSequence: number; msns: number[] } | null = null;
-    const durations: number[] = [];
-    try {
-      for (const { text } of written) {
-        const playlist = HLS.parse(text);
-        if (playlist.isMasterPlaylist) throw new Error('expected a media playlist');
-        expect(playlist.targetDuration).toBe(6);
-        expect(playlist.segments).toHaveLength(3);
-        expect(text.match(/^#EXTINF:/gm)).toHaveLength(3);
-        for (const s of playlist.segments) {
-          expect(s.duration).toBeGreaterThanOrEqual(6);
-          expect(s.duration).toBeLessThan(6.5);
-          durations.push(s.duration);
+      HLS.setOptions({ strictMode: true });
+      let previous: { mediaSequence: number; msns: number[] } | null = null;
+      const durations: number[] = [];
+      try {
+        for (const { text } of written) {
+          const playlist = HLS.parse(text);
+          if (playlist.isMasterPlaylist) throw new Error('expected a media playlist');
+          expect(playlist.targetDuration).toBe(6);
+          expect(playlist.segments).toHaveLength(3);
+          expect(text.match(/^#EXTINF:/gm)).toHaveLength(3);
+          for (const s of playlist.segments) {
+            expect(s.duration).toBeGreaterThanOrEqual(6);
+            expect(s.duration).toBeLessThan(6.5);
+            durations.push(s.duration);
+          }
+          const msns = playlist.segments.map((s) => Number(/^seg-(\d+)\.ts$/.exec(s.uri)?.[1]));
+          const base = playlist.mediaSequenceBase ?? 0;
+          expect(msns).toEqual([base, base + 1, base + 2]);
+          if (previous) expect(base).toBe(previous.mediaSequence + 1); // every playlist slides by exactly one
+          expect(playlist.segments.reduce((a, s) => a + s.duration, 0)).toBeGreaterThanOrEqual(3 * playlist.targetDuration);
+          previous = { mediaSequence: base, msns };
         }
-        const msns = playlist.segments.map((s) => Number(/^seg-(\d+)\.ts$/.exec(s.uri)?.[1]));
-        const base = playlist.mediaSequenceBase ?? 0;
-        expect(msns).toEqual([base, base + 1, base + 2]);
-        if (previous) expect(base).toBe(previous.mediaSequence + 1); // every playlist slides by exactly one
-        expect(playlist.segments.reduce((a, s) => a + s.duration, 0)).toBeGreaterThanOrEqual(3 * playlist.targetDuration);
-        previous = { mediaSequence: base, msns };
+      } finally {
+        HLS.setOptions({ strictMode: false });
       }
-    } finally {
-      HLS.setOptions({ strictMode: false });
-    }
-    // Five minutes of 6 s segments: about 50 playlists (minus the first ~20 s to fill the window).
-    expect(written.length).toBeGreaterThanOrEqual(40);
-    expect(worker.status().state).toBe('live');
-    const max = Math.max(...durations);
-    const min = Math.min(...durations);
-    console.log(`live window: ${written.length} playlists, EXTINF min ${min.toFixed(4)} s, max ${max.toFixed(4)} s`);
-  }, RUN_MS + 120_000);
+      // Five minutes of 6 s segments: about 50 playlists (minus the first ~20 s to fill the window).
+      expect(written.length).toBeGreaterThanOrEqual(40);
+      expect(worker.status().state).toBe('live');
+      const max = Math.max(...durations);
+      const min = Math.min(...durations);
+      console.log(`live window: ${written.length} playlists, EXTINF min ${min.toFixed(4)} s, max ${max.toFixed(4)} s`);
+    },
+    RUN_MS + 120_000,
+  );
 });

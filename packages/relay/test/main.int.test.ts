@@ -13,7 +13,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const mainTs = path.resolve(import.meta.dirname, '../src/main.ts');
 
-function startMain(env: Record<string, string>): { child: ChildProcess; stdout: string[]; stderr: () => string; exited: Promise<number | null> } {
+function startMain(env: Record<string, string>): {
+  child: ChildProcess;
+  stdout: string[];
+  stderr: () => string;
+  exited: Promise<number | null>;
+} {
   const child = spawn(process.execPath, ['--import', 'tsx', mainTs], {
     cwd: repoRoot,
     env: { PATH: process.env.PATH ?? '', ...env },
@@ -94,13 +99,20 @@ describe('djcast-relay main', () => {
       DJCAST_STORAGE_DIR: path.join(dir, 'media'),
     });
     children.push(main.child);
-    const started = await waitUntil('relay.started', 15_000, () => main.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'relay.started'));
+    const started = await waitUntil('relay.started', 15_000, () =>
+      main.stdout.map((l) => JSON.parse(l) as Record<string, unknown>).find((l) => l.event === 'relay.started'),
+    );
     const port = started.health_port as number;
     expect(port).toBeGreaterThan(0);
     await waitUntil('reconnecting', 10_000, () => states.includes('reconnecting'));
     const health = await fetch(`http://127.0.0.1:${port}/healthz`);
     expect(health.status).toBe(200);
-    expect(await health.json()).toMatchObject({ status: 'ok', relay_id: 'rly_main', stream_id: 'str_main', state: 'reconnecting' });
+    expect(await health.json()).toMatchObject({
+      status: 'ok',
+      relay_id: 'rly_main',
+      stream_id: 'str_main',
+      state: 'reconnecting',
+    });
 
     const heartbeatsBefore = states.length;
     main.child.kill('SIGTERM');

@@ -18,7 +18,11 @@ const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const SOURCE_PASSWORD = 'orphan-dj-secret';
 const LISTENER_PASSWORD = 'orphan-listener-pw-not-in-argv';
 
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false> | T | null | undefined | false): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -43,7 +47,10 @@ async function childrenOf(pid: number): Promise<number[]> {
 }
 
 async function commOf(pid: number): Promise<string | null> {
-  return readFile(`/proc/${pid}/comm`, 'utf8').then((t) => t.trim(), () => null);
+  return readFile(`/proc/${pid}/comm`, 'utf8').then(
+    (t) => t.trim(),
+    () => null,
+  );
 }
 
 /** Running (not gone, not a zombie waiting for a reaper). */
@@ -117,7 +124,9 @@ describe('the relay leaves no FFmpeg behind', () => {
     let output = '';
     child.stdout!.on('data', (c: Buffer) => (output += c.toString()));
     child.stderr!.on('data', (c: Buffer) => (output += c.toString()));
-    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) => child.on('exit', (code, signal) => resolve({ code, signal })));
+    const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
+      child.on('exit', (code, signal) => resolve({ code, signal })),
+    );
     const ffmpeg = await waitUntil(`${name}: its ffmpeg running`, 45_000, async () => {
       for (const pid of await childrenOf(child.pid!)) if ((await commOf(pid)) === 'ffmpeg') return pid;
       return null;
@@ -152,7 +161,9 @@ describe('the relay leaves no FFmpeg behind', () => {
     await waitUntil('the orphaned ffmpeg to exit', 30_000, async () => !(await isRunning(relay.ffmpeg)));
     // And Icecast has no relay connection left on the mount.
     await waitUntil('icecast to list no listener on /live', 30_000, async () => {
-      const stats = (await (await fetch(`${ice.baseUrl}/status-json.xsl`)).json()) as { icestats: { source?: { listeners: number } | Array<{ listeners: number }> } };
+      const stats = (await (await fetch(`${ice.baseUrl}/status-json.xsl`)).json()) as {
+        icestats: { source?: { listeners: number } | Array<{ listeners: number }> };
+      };
       const source = Array.isArray(stats.icestats.source) ? stats.icestats.source[0] : stats.icestats.source;
       return source?.listeners === 0;
     });

@@ -30,7 +30,7 @@ describe('probeSource against a real Icecast 2', () => {
     expect(result.stats?.listeners).toBeGreaterThanOrEqual(0);
   });
 
-  it('reports a mount with no source as unreachable, with Icecast\'s 404', async () => {
+  it("reports a mount with no source as unreachable, with Icecast's 404", async () => {
     const err = await probeSource(ice.url('/nobody-here'), { allowPrivate: true, timeoutMs: 5000 }).catch((e: unknown) => e);
     expect(err).toBeInstanceOf(SourceProbeError);
     expect((err as SourceProbeError).reason).toBe('unreachable');

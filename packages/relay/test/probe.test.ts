@@ -56,7 +56,12 @@ describe('probeSource against a Shoutcast v2 lookalike', () => {
     expect(result.statsUrl).toBe(`http://127.0.0.1:${v2.port}/stats?sid=1&json=1`);
     expect(result.contentType).toBe('audio/mpeg');
     expect(result.bitrateKbps).toBe(128);
-    expect(result.stats).toEqual({ listeners: 11, bitrateKbps: 128, currentTrack: "Rock 'n' Roll, Part 2", contentType: 'audio/mpeg' });
+    expect(result.stats).toEqual({
+      listeners: 11,
+      bitrateKbps: 128,
+      currentTrack: "Rock 'n' Roll, Part 2",
+      contentType: 'audio/mpeg',
+    });
     const stream = v2.requests.filter((r) => r.path === '/stream').at(-1)!;
     expect(stream.headers.authorization).toBe(`Basic ${Buffer.from('dj:let-me-in').toString('base64')}`);
     // Credentials are for the stream only, never sent to the stats page.
@@ -64,7 +69,11 @@ describe('probeSource against a Shoutcast v2 lookalike', () => {
   });
 
   it('reports unauthorized without or with the wrong password', async () => {
-    expectReason(await probeError(probeSource(v2.url(), { allowPrivate: true, timeoutMs: 5000 })), 'unauthorized', /401 Unauthorized: the stream needs a username and password/);
+    expectReason(
+      await probeError(probeSource(v2.url(), { allowPrivate: true, timeoutMs: 5000 })),
+      'unauthorized',
+      /401 Unauthorized: the stream needs a username and password/,
+    );
     expectReason(
       await probeError(probeSource(v2.url(), { allowPrivate: true, username: 'dj', password: 'nope', timeoutMs: 5000 })),
       'unauthorized',
@@ -76,8 +85,18 @@ describe('probeSource against a Shoutcast v2 lookalike', () => {
     const redirect = await startRawServer(`HTTP/1.1 302 Found\r\nLocation: ${v2.url()}\r\nContent-Length: 0\r\n\r\n`);
     try {
       // v2 listens on another port: another origin, so the credentials stay behind and v2 asks for them.
-      const err = await probeError(probeSource(`http://127.0.0.1:${redirect.port}/old-mount`, { allowPrivate: true, password: 'let-me-in', timeoutMs: 5000 }));
-      expectReason(err, 'unauthorized', new RegExp(`127\\.0\\.0\\.1:${v2.port} answered 401 Unauthorized: the username or password was rejected`));
+      const err = await probeError(
+        probeSource(`http://127.0.0.1:${redirect.port}/old-mount`, {
+          allowPrivate: true,
+          password: 'let-me-in',
+          timeoutMs: 5000,
+        }),
+      );
+      expectReason(
+        err,
+        'unauthorized',
+        new RegExp(`127\\.0\\.0\\.1:${v2.port} answered 401 Unauthorized: the username or password was rejected`),
+      );
       const result = await probeSource(`${v2.url()}`, { allowPrivate: true, password: 'let-me-in', timeoutMs: 5000 });
       expect(result.kind).toBe('shoutcast2');
     } finally {
@@ -88,9 +107,15 @@ describe('probeSource against a Shoutcast v2 lookalike', () => {
 
 describe('probeSource failures', () => {
   it('not_audio for a web page', async () => {
-    const html = await startRawServer('HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 13\r\n\r\n<html></html>');
+    const html = await startRawServer(
+      'HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: 13\r\n\r\n<html></html>',
+    );
     try {
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${html.port}/`, { allowPrivate: true, timeoutMs: 5000 })), 'not_audio', /Content-Type text\/html and no icy-\* headers/);
+      expectReason(
+        await probeError(probeSource(`http://127.0.0.1:${html.port}/`, { allowPrivate: true, timeoutMs: 5000 })),
+        'not_audio',
+        /Content-Type text\/html and no icy-\* headers/,
+      );
     } finally {
       await html.close();
     }
@@ -100,13 +125,23 @@ describe('probeSource failures', () => {
     const closed = await startRawServer(null);
     const port = closed.port;
     await closed.close();
-    expectReason(await probeError(probeSource(`http://127.0.0.1:${port}/live`, { allowPrivate: true, timeoutMs: 5000 })), 'unreachable', new RegExp(`could not reach 127.0.0.1:${port}: .*ECONNREFUSED`));
+    expectReason(
+      await probeError(probeSource(`http://127.0.0.1:${port}/live`, { allowPrivate: true, timeoutMs: 5000 })),
+      'unreachable',
+      new RegExp(`could not reach 127.0.0.1:${port}: .*ECONNREFUSED`),
+    );
   });
 
   it('unreachable, with a hint, for a mount that is not live', async () => {
-    const missing = await startRawServer('HTTP/1.0 404 File Not Found\r\nServer: Icecast 2.4.4\r\nContent-Type: text/html\r\n\r\n');
+    const missing = await startRawServer(
+      'HTTP/1.0 404 File Not Found\r\nServer: Icecast 2.4.4\r\nContent-Type: text/html\r\n\r\n',
+    );
     try {
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${missing.port}/live`, { allowPrivate: true, timeoutMs: 5000 })), 'unreachable', /404 File Not Found \(no source is connected/);
+      expectReason(
+        await probeError(probeSource(`http://127.0.0.1:${missing.port}/live`, { allowPrivate: true, timeoutMs: 5000 })),
+        'unreachable',
+        /404 File Not Found \(no source is connected/,
+      );
     } finally {
       await missing.close();
     }
@@ -116,7 +151,11 @@ describe('probeSource failures', () => {
     const silent = await startRawServer(null);
     try {
       const started = Date.now();
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${silent.port}/live`, { allowPrivate: true, timeoutMs: 400 })), 'timeout', /did not answer within 400 ms/);
+      expectReason(
+        await probeError(probeSource(`http://127.0.0.1:${silent.port}/live`, { allowPrivate: true, timeoutMs: 400 })),
+        'timeout',
+        /did not answer within 400 ms/,
+      );
       expect(Date.now() - started).toBeLessThan(2000);
     } finally {
       await silent.close();
@@ -133,7 +172,11 @@ describe('probeSource failures', () => {
   it('unreachable when wrong protocol bytes come back', async () => {
     const junk = await startRawServer('SSH-2.0-OpenSSH_9.2\r\n\r\n');
     try {
-      expectReason(await probeError(probeSource(`http://127.0.0.1:${junk.port}/`, { allowPrivate: true, timeoutMs: 5000 })), 'unreachable', /not an HTTP or ICY response/);
+      expectReason(
+        await probeError(probeSource(`http://127.0.0.1:${junk.port}/`, { allowPrivate: true, timeoutMs: 5000 })),
+        'unreachable',
+        /not an HTTP or ICY response/,
+      );
     } finally {
       await junk.close();
     }
@@ -148,7 +191,11 @@ describe('probeSource lookup', () => {
   afterAll(() => v1.close());
 
   it('refuses loopback by default, literal or resolved, with reason not_allowed', async () => {
-    expectReason(await probeError(probeSource(v1.url('/;'), { timeoutMs: 5000 })), 'not_allowed', /127\.0\.0\.1 is a private, loopback/);
+    expectReason(
+      await probeError(probeSource(v1.url('/;'), { timeoutMs: 5000 })),
+      'not_allowed',
+      /127\.0\.0\.1 is a private, loopback/,
+    );
     const toLoopback: LookupFunction = (_hostname, options, callback) =>
       options.all ? callback(null, [{ address: '127.0.0.1', family: 4 }]) : callback(null, '127.0.0.1', 4);
     expectReason(
@@ -165,7 +212,11 @@ describe('probeSource lookup', () => {
       if (options.all) callback(null, [{ address: '127.0.0.1', family: 4 }]);
       else callback(null, '127.0.0.1', 4);
     };
-    const result = await probeSource(`http://radio.djcast.test:${v1.port}/;`, { allowPrivate: true, lookup: fakeDns, timeoutMs: 5000 });
+    const result = await probeSource(`http://radio.djcast.test:${v1.port}/;`, {
+      allowPrivate: true,
+      lookup: fakeDns,
+      timeoutMs: 5000,
+    });
     expect(result.kind).toBe('shoutcast1');
     expect(seen).toContain('radio.djcast.test');
   });

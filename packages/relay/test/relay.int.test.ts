@@ -54,7 +54,8 @@ async function startFakeApi() {
         res.writeHead(401).end();
         return;
       }
-      if (!req.headers['content-type']?.startsWith('application/json')) problems.push(`content-type ${req.headers['content-type']}`);
+      if (!req.headers['content-type']?.startsWith('application/json'))
+        problems.push(`content-type ${req.headers['content-type']}`);
       try {
         heartbeats.push({ at: Date.now(), body: JSON.parse(raw) as HeartbeatBody });
         res.writeHead(204).end();
@@ -73,7 +74,11 @@ async function startFakeApi() {
   };
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false> | T | null | undefined | false): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -195,14 +200,30 @@ describe('relay worker against real Icecast + FFmpeg', () => {
 
     // A segment is real, decodable AAC of about 6 s.
     const file = path.join(mediaDir, 'probe.ts');
-    await writeFile(file, await store.get(`${keys.prefix}${playlist.segments.at(-1)!.uri}`).then(async (g) => {
-      const chunks: Buffer[] = [];
-      for await (const c of g!.body) chunks.push(c as Buffer);
-      return Buffer.concat(chunks);
-    }));
+    await writeFile(
+      file,
+      await store.get(`${keys.prefix}${playlist.segments.at(-1)!.uri}`).then(async (g) => {
+        const chunks: Buffer[] = [];
+        for await (const c of g!.body) chunks.push(c as Buffer);
+        return Buffer.concat(chunks);
+      }),
+    );
     const probe = JSON.parse(
-      (await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name,sample_rate:format=duration,format_name', '-of', 'json', file])).stdout,
-    ) as { streams: Array<{ codec_type: string; codec_name: string; sample_rate: string }>; format: { duration: string; format_name: string } };
+      (
+        await run('ffprobe', [
+          '-v',
+          'error',
+          '-show_entries',
+          'stream=codec_type,codec_name,sample_rate:format=duration,format_name',
+          '-of',
+          'json',
+          file,
+        ])
+      ).stdout,
+    ) as {
+      streams: Array<{ codec_type: string; codec_name: string; sample_rate: string }>;
+      format: { duration: string; format_name: string };
+    };
     expect(probe.format.format_name).toBe('mpegts');
     expect(probe.streams).toEqual([expect.objectContaining({ codec_type: 'audio', codec_name: 'aac', sample_rate: '44100' })]);
     expect(Number(probe.format.duration)).toBeGreaterThan(5.9);
@@ -235,7 +256,13 @@ describe('relay worker against real Icecast + FFmpeg', () => {
     const live = await waitUntil('a live heartbeat with the track title and listeners', 15_000, () =>
       api.heartbeats.map((h) => h.body).find((b) => b.state === 'live' && b.current_track === TITLE && b.listener_count >= 1),
     );
-    expect(live).toMatchObject({ state: 'live', source_kind: 'icecast', content_type: 'audio/mpeg', bitrate_kbps: 128, current_track: TITLE });
+    expect(live).toMatchObject({
+      state: 'live',
+      source_kind: 'icecast',
+      content_type: 'audio/mpeg',
+      bitrate_kbps: 128,
+      current_track: TITLE,
+    });
     expect(live.listener_count).toBeGreaterThanOrEqual(1); // the relay's own connections count at Icecast
     // ...and the relay says which of them are its own, so nobody listening means zero real listeners.
     // One connection: the relay reads ICY titles on the same connection that feeds FFmpeg.
@@ -274,7 +301,9 @@ describe('relay worker against real Icecast + FFmpeg', () => {
     expect(['reconnecting', 'offline']).toContain(healthState);
     if (healthState === 'offline') throw new Error('/healthz skipped reconnecting');
 
-    const offline = await waitUntil('an offline heartbeat', 15_000, () => api.heartbeats.slice(before).find((h) => h.body.state === 'offline'));
+    const offline = await waitUntil('an offline heartbeat', 15_000, () =>
+      api.heartbeats.slice(before).find((h) => h.body.state === 'offline'),
+    );
     // Offline comes OFFLINE_AFTER_MS after the source was lost, not earlier.
     expect(offline.at - reconnecting.at).toBeGreaterThanOrEqual(OFFLINE_AFTER_MS - 1500);
     expect(offline.at - lostAt).toBeLessThan(OFFLINE_AFTER_MS + 6000);
@@ -293,7 +322,9 @@ describe('relay worker against real Icecast + FFmpeg', () => {
   it('goes live again by itself when the source returns, after an EXT-X-DISCONTINUITY', async () => {
     const before = api.heartbeats.length;
     dj = await startToneSource(ice.baseUrl, '/live', SOURCE_PASSWORD, { format: 'mp3', bitrateKbps: 128, frequency: 660 });
-    await waitUntil('a live heartbeat after the outage', 40_000, () => api.heartbeats.slice(before).find((h) => h.body.state === 'live'));
+    await waitUntil('a live heartbeat after the outage', 40_000, () =>
+      api.heartbeats.slice(before).find((h) => h.body.state === 'live'),
+    );
     expect((await health()).body.state).toBe('live');
 
     const playlist = parseStrict((await readPlaylist())!);
@@ -368,7 +399,14 @@ describe('relay worker against real Icecast + FFmpeg', () => {
       expect(typeof entry.event).toBe('string');
       events.add(entry.event as string);
     }
-    for (const event of ['relay.started', 'source.connected', 'segment.published', 'state.changed', 'source.lost', 'relay.stopped']) {
+    for (const event of [
+      'relay.started',
+      'source.connected',
+      'segment.published',
+      'state.changed',
+      'source.lost',
+      'relay.stopped',
+    ]) {
       expect(events).toContain(event);
     }
   });

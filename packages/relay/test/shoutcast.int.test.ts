@@ -27,13 +27,33 @@ const TOKEN = 'rtk_shoutcast_test';
 async function mp3Tone(seconds: number): Promise<Buffer> {
   const { stdout } = await run(
     'ffmpeg',
-    ['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=523:sample_rate=44100:duration=${seconds}`, '-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-f', 'mp3', 'pipe:1'],
+    [
+      '-v',
+      'error',
+      '-f',
+      'lavfi',
+      '-i',
+      `sine=frequency=523:sample_rate=44100:duration=${seconds}`,
+      '-ac',
+      '2',
+      '-c:a',
+      'libmp3lame',
+      '-b:a',
+      '128k',
+      '-f',
+      'mp3',
+      'pipe:1',
+    ],
     { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
   );
   return stdout;
 }
 
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false> | T | null | undefined | false): Promise<T> {
+async function waitUntil<T>(
+  what: string,
+  timeoutMs: number,
+  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -149,7 +169,15 @@ describe('relay worker against a Shoutcast v1 lookalike, copy mode', () => {
     for await (const c of segment!.body) chunks.push(c as Buffer);
     const file = path.join(dir, 'seg.ts');
     await writeFile(file, Buffer.concat(chunks));
-    const { stdout } = await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name:format=format_name', '-of', 'json', file]);
+    const { stdout } = await run('ffprobe', [
+      '-v',
+      'error',
+      '-show_entries',
+      'stream=codec_name:format=format_name',
+      '-of',
+      'json',
+      file,
+    ]);
     expect(JSON.parse(stdout)).toMatchObject({ streams: [{ codec_name: 'mp3' }], format: { format_name: 'mpegts' } });
 
     // A new title reaches the heartbeat through the ICY metadata.
@@ -161,8 +189,12 @@ describe('relay worker against a Shoutcast v1 lookalike, copy mode', () => {
     // What the relay sent the server: one audio connection that also carries the ICY titles, stats as a browser.
     const streamRequests = v1.requests.filter((r) => r.path === '/;');
     expect(streamRequests.length).toBeGreaterThan(0);
-    expect(streamRequests.every((r) => r.headers['icy-metadata'] === '1' && r.headers['user-agent'] === 'djcast-relay/0.1')).toBe(true);
-    expect(v1.requests.filter((r) => r.path === '/7.html').every((r) => /^Mozilla\//.test(r.headers['user-agent'] ?? ''))).toBe(true);
+    expect(streamRequests.every((r) => r.headers['icy-metadata'] === '1' && r.headers['user-agent'] === 'djcast-relay/0.1')).toBe(
+      true,
+    );
+    expect(v1.requests.filter((r) => r.path === '/7.html').every((r) => /^Mozilla\//.test(r.headers['user-agent'] ?? ''))).toBe(
+      true,
+    );
   }, 60_000);
 
   it('rides out a dropped connection while the server is still up, without leaving live', async () => {
@@ -181,7 +213,15 @@ describe('relay worker against a Shoutcast v1 lookalike, copy mode', () => {
     const port = v1.port;
     await v1.close();
     await waitUntil('reconnecting', 10_000, () => heartbeats.slice(before).find((h) => h.state === 'reconnecting'));
-    v1 = await startFakeShoutcast({ version: 1, listeners: 2, title: 'Back again', audio: await mp3Tone(10), bytesPerSecond: 16_000, burstBytes: 48_000, port });
+    v1 = await startFakeShoutcast({
+      version: 1,
+      listeners: 2,
+      title: 'Back again',
+      audio: await mp3Tone(10),
+      bytesPerSecond: 16_000,
+      burstBytes: 48_000,
+      port,
+    });
     await waitUntil('live again', 30_000, () => {
       const after = heartbeats.slice(before);
       const i = after.findIndex((h) => h.state === 'reconnecting');

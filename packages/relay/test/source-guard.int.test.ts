@@ -92,11 +92,15 @@ describe('the relay connects to the source only through its guarded client', () 
 
   it('asks the lookup for every attempt, connects nowhere, spawns no FFmpeg and says why', async () => {
     const failures = await waitUntil('three refused attempts', 30_000, () => {
-      const found = logLines.map((l) => JSON.parse(l) as { event: string; reason?: string }).filter((l) => l.event === 'source.failed');
+      const found = logLines
+        .map((l) => JSON.parse(l) as { event: string; reason?: string })
+        .filter((l) => l.event === 'source.failed');
       return found.length >= 3 ? found : null;
     });
     for (const f of failures) expect(f.reason).toContain('is not allowed');
-    await waitUntil('the stats poller to be refused too', 30_000, () => logLines.some((l) => l.includes('"event":"stats.failed"')));
+    await waitUntil('the stats poller to be refused too', 30_000, () =>
+      logLines.some((l) => l.includes('"event":"stats.failed"')),
+    );
     expect(asked.length).toBeGreaterThanOrEqual(4);
     expect(new Set(asked)).toEqual(new Set(['localhost']));
     expect(hits).toEqual([]);

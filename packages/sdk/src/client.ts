@@ -7,7 +7,15 @@ import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
-import { DEFAULT_RETRY_POLICY, type FetchLike, type RetryInfo, type RetryPolicy, type Sleep, withIdempotencyKeys, withRetries } from './transport.js';
+import {
+  DEFAULT_RETRY_POLICY,
+  type FetchLike,
+  type RetryInfo,
+  type RetryPolicy,
+  type Sleep,
+  withIdempotencyKeys,
+  withRetries,
+} from './transport.js';
 
 export type Health = components['schemas']['Health'];
 

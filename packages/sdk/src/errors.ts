@@ -106,7 +106,9 @@ export class DjcastConnectionError extends Error {
     } catch {
       // keep the raw url
     }
-    super(init.describe ? init.describe(origin, reason) : `Could not reach the djcast API at ${origin} (${reason})`, { cause: init.cause });
+    super(init.describe ? init.describe(origin, reason) : `Could not reach the djcast API at ${origin} (${reason})`, {
+      cause: init.cause,
+    });
     this.url = init.url;
     this.method = init.method;
     this.attempts = init.attempts;
@@ -154,11 +156,16 @@ export function isDjcastConnectionError(error: unknown): error is DjcastConnecti
 }
 
 export function isDjcastUploadFailedError(error: unknown): error is DjcastUploadFailedError {
-  return error instanceof DjcastUploadFailedError || (error instanceof Error && error.name === 'DjcastUploadFailedError' && 'upload' in error);
+  return (
+    error instanceof DjcastUploadFailedError ||
+    (error instanceof Error && error.name === 'DjcastUploadFailedError' && 'upload' in error)
+  );
 }
 
 export function isDjcastTimeoutError(error: unknown): error is DjcastTimeoutError {
-  return error instanceof DjcastTimeoutError || (error instanceof Error && error.name === 'DjcastTimeoutError' && 'timeoutMs' in error);
+  return (
+    error instanceof DjcastTimeoutError || (error instanceof Error && error.name === 'DjcastTimeoutError' && 'timeoutMs' in error)
+  );
 }
 
 /** Retry-After as seconds: delta-seconds or an HTTP date; undefined when absent or unreadable. */
@@ -178,7 +185,9 @@ function formatMessage(detail: string, code: string, requestId: string | undefin
 function isProblem(body: unknown): body is Problem {
   if (typeof body !== 'object' || body === null) return false;
   const b = body as Record<string, unknown>;
-  return typeof b.code === 'string' && typeof b.detail === 'string' && typeof b.status === 'number' && typeof b.title === 'string';
+  return (
+    typeof b.code === 'string' && typeof b.detail === 'string' && typeof b.status === 'number' && typeof b.title === 'string'
+  );
 }
 
 function looksLikeHtml(text: string): boolean {

@@ -37,7 +37,12 @@ export function isBlob(value: unknown): value is Blob {
   if (typeof Blob !== 'undefined' && value instanceof Blob) return true;
   const v = value as { size?: unknown; type?: unknown; stream?: unknown; arrayBuffer?: unknown } | null;
   return (
-    typeof v === 'object' && v !== null && typeof v.size === 'number' && typeof v.type === 'string' && typeof v.stream === 'function' && typeof v.arrayBuffer === 'function'
+    typeof v === 'object' &&
+    v !== null &&
+    typeof v.size === 'number' &&
+    typeof v.type === 'string' &&
+    typeof v.stream === 'function' &&
+    typeof v.arrayBuffer === 'function'
   );
 }
 
@@ -130,7 +135,8 @@ export class FileBytes {
 function openReader(input: UploadInput): ChunkReader {
   if (isBlob(input)) return input.stream().getReader();
   const source = input.stream;
-  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function') return (source as ReadableStream<Uint8Array>).getReader();
+  if (typeof (source as ReadableStream<Uint8Array>).getReader === 'function')
+    return (source as ReadableStream<Uint8Array>).getReader();
   if (typeof (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator] === 'function') {
     const iterator = (source as AsyncIterable<Uint8Array>)[Symbol.asyncIterator]();
     return {
@@ -147,7 +153,9 @@ function toBytes(value: unknown): Uint8Array {
   if (value instanceof Uint8Array) return value;
   if (ArrayBuffer.isView(value)) return new Uint8Array(value.buffer, value.byteOffset, value.byteLength);
   if (value instanceof ArrayBuffer) return new Uint8Array(value);
-  throw new TypeError(`The upload stream yielded a ${typeof value === 'string' ? 'string' : typeof value}, not bytes (Uint8Array).`);
+  throw new TypeError(
+    `The upload stream yielded a ${typeof value === 'string' ? 'string' : typeof value}, not bytes (Uint8Array).`,
+  );
 }
 
 /** A boundary that does not occur in the file with any practical likelihood (128 random bits). */

@@ -114,7 +114,10 @@ export class Session {
  * renews the session once and sends the request again. A request that already
  * carries an Authorization header is passed through untouched.
  */
-export function withSession(fetch: (request: Request) => Promise<Response>, session: Session): (request: Request) => Promise<Response> {
+export function withSession(
+  fetch: (request: Request) => Promise<Response>,
+  session: Session,
+): (request: Request) => Promise<Response> {
   return async (request) => {
     if (request.headers.has('authorization')) return fetch(request);
     if (session.accessToken === undefined && session.canRenew()) await session.renew(undefined);

@@ -104,7 +104,11 @@ describe('SDK against the real server', () => {
       // A proxy in front of the real server answering with its own HTML page.
       fetch: async (request) =>
         new URL(request.url).pathname === '/healthz'
-          ? new Response('<html><body>Bad gateway</body></html>', { status: 502, statusText: 'Bad Gateway', headers: { 'content-type': 'text/html' } })
+          ? new Response('<html><body>Bad gateway</body></html>', {
+              status: 502,
+              statusText: 'Bad Gateway',
+              headers: { 'content-type': 'text/html' },
+            })
           : server.fetch(request),
     });
     const error = await caught(client.health());
@@ -119,7 +123,11 @@ describe('SDK against the real server', () => {
     const email = await registered();
     const stale = await expiredLogin(email);
     const seen: TokenPair[] = [];
-    const client = newClient({ token: stale.access_token, refreshToken: stale.refresh_token, onTokens: (t) => void seen.push(t) });
+    const client = newClient({
+      token: stale.access_token,
+      refreshToken: stale.refresh_token,
+      onTokens: (t) => void seen.push(t),
+    });
 
     const before = server.sent.length;
     const me = await client.me();
@@ -138,7 +146,11 @@ describe('SDK against the real server', () => {
     const email = await registered();
     const stale = await expiredLogin(email);
     const seen: TokenPair[] = [];
-    const client = newClient({ token: stale.access_token, refreshToken: stale.refresh_token, onTokens: (t) => void seen.push(t) });
+    const client = newClient({
+      token: stale.access_token,
+      refreshToken: stale.refresh_token,
+      onTokens: (t) => void seen.push(t),
+    });
 
     const before = server.sent.length;
     const results = await Promise.all(Array.from({ length: 5 }, () => client.streams.list()));
@@ -158,7 +170,11 @@ describe('SDK against the real server', () => {
     expect(error.status).toBe(401);
     expect(error.code).toBe('invalid_token');
 
-    const withCredentials = newClient({ token: stale.access_token, refreshToken: stale.refresh_token, credentials: { email, password: PASSWORD } });
+    const withCredentials = newClient({
+      token: stale.access_token,
+      refreshToken: stale.refresh_token,
+      credentials: { email, password: PASSWORD },
+    });
     expect((await withCredentials.me()).email).toBe(email);
   });
 
@@ -181,7 +197,12 @@ describe('SDK against the real server', () => {
 
     const ci = newClient({ token: created.token });
     const stream = await ci.streams.create({ name: 'Friday set', source_url: server.sourceUrl });
-    expect(stream).toMatchObject({ name: 'Friday set', source_url: server.sourceUrl, visibility: 'public', monetization_enabled: false });
+    expect(stream).toMatchObject({
+      name: 'Friday set',
+      source_url: server.sourceUrl,
+      visibility: 'public',
+      monetization_enabled: false,
+    });
     expect((await ci.streams.get(stream.id)).id).toBe(stream.id);
     const live = await ci.streams.status(stream.id);
     expect(live).toMatchObject({ stream_id: stream.id, playback_url: stream.playback_url });

@@ -61,8 +61,24 @@ describe('the built @djcast/sdk package', () => {
 
   it('keeps the files package.json "exports" promises', () => {
     const pkg = JSON.parse(readFileSync(path.join(SDK_DIR, 'package.json'), 'utf8'));
-    const files = [pkg.main, pkg.module, pkg.types, pkg.exports['.'].import.types, pkg.exports['.'].import.default, pkg.exports['.'].require.types, pkg.exports['.'].require.default];
-    expect(files).toEqual(['./dist/index.cjs', './dist/index.js', './dist/index.d.ts', './dist/index.d.ts', './dist/index.js', './dist/index.d.cts', './dist/index.cjs']);
+    const files = [
+      pkg.main,
+      pkg.module,
+      pkg.types,
+      pkg.exports['.'].import.types,
+      pkg.exports['.'].import.default,
+      pkg.exports['.'].require.types,
+      pkg.exports['.'].require.default,
+    ];
+    expect(files).toEqual([
+      './dist/index.cjs',
+      './dist/index.js',
+      './dist/index.d.ts',
+      './dist/index.d.ts',
+      './dist/index.js',
+      './dist/index.d.cts',
+      './dist/index.cjs',
+    ]);
     for (const file of files) expect(existsSync(path.join(SDK_DIR, file)), file).toBe(true);
   });
 
@@ -74,25 +90,28 @@ describe('the built @djcast/sdk package', () => {
       "const sdk = await import('@djcast/sdk'); const RESOLVED = import.meta.resolve('@djcast/sdk');",
       'dist/index.js',
     ],
-  ])('loads as %s and registers, logs in, reads /v1/me, streams an upload and lists uploads and playlists over HTTP', async (_name, flags, load, file) => {
-    const env: NodeJS.ProcessEnv = { ...process.env, API_URL: http.url, EMAIL: uniqueEmail(), PASSWORD };
-    delete env.NODE_OPTIONS;
-    const wrapped = flags.length ? script(load).replace('(async () => {', 'await (async () => {') : script(load);
-    const { stdout } = await run(process.execPath, [...flags, '-e', wrapped], { cwd: SDK_DIR, env });
-    const result = JSON.parse(stdout);
-    expect(result.resolved).toMatch(new RegExp(`packages/sdk/${file.replace('.', '\\.')}$`));
-    expect(result.email).toBe(env.EMAIL);
-    expect(result.duplicate).toEqual({ isApiError: true, code: 'email_taken', requestId: expect.stringMatching(/^req_/) });
-    expect(result.scopes).toBeGreaterThan(0);
-    expect(result.refused).toEqual({ isApiError: true, status: 415, code: 'unsupported_media_type', sent: 2048 });
-    expect(result.lists).toEqual([0, 0]);
-  });
+  ])(
+    'loads as %s and registers, logs in, reads /v1/me, streams an upload and lists uploads and playlists over HTTP',
+    async (_name, flags, load, file) => {
+      const env: NodeJS.ProcessEnv = { ...process.env, API_URL: http.url, EMAIL: uniqueEmail(), PASSWORD };
+      delete env.NODE_OPTIONS;
+      const wrapped = flags.length ? script(load).replace('(async () => {', 'await (async () => {') : script(load);
+      const { stdout } = await run(process.execPath, [...flags, '-e', wrapped], { cwd: SDK_DIR, env });
+      const result = JSON.parse(stdout);
+      expect(result.resolved).toMatch(new RegExp(`packages/sdk/${file.replace('.', '\\.')}$`));
+      expect(result.email).toBe(env.EMAIL);
+      expect(result.duplicate).toEqual({ isApiError: true, code: 'email_taken', requestId: expect.stringMatching(/^req_/) });
+      expect(result.scopes).toBeGreaterThan(0);
+      expect(result.refused).toEqual({ isApiError: true, status: 415, code: 'unsupported_media_type', sent: 2048 });
+      expect(result.lists).toEqual([0, 0]);
+    },
+  );
 
   it('ships declarations that type-check a consumer in ESM and CommonJS', async () => {
     const tsc = path.join(REPO_ROOT, 'node_modules/typescript/bin/tsc');
-    const result = await run(process.execPath, [tsc, '-p', path.join(SDK_DIR, 'test/fixtures/consumer/tsconfig.json')], { cwd: SDK_DIR }).catch(
-      (error: { stdout: string }) => ({ stdout: error.stdout, failed: true }),
-    );
+    const result = await run(process.execPath, [tsc, '-p', path.join(SDK_DIR, 'test/fixtures/consumer/tsconfig.json')], {
+      cwd: SDK_DIR,
+    }).catch((error: { stdout: string }) => ({ stdout: error.stdout, failed: true }));
     expect(result.stdout).toBe('');
     expect('failed' in result).toBe(false);
   });

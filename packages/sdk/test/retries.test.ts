@@ -25,7 +25,14 @@ function failingFirst(server: TestServer, failures: number, init: { retryAfter?:
       server.sent.push({ method: request.method, path: new URL(request.url).pathname, headers: new Headers(request.headers) });
       const headers: Record<string, string> = { 'content-type': 'application/problem+json', 'x-request-id': 'req_injected' };
       if (init.retryAfter) headers['retry-after'] = init.retryAfter;
-      const body = { type: 'https://djcast.dev/problems/unavailable', title: 'Service unavailable', status: 503, detail: 'Injected fault.', code: 'unavailable', request_id: 'req_injected' };
+      const body = {
+        type: 'https://djcast.dev/problems/unavailable',
+        title: 'Service unavailable',
+        status: 503,
+        detail: 'Injected fault.',
+        code: 'unavailable',
+        request_id: 'req_injected',
+      };
       return new Response(JSON.stringify(body), { status: 503, headers });
     }
     return server.fetch(request);
@@ -56,13 +63,20 @@ describe('retries', () => {
     const setup = createDjcastClient({ baseUrl: server.baseUrl, fetch: server.fetch, retries: 0 });
     await setup.auth.register({ email, password: PASSWORD });
     for (const attempt of [1, 2]) {
-      expect(((await caught(setup.auth.login({ email, password: `wrong-${attempt}!` }))) as DjcastApiError).code).toBe('invalid_credentials');
+      expect(((await caught(setup.auth.login({ email, password: `wrong-${attempt}!` }))) as DjcastApiError).code).toBe(
+        'invalid_credentials',
+      );
     }
 
     // The fake sleep moves the server's clock by the wait, as real waiting would.
     const { waits, sleep } = fakeSleep((ms) => clock.advance(ms));
     const retries: RetryInfo[] = [];
-    const client = createDjcastClient({ baseUrl: server.baseUrl, fetch: server.fetch, sleep, onRetry: (info) => retries.push(info) });
+    const client = createDjcastClient({
+      baseUrl: server.baseUrl,
+      fetch: server.fetch,
+      sleep,
+      onRetry: (info) => retries.push(info),
+    });
     const before = server.sent.length;
     const tokens = await client.auth.login({ email, password: PASSWORD });
 
@@ -138,7 +152,12 @@ describe('retries', () => {
     const tokens = await owner.auth.login({ email, password: PASSWORD });
 
     const { waits, sleep } = fakeSleep();
-    const client = createDjcastClient({ baseUrl: server.baseUrl, fetch: failingFirst(server, 1, { retryAfter: '2' }), sleep, token: tokens.access_token });
+    const client = createDjcastClient({
+      baseUrl: server.baseUrl,
+      fetch: failingFirst(server, 1, { retryAfter: '2' }),
+      sleep,
+      token: tokens.access_token,
+    });
     const before = server.sent.length;
     const stream = await client.streams.create({ name: 'retry me', source_url: server.sourceUrl });
     expect(stream.name).toBe('retry me');
@@ -168,7 +187,12 @@ describe('retries', () => {
     const tokens = await setup.auth.login({ email, password: PASSWORD });
 
     const { waits, sleep } = fakeSleep();
-    const client = createDjcastClient({ baseUrl: server.baseUrl, fetch: failingFirst(server, 1), sleep, refreshToken: tokens.refresh_token });
+    const client = createDjcastClient({
+      baseUrl: server.baseUrl,
+      fetch: failingFirst(server, 1),
+      sleep,
+      refreshToken: tokens.refresh_token,
+    });
     const error = (await caught(client.auth.refresh())) as DjcastApiError;
     expect(error.status).toBe(503);
     expect(waits).toEqual([]);
@@ -195,7 +219,9 @@ describe('retries', () => {
       timeoutMs: 50,
       // A server that accepted the request and never answers.
       fetch: (request) =>
-        new Promise<Response>((_resolve, reject) => request.signal.addEventListener('abort', () => reject(request.signal.reason))),
+        new Promise<Response>((_resolve, reject) =>
+          request.signal.addEventListener('abort', () => reject(request.signal.reason)),
+        ),
     });
     const error = (await caught(client.health())) as DjcastConnectionError;
     expect(error).toBeInstanceOf(DjcastConnectionError);

@@ -92,12 +92,21 @@ describe('client.uploads and client.playlists against the real server', () => {
     const progress = progressLog();
     const blob = new File([bytes['set.mp3']!], 'Friday Set.mp3', { type: 'audio/mpeg' });
     const created = await client.uploads.create(blob, { onProgress: progress.onProgress });
-    expect(created).toMatchObject({ status: 'processing', title: 'Friday Set', original_filename: 'Friday Set.mp3', size_bytes: blob.size });
+    expect(created).toMatchObject({
+      status: 'processing',
+      title: 'Friday Set',
+      original_filename: 'Friday Set.mp3',
+      size_bytes: blob.size,
+    });
     expect(progress.monotonic()).toBe(true);
     expect(progress.calls.at(-1)).toEqual([blob.size, blob.size]);
 
     const percents: number[] = [];
-    ready = await client.uploads.waitUntilReady(created.id, { intervalMs: 100, timeoutMs: 90_000, onProgress: (p) => void percents.push(p) });
+    ready = await client.uploads.waitUntilReady(created.id, {
+      intervalMs: 100,
+      timeoutMs: 90_000,
+      onProgress: (p) => void percents.push(p),
+    });
     expect(ready).toMatchObject({ id: created.id, status: 'ready', progress: 100, reason: null });
     expect(ready.hls_url).toContain(`/uploads/audio/${created.id}/hls/index.m3u8?token=`);
     expect([...percents].sort((a, b) => a - b)).toEqual(percents);
@@ -110,7 +119,10 @@ describe('client.uploads and client.playlists against the real server', () => {
   it('uploads from a web stream without a size (chunked) and from a Node stream with one, over HTTP; both transcode', async () => {
     const unsized = webFileStream('set.mp3');
     const first = progressLog();
-    const a = await overHttp.uploads.create({ stream: unsized.stream, name: 'unsized.mp3' }, { title: 'Unsized', onProgress: first.onProgress });
+    const a = await overHttp.uploads.create(
+      { stream: unsized.stream, name: 'unsized.mp3' },
+      { title: 'Unsized', onProgress: first.onProgress },
+    );
     expect(a).toMatchObject({ title: 'Unsized', original_filename: 'unsized.mp3', size_bytes: bytes['set.mp3']!.length });
     expect(first.monotonic()).toBe(true);
     expect(first.calls.at(-1)).toEqual([bytes['set.mp3']!.length, undefined]);
@@ -118,7 +130,10 @@ describe('client.uploads and client.playlists against the real server', () => {
 
     const second = progressLog();
     const sized = createReadStream(file('set.mp3'));
-    const b = await overHttp.uploads.create({ stream: sized, size: bytes['set.mp3']!.length, name: 'sized.mp3' }, { onProgress: second.onProgress });
+    const b = await overHttp.uploads.create(
+      { stream: sized, size: bytes['set.mp3']!.length, name: 'sized.mp3' },
+      { onProgress: second.onProgress },
+    );
     expect(b).toMatchObject({ title: 'sized', size_bytes: bytes['set.mp3']!.length });
     expect(second.monotonic()).toBe(true);
     expect(second.calls.at(-1)).toEqual([bytes['set.mp3']!.length, bytes['set.mp3']!.length]);
@@ -127,7 +142,8 @@ describe('client.uploads and client.playlists against the real server', () => {
     expect(sent[0]!.headers.get('content-length')).toBeNull();
     expect(Number(sent[1]!.headers.get('content-length'))).toBeGreaterThan(bytes['set.mp3']!.length);
 
-    for (const upload of [a, b]) expect((await overHttp.uploads.waitUntilReady(upload.id, { intervalMs: 100, timeoutMs: 90_000 })).status).toBe('ready');
+    for (const upload of [a, b])
+      expect((await overHttp.uploads.waitUntilReady(upload.id, { intervalMs: 100, timeoutMs: 90_000 })).status).toBe('ready');
   }, 120_000);
 
   it('maps a too-large file to 413 with limitBytes: at once from the declared length, or cut off mid-stream; the file stream is closed', async () => {
@@ -140,7 +156,9 @@ describe('client.uploads and client.playlists against the real server', () => {
     // No size: the server reads up to its limit, then refuses; the rest of the file is never read.
     const progress = progressLog();
     const cutOff = webFileStream('big.mp3');
-    const streamed = await caught(client.uploads.create({ stream: cutOff.stream, name: 'big.mp3' }, { onProgress: progress.onProgress }));
+    const streamed = await caught(
+      client.uploads.create({ stream: cutOff.stream, name: 'big.mp3' }, { onProgress: progress.onProgress }),
+    );
     expect(streamed).toMatchObject({ status: 413, code: 'payload_too_large', limitBytes: LIMIT });
     expect(progress.monotonic()).toBe(true);
     expect(progress.sent().at(-1)).toBeLessThan(bytes['big.mp3']!.length);
@@ -150,7 +168,10 @@ describe('client.uploads and client.playlists against the real server', () => {
     // Over HTTP, with a size: the server refuses from the Content-Length before any of the file is sent.
     const sized = progressLog();
     const sizedOverHttp = await caught(
-      overHttp.uploads.create({ stream: createReadStream(file('big.mp3')), size: bytes['big.mp3']!.length, name: 'big.mp3' }, { onProgress: sized.onProgress }),
+      overHttp.uploads.create(
+        { stream: createReadStream(file('big.mp3')), size: bytes['big.mp3']!.length, name: 'big.mp3' },
+        { onProgress: sized.onProgress },
+      ),
     );
     expect(sizedOverHttp).toMatchObject({ status: 413, limitBytes: LIMIT });
     expect(sized.calls).toEqual([]);
@@ -299,7 +320,8 @@ describe('the token an upload carries', () => {
     await server?.close();
   });
 
-  const newClient = (extra: Partial<DjcastClientOptions> = {}) => createDjcastClient({ baseUrl: server.baseUrl, fetch: server.fetch, ...extra });
+  const newClient = (extra: Partial<DjcastClientOptions> = {}) =>
+    createDjcastClient({ baseUrl: server.baseUrl, fetch: server.fetch, ...extra });
   const since = (before: number) => server.sent.slice(before).map((r) => `${r.method} ${r.path}`);
   const uploadRequest = (before: number) => server.sent.slice(before).find((r) => r.path === '/v1/uploads/audio')!;
 
@@ -316,7 +338,11 @@ describe('the token an upload carries', () => {
   it('an expired access token is refreshed before the upload is sent, and the upload is sent once', async () => {
     const stale = await expiredLogin();
     const seen: TokenPair[] = [];
-    const client = newClient({ token: stale.access_token, refreshToken: stale.refresh_token, onTokens: (t) => void seen.push(t) });
+    const client = newClient({
+      token: stale.access_token,
+      refreshToken: stale.refresh_token,
+      onTokens: (t) => void seen.push(t),
+    });
 
     const before = server.sent.length;
     const upload = await client.uploads.create(new Blob([bytes['raw.mp3']!]), { filename: 'fresh.mp3' });

@@ -4,7 +4,14 @@
 import { createServer } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import { receiveMultipartFile } from '../../server/src/http/multipart-upload.js';
-import { createDjcastClient, DjcastApiError, DjcastConnectionError, playlistStreamUrls, type RetryInfo, type UploadInput } from '../src/index.js';
+import {
+  createDjcastClient,
+  DjcastApiError,
+  DjcastConnectionError,
+  playlistStreamUrls,
+  type RetryInfo,
+  type UploadInput,
+} from '../src/index.js';
 
 const CHUNK = 64 * 1024;
 
@@ -28,7 +35,14 @@ function lazyFile(chunks: number) {
 }
 
 function created(filename: string, size: number): Response {
-  const upload = { id: 'upl_00000000000000000000000000', title: filename, original_filename: filename, status: 'processing', progress: 0, size_bytes: size };
+  const upload = {
+    id: 'upl_00000000000000000000000000',
+    title: filename,
+    original_filename: filename,
+    status: 'processing',
+    progress: 0,
+    size_bytes: size,
+  };
   return Response.json(upload, { status: 201 });
 }
 
@@ -58,12 +72,19 @@ async function caught(promise: Promise<unknown>): Promise<Error> {
 describe('uploads.create', () => {
   it('sends a multipart body the server parses: the file field, its name and type, every byte, the Content-Length and the token', async () => {
     const bytes = new Uint8Array(300_000).map((_, i) => i % 251);
-    let seen: (Awaited<ReturnType<typeof received>> & { url: string; auth: string | null; length: string | null; type: string | null }) | undefined;
+    let seen:
+      | (Awaited<ReturnType<typeof received>> & { url: string; auth: string | null; length: string | null; type: string | null })
+      | undefined;
     const client = createDjcastClient({
       baseUrl: 'http://djcast.test',
       token: 'djc_test',
       fetch: async (request) => {
-        const meta = { url: request.url, auth: request.headers.get('authorization'), length: request.headers.get('content-length'), type: request.headers.get('content-type') };
+        const meta = {
+          url: request.url,
+          auth: request.headers.get('authorization'),
+          length: request.headers.get('content-length'),
+          type: request.headers.get('content-type'),
+        };
         seen = { ...meta, ...(await received(request)) };
         return created('x', bytes.length);
       },
@@ -77,7 +98,9 @@ describe('uploads.create', () => {
     expect(seen!.mimeType).toBe('audio/mpeg');
     expect(Buffer.compare(seen!.bytes, Buffer.from(bytes))).toBe(0);
     const boundary = seen!.type!.split('boundary=')[1]!;
-    const overhead = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="Friday _Set_.mp3"\r\nContent-Type: audio/mpeg\r\n\r\n\r\n--${boundary}--\r\n`.length;
+    const overhead =
+      `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="Friday _Set_.mp3"\r\nContent-Type: audio/mpeg\r\n\r\n\r\n--${boundary}--\r\n`
+        .length;
     expect(Number(seen!.length)).toBe(bytes.length + overhead);
   });
 
@@ -122,10 +145,15 @@ describe('uploads.create', () => {
         return created('x', file.size);
       },
     });
-    await client.uploads.create({ stream: file.stream, size: file.size, name: 'big.mp3' }, { onProgress: (sent, total) => {
-      expect(total).toBe(file.size);
-      progress.push(sent);
-    } });
+    await client.uploads.create(
+      { stream: file.stream, size: file.size, name: 'big.mp3' },
+      {
+        onProgress: (sent, total) => {
+          expect(total).toBe(file.size);
+          progress.push(sent);
+        },
+      },
+    );
     expect(maxAhead).toBeLessThanOrEqual(CHUNK);
     expect(progress).toHaveLength(160);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress);
@@ -142,7 +170,10 @@ describe('uploads.create', () => {
       onRetry: (info) => void retries.push(info),
       fetch: async (request) => {
         calls += 1;
-        if (calls === 1) throw new TypeError('fetch failed', { cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }) });
+        if (calls === 1)
+          throw new TypeError('fetch failed', {
+            cause: Object.assign(new Error('connect ECONNREFUSED'), { code: 'ECONNREFUSED' }),
+          });
         const { bytes } = await received(request);
         return created('x', bytes.length);
       },
@@ -167,7 +198,9 @@ describe('uploads.create', () => {
         throw new TypeError('fetch failed', { cause: Object.assign(new Error('socket hang up'), { code: 'ECONNRESET' }) });
       },
     });
-    const error = (await caught(client.uploads.create({ stream: file.stream, size: file.size, name: 'a.mp3' }))) as DjcastConnectionError;
+    const error = (await caught(
+      client.uploads.create({ stream: file.stream, size: file.size, name: 'a.mp3' }),
+    )) as DjcastConnectionError;
     expect(error).toBeInstanceOf(DjcastConnectionError);
     expect(error.reason).toBe('ECONNRESET');
     expect(error.message).toBe(
@@ -192,7 +225,10 @@ describe('uploads.create', () => {
   });
 
   it('fails with a clear error when a stream yields fewer or more bytes than its size, or something other than bytes', async () => {
-    const client = createDjcastClient({ baseUrl: 'http://djcast.test', fetch: async (request) => (await received(request), created('x', 1)) });
+    const client = createDjcastClient({
+      baseUrl: 'http://djcast.test',
+      fetch: async (request) => (await received(request), created('x', 1)),
+    });
     const short = lazyFile(1);
     const tooShort = await caught(client.uploads.create({ stream: short.stream, size: CHUNK + 1, name: 'a.mp3' }));
     expect(tooShort).toBeInstanceOf(RangeError);
@@ -224,14 +260,24 @@ describe('uploads.create', () => {
       },
     });
     const aborted = await caught(
-      client.uploads.create({ stream: file.stream, name: 'a.mp3' }, { signal: controller.signal, onProgress: (sent) => sent >= 3 * CHUNK && controller.abort() }),
+      client.uploads.create(
+        { stream: file.stream, name: 'a.mp3' },
+        { signal: controller.signal, onProgress: (sent) => sent >= 3 * CHUNK && controller.abort() },
+      ),
     );
     expect(aborted.name).toBe('AbortError');
     expect(file.state.cancelled).not.toBe(false);
 
     const other = lazyFile(50);
     const boom = await caught(
-      client.uploads.create({ stream: other.stream, name: 'a.mp3' }, { onProgress: () => { throw new Error('progress bar broke'); } }),
+      client.uploads.create(
+        { stream: other.stream, name: 'a.mp3' },
+        {
+          onProgress: () => {
+            throw new Error('progress bar broke');
+          },
+        },
+      ),
     );
     expect(boom.message).toBe('progress bar broke');
     expect(other.state.cancelled).not.toBe(false);
@@ -243,11 +289,21 @@ describe('uploads.create', () => {
       baseUrl: 'http://djcast.test',
       fetch: async () =>
         Response.json(
-          { type: 'https://djcast.dev/problems/payload_too_large', title: 'The upload is too large', status: 413, detail: 'Uploads are limited to 1024 bytes; nothing was kept.', code: 'payload_too_large', request_id: 'req_x', limit_bytes: 1024 },
+          {
+            type: 'https://djcast.dev/problems/payload_too_large',
+            title: 'The upload is too large',
+            status: 413,
+            detail: 'Uploads are limited to 1024 bytes; nothing was kept.',
+            code: 'payload_too_large',
+            request_id: 'req_x',
+            limit_bytes: 1024,
+          },
           { status: 413, headers: { 'content-type': 'application/problem+json' } },
         ),
     });
-    const error = (await caught(client.uploads.create({ stream: file.stream, size: file.size, name: 'a.mp3' }))) as DjcastApiError;
+    const error = (await caught(
+      client.uploads.create({ stream: file.stream, size: file.size, name: 'a.mp3' }),
+    )) as DjcastApiError;
     expect(error).toBeInstanceOf(DjcastApiError);
     expect(error).toMatchObject({ status: 413, code: 'payload_too_large', limitBytes: 1024 });
     // With a size, the file waits a moment after the headers for such an answer: none of it was read.
@@ -258,7 +314,10 @@ describe('uploads.create', () => {
 
 describe('playlistStreamUrls', () => {
   it('adds a playback token to both URLs and a start time to the MP3 stream', () => {
-    const playlist = { stream_m3u8_url: 'http://djcast.test/playlists/pls_x/stream.m3u8', stream_mp3_url: 'http://djcast.test/playlists/pls_x/stream.mp3' };
+    const playlist = {
+      stream_m3u8_url: 'http://djcast.test/playlists/pls_x/stream.m3u8',
+      stream_mp3_url: 'http://djcast.test/playlists/pls_x/stream.mp3',
+    };
     expect(playlistStreamUrls(playlist)).toEqual({ hls: playlist.stream_m3u8_url, mp3: playlist.stream_mp3_url });
     expect(playlistStreamUrls(playlist, { token: 'a b', startSeconds: 90.5 })).toEqual({
       hls: 'http://djcast.test/playlists/pls_x/stream.m3u8?token=a+b',

@@ -91,7 +91,15 @@ export function createApp(container: Container): App {
   app.onError((error, c) => {
     const internal = internalDetailOf(error);
     if (internal) {
-      logger.warn({ request_id: c.get('requestId'), event: 'outbound.failed', code: (error as DomainError).code, internal_detail: internal }, 'server-side fetch of a user URL failed');
+      logger.warn(
+        {
+          request_id: c.get('requestId'),
+          event: 'outbound.failed',
+          code: (error as DomainError).code,
+          internal_detail: internal,
+        },
+        'server-side fetch of a user URL failed',
+      );
     }
     if (error instanceof DomainError) {
       for (const [k, v] of Object.entries(error.extra.headers ?? {})) c.header(k, v);

@@ -17,7 +17,10 @@ const bool = z
 const schema = z
   .object({
     DJCAST_PORT: z.coerce.number().int().min(0).max(65535).default(8787),
-    DJCAST_HOST: z.string().regex(/^[A-Za-z0-9.:%_-]{1,253}$/, 'an IP address or host name').default('0.0.0.0'),
+    DJCAST_HOST: z
+      .string()
+      .regex(/^[A-Za-z0-9.:%_-]{1,253}$/, 'an IP address or host name')
+      .default('0.0.0.0'),
     DJCAST_DATA_DIR: z.string().default('./.djcast'),
     DJCAST_DATABASE_URL: z.string().optional(),
     DJCAST_DATABASE_SCHEMA: z
@@ -28,15 +31,31 @@ const schema = z
     DJCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DJCAST_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     DJCAST_JWT_ISSUER: z.string().optional(),
-    DJCAST_ACCESS_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(24 * 60 * 60),
-    DJCAST_REFRESH_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(30 * 24 * 60 * 60),
+    DJCAST_ACCESS_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(24 * 60 * 60),
+    DJCAST_REFRESH_TOKEN_TTL_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(30 * 24 * 60 * 60),
     DJCAST_LOGIN_MAX_FAILURES: z.coerce.number().int().positive().default(5),
     DJCAST_LOGIN_MAX_FAILURES_PER_IP: z.coerce.number().int().positive().default(50),
-    DJCAST_LOGIN_WINDOW_SECONDS: z.coerce.number().int().positive().default(15 * 60),
+    DJCAST_LOGIN_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(15 * 60),
     DJCAST_LOGIN_MAX_FAILURES_PER_EMAIL: z.coerce.number().int().positive().default(50),
     DJCAST_LOGIN_MAX_PER_IP: z.coerce.number().int().positive().default(300),
     DJCAST_REGISTER_MAX_PER_IP: z.coerce.number().int().positive().default(50),
-    DJCAST_REGISTER_WINDOW_SECONDS: z.coerce.number().int().positive().default(60 * 60),
+    DJCAST_REGISTER_WINDOW_SECONDS: z.coerce
+      .number()
+      .int()
+      .positive()
+      .default(60 * 60),
     DJCAST_PASSWORD_HASH_CONCURRENCY: z.coerce.number().int().min(1).max(256).optional(),
     DJCAST_PASSWORD_HASH_QUEUE: z.coerce.number().int().min(0).max(10_000).default(32),
     DJCAST_JWT_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
@@ -44,17 +63,39 @@ const schema = z
     DJCAST_ADMIN_PASSWORD: z.string().optional(),
     DJCAST_ALLOW_PRIVATE_URLS: bool.optional(),
     DJCAST_ENCRYPTION_KEY: z.string().optional(),
-    DJCAST_SMTP_URL: z.string().regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL').optional(),
+    DJCAST_SMTP_URL: z
+      .string()
+      .regex(/^smtps?:\/\//, 'must be an smtp:// or smtps:// URL')
+      .optional(),
     DJCAST_MAIL_FROM: z.string().default('djcast <no-reply@djcast.local>'),
-    DJCAST_UPLOAD_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(100 * 1024 * 1024),
+    DJCAST_UPLOAD_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 31 - 1)
+      .default(100 * 1024 * 1024),
     // 8 kbps packs 28 hours into 100 MB: the byte limit alone does not bound the work an upload causes.
-    DJCAST_UPLOAD_MAX_DURATION_SECONDS: z.coerce.number().int().min(1).max(7 * 24 * 3600).default(6 * 3600),
-    DJCAST_EXTERNAL_TRACK_MAX_BYTES: z.coerce.number().int().min(1024).max(2 ** 31 - 1).default(512 * 1024 * 1024),
+    DJCAST_UPLOAD_MAX_DURATION_SECONDS: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .max(7 * 24 * 3600)
+      .default(6 * 3600),
+    DJCAST_EXTERNAL_TRACK_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1024)
+      .max(2 ** 31 - 1)
+      .default(512 * 1024 * 1024),
     DJCAST_CLAMAV_HOST: z.string().optional(),
     DJCAST_CLAMAV_PORT: z.coerce.number().int().min(1).max(65535).default(3310),
     DJCAST_CLAMAV_SOCKET: z.string().optional(),
     /** clamd's StreamMaxLength (25 MiB is clamd's default): larger files fail the scan with size_limit before they are sent. */
-    DJCAST_CLAMAV_STREAM_MAX_BYTES: z.coerce.number().int().min(1).default(25 * 1024 * 1024),
+    DJCAST_CLAMAV_STREAM_MAX_BYTES: z.coerce
+      .number()
+      .int()
+      .min(1)
+      .default(25 * 1024 * 1024),
     DJCAST_JOB_WORKER: z.enum(['in-process', 'off']).default('in-process'),
     DJCAST_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     DJCAST_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
@@ -67,7 +108,10 @@ const schema = z
     DJCAST_S3_ACCESS_KEY_ID: z.string().optional(),
     DJCAST_S3_SECRET_ACCESS_KEY: z.string().optional(),
     DJCAST_RELAY_LAUNCHER: z.enum(['process', 'kubernetes']).default('process'),
-    DJCAST_K8S_NAMESPACE: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name').default('djcast'),
+    DJCAST_K8S_NAMESPACE: z
+      .string()
+      .regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'a Kubernetes namespace name')
+      .default('djcast'),
     DJCAST_K8S_RELAY_IMAGE: z.string().optional(),
     DJCAST_K8S_KUBECONFIG: z.string().optional(),
     DJCAST_RELAY_API_URL: z.url().optional(),
@@ -83,10 +127,19 @@ const schema = z
     DJCAST_TRUSTED_PROXIES: z
       .string()
       .default('')
-      .transform((v) => v.split(',').map((s) => s.trim()).filter(Boolean))
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      )
       .refine((list) => list.every(isCidr), 'a comma-separated list of IP addresses or CIDR ranges (10.0.0.0/8, fd00::/8)'),
     DJCAST_HTTP_HEADERS_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(20),
-    DJCAST_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce.number().positive().max(24 * 3600).default(120),
+    DJCAST_HTTP_REQUEST_TIMEOUT_SECONDS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 3600)
+      .default(120),
     DJCAST_HTTP_KEEP_ALIVE_TIMEOUT_SECONDS: z.coerce.number().positive().max(600).default(5),
     DJCAST_HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(0).default(1000),
     DJCAST_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1024),
@@ -107,7 +160,11 @@ const schema = z
       });
     }
     if (env.DJCAST_RELAY_LAUNCHER === 'kubernetes' && !env.DJCAST_K8S_RELAY_IMAGE) {
-      ctx.addIssue({ code: 'custom', path: ['DJCAST_K8S_RELAY_IMAGE'], message: 'required when DJCAST_RELAY_LAUNCHER is kubernetes' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_K8S_RELAY_IMAGE'],
+        message: 'required when DJCAST_RELAY_LAUNCHER is kubernetes',
+      });
     }
     if (env.DJCAST_DATABASE_URL && !/^(postgres|postgresql|sqlite):/.test(env.DJCAST_DATABASE_URL)) {
       ctx.addIssue({
@@ -117,7 +174,11 @@ const schema = z
       });
     }
     if (env.DJCAST_CLAMAV_HOST && env.DJCAST_CLAMAV_SOCKET) {
-      ctx.addIssue({ code: 'custom', path: ['DJCAST_CLAMAV_SOCKET'], message: 'set DJCAST_CLAMAV_HOST or DJCAST_CLAMAV_SOCKET, not both' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_CLAMAV_SOCKET'],
+        message: 'set DJCAST_CLAMAV_HOST or DJCAST_CLAMAV_SOCKET, not both',
+      });
     }
   });
 
@@ -234,7 +295,12 @@ function toConfig(env: z.infer<typeof schema>) {
     virusScan: env.DJCAST_CLAMAV_SOCKET
       ? { kind: 'clamav' as const, socket: env.DJCAST_CLAMAV_SOCKET, streamMaxBytes: env.DJCAST_CLAMAV_STREAM_MAX_BYTES }
       : env.DJCAST_CLAMAV_HOST
-        ? { kind: 'clamav' as const, host: env.DJCAST_CLAMAV_HOST, port: env.DJCAST_CLAMAV_PORT, streamMaxBytes: env.DJCAST_CLAMAV_STREAM_MAX_BYTES }
+        ? {
+            kind: 'clamav' as const,
+            host: env.DJCAST_CLAMAV_HOST,
+            port: env.DJCAST_CLAMAV_PORT,
+            streamMaxBytes: env.DJCAST_CLAMAV_STREAM_MAX_BYTES,
+          }
         : { kind: 'off' as const },
     jobs: {
       /** `serve` runs a worker loop unless this is off (then run `djcast-server worker` processes). */
@@ -248,7 +314,9 @@ function toConfig(env: z.infer<typeof schema>) {
       /** max-age of public playback responses (stream.mp3, stream.m3u8); a CDN in front absorbs listeners. */
       cacheSeconds: env.DJCAST_PLAYBACK_CACHE_SECONDS,
     },
-    mail: env.DJCAST_SMTP_URL ? { kind: 'smtp' as const, url: env.DJCAST_SMTP_URL, from: env.DJCAST_MAIL_FROM } : { kind: 'outbox' as const },
+    mail: env.DJCAST_SMTP_URL
+      ? { kind: 'smtp' as const, url: env.DJCAST_SMTP_URL, from: env.DJCAST_MAIL_FROM }
+      : { kind: 'outbox' as const },
     storage:
       env.DJCAST_STORAGE === 's3'
         ? {
@@ -282,7 +350,9 @@ function toConfig(env: z.infer<typeof schema>) {
       watchdogIntervalMs: env.DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS * 1000,
       segmentSeconds: env.DJCAST_RELAY_SEGMENT_SECONDS,
       heartbeatIntervalMs:
-        env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS === undefined ? undefined : Math.round(env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS * 1000),
+        env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS === undefined
+          ? undefined
+          : Math.round(env.DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS * 1000),
       backoffInitialMs: env.DJCAST_RELAY_BACKOFF_INITIAL_MS,
       backoffMaxMs: env.DJCAST_RELAY_BACKOFF_MAX_MS,
       probeTimeoutMs: env.DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS * 1000,

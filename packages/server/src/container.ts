@@ -114,7 +114,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const scanner: Scanner =
     config.virusScan.kind === 'clamav'
       ? new ClamdScanner(
-          config.virusScan.socket ? { socketPath: config.virusScan.socket } : { host: config.virusScan.host!, port: config.virusScan.port! },
+          config.virusScan.socket
+            ? { socketPath: config.virusScan.socket }
+            : { host: config.virusScan.host!, port: config.virusScan.port! },
           { streamMaxBytes: config.virusScan.streamMaxBytes },
         )
       : new OffScanner();
@@ -166,14 +168,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
    * The feature modules: each registers its own routes, jobs and metrics, and
    * app.ts mounts their routes in this order. Adding a feature is one line here.
    */
-  const modules: FeatureModule[] = [
-    ops,
-    authFeature,
-    streamsFeature,
-    uploads,
-    playlists,
-    relaysFeature,
-  ];
+  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 
@@ -217,7 +212,11 @@ export type Container = Awaited<ReturnType<typeof createContainer>>;
 /** The relay worker's blob store settings, in its own DJCAST_STORAGE* variables. */
 function workerStorageEnv(storage: Config['storage']): Record<string, string> {
   if (storage.kind === 'local') return { DJCAST_STORAGE: 'local', DJCAST_STORAGE_DIR: storage.dir };
-  const env: Record<string, string> = { DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: storage.bucket, DJCAST_S3_REGION: storage.region };
+  const env: Record<string, string> = {
+    DJCAST_STORAGE: 's3',
+    DJCAST_S3_BUCKET: storage.bucket,
+    DJCAST_S3_REGION: storage.region,
+  };
   if (storage.endpoint) env.DJCAST_S3_ENDPOINT = storage.endpoint;
   if (storage.forcePathStyle) env.DJCAST_S3_FORCE_PATH_STYLE = 'true';
   if (storage.accessKeyId) env.DJCAST_S3_ACCESS_KEY_ID = storage.accessKeyId;

@@ -38,7 +38,12 @@ describe('structured JSON logs', () => {
     expect(body.code).toBe('internal');
     expect(JSON.stringify(body)).not.toMatch(/streams|sqlite|at .*\.ts/i);
     const error = t.logs.find((l) => l.level === 'error');
-    expect(error).toMatchObject({ request_id: body.request_id, user_id: dj.userId, path: '/v1/streams', error_type: expect.any(String) });
+    expect(error).toMatchObject({
+      request_id: body.request_id,
+      user_id: dj.userId,
+      path: '/v1/streams',
+      error_type: expect.any(String),
+    });
     expect((error!.err as { stack: string }).stack).toMatch(/no such table: streams/);
   });
 

@@ -57,7 +57,13 @@ async function main(argv: string[]): Promise<number> {
   await startBackground(container, { worker: config.jobs.inProcessWorker, watchdog: true });
   const server = serveHttp(app, config, (info) => {
     container.logger.info(
-      { event: 'server.started', address: info.address, port: info.port, public_url: config.publicUrl, backends: container.backends() },
+      {
+        event: 'server.started',
+        address: info.address,
+        port: info.port,
+        public_url: config.publicUrl,
+        backends: container.backends(),
+      },
       `djcast listening on ${config.publicUrl}`,
     );
   });
@@ -82,7 +88,8 @@ async function main(argv: string[]): Promise<number> {
  */
 async function startBackground(container: Container, what: { worker: boolean; watchdog: boolean }): Promise<void> {
   const swept = await sweepWorkDir(container.workDir);
-  if (swept.length > 0) container.logger.info({ event: 'work_dir.swept', removed: swept }, 'removed temp files left by a crashed process');
+  if (swept.length > 0)
+    container.logger.info({ event: 'work_dir.swept', removed: swept }, 'removed temp files left by a crashed process');
   if (what.worker) container.worker.start();
   if (what.watchdog) container.relayWatchdog.start();
 }

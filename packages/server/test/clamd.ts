@@ -42,7 +42,10 @@ export async function startClamd(options: ClamdOptions = {}): Promise<ClamdHarne
   await mkdir(dbDir);
   await mkdir(tmp);
   // An .ndb body signature: name, target type 0 (any file), offset * (anywhere), hex bytes.
-  await writeFile(path.join(dbDir, 'djcast-test.ndb'), `${EICAR_SIGNATURE}:0:*:${Buffer.from(EICAR, 'latin1').toString('hex')}\n`);
+  await writeFile(
+    path.join(dbDir, 'djcast-test.ndb'),
+    `${EICAR_SIGNATURE}:0:*:${Buffer.from(EICAR, 'latin1').toString('hex')}\n`,
+  );
 
   const port = await freePort();
   const socketPath = path.join(dir, 'clamd.sock');

@@ -19,7 +19,9 @@ async function startAndCheck(dataDir: string): Promise<void> {
   try {
     // Something in every kind of file: a user row (database, WAL), a stored object (media).
     await signUp(t);
-    await t.container.blobs.put('uploads/audio/upl_modes/original.mp3', Buffer.from('a private mix'), { contentType: 'audio/mpeg' });
+    await t.container.blobs.put('uploads/audio/upl_modes/original.mp3', Buffer.from('a private mix'), {
+      contentType: 'audio/mpeg',
+    });
 
     expect(mode(dataDir), 'data dir').toBe('700');
     const files = ['djcast.sqlite', 'djcast.sqlite-wal', 'djcast.sqlite-shm', 'jwt-secret', 'encryption-key'];
@@ -29,7 +31,8 @@ async function startAndCheck(dataDir: string): Promise<void> {
       expect(mode(file), name).toBe('600');
     }
     const media = path.join(dataDir, 'media');
-    for (const dir of [media, path.join(media, 'uploads'), path.join(media, 'uploads/audio/upl_modes')]) expect(mode(dir), dir).toBe('700');
+    for (const dir of [media, path.join(media, 'uploads'), path.join(media, 'uploads/audio/upl_modes')])
+      expect(mode(dir), dir).toBe('700');
     expect(mode(path.join(media, 'uploads/audio/upl_modes/original.mp3')), 'media file').toBe('600');
   } finally {
     await t.close();

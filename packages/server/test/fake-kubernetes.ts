@@ -77,7 +77,16 @@ const KIND_OF: Record<FakeResource, string> = { pods: 'Pod', secrets: 'Secret' }
 const JSON_TYPE = /^application\/json(\s*;.*)?$/i;
 
 function status(code: number, reason: string, message: string, details?: Json): Json {
-  return { kind: 'Status', apiVersion: 'v1', metadata: {}, status: code < 400 ? 'Success' : 'Failure', message, reason, code, ...(details && { details }) };
+  return {
+    kind: 'Status',
+    apiVersion: 'v1',
+    metadata: {},
+    status: code < 400 ? 'Success' : 'Failure',
+    message,
+    reason,
+    code,
+    ...(details && { details }),
+  };
 }
 
 /** One self-signed certificate for 127.0.0.1, made with the openssl CLI (no network, no fixture files). */
@@ -87,12 +96,31 @@ function makeCertificate(dir: string): { cert: string; key: string } {
   try {
     execFileSync(
       'openssl',
-      ['req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes', '-days', '2', '-subj', '/CN=fake-kubernetes',
-        '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyPath, '-out', certPath],
+      [
+        'req',
+        '-x509',
+        '-newkey',
+        'ec',
+        '-pkeyopt',
+        'ec_paramgen_curve:prime256v1',
+        '-nodes',
+        '-days',
+        '2',
+        '-subj',
+        '/CN=fake-kubernetes',
+        '-addext',
+        'subjectAltName=IP:127.0.0.1',
+        '-keyout',
+        keyPath,
+        '-out',
+        certPath,
+      ],
       { stdio: 'pipe' },
     );
   } catch (error) {
-    throw new Error(`fake-kubernetes needs the openssl CLI to make its TLS certificate (apt-get install openssl): ${String(error)}`);
+    throw new Error(
+      `fake-kubernetes needs the openssl CLI to make its TLS certificate (apt-get install openssl): ${String(error)}`,
+    );
   }
   return { cert: certPath, key: keyPath };
 }
@@ -126,7 +154,13 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     });
   });
 
-  function send(res: ServerResponse, record: RecordedRequest | undefined, code: number, body: Json, headers: Record<string, string> = {}): void {
+  function send(
+    res: ServerResponse,
+    record: RecordedRequest | undefined,
+    code: number,
+    body: Json,
+    headers: Record<string, string> = {},
+  ): void {
     if (record) {
       record.status = code;
       if (body.kind === 'Status' && typeof body.reason === 'string') record.reason = body.reason;
@@ -145,10 +179,17 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
       return send(res, record, 401, status(401, 'Unauthorized', 'Unauthorized'));
     }
     const accept = req.headers.accept ?? '*/*';
-    if (!/application\/json|\*\/\*/.test(accept)) return send(res, record, 406, status(406, 'NotAcceptable', `unsupported Accept ${accept}`));
+    if (!/application\/json|\*\/\*/.test(accept))
+      return send(res, record, 406, status(406, 'NotAcceptable', `unsupported Accept ${accept}`));
 
     const match = /^\/api\/v1\/namespaces\/([^/]+)\/(pods|secrets)(?:\/([^/]+))?$/.exec(url.pathname);
-    if (!match) return send(res, record, 404, status(404, 'NotFound', `the server could not find the requested resource (${method} ${url.pathname})`));
+    if (!match)
+      return send(
+        res,
+        record,
+        404,
+        status(404, 'NotFound', `the server could not find the requested resource (${method} ${url.pathname})`),
+      );
     const [, ns, resourceName, itemName] = match as unknown as [string, string, FakeResource, string | undefined];
     const resource = resourceName;
     const name = itemName === undefined ? undefined : decodeURIComponent(itemName);
@@ -156,14 +197,32 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     Object.assign(record, { resource, verb, namespace: ns, ...(name !== undefined && { name }) });
     if (!verb) return send(res, record, 405, status(405, 'MethodNotAllowed', `${method} is not supported on ${url.pathname}`));
     if (!IMPLEMENTED.has(verb)) {
-      return send(res, record, 405, status(405, 'MethodNotAllowed', `fake-kubernetes does not implement ${verb} ${resource} (the launcher should not need it)`));
+      return send(
+        res,
+        record,
+        405,
+        status(
+          405,
+          'MethodNotAllowed',
+          `fake-kubernetes does not implement ${verb} ${resource} (the launcher should not need it)`,
+        ),
+      );
     }
 
     let body: Json | undefined;
     if (method === 'POST' || method === 'PUT') {
       const contentType = req.headers['content-type'] ?? '';
       if (!JSON_TYPE.test(contentType)) {
-        return send(res, record, 415, status(415, 'UnsupportedMediaType', `the body of the request was in an unknown format - accepted media types include: application/json (got ${JSON.stringify(contentType)})`));
+        return send(
+          res,
+          record,
+          415,
+          status(
+            415,
+            'UnsupportedMediaType',
+            `the body of the request was in an unknown format - accepted media types include: application/json (got ${JSON.stringify(contentType)})`,
+          ),
+        );
       }
       let parsed: unknown;
       try {
@@ -186,10 +245,13 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
       if (method !== 'DELETE') return send(res, record, 400, status(400, 'BadRequest', `${method} takes no body`));
     }
 
-    const failure = failures.find((f) => f.remaining > 0 && (f.match?.({ method, resource, verb, ...(name !== undefined && { name }) }) ?? true));
+    const failure = failures.find(
+      (f) => f.remaining > 0 && (f.match?.({ method, resource, verb, ...(name !== undefined && { name }) }) ?? true),
+    );
     const fail = () => {
       failure!.remaining -= 1;
-      const headers: Record<string, string> = failure!.retryAfterSeconds !== undefined ? { 'retry-after': String(failure!.retryAfterSeconds) } : {};
+      const headers: Record<string, string> =
+        failure!.retryAfterSeconds !== undefined ? { 'retry-after': String(failure!.retryAfterSeconds) } : {};
       const reason = failure!.status === 429 ? 'TooManyRequests' : 'InternalError';
       send(res, record, failure!.status, status(failure!.status, reason, `injected failure (${failure!.status})`), headers);
     };
@@ -205,7 +267,12 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
         const selector = url.searchParams.get('labelSelector');
         const items = [...store.entries()].filter(([k]) => k.startsWith(`${ns}/`)).map(([, v]) => v);
         const matching = selector ? items.filter((item) => matchesSelector(selector, labelsOf(item))) : items;
-        return reply(200, { kind: `${kind}List`, apiVersion: 'v1', metadata: { resourceVersion: String(resourceVersion) }, items: matching });
+        return reply(200, {
+          kind: `${kind}List`,
+          apiVersion: 'v1',
+          metadata: { resourceVersion: String(resourceVersion) },
+          items: matching,
+        });
       }
       case 'get': {
         const found = store.get(key(name!));
@@ -237,11 +304,25 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
         object.apiVersion ??= 'v1';
         object.kind ??= kind;
         if (object.apiVersion !== 'v1' || object.kind !== kind) {
-          return send(res, record, 400, status(400, 'BadRequest', `the API version in the data (${String(object.apiVersion)}) and kind (${String(object.kind)}) do not match ${resource}`));
+          return send(
+            res,
+            record,
+            400,
+            status(
+              400,
+              'BadRequest',
+              `the API version in the data (${String(object.apiVersion)}) and kind (${String(object.kind)}) do not match ${resource}`,
+            ),
+          );
         }
         const meta = (object.metadata ??= {}) as Json;
         if (meta.namespace !== undefined && meta.namespace !== ns) {
-          return send(res, record, 400, status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'));
+          return send(
+            res,
+            record,
+            400,
+            status(400, 'BadRequest', 'the namespace of the provided object does not match the namespace sent on the request'),
+          );
         }
         if (verb === 'update' && meta.name !== name) {
           return send(res, record, 400, status(400, 'BadRequest', 'the name of the object does not match the name on the URL'));
@@ -263,21 +344,54 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
         if (resource === 'pods' && podSecurity === 'restricted') {
           const violations = restrictedPodSecurityProblems(object.spec);
           if (violations.length > 0) {
-            return send(res, record, 403, status(403, 'Forbidden', `pods ${JSON.stringify(meta.name)} is forbidden: violates PodSecurity "restricted:latest": ${describeProblems(violations)}`));
+            return send(
+              res,
+              record,
+              403,
+              status(
+                403,
+                'Forbidden',
+                `pods ${JSON.stringify(meta.name)} is forbidden: violates PodSecurity "restricted:latest": ${describeProblems(violations)}`,
+              ),
+            );
           }
         }
         const objectKey = key(String(meta.name));
         const existing = store.get(objectKey);
         if (verb === 'create' && existing) {
-          return send(res, record, 409, status(409, 'AlreadyExists', `${resource} ${JSON.stringify(meta.name)} already exists`, { name: meta.name, kind: resource }));
+          return send(
+            res,
+            record,
+            409,
+            status(409, 'AlreadyExists', `${resource} ${JSON.stringify(meta.name)} already exists`, {
+              name: meta.name,
+              kind: resource,
+            }),
+          );
         }
         if (verb === 'update') {
           if (!existing) return send(res, record, 404, notFound(resource, name!));
           const current = (existing.metadata as Json).resourceVersion;
           if (meta.resourceVersion !== undefined && meta.resourceVersion !== current) {
-            return send(res, record, 409, status(409, 'Conflict', `Operation cannot be fulfilled on ${resource} ${JSON.stringify(name)}: the object has been modified`, { name, kind: resource }));
+            return send(
+              res,
+              record,
+              409,
+              status(
+                409,
+                'Conflict',
+                `Operation cannot be fulfilled on ${resource} ${JSON.stringify(name)}: the object has been modified`,
+                { name, kind: resource },
+              ),
+            );
           }
-          if (resource === 'pods') return send(res, record, 422, status(422, 'Invalid', 'Pod updates may not change fields other than image and a few others'));
+          if (resource === 'pods')
+            return send(
+              res,
+              record,
+              422,
+              status(422, 'Invalid', 'Pod updates may not change fields other than image and a few others'),
+            );
         }
         const stored = persist(resource, object, ns, existing);
         store.set(objectKey, stored);
@@ -300,7 +414,8 @@ export async function startFakeKubernetes(options: FakeKubernetesOptions = {}): 
     if (resource === 'secrets') {
       // Like the API server: stringData is merged into base64 data and never returned.
       const data: Record<string, string> = { ...((object.data as Record<string, string> | undefined) ?? {}) };
-      for (const [k, v] of Object.entries((object.stringData as Record<string, string> | undefined) ?? {})) data[k] = Buffer.from(v).toString('base64');
+      for (const [k, v] of Object.entries((object.stringData as Record<string, string> | undefined) ?? {}))
+        data[k] = Buffer.from(v).toString('base64');
       delete stored.stringData;
       stored.data = data;
       stored.type ??= 'Opaque';

@@ -31,12 +31,42 @@ interface KindInfo {
 
 const KINDS: Record<string, KindInfo> = {
   'v1/Pod': { model: Pod as unknown as ModelClass, clientType: 'V1Pod', namespaced: true, semantic: (o, p) => checkPod(o, p) },
-  'v1/Secret': { model: Secret as unknown as ModelClass, clientType: 'V1Secret', namespaced: true, semantic: (o, p) => checkSecret(o, p) },
-  'v1/Namespace': { model: Namespace as unknown as ModelClass, clientType: 'V1Namespace', namespaced: false, semantic: (o, p) => checkName(o, p, 'label') },
-  'v1/Service': { model: Service as unknown as ModelClass, clientType: 'V1Service', namespaced: true, semantic: (o, p) => checkService(o, p) },
-  'v1/ServiceAccount': { model: ServiceAccount as unknown as ModelClass, clientType: 'V1ServiceAccount', namespaced: true, semantic: (o, p) => checkName(o, p, 'subdomain') },
-  'apps/v1/Deployment': { model: Deployment as unknown as ModelClass, clientType: 'V1Deployment', namespaced: true, semantic: (o, p) => checkDeployment(o, p) },
-  'rbac.authorization.k8s.io/v1/Role': { model: Role as unknown as ModelClass, clientType: 'V1Role', namespaced: true, semantic: (o, p) => checkRole(o, p) },
+  'v1/Secret': {
+    model: Secret as unknown as ModelClass,
+    clientType: 'V1Secret',
+    namespaced: true,
+    semantic: (o, p) => checkSecret(o, p),
+  },
+  'v1/Namespace': {
+    model: Namespace as unknown as ModelClass,
+    clientType: 'V1Namespace',
+    namespaced: false,
+    semantic: (o, p) => checkName(o, p, 'label'),
+  },
+  'v1/Service': {
+    model: Service as unknown as ModelClass,
+    clientType: 'V1Service',
+    namespaced: true,
+    semantic: (o, p) => checkService(o, p),
+  },
+  'v1/ServiceAccount': {
+    model: ServiceAccount as unknown as ModelClass,
+    clientType: 'V1ServiceAccount',
+    namespaced: true,
+    semantic: (o, p) => checkName(o, p, 'subdomain'),
+  },
+  'apps/v1/Deployment': {
+    model: Deployment as unknown as ModelClass,
+    clientType: 'V1Deployment',
+    namespaced: true,
+    semantic: (o, p) => checkDeployment(o, p),
+  },
+  'rbac.authorization.k8s.io/v1/Role': {
+    model: Role as unknown as ModelClass,
+    clientType: 'V1Role',
+    namespaced: true,
+    semantic: (o, p) => checkRole(o, p),
+  },
   'rbac.authorization.k8s.io/v1/RoleBinding': {
     model: RoleBinding as unknown as ModelClass,
     clientType: 'V1RoleBinding',
@@ -66,7 +96,8 @@ export function validateKubernetesObject(obj: unknown): FieldProblem[] {
   }
   checkUnknownFields(obj, info.clientType, '', problems);
   const metadata = asObject(obj.metadata);
-  if (!info.namespaced && metadata.namespace !== undefined) problems.push({ field: 'metadata.namespace', message: 'not allowed on a cluster-scoped kind' });
+  if (!info.namespaced && metadata.namespace !== undefined)
+    problems.push({ field: 'metadata.namespace', message: 'not allowed on a cluster-scoped kind' });
   if (metadata.namespace !== undefined) checkDns(problems, 'metadata.namespace', metadata.namespace, 'label');
   checkLabelsAndAnnotations(metadata, 'metadata', problems);
   info.semantic(obj, problems);
@@ -93,7 +124,9 @@ function checkUnknownFields(value: unknown, type: string, field: string, problem
     if (isObject(value)) for (const [k, v] of Object.entries(value)) checkUnknownFields(v, map[1]!, `${field}[${k}]`, problems);
     return;
   }
-  const model = (k8s as unknown as Record<string, { getAttributeTypeMap?: () => Array<{ baseName: string; type: string }> }>)[type];
+  const model = (k8s as unknown as Record<string, { getAttributeTypeMap?: () => Array<{ baseName: string; type: string }> }>)[
+    type
+  ];
   if (!model?.getAttributeTypeMap || !isObject(value)) return;
   const attributes = new Map(model.getAttributeTypeMap().map((a) => [a.baseName, a.type]));
   for (const [k, v] of Object.entries(value)) {
@@ -118,9 +151,13 @@ const SECRET_KEY = /^[-._a-zA-Z0-9]+$/;
 function checkDns(problems: FieldProblem[], field: string, value: unknown, kind: 'label' | 'subdomain' | '1035'): void {
   const s = typeof value === 'string' ? value : '';
   const ok =
-    kind === 'subdomain' ? s.length <= 253 && DNS_SUBDOMAIN.test(s) : s.length <= 63 && (kind === 'label' ? DNS_LABEL : DNS_1035_LABEL).test(s);
+    kind === 'subdomain'
+      ? s.length <= 253 && DNS_SUBDOMAIN.test(s)
+      : s.length <= 63 && (kind === 'label' ? DNS_LABEL : DNS_1035_LABEL).test(s);
   if (!ok) {
-    const rule = { label: 'a lowercase RFC 1123 label', subdomain: 'a lowercase RFC 1123 subdomain', '1035': 'a DNS-1035 label' }[kind];
+    const rule = { label: 'a lowercase RFC 1123 label', subdomain: 'a lowercase RFC 1123 subdomain', '1035': 'a DNS-1035 label' }[
+      kind
+    ];
     problems.push({ field, message: `Invalid value: ${JSON.stringify(value)}: must be ${rule}` });
   }
 }
@@ -138,14 +175,18 @@ function checkQualifiedName(problems: FieldProblem[], field: string, key: string
   if (prefix !== undefined && !(prefix.length <= 253 && DNS_SUBDOMAIN.test(prefix))) {
     problems.push({ field, message: `Invalid value: ${JSON.stringify(key)}: prefix must be a DNS-1123 subdomain` });
   }
-  if (!(name.length <= 63 && QUALIFIED_NAME.test(name))) problems.push({ field, message: `Invalid value: ${JSON.stringify(key)}: name part must be a qualified name` });
+  if (!(name.length <= 63 && QUALIFIED_NAME.test(name)))
+    problems.push({ field, message: `Invalid value: ${JSON.stringify(key)}: name part must be a qualified name` });
 }
 
 function checkLabels(labels: unknown, field: string, problems: FieldProblem[]): void {
   for (const [key, value] of Object.entries(asObject(labels))) {
     checkQualifiedName(problems, `${field}[${key}]`, key);
     if (typeof value !== 'string' || value.length > 63 || !LABEL_VALUE.test(value)) {
-      problems.push({ field: `${field}[${key}]`, message: `Invalid value: ${JSON.stringify(value)}: a label value must be at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends` });
+      problems.push({
+        field: `${field}[${key}]`,
+        message: `Invalid value: ${JSON.stringify(value)}: a label value must be at most 63 characters of [-A-Za-z0-9_.], alphanumeric at both ends`,
+      });
     }
   }
 }
@@ -154,7 +195,8 @@ function checkLabelsAndAnnotations(metadata: Json, field: string, problems: Fiel
   checkLabels(metadata.labels, `${field}.labels`, problems);
   const annotations = asObject(metadata.annotations);
   for (const key of Object.keys(annotations)) checkQualifiedName(problems, `${field}.annotations`, key);
-  if (JSON.stringify(annotations).length > 256 * 1024) problems.push({ field: `${field}.annotations`, message: 'Too long: must have at most 262144 bytes' });
+  if (JSON.stringify(annotations).length > 256 * 1024)
+    problems.push({ field: `${field}.annotations`, message: 'Too long: must have at most 262144 bytes' });
 }
 
 function checkPod(obj: Json, problems: FieldProblem[]): void {
@@ -168,10 +210,12 @@ function checkPodSpec(spec: Json, field: string, problems: FieldProblem[]): void
   volumes.forEach((volume, i) => {
     const v = asObject(volume);
     checkDns(problems, `${field}.volumes[${i}].name`, v.name, 'label');
-    if (volumeNames.has(String(v.name))) problems.push({ field: `${field}.volumes[${i}].name`, message: `Duplicate value: ${JSON.stringify(v.name)}` });
+    if (volumeNames.has(String(v.name)))
+      problems.push({ field: `${field}.volumes[${i}].name`, message: `Duplicate value: ${JSON.stringify(v.name)}` });
     volumeNames.add(String(v.name));
     const sources = Object.keys(v).filter((k) => k !== 'name');
-    if (sources.length !== 1) problems.push({ field: `${field}.volumes[${i}]`, message: 'must specify exactly one volume source' });
+    if (sources.length !== 1)
+      problems.push({ field: `${field}.volumes[${i}]`, message: 'must specify exactly one volume source' });
   });
   const containerNames = new Set<string>();
   const portNames = new Set<string>();
@@ -185,9 +229,11 @@ function checkPodSpec(spec: Json, field: string, problems: FieldProblem[]): void
       const c = asObject(container);
       const at = `${field}.${group}[${i}]`;
       checkDns(problems, `${at}.name`, c.name, 'label');
-      if (containerNames.has(String(c.name))) problems.push({ field: `${at}.name`, message: `Duplicate value: ${JSON.stringify(c.name)}` });
+      if (containerNames.has(String(c.name)))
+        problems.push({ field: `${at}.name`, message: `Duplicate value: ${JSON.stringify(c.name)}` });
       containerNames.add(String(c.name));
-      if (typeof c.image !== 'string' || c.image.trim() === '') problems.push({ field: `${at}.image`, message: 'Required value' });
+      if (typeof c.image !== 'string' || c.image.trim() === '')
+        problems.push({ field: `${at}.image`, message: 'Required value' });
       checkContainer(c, at, volumeNames, portNames, problems);
     });
   }
@@ -198,17 +244,25 @@ function checkPodSpec(spec: Json, field: string, problems: FieldProblem[]): void
   if (security.runAsNonRoot === true && security.runAsUser === 0) {
     problems.push({ field: `${field}.securityContext.runAsUser`, message: 'Invalid value: 0: runAsNonRoot forbids uid 0' });
   }
-  if (spec.serviceAccountName !== undefined) checkDns(problems, `${field}.serviceAccountName`, spec.serviceAccountName, 'subdomain');
+  if (spec.serviceAccountName !== undefined)
+    checkDns(problems, `${field}.serviceAccountName`, spec.serviceAccountName, 'subdomain');
 }
 
-function checkContainer(c: Json, at: string, volumeNames: Set<string>, podPortNames: Set<string>, problems: FieldProblem[]): void {
+function checkContainer(
+  c: Json,
+  at: string,
+  volumeNames: Set<string>,
+  podPortNames: Set<string>,
+  problems: FieldProblem[],
+): void {
   const ownPorts = new Set<string>();
   asArray(c.ports).forEach((port, i) => {
     const p = asObject(port);
     checkPortNumber(problems, `${at}.ports[${i}].containerPort`, p.containerPort);
     if (p.name !== undefined) {
       checkPortName(problems, `${at}.ports[${i}].name`, p.name);
-      if (podPortNames.has(String(p.name))) problems.push({ field: `${at}.ports[${i}].name`, message: `Duplicate value: ${JSON.stringify(p.name)}` });
+      if (podPortNames.has(String(p.name)))
+        problems.push({ field: `${at}.ports[${i}].name`, message: `Duplicate value: ${JSON.stringify(p.name)}` });
       podPortNames.add(String(p.name));
       ownPorts.add(String(p.name));
     }
@@ -217,10 +271,15 @@ function checkContainer(c: Json, at: string, volumeNames: Set<string>, podPortNa
   asArray(c.env).forEach((item, i) => {
     const e = asObject(item);
     const ef = `${at}.env[${i}]`;
-    if (typeof e.name !== 'string' || !ENV_NAME.test(e.name)) problems.push({ field: `${ef}.name`, message: `Invalid value: ${JSON.stringify(e.name)}: must be a C identifier-like environment variable name` });
+    if (typeof e.name !== 'string' || !ENV_NAME.test(e.name))
+      problems.push({
+        field: `${ef}.name`,
+        message: `Invalid value: ${JSON.stringify(e.name)}: must be a C identifier-like environment variable name`,
+      });
     envNames.add(String(e.name));
     if (e.valueFrom !== undefined) {
-      if (e.value !== undefined && e.value !== '') problems.push({ field: `${ef}.valueFrom`, message: 'may not be specified when `value` is not empty' });
+      if (e.value !== undefined && e.value !== '')
+        problems.push({ field: `${ef}.valueFrom`, message: 'may not be specified when `value` is not empty' });
       const from = asObject(e.valueFrom);
       const sources = Object.keys(from);
       if (sources.length !== 1) problems.push({ field: `${ef}.valueFrom`, message: 'must specify exactly one source' });
@@ -229,14 +288,16 @@ function checkContainer(c: Json, at: string, volumeNames: Set<string>, podPortNa
         const ref = asObject(from[refName]);
         if (!ref.name) problems.push({ field: `${ef}.valueFrom.${refName}.name`, message: 'Required value' });
         else checkDns(problems, `${ef}.valueFrom.${refName}.name`, ref.name, 'subdomain');
-        if (typeof ref.key !== 'string' || !SECRET_KEY.test(ref.key)) problems.push({ field: `${ef}.valueFrom.${refName}.key`, message: `Invalid value: ${JSON.stringify(ref.key)}` });
+        if (typeof ref.key !== 'string' || !SECRET_KEY.test(ref.key))
+          problems.push({ field: `${ef}.valueFrom.${refName}.key`, message: `Invalid value: ${JSON.stringify(ref.key)}` });
       }
     }
   });
   asArray(c.envFrom).forEach((item, i) => {
     const e = asObject(item);
     const refs = ['secretRef', 'configMapRef'].filter((k) => e[k] !== undefined);
-    if (refs.length !== 1) problems.push({ field: `${at}.envFrom[${i}]`, message: 'must specify exactly one of secretRef, configMapRef' });
+    if (refs.length !== 1)
+      problems.push({ field: `${at}.envFrom[${i}]`, message: 'must specify exactly one of secretRef, configMapRef' });
     for (const ref of refs) {
       const name = asObject(e[ref]).name;
       if (!name) problems.push({ field: `${at}.envFrom[${i}].${ref}.name`, message: 'Required value' });
@@ -246,9 +307,12 @@ function checkContainer(c: Json, at: string, volumeNames: Set<string>, podPortNa
   const mountPaths = new Set<string>();
   asArray(c.volumeMounts).forEach((item, i) => {
     const m = asObject(item);
-    if (!volumeNames.has(String(m.name))) problems.push({ field: `${at}.volumeMounts[${i}].name`, message: `Not found: ${JSON.stringify(m.name)}` });
-    if (typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/')) problems.push({ field: `${at}.volumeMounts[${i}].mountPath`, message: 'must be an absolute path' });
-    if (mountPaths.has(String(m.mountPath))) problems.push({ field: `${at}.volumeMounts[${i}].mountPath`, message: 'must be unique' });
+    if (!volumeNames.has(String(m.name)))
+      problems.push({ field: `${at}.volumeMounts[${i}].name`, message: `Not found: ${JSON.stringify(m.name)}` });
+    if (typeof m.mountPath !== 'string' || !m.mountPath.startsWith('/'))
+      problems.push({ field: `${at}.volumeMounts[${i}].mountPath`, message: 'must be an absolute path' });
+    if (mountPaths.has(String(m.mountPath)))
+      problems.push({ field: `${at}.volumeMounts[${i}].mountPath`, message: 'must be unique' });
     mountPaths.add(String(m.mountPath));
   });
   for (const probeName of ['livenessProbe', 'readinessProbe', 'startupProbe']) {
@@ -263,11 +327,16 @@ function checkContainer(c: Json, at: string, volumeNames: Set<string>, podPortNa
       if (typeof port === 'string') {
         checkPortName(problems, `${pf}.${handler}.port`, port);
         // Stricter than the API server: the kubelet would fail this probe forever.
-        if (!ownPorts.has(port)) problems.push({ field: `${pf}.${handler}.port`, message: `Not found: no container port named ${JSON.stringify(port)}` });
+        if (!ownPorts.has(port))
+          problems.push({
+            field: `${pf}.${handler}.port`,
+            message: `Not found: no container port named ${JSON.stringify(port)}`,
+          });
       } else checkPortNumber(problems, `${pf}.${handler}.port`, port);
     }
     for (const n of ['periodSeconds', 'timeoutSeconds', 'failureThreshold', 'successThreshold']) {
-      if (probe[n] !== undefined && !(Number(probe[n]) >= 1)) problems.push({ field: `${pf}.${n}`, message: 'must be greater than or equal to 1' });
+      if (probe[n] !== undefined && !(Number(probe[n]) >= 1))
+        problems.push({ field: `${pf}.${n}`, message: 'must be greater than or equal to 1' });
     }
   }
   const resources = asObject(c.resources);
@@ -277,7 +346,10 @@ function checkContainer(c: Json, at: string, volumeNames: Set<string>, podPortNa
     const r = parseQuantity(request);
     const l = parseQuantity(limits[name]);
     if (r !== undefined && l !== undefined && r > l) {
-      problems.push({ field: `${at}.resources.requests[${name}]`, message: `Invalid value: ${JSON.stringify(request)}: must be less than or equal to ${name} limit of ${String(limits[name])}` });
+      problems.push({
+        field: `${at}.resources.requests[${name}]`,
+        message: `Invalid value: ${JSON.stringify(request)}: must be less than or equal to ${name} limit of ${String(limits[name])}`,
+      });
     }
   }
 }
@@ -291,7 +363,10 @@ function checkPortNumber(problems: FieldProblem[], field: string, value: unknown
 function checkPortName(problems: FieldProblem[], field: string, value: unknown): void {
   const s = typeof value === 'string' ? value : '';
   if (!(s.length <= 15 && IANA_SVC_NAME.test(s) && /[a-z]/.test(s) && !s.includes('--'))) {
-    problems.push({ field, message: `Invalid value: ${JSON.stringify(value)}: must be an IANA_SVC_NAME (at most 15 characters, a-z0-9 and '-', at least one letter)` });
+    problems.push({
+      field,
+      message: `Invalid value: ${JSON.stringify(value)}: must be an IANA_SVC_NAME (at most 15 characters, a-z0-9 and '-', at least one letter)`,
+    });
   }
 }
 
@@ -299,7 +374,11 @@ function checkSecret(obj: Json, problems: FieldProblem[]): void {
   checkName(obj, problems, 'subdomain');
   for (const field of ['data', 'stringData']) {
     for (const key of Object.keys(asObject(obj[field]))) {
-      if (!(key.length <= 253 && SECRET_KEY.test(key))) problems.push({ field: `${field}[${key}]`, message: `Invalid value: ${JSON.stringify(key)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'` });
+      if (!(key.length <= 253 && SECRET_KEY.test(key)))
+        problems.push({
+          field: `${field}[${key}]`,
+          message: `Invalid value: ${JSON.stringify(key)}: a valid config key must consist of alphanumeric characters, '-', '_' or '.'`,
+        });
     }
   }
 }
@@ -337,39 +416,61 @@ function checkDeployment(obj: Json, problems: FieldProblem[]): void {
   }
   checkLabels(matchLabels, 'spec.selector.matchLabels', problems);
   for (const [key, value] of Object.entries(matchLabels)) {
-    if (templateLabels[key] !== value) problems.push({ field: 'spec.template.metadata.labels', message: '`selector` does not match template `labels`' });
+    if (templateLabels[key] !== value)
+      problems.push({ field: 'spec.template.metadata.labels', message: '`selector` does not match template `labels`' });
   }
   const podSpec = asObject(template.spec);
   if (podSpec.restartPolicy !== undefined && podSpec.restartPolicy !== 'Always') {
-    problems.push({ field: 'spec.template.spec.restartPolicy', message: `Unsupported value: ${JSON.stringify(podSpec.restartPolicy)}: supported values: "Always"` });
+    problems.push({
+      field: 'spec.template.spec.restartPolicy',
+      message: `Unsupported value: ${JSON.stringify(podSpec.restartPolicy)}: supported values: "Always"`,
+    });
   }
   checkPodSpec(podSpec, 'spec.template.spec', problems);
-  if (spec.replicas !== undefined && !(Number(spec.replicas) >= 0)) problems.push({ field: 'spec.replicas', message: 'must be greater than or equal to 0' });
+  if (spec.replicas !== undefined && !(Number(spec.replicas) >= 0))
+    problems.push({ field: 'spec.replicas', message: 'must be greater than or equal to 0' });
 }
 
 function checkRole(obj: Json, problems: FieldProblem[]): void {
   checkName(obj, problems, 'subdomain');
   asArray(obj.rules).forEach((rule, i) => {
     const r = asObject(rule);
-    if (asArray(r.verbs).length === 0) problems.push({ field: `rules[${i}].verbs`, message: 'Required value: verbs must contain at least one value' });
-    if (r.apiGroups === undefined) problems.push({ field: `rules[${i}].apiGroups`, message: 'Required value: resource rules must supply at least one api group' });
-    if (asArray(r.resources).length === 0) problems.push({ field: `rules[${i}].resources`, message: 'Required value: resource rules must supply at least one resource' });
-    if (r.nonResourceURLs !== undefined) problems.push({ field: `rules[${i}].nonResourceURLs`, message: 'Roles are namespaced and may not specify nonResourceURLs' });
+    if (asArray(r.verbs).length === 0)
+      problems.push({ field: `rules[${i}].verbs`, message: 'Required value: verbs must contain at least one value' });
+    if (r.apiGroups === undefined)
+      problems.push({
+        field: `rules[${i}].apiGroups`,
+        message: 'Required value: resource rules must supply at least one api group',
+      });
+    if (asArray(r.resources).length === 0)
+      problems.push({
+        field: `rules[${i}].resources`,
+        message: 'Required value: resource rules must supply at least one resource',
+      });
+    if (r.nonResourceURLs !== undefined)
+      problems.push({
+        field: `rules[${i}].nonResourceURLs`,
+        message: 'Roles are namespaced and may not specify nonResourceURLs',
+      });
   });
 }
 
 function checkRoleBinding(obj: Json, problems: FieldProblem[]): void {
   checkName(obj, problems, 'subdomain');
   const roleRef = asObject(obj.roleRef);
-  if (roleRef.apiGroup !== 'rbac.authorization.k8s.io') problems.push({ field: 'roleRef.apiGroup', message: `Unsupported value: ${JSON.stringify(roleRef.apiGroup)}` });
-  if (roleRef.kind !== 'Role' && roleRef.kind !== 'ClusterRole') problems.push({ field: 'roleRef.kind', message: `Unsupported value: ${JSON.stringify(roleRef.kind)}` });
+  if (roleRef.apiGroup !== 'rbac.authorization.k8s.io')
+    problems.push({ field: 'roleRef.apiGroup', message: `Unsupported value: ${JSON.stringify(roleRef.apiGroup)}` });
+  if (roleRef.kind !== 'Role' && roleRef.kind !== 'ClusterRole')
+    problems.push({ field: 'roleRef.kind', message: `Unsupported value: ${JSON.stringify(roleRef.kind)}` });
   if (!roleRef.name) problems.push({ field: 'roleRef.name', message: 'Required value' });
   asArray(obj.subjects).forEach((subject, i) => {
     const s = asObject(subject);
-    if (!['ServiceAccount', 'User', 'Group'].includes(String(s.kind))) problems.push({ field: `subjects[${i}].kind`, message: `Unsupported value: ${JSON.stringify(s.kind)}` });
+    if (!['ServiceAccount', 'User', 'Group'].includes(String(s.kind)))
+      problems.push({ field: `subjects[${i}].kind`, message: `Unsupported value: ${JSON.stringify(s.kind)}` });
     if (s.kind === 'ServiceAccount') {
       checkDns(problems, `subjects[${i}].name`, s.name, 'subdomain');
-      if (s.apiGroup !== undefined && s.apiGroup !== '') problems.push({ field: `subjects[${i}].apiGroup`, message: 'must be "" for a ServiceAccount' });
+      if (s.apiGroup !== undefined && s.apiGroup !== '')
+        problems.push({ field: `subjects[${i}].apiGroup`, message: 'must be "" for a ServiceAccount' });
     }
   });
 }
@@ -377,8 +478,22 @@ function checkRoleBinding(obj: Json, problems: FieldProblem[]): void {
 // ---------------------------------------------------------------- helpers
 
 const QUANTITY_SUFFIX: Record<string, number> = {
-  '': 1, n: 1e-9, u: 1e-6, m: 1e-3, k: 1e3, M: 1e6, G: 1e9, T: 1e12, P: 1e15, E: 1e18,
-  Ki: 2 ** 10, Mi: 2 ** 20, Gi: 2 ** 30, Ti: 2 ** 40, Pi: 2 ** 50, Ei: 2 ** 60,
+  '': 1,
+  n: 1e-9,
+  u: 1e-6,
+  m: 1e-3,
+  k: 1e3,
+  M: 1e6,
+  G: 1e9,
+  T: 1e12,
+  P: 1e15,
+  E: 1e18,
+  Ki: 2 ** 10,
+  Mi: 2 ** 20,
+  Gi: 2 ** 30,
+  Ti: 2 ** 40,
+  Pi: 2 ** 50,
+  Ei: 2 ** 60,
 };
 
 /** A Kubernetes resource quantity as a number ("500m" -> 0.5, "128Mi" -> 134217728). */
@@ -422,7 +537,16 @@ function asArray(value: unknown): unknown[] {
 
 // ---------------------------------------------------------------- Pod Security Standards
 
-const RESTRICTED_VOLUME_TYPES = new Set(['configMap', 'csi', 'downwardAPI', 'emptyDir', 'ephemeral', 'persistentVolumeClaim', 'projected', 'secret']);
+const RESTRICTED_VOLUME_TYPES = new Set([
+  'configMap',
+  'csi',
+  'downwardAPI',
+  'emptyDir',
+  'ephemeral',
+  'persistentVolumeClaim',
+  'projected',
+  'secret',
+]);
 
 /**
  * Violations of the "restricted" Pod Security Standard, which
@@ -438,7 +562,8 @@ export function restrictedPodSecurityProblems(podSpec: unknown, field = 'spec'):
   }
   asArray(spec.volumes).forEach((volume, i) => {
     const type = Object.keys(asObject(volume)).find((k) => k !== 'name');
-    if (!type || !RESTRICTED_VOLUME_TYPES.has(type)) problems.push({ field: `${field}.volumes[${i}]`, message: `volume type ${String(type)} is forbidden` });
+    if (!type || !RESTRICTED_VOLUME_TYPES.has(type))
+      problems.push({ field: `${field}.volumes[${i}]`, message: `volume type ${String(type)} is forbidden` });
   });
   const containers = [...asArray(spec.initContainers), ...asArray(spec.containers)];
   containers.forEach((container, i) => {
@@ -446,14 +571,18 @@ export function restrictedPodSecurityProblems(podSpec: unknown, field = 'spec'):
     const sc = asObject(c.securityContext);
     const at = `${field}.containers(${String(c.name ?? i)}).securityContext`;
     if (sc.privileged === true) problems.push({ field: `${at}.privileged`, message: 'must be false' });
-    if (sc.allowPrivilegeEscalation !== false) problems.push({ field: `${at}.allowPrivilegeEscalation`, message: 'must be false' });
+    if (sc.allowPrivilegeEscalation !== false)
+      problems.push({ field: `${at}.allowPrivilegeEscalation`, message: 'must be false' });
     const caps = asObject(sc.capabilities);
     if (!asArray(caps.drop).includes('ALL')) problems.push({ field: `${at}.capabilities.drop`, message: 'must include ALL' });
-    if (asArray(caps.add).some((cap) => cap !== 'NET_BIND_SERVICE')) problems.push({ field: `${at}.capabilities.add`, message: 'only NET_BIND_SERVICE may be added' });
-    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) problems.push({ field: `${at}.runAsNonRoot`, message: 'must be true (in the Pod or the container)' });
+    if (asArray(caps.add).some((cap) => cap !== 'NET_BIND_SERVICE'))
+      problems.push({ field: `${at}.capabilities.add`, message: 'only NET_BIND_SERVICE may be added' });
+    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true)
+      problems.push({ field: `${at}.runAsNonRoot`, message: 'must be true (in the Pod or the container)' });
     if ((sc.runAsUser ?? pod.runAsUser) === 0) problems.push({ field: `${at}.runAsUser`, message: 'must not be 0' });
     const seccomp = asObject(sc.seccompProfile ?? pod.seccompProfile).type;
-    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost') problems.push({ field: `${at}.seccompProfile.type`, message: 'must be RuntimeDefault or Localhost' });
+    if (seccomp !== 'RuntimeDefault' && seccomp !== 'Localhost')
+      problems.push({ field: `${at}.seccompProfile.type`, message: 'must be RuntimeDefault or Localhost' });
   });
   return problems;
 }

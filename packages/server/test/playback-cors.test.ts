@@ -26,7 +26,9 @@ interface Operation {
 }
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const document = parse(readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as { paths: Record<string, Record<string, Operation>> };
+const document = parse(readFileSync(path.join(root, 'openapi.yaml'), 'utf8')) as {
+  paths: Record<string, Record<string, Operation>>;
+};
 const operations = Object.entries(document.paths).flatMap(([route, methods]) =>
   Object.entries(methods).map(([method, op]) => ({ route, method: method.toUpperCase(), op })),
 );
@@ -50,7 +52,8 @@ function expectCors(res: Response, what: string): void {
 function exampleUrl(route: string, op: Operation): string {
   return route.replace(/\{([^}]+)\}/g, (_m, name: string) => {
     const example = op.parameters?.find((p) => p.in === 'path' && p.name === name)?.schema?.example;
-    if (!example) throw new Error(`playback CORS test: ${op.operationId} has no example for path parameter "${name}"; add one to its schema`);
+    if (!example)
+      throw new Error(`playback CORS test: ${op.operationId} has no example for path parameter "${name}"; add one to its schema`);
     return example;
   });
 }
@@ -58,7 +61,14 @@ function exampleUrl(route: string, op: Operation): string {
 describe('the document lists the public media operations', () => {
   it('has the live, playlist and upload playback operations', () => {
     const ids = media.map(({ op }) => op.operationId);
-    for (const id of ['getLivePlaylist', 'getLiveSegment', 'getPlaylistHls', 'getPlaylistSegment', 'streamPlaylistMp3', 'getUploadHls']) {
+    for (const id of [
+      'getLivePlaylist',
+      'getLiveSegment',
+      'getPlaylistHls',
+      'getPlaylistSegment',
+      'streamPlaylistMp3',
+      'getUploadHls',
+    ]) {
       expect(ids).toContain(id);
     }
   });
@@ -82,18 +92,28 @@ describe('every public media operation, from another origin', () => {
     if (cached) return cached;
     const upload = await insertReadyUpload(t, dj.userId);
     const hls = `uploads/audio/${upload}/hls/`;
-    await t.container.blobs.put(`${hls}index.m3u8`, '#EXTM3U\n#EXTINF:6,\nsegment_00000.ts\n#EXT-X-ENDLIST\n', { contentType: 'application/vnd.apple.mpegurl' });
+    await t.container.blobs.put(`${hls}index.m3u8`, '#EXTM3U\n#EXTINF:6,\nsegment_00000.ts\n#EXT-X-ENDLIST\n', {
+      contentType: 'application/vnd.apple.mpegurl',
+    });
     await t.container.blobs.put(`${hls}segment_00000.ts`, Buffer.alloc(188 * 4, 7), { contentType: 'video/mp2t' });
     const playlist = async () => {
-      const res = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: 'cors', visibility: 'public', items: [{ upload_id: upload }] } });
+      const res = await t.request('POST', '/v1/playlists', {
+        token: dj.token,
+        body: { title: 'cors', visibility: 'public', items: [{ upload_id: upload }] },
+      });
       if (res.status !== 201) throw new Error(`could not create a playlist: ${res.status} ${await res.text()}`);
       return ((await res.json()) as { id: string }).id;
     };
     const stream = async () => {
-      const res = await t.request('POST', '/v1/streams', { token: dj.token, body: { name: 'cors', source_url: `${source.url}/live` } });
+      const res = await t.request('POST', '/v1/streams', {
+        token: dj.token,
+        body: { name: 'cors', source_url: `${source.url}/live` },
+      });
       if (res.status !== 201) throw new Error(`could not register a stream: ${res.status} ${await res.text()}`);
       const id = ((await res.json()) as { id: string }).id;
-      await t.container.blobs.put(`streams/${id}/live/live.m3u8`, '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nseg-1.ts\n', { contentType: 'application/vnd.apple.mpegurl' });
+      await t.container.blobs.put(`streams/${id}/live/live.m3u8`, '#EXTM3U\n#EXT-X-TARGETDURATION:6\n#EXTINF:6.0,\nseg-1.ts\n', {
+        contentType: 'application/vnd.apple.mpegurl',
+      });
       await t.container.blobs.put(`streams/${id}/live/seg-1.ts`, Buffer.alloc(188 * 4, 1), { contentType: 'video/mp2t' });
       return id;
     };
@@ -134,32 +154,43 @@ describe('every public media operation, from another origin', () => {
     await source.close();
   });
 
-  it.each(media.map((m) => [m.op.operationId, m] as const))('%s: preflight with Range -> 204 allowing GET and Range', async (_id, { route, op }) => {
-    const res = await t.request('OPTIONS', exampleUrl(route, op), {
-      headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
-    });
-    expect(res.status).toBe(204);
-    expectCors(res, `OPTIONS ${route}`);
-    expect(res.headers.get('access-control-allow-methods')).toMatch(/\bGET\b/);
-    expect((res.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/,\s*/)).toContain('range');
-  });
+  it.each(media.map((m) => [m.op.operationId, m] as const))(
+    '%s: preflight with Range -> 204 allowing GET and Range',
+    async (_id, { route, op }) => {
+      const res = await t.request('OPTIONS', exampleUrl(route, op), {
+        headers: { origin: ORIGIN, 'access-control-request-method': 'GET', 'access-control-request-headers': 'range' },
+      });
+      expect(res.status).toBe(204);
+      expectCors(res, `OPTIONS ${route}`);
+      expect(res.headers.get('access-control-allow-methods')).toMatch(/\bGET\b/);
+      expect((res.headers.get('access-control-allow-headers') ?? '').toLowerCase().split(/,\s*/)).toContain('range');
+    },
+  );
 
-  it.each(media.map((m) => [m.op.operationId, m] as const))('%s: the media itself carries the CORS headers', async (_id, { route, method }) => {
-    const res = await t.request(method, await playableUrl(route), { headers: { origin: ORIGIN } });
-    expect(res.status, `${method} ${route}: ${res.status}`).toBe(200);
-    expectCors(res, `${method} ${route}`);
-    await res.arrayBuffer();
-  });
+  it.each(media.map((m) => [m.op.operationId, m] as const))(
+    '%s: the media itself carries the CORS headers',
+    async (_id, { route, method }) => {
+      const res = await t.request(method, await playableUrl(route), { headers: { origin: ORIGIN } });
+      expect(res.status, `${method} ${route}: ${res.status}`).toBe(200);
+      expectCors(res, `${method} ${route}`);
+      await res.arrayBuffer();
+    },
+  );
 
-  it.each(media.map((m) => [m.op.operationId, m] as const))('%s: an error is readable cross-origin too (problem+json with CORS)', async (_id, { route, method, op }) => {
-    const res = await t.request(method, exampleUrl(route, op), { headers: { origin: ORIGIN } });
-    expect(res.status).toBeGreaterThanOrEqual(400);
-    expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expectCors(res, `${method} ${route} (error)`);
-  });
+  it.each(media.map((m) => [m.op.operationId, m] as const))(
+    '%s: an error is readable cross-origin too (problem+json with CORS)',
+    async (_id, { route, method, op }) => {
+      const res = await t.request(method, exampleUrl(route, op), { headers: { origin: ORIGIN } });
+      expect(res.status).toBeGreaterThanOrEqual(400);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expectCors(res, `${method} ${route} (error)`);
+    },
+  );
 
   it('a ranged stream.mp3 request resumes with 206 and exposes Content-Range', async () => {
-    const res = await t.request('GET', await playableUrl('/playlists/{id}/stream.mp3'), { headers: { origin: ORIGIN, range: 'bytes=10-99' } });
+    const res = await t.request('GET', await playableUrl('/playlists/{id}/stream.mp3'), {
+      headers: { origin: ORIGIN, range: 'bytes=10-99' },
+    });
     expect(res.status).toBe(206);
     expectCors(res, 'ranged stream.mp3');
     expect(res.headers.get('content-range')).toMatch(/^bytes 10-99\//);

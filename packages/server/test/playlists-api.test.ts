@@ -62,12 +62,23 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
   const create = (body: unknown, token = dj.token) => t.request('POST', '/v1/playlists', { token, body });
 
   it('creates a playlist of ready uploads with the HLS manifest already built: one VOD playlist, a discontinuity between tracks', async () => {
-    const a = await insertReadyUpload(t, dj.userId, { segments: [{ uri: 'segment_00000.ts', duration: 6 }, { uri: 'segment_00001.ts', duration: 4.5 }] });
+    const a = await insertReadyUpload(t, dj.userId, {
+      segments: [
+        { uri: 'segment_00000.ts', duration: 6 },
+        { uri: 'segment_00001.ts', duration: 4.5 },
+      ],
+    });
     const b = await insertReadyUpload(t, dj.userId, { segments: [{ uri: 'segment_00000.ts', duration: 6 }] });
     const res = await create({ title: 'Sunday', items: [{ upload_id: a }, { upload_id: b }] });
     expect(res.status, await res.clone().text()).toBe(201);
     const playlist = (await res.json()) as PlaylistJson;
-    expect(playlist).toMatchObject({ status: 'ready', visibility: 'public', monetization_enabled: false, content_version: 1, duration_seconds: 24 });
+    expect(playlist).toMatchObject({
+      status: 'ready',
+      visibility: 'public',
+      monetization_enabled: false,
+      content_version: 1,
+      duration_seconds: 24,
+    });
     expect(playlist.items.map((i) => [i.kind, i.upload_id, i.status])).toEqual([
       ['upload', a, 'ready'],
       ['upload', b, 'ready'],
@@ -75,7 +86,11 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
     expect(playlist.stream_m3u8_url).toBe(`http://djcast.test/playlists/${playlist.id}/stream.m3u8`);
     expect(playlist.stream_mp3_url).toBe(`http://djcast.test/playlists/${playlist.id}/stream.mp3`);
 
-    const row = await t.container.db.kysely.selectFrom('playlists').select('manifest').where('id', '=', playlist.id).executeTakeFirstOrThrow();
+    const row = await t.container.db.kysely
+      .selectFrom('playlists')
+      .select('manifest')
+      .where('id', '=', playlist.id)
+      .executeTakeFirstOrThrow();
     expect(row.manifest).toContain('#EXT-X-DISCONTINUITY');
 
     const m3u8 = await t.app.request(`/playlists/${playlist.id}/stream.m3u8`);
@@ -125,7 +140,11 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
     expect(playlist.items[1]).toMatchObject({ kind: 'external', url: `${host.url}/set.mp3`, status: 'pending' });
     expect(host.requests.slice(before)).toEqual([{ method: 'HEAD', url: '/set.mp3', range: undefined }]);
 
-    const jobs = await t.container.db.kysely.selectFrom('jobs').select('payload').where('kind', '=', 'playlist.external_track').execute();
+    const jobs = await t.container.db.kysely
+      .selectFrom('jobs')
+      .select('payload')
+      .where('kind', '=', 'playlist.external_track')
+      .execute();
     expect(jobs.map((j) => JSON.parse(j.payload))).toContainEqual({ track_id: playlist.items[1]!.id });
 
     for (const path of ['stream.m3u8', 'stream.mp3']) {
@@ -166,8 +185,14 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
     expect(problem.code).toBe('source_unreachable');
     const byPath = Object.fromEntries(problem.errors!.map((e) => [e.path, e]));
     expect(Object.keys(byPath)).toEqual(['items.1.url', 'items.2.url', 'items.3.url', 'items.4.url', 'items.5.url']);
-    expect(byPath['items.1.url']).toMatchObject({ code: 'source_unreachable', message: 'The source could not be reached, or did not answer as expected.' });
-    expect(byPath['items.2.url']).toMatchObject({ code: 'source_not_audio', message: expect.stringMatching(/text\/html, not audio/) });
+    expect(byPath['items.1.url']).toMatchObject({
+      code: 'source_unreachable',
+      message: 'The source could not be reached, or did not answer as expected.',
+    });
+    expect(byPath['items.2.url']).toMatchObject({
+      code: 'source_not_audio',
+      message: expect.stringMatching(/text\/html, not audio/),
+    });
     expect(byPath['items.3.url']).toMatchObject({ code: 'source_not_audio', message: expect.stringMatching(/audio\/ogg.*MP3/) });
     expect(byPath['items.4.url']).toMatchObject({ code: 'source_not_audio', message: expect.stringMatching(/how big/) });
     expect(byPath['items.5.url']).toMatchObject({ code: 'source_unreachable', message: byPath['items.1.url']!.message }); // DNS failure and a 404 look alike
@@ -181,7 +206,9 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
   it('replaces items with PATCH: order kept, known URLs not fetched again, content version and ETag move on', async () => {
     const a = await insertReadyUpload(t, dj.userId);
     const b = await insertReadyUpload(t, dj.userId);
-    const created = (await (await create({ title: 'Edit me', items: [{ upload_id: a }, { url: `${host.url}/set.mp3?v=edit` }] })).json()) as PlaylistJson;
+    const created = (await (
+      await create({ title: 'Edit me', items: [{ upload_id: a }, { url: `${host.url}/set.mp3?v=edit` }] })
+    ).json()) as PlaylistJson;
     const external = created.items[1]!;
     const etagBefore = await t.container.playlists.playback(created.id).then((p) => p!.contentVersion);
     const before = host.requests.length;
@@ -197,7 +224,9 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
     expect(host.requests.length).toBe(before);
     expect(updated.content_version).toBe(etagBefore + 1);
 
-    const renamed = (await (await t.request('PATCH', `/v1/playlists/${created.id}`, { token: dj.token, body: { title: 'Just a title' } })).json()) as PlaylistJson;
+    const renamed = (await (
+      await t.request('PATCH', `/v1/playlists/${created.id}`, { token: dj.token, body: { title: 'Just a title' } })
+    ).json()) as PlaylistJson;
     expect(renamed.content_version).toBe(updated.content_version); // what listeners hear did not change
   });
 
@@ -205,11 +234,20 @@ describe.each(DIALECTS)('playlists on %s', (dialect) => {
     const owner = await signUp(t);
     const upload = await insertReadyUpload(t, owner.userId);
     const ids: string[] = [];
-    for (let i = 0; i < 3; i++) ids.push(((await (await create({ title: `p${i}`, items: [{ upload_id: upload }] }, owner.token)).json()) as PlaylistJson).id);
-    const page1 = (await (await t.request('GET', '/v1/playlists?limit=2', { token: owner.token })).json()) as { data: PlaylistJson[]; next_cursor: string; has_more: boolean };
+    for (let i = 0; i < 3; i++)
+      ids.push(
+        ((await (await create({ title: `p${i}`, items: [{ upload_id: upload }] }, owner.token)).json()) as PlaylistJson).id,
+      );
+    const page1 = (await (await t.request('GET', '/v1/playlists?limit=2', { token: owner.token })).json()) as {
+      data: PlaylistJson[];
+      next_cursor: string;
+      has_more: boolean;
+    };
     expect(page1.data.map((p) => p.id)).toEqual([ids[2], ids[1]]);
     expect(page1.has_more).toBe(true);
-    const page2 = (await (await t.request('GET', `/v1/playlists?limit=2&starting_after=${page1.next_cursor}`, { token: owner.token })).json()) as { data: PlaylistJson[]; has_more: boolean };
+    const page2 = (await (
+      await t.request('GET', `/v1/playlists?limit=2&starting_after=${page1.next_cursor}`, { token: owner.token })
+    ).json()) as { data: PlaylistJson[]; has_more: boolean };
     expect(page2.data.map((p) => p.id)).toEqual([ids[0]]);
 
     // An upload in a playlist cannot be deleted out from under it.
@@ -242,7 +280,10 @@ describe.each(DIALECTS)('who may play a playlist on %s', (dialect) => {
       ['private', { visibility: 'private' }],
       ['monetized', { visibility: 'public', monetization_enabled: true }],
     ] as const) {
-      const res = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: name, items: [{ upload_id: upload }], ...extra } });
+      const res = await t.request('POST', '/v1/playlists', {
+        token: dj.token,
+        body: { title: name, items: [{ upload_id: upload }], ...extra },
+      });
       ids[name] = ((await res.json()) as PlaylistJson).id;
     }
   });
@@ -310,7 +351,9 @@ describe.each(DIALECTS)('who may play a playlist on %s', (dialect) => {
     await first.text();
     const again = await t.app.request(`/playlists/${ids.open}/stream.m3u8`, { headers: { 'if-none-match': etag } });
     expect(again.status).toBe(304);
-    const since = await t.app.request(`/playlists/${ids.open}/stream.m3u8`, { headers: { 'if-modified-since': first.headers.get('last-modified')! } });
+    const since = await t.app.request(`/playlists/${ids.open}/stream.m3u8`, {
+      headers: { 'if-modified-since': first.headers.get('last-modified')! },
+    });
     expect(since.status).toBe(304);
   });
 });
@@ -321,11 +364,20 @@ describe('external URLs when private addresses are not allowed', () => {
     const host = await externalHost((req, res) => serveBytes(res, req, MP3ISH));
     try {
       const dj = await signUp(t);
-      const res = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: 'x', items: [{ url: `${host.url}/set.mp3` }] } });
+      const res = await t.request('POST', '/v1/playlists', {
+        token: dj.token,
+        body: { title: 'x', items: [{ url: `${host.url}/set.mp3` }] },
+      });
       expect(res.status).toBe(422);
       const problem = (await res.json()) as ProblemJson;
       expect(problem.code).toBe('url_not_allowed');
-      expect(problem.errors).toEqual([expect.objectContaining({ path: 'items.0.url', code: 'url_not_allowed', message: expect.not.stringMatching(/127\.0\.0\.1/) })]);
+      expect(problem.errors).toEqual([
+        expect.objectContaining({
+          path: 'items.0.url',
+          code: 'url_not_allowed',
+          message: expect.not.stringMatching(/127\.0\.0\.1/),
+        }),
+      ]);
       expect(host.requests).toEqual([]); // refused before any request left the server
     } finally {
       await host.close();

@@ -77,7 +77,10 @@ describe.each(DIALECTS)('an external track whose file changes after it was mappe
       ifRanges.push(req.headers['if-range'] as string | undefined);
       const headers = { 'content-type': 'audio/mpeg', 'accept-ranges': 'bytes', etag, 'last-modified': lastModified };
       const ifRange = req.headers['if-range'];
-      const r = ifRange === undefined || ifRange === etag ? parseRangeHeader(req.headers.range, bytes.length) : ({ kind: 'full' } as const);
+      const r =
+        ifRange === undefined || ifRange === etag
+          ? parseRangeHeader(req.headers.range, bytes.length)
+          : ({ kind: 'full' } as const);
       if (r.kind === 'partial') {
         res.writeHead(206, { ...headers, 'content-range': r.contentRange, 'content-length': r.contentLength });
         res.end(req.method === 'HEAD' ? undefined : bytes.subarray(r.start, r.end + 1));
@@ -99,9 +102,16 @@ describe.each(DIALECTS)('an external track whose file changes after it was mappe
   });
 
   const streamUrl = () => `${server.url}/playlists/${playlistId}/stream.mp3`;
-  const item = (id: string) => t.container.db.kysely.selectFrom('playlist_items').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
+  const item = (id: string) =>
+    t.container.db.kysely.selectFrom('playlist_items').selectAll().where('id', '=', id).executeTakeFirstOrThrow();
   const version = async () =>
-    (await t.container.db.kysely.selectFrom('playlists').select('content_version').where('id', '=', playlistId).executeTakeFirstOrThrow()).content_version;
+    (
+      await t.container.db.kysely
+        .selectFrom('playlists')
+        .select('content_version')
+        .where('id', '=', playlistId)
+        .executeTakeFirstOrThrow()
+    ).content_version;
   const waitReady = () =>
     waitFor('the external track job', async () => {
       const res = await t.request('GET', `/v1/playlists/${playlistId}`, { token: dj.token });
@@ -179,7 +189,12 @@ describe.each(DIALECTS)('an external track whose file changes after it was mappe
     const fresh = ((await res.json()) as { items: { id: string }[] }).items[1]!.id;
     expect(fresh).not.toBe(trackId);
     await waitReady();
-    expect(await item(fresh)).toMatchObject({ source_etag: '"v2-7s"', size_bytes: v2.length, audio_start: v2Map.audioStart, audio_end: v2Map.audioEnd });
+    expect(await item(fresh)).toMatchObject({
+      source_etag: '"v2-7s"',
+      size_bytes: v2.length,
+      audio_start: v2Map.audioStart,
+      audio_end: v2Map.audioEnd,
+    });
     const again = await listenTo(streamUrl());
     expect(again).toMatchObject({ status: 200, complete: true });
     expect(again.body.equals(Buffer.concat([A, v2.subarray(v2Map.audioStart, v2Map.audioEnd)]))).toBe(true);

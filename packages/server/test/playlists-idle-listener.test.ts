@@ -34,7 +34,10 @@ describe('an idle stream.mp3 listener', () => {
     t = await createTestApp('sqlite', { DJCAST_LISTENER_IDLE_SECONDS: String(IDLE_MS / 1000) });
     const dj = await signUp(t);
     const upload = await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(TRACK_BYTES, 0x5a), audioStart: 0, seconds: 600 });
-    const res = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: 'Long', items: [{ upload_id: upload }] } });
+    const res = await t.request('POST', '/v1/playlists', {
+      token: dj.token,
+      body: { title: 'Long', items: [{ upload_id: upload }] },
+    });
     const { id } = (await res.json()) as { id: string };
     server = createHttpServer(t.app, t.container.config.http);
     server.on('connection', (socket: Socket) => {

@@ -6,8 +6,21 @@ describe('the playlist HLS manifest builder', () => {
   beforeAll(() => HLS.setOptions({ strictMode: true }));
   afterAll(() => HLS.setOptions({ strictMode: false }));
 
-  const a = { base: 'hls/upl_a/', segments: [{ uri: 'seg-000.ts', duration: 6 }, { uri: 'seg-001.ts', duration: 6.0241 }, { uri: 'seg-002.ts', duration: 2.5 }] };
-  const b = { base: 'hls/trk_b/', segments: [{ uri: 'seg-000.ts', duration: 6 }, { uri: 'seg-001.ts', duration: 1.2 }] };
+  const a = {
+    base: 'hls/upl_a/',
+    segments: [
+      { uri: 'seg-000.ts', duration: 6 },
+      { uri: 'seg-001.ts', duration: 6.0241 },
+      { uri: 'seg-002.ts', duration: 2.5 },
+    ],
+  };
+  const b = {
+    base: 'hls/trk_b/',
+    segments: [
+      { uri: 'seg-000.ts', duration: 6 },
+      { uri: 'seg-001.ts', duration: 1.2 },
+    ],
+  };
 
   it('is a VOD playlist over every track, a discontinuity between tracks, valid in strict mode', () => {
     const text = buildPlaylistManifest([a, b]);
@@ -39,7 +52,13 @@ describe('the playlist HLS manifest builder', () => {
   });
 
   it('raises the target duration to the longest rounded segment', () => {
-    const long = { base: 'l/', segments: [{ uri: 's.ts', duration: 8.4 }, { uri: 't.ts', duration: 6.6 }] };
+    const long = {
+      base: 'l/',
+      segments: [
+        { uri: 's.ts', duration: 8.4 },
+        { uri: 't.ts', duration: 6.6 },
+      ],
+    };
     const parsed = HLS.parse(buildPlaylistManifest([long]));
     if (parsed.isMasterPlaylist) throw new Error('expected a media playlist');
     expect(parsed.targetDuration).toBe(8);
@@ -74,7 +93,12 @@ describe('the playlist HLS manifest builder', () => {
     const uris = text.split('\n').filter((l) => l && !l.startsWith('#'));
     expect(uris).toHaveLength(3);
     expect(uris.every((u) => u.endsWith('?token=abc.d%2Fe'))).toBe(true);
-    expect(text.split('\n').filter((l) => l.startsWith('#')).some((l) => l.includes('token'))).toBe(false);
+    expect(
+      text
+        .split('\n')
+        .filter((l) => l.startsWith('#'))
+        .some((l) => l.includes('token')),
+    ).toBe(false);
     expect(withPlaybackToken('#EXTM3U\nx.ts\n', null)).toBe('#EXTM3U\nx.ts\n');
   });
 });

@@ -51,7 +51,8 @@ describe.each(DIALECTS)('a mixed playlist with real media on %s', (dialect) => {
 
   it('builds one manifest over uploads and the external track once the background jobs are done', async () => {
     const ids: string[] = [];
-    for (const n of ['a.mp3', 'b.mp3']) ids.push(((await (await postUpload(t, dj.token, files[n]!, { filename: n })).json()) as UploadJson).id);
+    for (const n of ['a.mp3', 'b.mp3'])
+      ids.push(((await (await postUpload(t, dj.token, files[n]!, { filename: n })).json()) as UploadJson).id);
     t.container.worker.start();
     for (const id of ids) expect((await waitForUpload(t, dj.token, id)).upload.status).toBe('ready');
 
@@ -64,7 +65,11 @@ describe.each(DIALECTS)('a mixed playlist with real media on %s', (dialect) => {
 
     const ready = await waitFor('the external track', async () => {
       const res = await t.request('GET', `/v1/playlists/${playlist.id}`, { token: dj.token });
-      const body = (await res.json()) as { status: string; items: { status: string; reason: string | null }[]; duration_seconds: number };
+      const body = (await res.json()) as {
+        status: string;
+        items: { status: string; reason: string | null }[];
+        duration_seconds: number;
+      };
       if (body.items.some((i) => i.status === 'failed')) throw new Error(`a track failed: ${JSON.stringify(body.items)}`);
       return body.status === 'ready' ? body : null;
     });
@@ -83,7 +88,10 @@ describe.each(DIALECTS)('a mixed playlist with real media on %s', (dialect) => {
     if (parsed.isMasterPlaylist) throw new Error('expected a media playlist');
     const sources = parsed.segments.map((s) => s.uri.split('/')[1]);
     expect([...new Set(sources)]).toEqual([ids[0], playlist.items[1]!.id, ids[1]]);
-    expect(parsed.segments.filter((s) => s.discontinuity).map((s) => s.uri.split('/')[1])).toEqual([playlist.items[1]!.id, ids[1]]);
+    expect(parsed.segments.filter((s) => s.discontinuity).map((s) => s.uri.split('/')[1])).toEqual([
+      playlist.items[1]!.id,
+      ids[1],
+    ]);
     expect(parsed.segments.reduce((sum, s) => sum + s.duration, 0)).toBeCloseTo(24, 0);
     // Every segment the manifest names is served, the external track's from our storage.
     for (const s of parsed.segments) {

@@ -19,7 +19,13 @@ describe('PlaylistPlaybackService', () => {
   const B = Buffer.from(Array.from({ length: 3000 }, (_, i) => (i * 7) % 253));
   const joined = Buffer.concat([A.subarray(100), B]);
   type Mp3Request = PlaybackRequest & { range?: string };
-  const request = (id: string, extra: Partial<Mp3Request> = {}): Mp3Request => ({ id, credentials: {}, conditional: {}, head: false, ...extra });
+  const request = (id: string, extra: Partial<Mp3Request> = {}): Mp3Request => ({
+    id,
+    credentials: {},
+    conditional: {},
+    head: false,
+    ...extra,
+  });
 
   beforeAll(async () => {
     t = await createTestApp('sqlite');
@@ -27,7 +33,14 @@ describe('PlaylistPlaybackService', () => {
     const a = await insertReadyUpload(t, dj.userId, { audio: A, audioStart: 100, seconds: 10 });
     const b = await insertReadyUpload(t, dj.userId, { audio: B, audioStart: 0, seconds: 10 });
     const create = async (visibility: string) =>
-      ((await (await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: visibility, visibility, items: [{ upload_id: a }, { upload_id: b }] } })).json()) as { id: string }).id;
+      (
+        (await (
+          await t.request('POST', '/v1/playlists', {
+            token: dj.token,
+            body: { title: visibility, visibility, items: [{ upload_id: a }, { upload_id: b }] },
+          })
+        ).json()) as { id: string }
+      ).id;
     open = await create('public');
     closed = await create('private');
     service = new PlaylistPlaybackService({
@@ -44,7 +57,12 @@ describe('PlaylistPlaybackService', () => {
   it('stream.mp3: the joined audio, chunked, cacheable when open', async () => {
     const answer = await service.mp3(request(open));
     expect(answer.status).toBe(200);
-    expect(answer.headers).toMatchObject({ 'Content-Type': 'audio/mpeg', 'Accept-Ranges': 'bytes', 'Transfer-Encoding': 'chunked', 'Cache-Control': 'public, max-age=60' });
+    expect(answer.headers).toMatchObject({
+      'Content-Type': 'audio/mpeg',
+      'Accept-Ranges': 'bytes',
+      'Transfer-Encoding': 'chunked',
+      'Cache-Control': 'public, max-age=60',
+    });
     expect(await buffer(answer.body as Readable)).toEqual(joined);
   });
 

@@ -14,7 +14,9 @@ const t = await createTestApp('sqlite', { DJCAST_LOG_LEVEL: 'warn' });
 const dj = await signUp(t);
 const items = [];
 for (let i = 0; i < tracks; i++) {
-  items.push({ upload_id: await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(trackBytes, 0x10 + i), audioStart: 0, seconds: 300 }) });
+  items.push({
+    upload_id: await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(trackBytes, 0x10 + i), audioStart: 0, seconds: 300 }),
+  });
 }
 const res = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: 'Busy', items } });
 const { id } = (await res.json()) as { id: string };

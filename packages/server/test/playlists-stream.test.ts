@@ -58,7 +58,11 @@ describe.each(DIALECTS)('stream.mp3 on %s', (dialect) => {
       // Proxied playback: send the first part of the range, then wait until the test lets the rest go.
       const m = /^bytes=(\d+)-(\d+)$/.exec(req.headers.range)!;
       const [s, e] = [Number(m[1]), Number(m[2])];
-      res.writeHead(206, { 'content-type': 'audio/mpeg', 'content-range': `bytes ${s}-${e}/${E.length}`, 'content-length': e - s + 1 });
+      res.writeHead(206, {
+        'content-type': 'audio/mpeg',
+        'content-range': `bytes ${s}-${e}/${E.length}`,
+        'content-length': e - s + 1,
+      });
       const half = s + Math.floor((e - s + 1) / 2);
       res.write(E.subarray(s, half));
       void externalGate.then(() => res.end(E.subarray(half, e + 1)));
@@ -81,7 +85,10 @@ describe.each(DIALECTS)('stream.mp3 on %s', (dialect) => {
         audio_end: endE,
         duration_seconds: 10,
         seek_index: JSON.stringify(Array.from({ length: 10 }, (_, s) => s * perSecond)),
-        hls_segments: JSON.stringify([{ uri: 'segment_00000.ts', duration: 6 }, { uri: 'segment_00001.ts', duration: 4 }]),
+        hls_segments: JSON.stringify([
+          { uri: 'segment_00000.ts', duration: 6 },
+          { uri: 'segment_00001.ts', duration: 4 },
+        ]),
       })
       .where('id', '=', playlist.items[2]!.id)
       .execute();
@@ -108,7 +115,9 @@ describe.each(DIALECTS)('stream.mp3 on %s', (dialect) => {
     expect(res.body.length).toBe(expected.length);
     expect(res.body.equals(expected)).toBe(true);
     // The external track was fetched with a Range for its audio frames only.
-    expect(host.requests.filter((r) => r.method === 'GET' && r.range !== 'bytes=0-0').map((r) => r.range)).toContain(`bytes=${startE}-${endE - 1}`);
+    expect(host.requests.filter((r) => r.method === 'GET' && r.range !== 'bytes=0-0').map((r) => r.range)).toContain(
+      `bytes=${startE}-${endE - 1}`,
+    );
   });
 
   it('resumes with Range: bytes=N- as 206 over the joined bytes, with the total known', async () => {

@@ -29,7 +29,12 @@ export function processesWhoseArgvContains(needle: string): ProcInfo[] {
   return found;
 }
 
-export async function waitUntil<T>(what: string, check: () => T | null | Promise<T | null>, timeoutMs: number, everyMs = 100): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  check: () => T | null | Promise<T | null>,
+  timeoutMs: number,
+  everyMs = 100,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();

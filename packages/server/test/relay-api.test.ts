@@ -71,7 +71,10 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
 
   async function publish(streamId: string, playlist = PLAYLIST) {
     await t.container.blobs.put(`streams/${streamId}/live/live.m3u8`, playlist, { contentType: 'application/vnd.apple.mpegurl' });
-    for (const n of [7, 8, 9]) await t.container.blobs.put(`streams/${streamId}/live/seg-${n}.ts`, Buffer.alloc(188 * 4, n), { contentType: 'video/mp2t' });
+    for (const n of [7, 8, 9])
+      await t.container.blobs.put(`streams/${streamId}/live/seg-${n}.ts`, Buffer.alloc(188 * 4, n), {
+        contentType: 'video/mp2t',
+      });
   }
 
   describe('POST /v1/streams', () => {
@@ -79,7 +82,13 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       const before = launcher.callsOf('start').length;
       const { res, body } = await register();
       expect(res.status).toBe(201);
-      expect(body).toMatchObject({ status: 'starting', source_kind: 'icecast', mount: '/live', visibility: 'public', monetization_enabled: false });
+      expect(body).toMatchObject({
+        status: 'starting',
+        source_kind: 'icecast',
+        mount: '/live',
+        visibility: 'public',
+        monetization_enabled: false,
+      });
       expect(body.playback_url).toBe(`http://djcast.test/streams/${body.id}/live.m3u8`);
       expect(source.requests.map((r) => r.path)).toEqual(expect.arrayContaining(['/live', '/status-json.xsl']));
 
@@ -100,7 +109,11 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       expect(spec.relayToken).toMatch(/^djl_/);
       expect(spec.storageEnv).toEqual({ DJCAST_STORAGE: 'local', DJCAST_STORAGE_DIR: path.join(t.dataDir, 'media') });
 
-      const relay = await t.container.db.kysely.selectFrom('relays').selectAll().where('stream_id', '=', body.id).executeTakeFirstOrThrow();
+      const relay = await t.container.db.kysely
+        .selectFrom('relays')
+        .selectAll()
+        .where('stream_id', '=', body.id)
+        .executeTakeFirstOrThrow();
       expect(relay.id).toBe(spec.relayId);
       expect(relay.token_hash).toBe(createHash('sha256').update(spec.relayToken).digest('hex'));
       expect(JSON.stringify(relay)).not.toContain(spec.relayToken);
@@ -117,9 +130,15 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       expect(res.status).toBe(201);
       expect(body.has_source_credentials).toBe(true);
       expect(JSON.stringify(body)).not.toContain(password);
-      expect(locked.requests.find((r) => r.path === '/live')?.authorization).toBe(`Basic ${Buffer.from(`source:${password}`).toString('base64')}`);
+      expect(locked.requests.find((r) => r.path === '/live')?.authorization).toBe(
+        `Basic ${Buffer.from(`source:${password}`).toString('base64')}`,
+      );
       expect(launcher.specFor(body.id)).toMatchObject({ sourceUsername: 'source', sourcePassword: password });
-      const row = await t.container.db.kysely.selectFrom('streams').selectAll().where('id', '=', body.id).executeTakeFirstOrThrow();
+      const row = await t.container.db.kysely
+        .selectFrom('streams')
+        .selectAll()
+        .where('id', '=', body.id)
+        .executeTakeFirstOrThrow();
       expect(row.source_password_enc).toBeTruthy();
       expect(row.source_password_enc).not.toContain(password);
       expect(t.rawLogs.join('\n')).not.toContain(password);
@@ -130,7 +149,10 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     it('refuses a closed port with 422 source_unreachable, without the connection error (that goes to the log)', async () => {
       const port = await closedPort();
       const before = launcher.calls.length;
-      const res = await t.request('POST', '/v1/streams', { token: dj.token, body: { name: 'x', source_url: `http://127.0.0.1:${port}/live` } });
+      const res = await t.request('POST', '/v1/streams', {
+        token: dj.token,
+        body: { name: 'x', source_url: `http://127.0.0.1:${port}/live` },
+      });
       expect(res.status).toBe(422);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       const problem = (await res.json()) as Json;
@@ -145,7 +167,10 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       const silent = await startSilentServer();
       try {
         const started = Date.now();
-        const res = await t.request('POST', '/v1/streams', { token: dj.token, body: { name: 'x', source_url: `${silent.url}/live` } });
+        const res = await t.request('POST', '/v1/streams', {
+          token: dj.token,
+          body: { name: 'x', source_url: `${silent.url}/live` },
+        });
         expect(res.status).toBe(422);
         const problem = (await res.json()) as Json;
         expect(problem.code).toBe('source_unreachable');
@@ -157,7 +182,10 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     });
 
     it('refuses a web page with 422 source_not_audio', async () => {
-      const res = await t.request('POST', '/v1/streams', { token: dj.token, body: { name: 'x', source_url: `${source.url}/page.html` } });
+      const res = await t.request('POST', '/v1/streams', {
+        token: dj.token,
+        body: { name: 'x', source_url: `${source.url}/page.html` },
+      });
       expect(res.status).toBe(422);
       const problem = (await res.json()) as Json;
       expect(problem.code).toBe('source_not_audio');
@@ -240,7 +268,11 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
         playback_url: `http://djcast.test/streams/${streamId}/live.m3u8`,
       });
       expect(Date.now() - Date.parse(status.last_heartbeat_at)).toBeLessThan(5000);
-      const samples = await t.container.db.kysely.selectFrom('stream_listener_samples').selectAll().where('stream_id', '=', streamId).execute();
+      const samples = await t.container.db.kysely
+        .selectFrom('stream_listener_samples')
+        .selectAll()
+        .where('stream_id', '=', streamId)
+        .execute();
       expect(samples.map((s) => s.listener_count)).toEqual([3]);
     });
 
@@ -255,7 +287,9 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       const relayId = launcher.specFor(streamId).relayId;
       expect(text).toContain(`relay_listener_count{stream_id="${streamId}"} 3`);
       expect(text).toContain(`relay_cpu_usage_percent{stream_id="${streamId}"} 12.5`);
-      const ts = new RegExp(`relay_last_heartbeat_timestamp_seconds\\{stream_id="${streamId}",relay_id="${relayId}"\\} ([0-9.e+]+)`).exec(text);
+      const ts = new RegExp(
+        `relay_last_heartbeat_timestamp_seconds\\{stream_id="${streamId}",relay_id="${relayId}"\\} ([0-9.e+]+)`,
+      ).exec(text);
       expect(ts).not.toBeNull();
       expect(Math.abs(Number(ts![1]) - Date.now() / 1000)).toBeLessThan(10);
     });
@@ -284,7 +318,9 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       expect((await get({ authorization: `Bearer ${stranger.token}`, 'user-agent': 'a' })).status).toBe(200);
       expect((await get({ authorization: `Bearer ${stranger.token}`, 'user-agent': 'b' })).status).toBe(200);
       // A playback token counts once.
-      const grant = (await (await t.request('POST', `/v1/streams/${streamId}/playback-token`, { token: dj.token })).json()) as Json;
+      const grant = (await (
+        await t.request('POST', `/v1/streams/${streamId}/playback-token`, { token: dj.token })
+      ).json()) as Json;
       const q = `?token=${encodeURIComponent(grant.token)}`;
       expect((await get({ 'user-agent': 'x' }, q)).status).toBe(200);
       expect((await get({ 'user-agent': 'y' }, q)).status).toBe(200);
@@ -293,17 +329,19 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       expect(status).toMatchObject({ hls_listeners: 4, source_listeners: 1, listener_count: 5 });
     });
 
-    it('does not count other streams\' relays on the same source mount as listeners', async () => {
+    it("does not count other streams' relays on the same source mount as listeners", async () => {
       const shared = await startFakeIcecast();
       try {
         const ids: string[] = [];
-        for (const name of ['mount-a', 'mount-b', 'mount-c']) ids.push((await register({ name, source_url: `${shared.url}/` })).body.id);
+        for (const name of ['mount-a', 'mount-b', 'mount-c'])
+          ids.push((await register({ name, source_url: `${shared.url}/` })).body.id);
         const [a, b, c] = ids as [string, string, string];
         // The source lists 3 relays + 2 real listeners; each relay reports only its own connection.
         expect((await beat(a, { state: 'live', listener_count: 5, relay_connections: 1 })).status).toBe(200);
         expect((await beat(b, { state: 'live', listener_count: 5, relay_connections: 1 })).status).toBe(200);
         expect((await beat(c, { state: 'live', listener_count: 5, relay_connections: 1 })).status).toBe(200);
-        const statusOf = async (id: string) => (await (await t.request('GET', `/v1/streams/${id}/status`, { token: dj.token })).json()) as Json;
+        const statusOf = async (id: string) =>
+          (await (await t.request('GET', `/v1/streams/${id}/status`, { token: dj.token })).json()) as Json;
         expect(await statusOf(c)).toMatchObject({ source_listeners: 2 });
         // A relay with the source's admin password counts every djcast relay itself: never below that.
         expect((await beat(b, { state: 'live', listener_count: 5, relay_connections: 3 })).status).toBe(200);
@@ -318,17 +356,25 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     });
 
     it('forgets sessions after two segment durations', async () => {
-      const short = await createTestApp(dialect, { DJCAST_RELAY_SEGMENT_SECONDS: '1' }, { relayLauncher: new RecordingLauncher() });
+      const short = await createTestApp(
+        dialect,
+        { DJCAST_RELAY_SEGMENT_SECONDS: '1' },
+        { relayLauncher: new RecordingLauncher() },
+      );
       try {
         const owner = await signUp(short);
         const created = (await (
-          await short.request('POST', '/v1/streams', { token: owner.token, body: { name: 'w', source_url: `${source.url}/live` } })
+          await short.request('POST', '/v1/streams', {
+            token: owner.token,
+            body: { name: 'w', source_url: `${source.url}/live` },
+          })
         ).json()) as Json;
         await short.container.blobs.put(`streams/${created.id}/live/live.m3u8`, PLAYLIST);
         const playlist = await short.request('GET', `/streams/${created.id}/live.m3u8`, { headers: { 'user-agent': 'one' } });
         expect(playlist.headers.get('cache-control')).toBe('public, max-age=1');
         const statusOf = async () =>
-          ((await (await short.request('GET', `/v1/streams/${created.id}/status`, { token: owner.token })).json()) as Json).hls_listeners;
+          ((await (await short.request('GET', `/v1/streams/${created.id}/status`, { token: owner.token })).json()) as Json)
+            .hls_listeners;
         expect(await statusOf()).toBe(1);
         await sleep(2300);
         expect(await statusOf()).toBe(0);
@@ -460,7 +506,9 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       expect(spec.relayToken).not.toBe(first.relayToken);
       expect((await beat(streamId, { state: 'live' }, first.relayToken)).status).toBe(401);
       expect((await beat(streamId, { state: 'live' }, spec.relayToken)).status).toBe(200);
-      expect((await t.request('PATCH', `/v1/streams/${streamId}`, { token: stranger.token, body: { visibility: 'public' } })).status).toBe(403);
+      expect(
+        (await t.request('PATCH', `/v1/streams/${streamId}`, { token: stranger.token, body: { visibility: 'public' } })).status,
+      ).toBe(403);
     });
 
     it('DELETE stops the worker and empties the stream’s blob prefix', async () => {
@@ -513,14 +561,23 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     afterAll(() => w.close());
 
     const mails = (streamId: string) =>
-      w.container.db.kysely.selectFrom('outbox').selectAll().where('kind', '=', 'relay.stalled').where('body_text', 'like', `%${streamId}%`).execute();
+      w.container.db.kysely
+        .selectFrom('outbox')
+        .selectAll()
+        .where('kind', '=', 'relay.stalled')
+        .where('body_text', 'like', `%${streamId}%`)
+        .execute();
 
     it('restarts a silent relay through the launcher and mails the DJ once per stall', async () => {
       const created = (await (
-        await w.request('POST', '/v1/streams', { token: owner.token, body: { name: 'Late set', source_url: `${source.url}/live` } })
+        await w.request('POST', '/v1/streams', {
+          token: owner.token,
+          body: { name: 'Late set', source_url: `${source.url}/live` },
+        })
       ).json()) as Json;
       const first = wl.specFor(created.id);
-      const beatW = (token: string) => w.request('POST', `/v1/relays/${first.relayId}/heartbeat`, { token, body: { state: 'live' } });
+      const beatW = (token: string) =>
+        w.request('POST', `/v1/relays/${first.relayId}/heartbeat`, { token, body: { state: 'live' } });
       expect((await beatW(first.relayToken)).status).toBe(200);
 
       // The watchdog runs on its own interval: wait for it to notice the silence.
@@ -555,11 +612,18 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     });
 
     it('a relay silent past the offline window shows offline', async () => {
-      const off = await createTestApp(dialect, { DJCAST_RELAY_OFFLINE_AFTER_SECONDS: '1', DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS: '600' }, { relayLauncher: new RecordingLauncher() });
+      const off = await createTestApp(
+        dialect,
+        { DJCAST_RELAY_OFFLINE_AFTER_SECONDS: '1', DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS: '600' },
+        { relayLauncher: new RecordingLauncher() },
+      );
       try {
         const o = await signUp(off);
-        const created = (await (await off.request('POST', '/v1/streams', { token: o.token, body: { name: 'o', source_url: `${source.url}/live` } })).json()) as Json;
-        const state = async () => ((await (await off.request('GET', `/v1/streams/${created.id}/status`, { token: o.token })).json()) as Json).state;
+        const created = (await (
+          await off.request('POST', '/v1/streams', { token: o.token, body: { name: 'o', source_url: `${source.url}/live` } })
+        ).json()) as Json;
+        const state = async () =>
+          ((await (await off.request('GET', `/v1/streams/${created.id}/status`, { token: o.token })).json()) as Json).state;
         expect(await state()).toBe('starting');
         await sleep(1300);
         expect(await state()).toBe('offline');
@@ -584,7 +648,10 @@ describe('private source addresses', () => {
     const t = await createTestApp('sqlite', { DJCAST_ALLOW_PRIVATE_URLS: 'false' }, { relayLauncher: launcher });
     try {
       const dj = await signUp(t);
-      const res = await t.request('POST', '/v1/streams', { token: dj.token, body: { name: 'x', source_url: `${source.url}/live` } });
+      const res = await t.request('POST', '/v1/streams', {
+        token: dj.token,
+        body: { name: 'x', source_url: `${source.url}/live` },
+      });
       expect(res.status).toBe(422);
       expect(((await res.json()) as Json).code).toBe('url_not_allowed');
       expect(source.requests).toEqual([]);

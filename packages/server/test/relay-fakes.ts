@@ -90,7 +90,13 @@ export async function startFakeIcecast(options: FakeSourceOptions = {}): Promise
         JSON.stringify({
           icestats: {
             server_id: 'Icecast 2.4.4',
-            source: { listenurl: `http://localhost:${port}${mount}`, listeners: 2, bitrate: options.bitrate ?? 128, title: 'Tone - 440', server_type: 'audio/mpeg' },
+            source: {
+              listenurl: `http://localhost:${port}${mount}`,
+              listeners: 2,
+              bitrate: options.bitrate ?? 128,
+              title: 'Tone - 440',
+              server_type: 'audio/mpeg',
+            },
           },
         }),
       );

@@ -22,7 +22,9 @@ function envOf(pod: Json): Record<string, string> {
 
 describe('relay launcher configuration', () => {
   it('kubernetes needs DJCAST_K8S_RELAY_IMAGE; the kubeconfig is optional (in-cluster otherwise)', () => {
-    expect(() => loadConfig({ DJCAST_RELAY_LAUNCHER: 'kubernetes' })).toThrow(/DJCAST_K8S_RELAY_IMAGE: required when DJCAST_RELAY_LAUNCHER is kubernetes/);
+    expect(() => loadConfig({ DJCAST_RELAY_LAUNCHER: 'kubernetes' })).toThrow(
+      /DJCAST_K8S_RELAY_IMAGE: required when DJCAST_RELAY_LAUNCHER is kubernetes/,
+    );
     expect(loadConfig({ DJCAST_RELAY_LAUNCHER: 'kubernetes', DJCAST_K8S_RELAY_IMAGE: IMAGE }).relay.launcher).toEqual({
       kind: 'kubernetes',
       namespace: 'djcast',
@@ -85,7 +87,8 @@ describe.each(DIALECTS)('relays as Kubernetes Pods on %s', (dialect) => {
     expect(pod, `pods: ${[...k8s.pods.keys()].join(', ')}`).toBeDefined();
     expect(pod!.metadata.namespace).toBe('djcast-relays');
     expect(pod!.spec.containers[0].image).toBe(IMAGE);
-    const relayId = ((await (await t.request('GET', `/v1/streams/${stream.id}/status`, { token: dj.token })).json()) as Json).relay_id;
+    const relayId = ((await (await t.request('GET', `/v1/streams/${stream.id}/status`, { token: dj.token })).json()) as Json)
+      .relay_id;
     expect(envOf(pod!)).toMatchObject({
       DJCAST_RELAY_ID: relayId,
       DJCAST_SOURCE_URL: `${source.url}/live`,

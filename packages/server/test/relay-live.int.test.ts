@@ -40,7 +40,12 @@ interface ToneSource {
 }
 interface IcecastHarness {
   startIcecast(options: { sourcePassword: string; adminPassword: string }): Promise<IcecastServer>;
-  startToneSource(baseUrl: string, mount: string, password: string, options: { format: 'mp3' | 'aac'; bitrateKbps: number }): Promise<ToneSource>;
+  startToneSource(
+    baseUrl: string,
+    mount: string,
+    password: string,
+    options: { format: 'mp3' | 'aac'; bitrateKbps: number },
+  ): Promise<ToneSource>;
 }
 const harnessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/test/icecast.ts');
 const { startIcecast, startToneSource } = (await import(harnessPath)) as IcecastHarness;
@@ -172,7 +177,11 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
   it('registers the Icecast source and goes starting -> live', { timeout: 60_000 }, async () => {
     const created = await api('POST', '/v1/streams', { name: 'Friday set', source_url: `${ice.baseUrl}/`, mount: '/live' });
     expect(created.status, JSON.stringify(created.body)).toBe(201);
-    expect(created.body).toMatchObject({ status: 'starting', source_kind: 'icecast', playback_url: `${baseUrl}/streams/${created.body!.id}/live.m3u8` });
+    expect(created.body).toMatchObject({
+      status: 'starting',
+      source_kind: 'icecast',
+      playback_url: `${baseUrl}/streams/${created.body!.id}/live.m3u8`,
+    });
     streamId = created.body!.id;
     relayId = (await status()).relay_id;
     expect(relayId).toMatch(/^rly_/);
@@ -209,7 +218,17 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
     const file = path.join(dataDir, 'segment.ts');
     await writeFile(file, Buffer.from(await seg.arrayBuffer()));
     const probe = JSON.parse(
-      (await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_type,codec_name:format=duration,format_name', '-of', 'json', file])).stdout,
+      (
+        await run('ffprobe', [
+          '-v',
+          'error',
+          '-show_entries',
+          'stream=codec_type,codec_name:format=duration,format_name',
+          '-of',
+          'json',
+          file,
+        ])
+      ).stdout,
     ) as { streams: Json[]; format: Json };
     expect(probe.format.format_name).toBe('mpegts');
     expect(probe.streams).toEqual([expect.objectContaining({ codec_type: 'audio', codec_name: 'aac' })]);
@@ -218,7 +237,9 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
     expect(decode.stderr).toBe('');
   });
 
-  it('status shows bitrate, the current track, listeners and a fresh heartbeat; /metrics has the relay gauges', { timeout: 30_000 }, async () => {
+  it('status shows bitrate, the current track, listeners and a fresh heartbeat; /metrics has the relay gauges', {
+    timeout: 30_000,
+  }, async () => {
     const s = await waitUntil('the track title in status', 20_000, async () => {
       const got = await status();
       return got.current_track === TITLE ? got : null;
@@ -229,13 +250,21 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
     expect(typeof s.cpu_usage).toBe('number');
     expect(Date.now() - Date.parse(s.last_heartbeat_at)).toBeLessThan(5000);
     const metrics = await (await fetch(`${baseUrl}/metrics`)).text();
-    expect(metrics).toMatch(new RegExp(`^relay_last_heartbeat_timestamp_seconds\\{stream_id="${streamId}",relay_id="${relayId}"\\} \\d`, 'm'));
+    expect(metrics).toMatch(
+      new RegExp(`^relay_last_heartbeat_timestamp_seconds\\{stream_id="${streamId}",relay_id="${relayId}"\\} \\d`, 'm'),
+    );
     expect(metrics).toMatch(new RegExp(`^relay_cpu_usage_percent\\{stream_id="${streamId}"\\} \\d`, 'm'));
-    const samples = await container.db.kysely.selectFrom('stream_listener_samples').selectAll().where('stream_id', '=', streamId).execute();
+    const samples = await container.db.kysely
+      .selectFrom('stream_listener_samples')
+      .selectAll()
+      .where('stream_id', '=', streamId)
+      .execute();
     expect(samples.length).toBeGreaterThan(3);
   });
 
-  it('goes reconnecting when the source dies, offline after the shortened window, and live again when it returns', { timeout: 90_000 }, async () => {
+  it('goes reconnecting when the source dies, offline after the shortened window, and live again when it returns', {
+    timeout: 90_000,
+  }, async () => {
     await dj!.stop();
     dj = null;
     const lostAt = Date.now();

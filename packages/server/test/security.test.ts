@@ -139,7 +139,8 @@ describe('every operation declares its request policies on the route', () => {
     const secrets = Object.entries(op.responses ?? {})
       .filter(([status]) => status.startsWith('2'))
       .flatMap(([, r]) => secretFields(r.content?.['application/json']?.schema));
-    if (secrets.length > 0) expect(replays, `${op.operationId} answers with ${secrets.join(', ')}; declare idempotent: false`).toBe(false);
+    if (secrets.length > 0)
+      expect(replays, `${op.operationId} answers with ${secrets.join(', ')}; declare idempotent: false`).toBe(false);
   });
 
   it('marks the credential-bearing and streamed operations as not replayed', () => {
@@ -163,12 +164,15 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
   });
   afterAll(() => t.close());
 
-  it.each(secured.map((s) => [s.op.operationId, s] as const))('%s: no token -> 401 problem+json', async (_id, { route, method, op }) => {
-    const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { body: op.requestBody ? {} : undefined });
-    expect(res.status).toBe(401);
-    expect(res.headers.get('content-type')).toContain('application/problem+json');
-    expect(((await res.json()) as { code: string }).code).toBe('unauthenticated');
-  });
+  it.each(secured.map((s) => [s.op.operationId, s] as const))(
+    '%s: no token -> 401 problem+json',
+    async (_id, { route, method, op }) => {
+      const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { body: op.requestBody ? {} : undefined });
+      expect(res.status).toBe(401);
+      expect(res.headers.get('content-type')).toContain('application/problem+json');
+      expect(((await res.json()) as { code: string }).code).toBe('unauthenticated');
+    },
+  );
 
   it.each(secured.filter((s) => s.op['x-required-scope']).map((s) => [s.op.operationId, s] as const))(
     '%s: a token without the scope -> 403 naming it',
@@ -177,7 +181,10 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       const other = SCOPES.find((s) => s !== required && s !== 'tokens:write')!;
       const created = await t.api(owner.token).POST('/v1/tokens', { body: { name: 'narrow', scopes: [other] } });
       const narrow = created.data?.token ?? '';
-      const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), { token: narrow, body: op.requestBody ? {} : undefined });
+      const res = await t.request(method, urlFor(route, FAKE_ID(idPrefixOf(op))), {
+        token: narrow,
+        body: op.requestBody ? {} : undefined,
+      });
       expect(res.status).toBe(403);
       const body = (await res.json()) as { code: string; missing_scopes: string[] };
       expect(body.code).toBe('missing_scope');
@@ -186,25 +193,34 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
   );
 
   const onResource = secured.filter((s) => idPrefixOf(s.op));
-  it.each(onResource.map((s) => [s.op.operationId, s] as const))("%s: another DJ's resource -> 403", async (_id, { route, method, op }) => {
-    const id = await ownedResource(t, owner.token, idPrefixOf(op)!);
-    const res = await t.request(method, urlFor(route, id), { token: stranger.token, body: op.requestBody ? validPatchBody(idPrefixOf(op)) : undefined });
-    expect(res.status).toBe(403);
-    expect(((await res.json()) as { code: string }).code).toBe('not_owner');
-  });
+  it.each(onResource.map((s) => [s.op.operationId, s] as const))(
+    "%s: another DJ's resource -> 403",
+    async (_id, { route, method, op }) => {
+      const id = await ownedResource(t, owner.token, idPrefixOf(op)!);
+      const res = await t.request(method, urlFor(route, id), {
+        token: stranger.token,
+        body: op.requestBody ? validPatchBody(idPrefixOf(op)) : undefined,
+      });
+      expect(res.status).toBe(403);
+      expect(((await res.json()) as { code: string }).code).toBe('not_owner');
+    },
+  );
 
-  it.each(withJsonBody.map((s) => [s.op.operationId, s] as const))('%s: a malformed body -> 400 problem+json', async (_id, { route, method, op }) => {
-    const prefix = idPrefixOf(op);
-    const id = prefix ? await ownedResource(t, owner.token, prefix) : FAKE_ID();
-    for (const body of ['{"unterminated', JSON.stringify({ unexpected_field: true }), '[]']) {
-      const res = await t.request(method, urlFor(route, id), { token: owner.token, body });
-      expect(res.status, `${method} ${route} with ${body}`).toBe(400);
-      expect(res.headers.get('content-type')).toContain('application/problem+json');
-      const problem = (await res.json()) as { code: string; request_id: string };
-      expect(problem.code).toBe('validation_failed');
-      expect(problem.request_id).toBeTruthy();
-    }
-  });
+  it.each(withJsonBody.map((s) => [s.op.operationId, s] as const))(
+    '%s: a malformed body -> 400 problem+json',
+    async (_id, { route, method, op }) => {
+      const prefix = idPrefixOf(op);
+      const id = prefix ? await ownedResource(t, owner.token, prefix) : FAKE_ID();
+      for (const body of ['{"unterminated', JSON.stringify({ unexpected_field: true }), '[]']) {
+        const res = await t.request(method, urlFor(route, id), { token: owner.token, body });
+        expect(res.status, `${method} ${route} with ${body}`).toBe(400);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+        const problem = (await res.json()) as { code: string; request_id: string };
+        expect(problem.code).toBe('validation_failed');
+        expect(problem.request_id).toBeTruthy();
+      }
+    },
+  );
 
   it.each(withMultipartBody.map((s) => [s.op.operationId, s] as const))(
     '%s: not multipart -> 415, a form without the file -> 400 naming it, both problem+json',
@@ -257,7 +273,14 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       case 'registerStream':
         return {
           token: owner.token,
-          body: { name: 'set', source_url: `${source.url}/live`, mount: '/live', visibility: 'public', source_username: 'source', source_password: 'hackme' },
+          body: {
+            name: 'set',
+            source_url: `${source.url}/live`,
+            mount: '/live',
+            visibility: 'public',
+            source_username: 'source',
+            source_password: 'hackme',
+          },
         };
       case 'updateStream':
         return {
@@ -312,7 +335,8 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       const stringFields = Object.entries(schema?.properties ?? {})
         .filter(([, p]) => [resolve(p)?.type].flat().includes('string'))
         .map(([name]) => name);
-      for (const field of stringFields) expect(sample.body, `acceptedBody(${op.operationId}) sets ${field}`).toHaveProperty(field);
+      for (const field of stringFields)
+        expect(sample.body, `acceptedBody(${op.operationId}) sets ${field}`).toHaveProperty(field);
 
       const url = sample.url ?? urlFor(route, FAKE_ID(idPrefixOf(op)));
       for (const at of stringPaths(sample.body)) {
@@ -329,46 +353,50 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
     },
   );
 
-  describe.each(relayAuthed.map((s) => [s.op.operationId, s] as const))('%s (relay token, not a user token)', (_id, { route, method, op }) => {
-    // Two relays, through the API: a registered stream starts one; the launcher is handed its token.
-    let mine: { relayId: string; relayToken: string };
-    let theirs: { relayId: string; relayToken: string };
-    beforeAll(async () => {
-      mine = launcher.specFor(await ownedResource(t, owner.token, 'str'));
-      theirs = launcher.specFor(await ownedResource(t, stranger.token, 'str'));
-    });
-    const url = () => route.replace(/\{relay_id\}/, mine.relayId);
-    const body = op.requestBody ? { state: 'live' } : undefined;
+  describe.each(relayAuthed.map((s) => [s.op.operationId, s] as const))(
+    '%s (relay token, not a user token)',
+    (_id, { route, method, op }) => {
+      // Two relays, through the API: a registered stream starts one; the launcher is handed its token.
+      let mine: { relayId: string; relayToken: string };
+      let theirs: { relayId: string; relayToken: string };
+      beforeAll(async () => {
+        mine = launcher.specFor(await ownedResource(t, owner.token, 'str'));
+        theirs = launcher.specFor(await ownedResource(t, stranger.token, 'str'));
+      });
+      const url = () => route.replace(/\{relay_id\}/, mine.relayId);
+      const body = op.requestBody ? { state: 'live' } : undefined;
 
-    it('is marked as relay-token only in the document', () => {
-      expect(op.security).toEqual([{ relayToken: [] }]);
-    });
+      it('is marked as relay-token only in the document', () => {
+        expect(op.security).toEqual([{ relayToken: [] }]);
+      });
 
-    it('no token -> 401 problem+json', async () => {
-      const res = await t.request(method, url(), { body });
-      expect(res.status).toBe(401);
-      expect(res.headers.get('content-type')).toContain('application/problem+json');
-    });
+      it('no token -> 401 problem+json', async () => {
+        const res = await t.request(method, url(), { body });
+        expect(res.status).toBe(401);
+        expect(res.headers.get('content-type')).toContain('application/problem+json');
+      });
 
-    it("another relay's token -> 401", async () => {
-      const res = await t.request(method, url(), { token: theirs.relayToken, body });
-      expect(res.status).toBe(401);
-    });
+      it("another relay's token -> 401", async () => {
+        const res = await t.request(method, url(), { token: theirs.relayToken, body });
+        expect(res.status).toBe(401);
+      });
 
-    it("a user's token, even the stream owner's -> 401", async () => {
-      for (const token of [owner.token, stranger.token]) expect((await t.request(method, url(), { token, body })).status).toBe(401);
-    });
+      it("a user's token, even the stream owner's -> 401", async () => {
+        for (const token of [owner.token, stranger.token])
+          expect((await t.request(method, url(), { token, body })).status).toBe(401);
+      });
 
-    it('its own token with a malformed body -> 400, a valid one -> 2xx', async () => {
-      if (op.requestBody) {
-        for (const bad of ['{"unterminated', '[]', JSON.stringify({ unexpected_field: true })]) {
-          const res = await t.request(method, url(), { token: mine.relayToken, body: bad });
-          expect(res.status, bad).toBe(400);
-          expect(((await res.json()) as { code: string }).code).toBe('validation_failed');
+      it('its own token with a malformed body -> 400, a valid one -> 2xx', async () => {
+        if (op.requestBody) {
+          for (const bad of ['{"unterminated', '[]', JSON.stringify({ unexpected_field: true })]) {
+            const res = await t.request(method, url(), { token: mine.relayToken, body: bad });
+            expect(res.status, bad).toBe(400);
+            expect(((await res.json()) as { code: string }).code).toBe('validation_failed');
+          }
         }
-      }
-      const ok = await t.request(method, url(), { token: mine.relayToken, body });
-      expect(ok.status).toBeLessThan(300);
-    });
-  });
+        const ok = await t.request(method, url(), { token: mine.relayToken, body });
+        expect(ok.status).toBeLessThan(300);
+      });
+    },
+  );
 });

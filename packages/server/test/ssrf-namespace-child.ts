@@ -45,17 +45,31 @@ const origin = http.createServer((req, res) => {
   if (path === '/chain.mp3') return redirect(`http://${PUBLIC_HOST}:${originPort}/literal.mp3`);
   if (path === '/ok.mp3') {
     const body = Buffer.alloc(4096, 0x55);
-    return res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': body.length }).end(req.method === 'HEAD' ? undefined : body);
+    return res
+      .writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': body.length })
+      .end(req.method === 'HEAD' ? undefined : body);
   }
   if (path === '/redirecting-source') return redirect(`http://127.0.0.1:${secretPort}/live`);
   if (sourceRedirects) return redirect(`http://127.0.0.1:${secretPort}${path}`);
   if (path === '/status-json.xsl') {
-    const body = JSON.stringify({ icestats: { source: { listenurl: `http://${PUBLIC_HOST}:${originPort}/live`, listeners: 3, bitrate: 128, title: 'Public Track' } } });
+    const body = JSON.stringify({
+      icestats: {
+        source: { listenurl: `http://${PUBLIC_HOST}:${originPort}/live`, listeners: 3, bitrate: 128, title: 'Public Track' },
+      },
+    });
     return res.writeHead(200, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) }).end(body);
   }
   if (path === '/live') {
-    res.writeHead(200, { 'content-type': 'audio/mpeg', server: 'Icecast 2.4.4', 'icy-name': 'Public', 'icy-br': '128', 'icy-metaint': '16' });
-    res.write(Buffer.concat([Buffer.alloc(16, 0x55), Buffer.from([2]), Buffer.from("StreamTitle='Public Track';".padEnd(32, '\0'))]));
+    res.writeHead(200, {
+      'content-type': 'audio/mpeg',
+      server: 'Icecast 2.4.4',
+      'icy-name': 'Public',
+      'icy-br': '128',
+      'icy-metaint': '16',
+    });
+    res.write(
+      Buffer.concat([Buffer.alloc(16, 0x55), Buffer.from([2]), Buffer.from("StreamTitle='Public Track';".padEnd(32, '\0'))]),
+    );
     const timer = setInterval(() => res.write(Buffer.concat([Buffer.alloc(16, 0x55), Buffer.from([0])])), 100);
     res.on('close', () => clearInterval(timer));
     return;
@@ -66,7 +80,11 @@ const originPort = await listen(origin, PUBLIC_HOST);
 const pub = (path: string) => `http://${PUBLIC_HOST}:${originPort}${path}`;
 
 const launcher = new RecordingLauncher();
-const t = await createTestApp('sqlite', { DJCAST_ALLOW_PRIVATE_URLS: 'false', DJCAST_LOG_LEVEL: 'warn' }, { relayLauncher: launcher });
+const t = await createTestApp(
+  'sqlite',
+  { DJCAST_ALLOW_PRIVATE_URLS: 'false', DJCAST_LOG_LEVEL: 'warn' },
+  { relayLauncher: launcher },
+);
 try {
   const dj = await signUp(t);
 
@@ -79,8 +97,16 @@ try {
   }
   {
     const before = secretHits.length;
-    const res = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: 'direct', items: [{ url: `http://[::ffff:127.0.0.1]:${secretPort}/secret.mp3` }] } });
-    out({ case: 'playlist direct IPv4-mapped', status: res.status, body: await res.text(), secretHits: secretHits.length - before });
+    const res = await t.request('POST', '/v1/playlists', {
+      token: dj.token,
+      body: { title: 'direct', items: [{ url: `http://[::ffff:127.0.0.1]:${secretPort}/secret.mp3` }] },
+    });
+    out({
+      case: 'playlist direct IPv4-mapped',
+      status: res.status,
+      body: await res.text(),
+      secretHits: secretHits.length - before,
+    });
   }
 
   // stream.mp3 and the external-track download read external files with openHttpRange.
@@ -91,7 +117,11 @@ try {
       const bytes = await buffer(await openHttpRange(pub(path), 0, 4095, { allowPrivate: false }));
       result = { ok: true, bytes: bytes.length, leaked: bytes.toString('latin1').includes(SECRET) };
     } catch (error) {
-      result = { ok: false, error: (error as Error).name, notAllowed: error instanceof TrackFetchError && error.cause instanceof UrlNotAllowedError };
+      result = {
+        ok: false,
+        error: (error as Error).name,
+        notAllowed: error instanceof TrackFetchError && error.cause instanceof UrlNotAllowedError,
+      };
     }
     out({ case: `track range ${path}`, ...result, secretHits: secretHits.length - before });
   }
@@ -144,9 +174,15 @@ try {
       else callback(null, address, 4);
     };
     const url = new URL(`http://radio.rebind.test:${originPort}/ok.mp3`);
-    const first = await fetchSourceText(url, { timeoutMs: 10_000, lookup: rebinding }).then((r) => r.status, (e: Error) => e.name);
+    const first = await fetchSourceText(url, { timeoutMs: 10_000, lookup: rebinding }).then(
+      (r) => r.status,
+      (e: Error) => e.name,
+    );
     // The second answer points the name at loopback; the port is the secret server's.
-    const second = await fetchSourceText(new URL(`http://radio.rebind.test:${secretPort}/ok.mp3`), { timeoutMs: 10_000, lookup: rebinding }).then(
+    const second = await fetchSourceText(new URL(`http://radio.rebind.test:${secretPort}/ok.mp3`), {
+      timeoutMs: 10_000,
+      lookup: rebinding,
+    }).then(
       (r) => r.status,
       (e: Error) => e.name,
     );
@@ -154,7 +190,13 @@ try {
   }
 
   const leakedInLogs = t.rawLogs.some((l) => l.includes(SECRET));
-  out({ case: 'summary', totalSecretHits: secretHits.length, publicRequests: publicRequests.length, leakedInLogs, launches: launcher.calls.filter((c) => c.op === 'start').length });
+  out({
+    case: 'summary',
+    totalSecretHits: secretHits.length,
+    publicRequests: publicRequests.length,
+    leakedInLogs,
+    launches: launcher.calls.filter((c) => c.op === 'start').length,
+  });
 } finally {
   await t.close();
   secret.close();

@@ -15,7 +15,9 @@ type Line = Record<string, unknown> & { case?: string; status?: number; body?: s
 
 function requireTool(name: string, pkg: string): void {
   if (spawnSync('sh', ['-c', `command -v ${name}`]).status !== 0) {
-    throw new Error(`The SSRF test needs \`${name}\` to build a network namespace: install ${pkg} (e.g. apt-get install ${pkg}).`);
+    throw new Error(
+      `The SSRF test needs \`${name}\` to build a network namespace: install ${pkg} (e.g. apt-get install ${pkg}).`,
+    );
   }
 }
 
@@ -23,7 +25,9 @@ function runInNamespace(): Promise<{ lines: Line[]; stderr: string; code: number
   requireTool('unshare', 'util-linux');
   requireTool('ip', 'iproute2');
   const script = path.join(here, 'ssrf-namespace-child.ts');
-  const node = [process.execPath, '--conditions=source', '--import', 'tsx', script].map((a) => `'${a.replace(/'/g, "'\\''")}'`).join(' ');
+  const node = [process.execPath, '--conditions=source', '--import', 'tsx', script]
+    .map((a) => `'${a.replace(/'/g, "'\\''")}'`)
+    .join(' ');
   return new Promise((resolve, reject) => {
     const child = spawn('unshare', ['-rn', 'sh', '-c', `ip link set lo up && ip addr add 11.0.0.1/32 dev lo && exec ${node}`], {
       cwd: path.resolve(here, '..'),
@@ -63,7 +67,13 @@ describe('server-side requests from inside a network namespace (11.0.0.1 public,
   });
 
   it('refuses a playlist URL that redirects to a loopback literal, a name resolving to loopback, or an IPv4-mapped address, and never contacts the internal server', () => {
-    for (const name of ['playlist /literal.mp3', 'playlist /name.mp3', 'playlist /mapped.mp3', 'playlist /chain.mp3', 'playlist direct IPv4-mapped']) {
+    for (const name of [
+      'playlist /literal.mp3',
+      'playlist /name.mp3',
+      'playlist /mapped.mp3',
+      'playlist /chain.mp3',
+      'playlist direct IPv4-mapped',
+    ]) {
       const line = byCase.get(name);
       expect(line?.status, name).toBe(422);
       expect(problemCode(line), name).toBe('url_not_allowed');
@@ -101,7 +111,12 @@ describe('server-side requests from inside a network namespace (11.0.0.1 public,
   });
 
   it('refuses a source name that rebinds from the public address to loopback', () => {
-    expect(byCase.get('dns rebinding')).toEqual({ case: 'dns rebinding', first: 200, second: 'UrlNotAllowedError', secretHits: 0 });
+    expect(byCase.get('dns rebinding')).toEqual({
+      case: 'dns rebinding',
+      first: 200,
+      second: 'UrlNotAllowedError',
+      secretHits: 0,
+    });
   });
 
   it('contacted the internal server not once, and logged nothing of it', () => {

@@ -10,7 +10,8 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, it } from 'vitest';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> }).scripts;
+const scripts = (JSON.parse(readFileSync(path.join(root, 'package.json'), 'utf8')) as { scripts: Record<string, string> })
+  .scripts;
 const sandbox = mkdtempSync(path.join(tmpdir(), 'djcast-start-'));
 afterAll(() => rmSync(sandbox, { recursive: true, force: true }));
 
@@ -21,7 +22,8 @@ interface Started {
 
 /** Runs `pnpm run serve`'s command in its own process group; resolves with the address from the server.started log line. */
 async function serve(env: Record<string, string>): Promise<Started> {
-  if (!existsSync(path.join(root, 'packages/server/dist/main.js'))) throw new Error('packages/server/dist/main.js is missing: run `pnpm build` first');
+  if (!existsSync(path.join(root, 'packages/server/dist/main.js')))
+    throw new Error('packages/server/dist/main.js is missing: run `pnpm build` first');
   const child = spawn('sh', ['-c', scripts.serve!], {
     cwd: root,
     detached: true,
@@ -48,7 +50,8 @@ async function serve(env: Record<string, string>): Promise<Started> {
         const parsed = JSON.parse(line) as { address: string; port: number };
         return { address: parsed.address, port: parsed.port };
       }
-      if (child.exitCode !== null || Date.now() > until) throw new Error(`the server did not start (exit ${child.exitCode}): ${stderr || stdout}`);
+      if (child.exitCode !== null || Date.now() > until)
+        throw new Error(`the server did not start (exit ${child.exitCode}): ${stderr || stdout}`);
       await new Promise((r) => setTimeout(r, 50));
     }
   } finally {

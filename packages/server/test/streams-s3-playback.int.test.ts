@@ -21,15 +21,20 @@ const KEY_ID = 'S3RVER';
 const SECRET = 'djcast-test-secret';
 const S3RVER_SCRIPT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/src/blob/s3rver-process.mjs');
 
-const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:6.0,\nseg-7.ts\n#EXTINF:6.0,\nseg-8.ts\n#EXTINF:6.0,\nseg-9.ts\n';
+const PLAYLIST =
+  '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:6\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:6.0,\nseg-7.ts\n#EXTINF:6.0,\nseg-8.ts\n#EXTINF:6.0,\nseg-9.ts\n';
 
 async function startS3rver(dir: string): Promise<{ endpoint: string; child: ChildProcess }> {
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER_SCRIPT, dir, BUCKET, KEY_ID, SECRET], { stdio: ['pipe', 'pipe', 'pipe'] }); // stdin held open: the script exits when it closes
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER_SCRIPT, dir, BUCKET, KEY_ID, SECRET], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  }); // stdin held open: the script exits when it closes
   let stderr = '';
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const port = await new Promise<number>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within 15 s: ${stderr}`)), 15_000);
-    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code} (is s3rver installed? run pnpm install): ${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`s3rver exited with ${code} (is s3rver installed? run pnpm install): ${stderr}`)),
+    );
     createInterface({ input: child.stdout! }).on('line', (line) => {
       const message = JSON.parse(line) as { port?: number };
       if (message.port !== undefined) {
@@ -75,11 +80,15 @@ describe('live playback from S3', () => {
   });
 
   async function liveStream(body: Record<string, unknown> = {}) {
-    const res = await t.request('POST', '/v1/streams', { token: dj.token, body: { name: 's3', source_url: `${source.url}/live`, ...body } });
+    const res = await t.request('POST', '/v1/streams', {
+      token: dj.token,
+      body: { name: 's3', source_url: `${source.url}/live`, ...body },
+    });
     expect(res.status).toBe(201);
     const id = ((await res.json()) as { id: string }).id;
     await t.container.blobs.put(`streams/${id}/live/live.m3u8`, PLAYLIST, { contentType: 'application/vnd.apple.mpegurl' });
-    for (const n of [7, 8, 9]) await t.container.blobs.put(`streams/${id}/live/seg-${n}.ts`, Buffer.alloc(376, n), { contentType: 'video/mp2t' });
+    for (const n of [7, 8, 9])
+      await t.container.blobs.put(`streams/${id}/live/seg-${n}.ts`, Buffer.alloc(376, n), { contentType: 'video/mp2t' });
     return id;
   }
 

@@ -19,7 +19,13 @@ const files: Record<string, Buffer> = {};
 
 beforeAll(async () => {
   await generateTestMp3(path.join(dir, 'tone.mp3'), { seconds: 14, bitrateKbps: 128 });
-  await generateTestMp3(path.join(dir, 'long.mp3'), { seconds: 300, bitrateKbps: 32, channels: 1, sampleRate: 22050, id3v2: false });
+  await generateTestMp3(path.join(dir, 'long.mp3'), {
+    seconds: 300,
+    bitrateKbps: 32,
+    channels: 1,
+    sampleRate: 22050,
+    id3v2: false,
+  });
   await generateTestMp3(path.join(dir, 'raw.mp3'), { seconds: 2, id3v2: false, xing: false });
   await generateTestWav(path.join(dir, 'tone.wav'), 1);
   for (const name of ['tone.mp3', 'long.mp3', 'raw.mp3', 'tone.wav']) files[name] = readFileSync(path.join(dir, name));
@@ -42,7 +48,14 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect(res.status, await res.clone().text()).toBe(201);
     const body = (await res.json()) as UploadJson & { title: string; original_filename: string };
     expect(body.id).toMatch(/^upl_/);
-    expect(body).toMatchObject({ status: 'processing', progress: 0, title: 'Friday Set', original_filename: 'Friday Set.mp3', bitrate_kbps: 128, sample_rate: 44100 });
+    expect(body).toMatchObject({
+      status: 'processing',
+      progress: 0,
+      title: 'Friday Set',
+      original_filename: 'Friday Set.mp3',
+      bitrate_kbps: 128,
+      sample_rate: 44100,
+    });
     expect(body.size_bytes).toBe(files['tone.mp3']!.length);
     expect(body.duration_seconds).toBeGreaterThan(13.9);
     expect(body.duration_seconds).toBeLessThan(14.2);
@@ -85,9 +98,26 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     const segmentRes = await t.app.request(`/uploads/audio/${created.id}/hls/${manifest.segments[0]!.uri}`);
     expect(segmentRes.status).toBe(200);
     const segmentFile = path.join(dir, `${dialect}-seg.ts`);
-    await import('node:fs/promises').then((fs) => segmentRes.arrayBuffer().then((b) => fs.writeFile(segmentFile, Buffer.from(b))));
-    const probe = await execa('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-show_entries', 'stream=codec_name', '-of', 'csv=p=0', segmentFile]);
-    expect(probe.stdout.split('\n').map((l) => l.trim()).filter(Boolean)[0]).toBe('aac');
+    await import('node:fs/promises').then((fs) =>
+      segmentRes.arrayBuffer().then((b) => fs.writeFile(segmentFile, Buffer.from(b))),
+    );
+    const probe = await execa('ffprobe', [
+      '-v',
+      'error',
+      '-select_streams',
+      'a:0',
+      '-show_entries',
+      'stream=codec_name',
+      '-of',
+      'csv=p=0',
+      segmentFile,
+    ]);
+    expect(
+      probe.stdout
+        .split('\n')
+        .map((l) => l.trim())
+        .filter(Boolean)[0],
+    ).toBe('aac');
 
     // Without the token or the owner's credentials the upload's HLS is not served.
     expect((await t.app.request(`/uploads/audio/${created.id}/hls/index.m3u8`)).status).toBe(403);
@@ -99,7 +129,10 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     const { upload, progress } = await waitForUpload(t, dj.token, created.id);
     expect(upload.status).toBe('ready');
     expect(progress.at(-1)).toBe(100);
-    expect(progress.some((p) => p > 0 && p < 100), `progress seen: ${progress.join(', ')}`).toBe(true);
+    expect(
+      progress.some((p) => p > 0 && p < 100),
+      `progress seen: ${progress.join(', ')}`,
+    ).toBe(true);
     expect([...progress].sort((a, b) => a - b)).toEqual(progress); // never goes backwards
   }, 120_000);
 
@@ -116,7 +149,9 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect(((await text.json()) as { detail: string }).detail).toMatch(/not a usable MP3/);
 
     expect(await objectsUnder(t, 'uploads/')).toEqual(before);
-    const list = (await (await t.request('GET', '/v1/uploads/audio?limit=100', { token: dj.token })).json()) as { data: { size_bytes: number }[] };
+    const list = (await (await t.request('GET', '/v1/uploads/audio?limit=100', { token: dj.token })).json()) as {
+      data: { size_bytes: number }[];
+    };
     expect(list.data.some((u) => u.size_bytes === files['tone.wav']!.length)).toBe(false);
   });
 
@@ -164,10 +199,18 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect((await t.request('DELETE', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(204);
     expect((await t.request('GET', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(404);
     // The job is cancelled, not left to finish: its FFmpeg goes away and it never completes.
-    const job = await t.container.db.kysely.selectFrom('jobs').selectAll().where('resource_id', '=', created.id).executeTakeFirstOrThrow();
+    const job = await t.container.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('resource_id', '=', created.id)
+      .executeTakeFirstOrThrow();
     expect(job.state).toBe('cancelled');
     await waitFor('the FFmpeg of the deleted upload to exit', async () => ffmpegs().length === 0, 30_000);
-    await waitFor('the worker to log the cancel', async () => t.logs.some((l) => l.job_id === job.id && l.event === 'job.cancelled'), 30_000);
+    await waitFor(
+      'the worker to log the cancel',
+      async () => t.logs.some((l) => l.job_id === job.id && l.event === 'job.cancelled'),
+      30_000,
+    );
     expect(t.logs.some((l) => l.job_id === job.id && l.event === 'job.completed')).toBe(false);
     expect((await t.container.jobs.get(job.id))?.state).toBe('cancelled');
     expect(await objectsUnder(t, `uploads/audio/${created.id}/`)).toEqual([]);
@@ -223,4 +266,3 @@ describe.each(DIALECTS)('the upload size limit on %s', (dialect) => {
     expect(res.status).toBe(201);
   });
 });
-

@@ -21,7 +21,11 @@ interface CliResult {
 }
 interface CliSandbox {
   run(args: string[], options?: { env?: Record<string, string | undefined> }): Promise<CliResult>;
-  runOnTerminal(args: string[], answers: { prompt: string; answer: string }[], options?: { env?: Record<string, string | undefined> }): Promise<CliResult>;
+  runOnTerminal(
+    args: string[],
+    answers: { prompt: string; answer: string }[],
+    options?: { env?: Record<string, string | undefined> },
+  ): Promise<CliResult>;
 }
 const support = (relative: string) => import(new URL(relative, import.meta.url).href);
 const { cliSandbox, removeSandboxes } = (await support('../../cli/test/support/run-cli.ts')) as {
@@ -117,7 +121,8 @@ describe('djcast upload and djcast playlist against a real server', { timeout: 1
     expect(id, result.stderr).toBeDefined();
     expect(result.stderr).not.toMatch(/run the command again/i);
     const waited = await cli.run(['upload', 'wait', id!, '--timeout', '1', '--json'], { env });
-    if (waited.code === 4) expect(json(waited)).toMatchObject({ code: 'wait_timeout', hint: expect.stringContaining(`djcast upload wait ${id}`) });
+    if (waited.code === 4)
+      expect(json(waited)).toMatchObject({ code: 'wait_timeout', hint: expect.stringContaining(`djcast upload wait ${id}`) });
     else expect(json(waited)).toMatchObject({ id, status: 'ready' });
   }, 60_000);
 
@@ -164,7 +169,9 @@ describe('djcast upload and djcast playlist against a real server', { timeout: 1
     // Off a terminal a delete needs --yes: a usage error (exit 2) that deletes nothing.
     const unconfirmed = await cli.run(['upload', 'delete', extra.id], { env });
     expect(unconfirmed.code).toBe(2);
-    expect(unconfirmed.stderr).toBe(`Error: Not deleting upload ${extra.id} without confirmation: stdin is not a terminal. Add --yes to djcast upload delete ${extra.id}.\n`);
+    expect(unconfirmed.stderr).toBe(
+      `Error: Not deleting upload ${extra.id} without confirmation: stdin is not a terminal. Add --yes to djcast upload delete ${extra.id}.\n`,
+    );
     expect((await cli.run(['upload', 'get', extra.id], { env })).code).toBe(0);
     const del = await cli.run(['upload', 'delete', extra.id, '--yes'], { env });
     expect(del.code, del.stderr).toBe(0);
@@ -174,7 +181,10 @@ describe('djcast upload and djcast playlist against a real server', { timeout: 1
   it('playlist create keeps the order of --upload and --url and prints the listen URLs; add, remove, get, list, delete', async () => {
     const second = json<{ id: string }>(await cli.run(['upload', set, '--title', 'Second', '--wait', '--json'], { env })).id;
     const externalUrl = `${host.url}/guest.mp3`;
-    const created = await cli.run(['playlist', 'create', '--title', 'Sunday', '--upload', uploadId, '--url', externalUrl, '--upload', second], { env });
+    const created = await cli.run(
+      ['playlist', 'create', '--title', 'Sunday', '--upload', uploadId, '--url', externalUrl, '--upload', second],
+      { env },
+    );
     expect(created.code, created.stderr).toBe(0);
     const id = /^id:\s+(pls_[0-9a-z]{26})$/m.exec(created.stdout)![1]!;
     expect(created.stdout).toContain(`listen (HLS): http://djcast.test/playlists/${id}/stream.m3u8`);
@@ -184,19 +194,35 @@ describe('djcast upload and djcast playlist against a real server', { timeout: 1
     // playlist wait follows the external track until the playlist is ready.
     const waited = await cli.run(['playlist', 'wait', id, '--timeout', '120', '--json'], { env });
     expect(waited.code, waited.stderr).toBe(0);
-    expect(json(waited)).toMatchObject({ id, status: 'ready', items: [{ status: 'ready' }, { status: 'ready' }, { status: 'ready' }] });
+    expect(json(waited)).toMatchObject({
+      id,
+      status: 'ready',
+      items: [{ status: 'ready' }, { status: 'ready' }, { status: 'ready' }],
+    });
 
-    const got = json<{ items: { upload_id: string | null; url: string | null }[] }>(await cli.run(['playlist', 'get', id, '--json'], { env }));
+    const got = json<{ items: { upload_id: string | null; url: string | null }[] }>(
+      await cli.run(['playlist', 'get', id, '--json'], { env }),
+    );
     expect(got.items.map((i) => i.upload_id ?? i.url)).toEqual([uploadId, externalUrl, second]);
 
     const added = json<{ items: { upload_id: string | null; url: string | null }[] }>(
       await cli.run(['playlist', 'add', id, '--url', `${externalUrl}?encore`, '--upload', uploadId, '--json'], { env }),
     );
-    expect(added.items.map((i) => i.upload_id ?? i.url)).toEqual([uploadId, externalUrl, second, `${externalUrl}?encore`, uploadId]);
+    expect(added.items.map((i) => i.upload_id ?? i.url)).toEqual([
+      uploadId,
+      externalUrl,
+      second,
+      `${externalUrl}?encore`,
+      uploadId,
+    ]);
 
-    const byPosition = json<{ items: { upload_id: string | null; url: string | null }[] }>(await cli.run(['playlist', 'remove', id, '1', '--json'], { env }));
+    const byPosition = json<{ items: { upload_id: string | null; url: string | null }[] }>(
+      await cli.run(['playlist', 'remove', id, '1', '--json'], { env }),
+    );
     expect(byPosition.items.map((i) => i.upload_id ?? i.url)).toEqual([externalUrl, second, `${externalUrl}?encore`, uploadId]);
-    const byUrl = json<{ items: { upload_id: string | null; url: string | null }[] }>(await cli.run(['playlist', 'remove', id, externalUrl, '--json'], { env }));
+    const byUrl = json<{ items: { upload_id: string | null; url: string | null }[] }>(
+      await cli.run(['playlist', 'remove', id, externalUrl, '--json'], { env }),
+    );
     expect(byUrl.items.map((i) => i.upload_id ?? i.url)).toEqual([second, `${externalUrl}?encore`, uploadId]);
     const unknown = await cli.run(['playlist', 'remove', id, '9'], { env });
     expect(unknown.code).toBe(2);
@@ -204,7 +230,10 @@ describe('djcast upload and djcast playlist against a real server', { timeout: 1
     const list = await cli.run(['playlist', 'list'], { env });
     expect(list.stdout).toContain(`http://djcast.test/playlists/${id}/stream.mp3`);
 
-    const bad = await cli.run(['playlist', 'create', '--title', 'Bad', '--url', `${host.url}/x.mp3`, '--url', 'http://unresolvable.invalid/a.mp3'], { env });
+    const bad = await cli.run(
+      ['playlist', 'create', '--title', 'Bad', '--url', `${host.url}/x.mp3`, '--url', 'http://unresolvable.invalid/a.mp3'],
+      { env },
+    );
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/items\.1\.url/);
     expect((await cli.run(['playlist', 'create', '--title', 'Empty'], { env })).code).toBe(2);

@@ -23,7 +23,15 @@ let long: Buffer;
 
 beforeAll(async () => {
   // Long enough that the transcode is still running when the server is killed.
-  long = readFileSync(await generateTestMp3(path.join(mediaDir, 'long.mp3'), { seconds: 600, bitrateKbps: 32, channels: 1, sampleRate: 22050, id3v2: false }));
+  long = readFileSync(
+    await generateTestMp3(path.join(mediaDir, 'long.mp3'), {
+      seconds: 600,
+      bitrateKbps: 32,
+      channels: 1,
+      sampleRate: 22050,
+      id3v2: false,
+    }),
+  );
 }, 60_000);
 afterAll(() => rmSync(mediaDir, { recursive: true, force: true }));
 
@@ -107,7 +115,9 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
         body: JSON.stringify(body),
       });
     expect((await post('/v1/auth/register', { email, password: STRONG_PASSWORD })).status).toBe(201);
-    const { access_token: token } = (await (await post('/v1/auth/login', { email, password: STRONG_PASSWORD })).json()) as { access_token: string };
+    const { access_token: token } = (await (await post('/v1/auth/login', { email, password: STRONG_PASSWORD })).json()) as {
+      access_token: string;
+    };
     const upload = await fetch(`${base}/v1/uploads/audio`, {
       method: 'POST',
       headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
@@ -120,7 +130,9 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
     await waitFor(
       'transcoding progress',
       async () => {
-        const u = (await (await fetch(`${base}/v1/uploads/audio/${id}`, { headers: { authorization: `Bearer ${token}` } })).json()) as { progress: number; status: string };
+        const u = (await (
+          await fetch(`${base}/v1/uploads/audio/${id}`, { headers: { authorization: `Bearer ${token}` } })
+        ).json()) as { progress: number; status: string };
         expect(u.status).toBe('processing');
         return u.progress > 0;
       },
@@ -144,7 +156,11 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
       const job = await db.kysely.selectFrom('jobs').selectAll().where('kind', '=', 'upload.process').executeTakeFirstOrThrow();
       expect(job).toMatchObject({ state: 'running', attempts: 1 });
       const deadWorker = job.locked_by;
-      const row = await db.kysely.selectFrom('uploads').select(['status', 'progress']).where('id', '=', id).executeTakeFirstOrThrow();
+      const row = await db.kysely
+        .selectFrom('uploads')
+        .select(['status', 'progress'])
+        .where('id', '=', id)
+        .executeTakeFirstOrThrow();
       expect(row.status).toBe('processing');
 
       const worker = startServer('worker', env);
@@ -152,7 +168,11 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
       const done = await waitFor(
         'the worker to finish the upload',
         async () => {
-          const u = await db.kysely.selectFrom('uploads').select(['status', 'progress', 'status_reason']).where('id', '=', id).executeTakeFirstOrThrow();
+          const u = await db.kysely
+            .selectFrom('uploads')
+            .select(['status', 'progress', 'status_reason'])
+            .where('id', '=', id)
+            .executeTakeFirstOrThrow();
           return u.status === 'processing' ? null : u;
         },
         90_000,

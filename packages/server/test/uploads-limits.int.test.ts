@@ -17,7 +17,15 @@ let lowBitrateLong: Buffer;
 beforeAll(async () => {
   short = readFileSync(await generateTestMp3(path.join(dir, 'short.mp3'), { seconds: 3 }));
   // 8 kbps: two minutes in ~120 KB, far under any byte limit.
-  lowBitrateLong = readFileSync(await generateTestMp3(path.join(dir, 'long.mp3'), { seconds: 120, bitrateKbps: 8, channels: 1, sampleRate: 8000, id3v2: false }));
+  lowBitrateLong = readFileSync(
+    await generateTestMp3(path.join(dir, 'long.mp3'), {
+      seconds: 120,
+      bitrateKbps: 8,
+      channels: 1,
+      sampleRate: 8000,
+      id3v2: false,
+    }),
+  );
 }, 60_000);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
@@ -33,7 +41,13 @@ describe.each(DIALECTS)('the upload duration cap on %s', (dialect) => {
     expect(lowBitrateLong.length).toBeLessThan(200 * 1024);
     const res = await postUpload(t, dj.token, lowBitrateLong);
     expect(res.status).toBe(422);
-    const problem = (await res.json()) as { code: string; reason: string; max_duration_seconds: number; duration_seconds: number; detail: string };
+    const problem = (await res.json()) as {
+      code: string;
+      reason: string;
+      max_duration_seconds: number;
+      duration_seconds: number;
+      detail: string;
+    };
     expect(problem).toMatchObject({ code: 'unprocessable', reason: 'too_long', max_duration_seconds: 60 });
     expect(problem.duration_seconds).toBeGreaterThanOrEqual(119);
     expect(problem.detail).toContain('60 s');
@@ -71,7 +85,11 @@ describe('an upload while clamd is down', () => {
     expect(upload.reason).not.toMatch(/transcod/i);
     expect(upload.hls_url).toBeNull();
     // Every attempt was made (the scanner may come back), and nothing was published unscanned.
-    const job = await t.container.db.kysely.selectFrom('jobs').selectAll().where('resource_id', '=', id).executeTakeFirstOrThrow();
+    const job = await t.container.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('resource_id', '=', id)
+      .executeTakeFirstOrThrow();
     expect(job).toMatchObject({ state: 'failed', attempts: 3 });
     expect(await t.container.blobs.list(`uploads/audio/${id}/hls/`)).toEqual([]);
   }, 150_000);

@@ -26,7 +26,9 @@ let s3: { endpoint: string; uploadsDir: string; child: ChildProcess; requests: s
 
 beforeAll(async () => {
   const data = path.join(dir, 's3');
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER, data, BUCKET, KEY_ID, SECRET], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--openssl-legacy-provider', S3RVER, data, BUCKET, KEY_ID, SECRET], {
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (d: Buffer) => (stderr += d.toString()));
   const requests: string[] = [];
@@ -88,7 +90,9 @@ describe('uploads and playback on S3 storage', () => {
     expect(keys).toContain(`uploads/audio/${id}/hls/index.m3u8`);
     expect(keys.filter((k) => k.endsWith('.ts')).length).toBe(2);
     // ffprobe/FFmpeg read the original with a presigned GET (query-string SigV4).
-    expect(s3.requests.some((r) => r.startsWith(`GET /${BUCKET}/uploads/audio/${id}/original.mp3?`) && r.includes('X-Amz-Signature'))).toBe(true);
+    expect(
+      s3.requests.some((r) => r.startsWith(`GET /${BUCKET}/uploads/audio/${id}/original.mp3?`) && r.includes('X-Amz-Signature')),
+    ).toBe(true);
   });
 
   it('refuses an oversized streamed upload with 413, leaving no object and no pending multipart upload', async () => {
@@ -110,7 +114,10 @@ describe('uploads and playback on S3 storage', () => {
   it('serves stream.mp3 from S3 ranges and redirects segment requests to presigned S3 URLs', async () => {
     const { id: uploadId } = (await (await postUpload(t, dj.token, mp3)).json()) as UploadJson;
     await waitForUpload(t, dj.token, uploadId);
-    const created = await t.request('POST', '/v1/playlists', { token: dj.token, body: { title: 'S3', items: [{ upload_id: uploadId }, { upload_id: uploadId }] } });
+    const created = await t.request('POST', '/v1/playlists', {
+      token: dj.token,
+      body: { title: 'S3', items: [{ upload_id: uploadId }, { upload_id: uploadId }] },
+    });
     const playlist = (await created.json()) as { id: string };
     const map = await findAudioRange(path.join(dir, 'set.mp3'));
     const audio = mp3.subarray(map.audioStart, map.audioEnd);
@@ -118,7 +125,9 @@ describe('uploads and playback on S3 storage', () => {
     const stream = await t.app.request(`/playlists/${playlist.id}/stream.mp3`);
     expect(stream.status).toBe(200);
     expect(Buffer.from(await stream.arrayBuffer()).equals(Buffer.concat([audio, audio]))).toBe(true);
-    const ranged = await t.app.request(`/playlists/${playlist.id}/stream.mp3`, { headers: { range: `bytes=${audio.length - 10}-` } });
+    const ranged = await t.app.request(`/playlists/${playlist.id}/stream.mp3`, {
+      headers: { range: `bytes=${audio.length - 10}-` },
+    });
     expect(ranged.status).toBe(206);
     expect(Buffer.from(await ranged.arrayBuffer()).equals(Buffer.concat([audio.subarray(audio.length - 10), audio]))).toBe(true);
 

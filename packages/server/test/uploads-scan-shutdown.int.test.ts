@@ -88,7 +88,11 @@ describe('shutting down during an upload’s virus scan', () => {
 
     const upload = await getUpload(t, dj.token, id);
     expect(upload.status).toBe('processing'); // not failed: shutdown says nothing about the file
-    const job = await t.container.db.kysely.selectFrom('jobs').selectAll().where('kind', '=', 'upload.process').executeTakeFirstOrThrow();
+    const job = await t.container.db.kysely
+      .selectFrom('jobs')
+      .selectAll()
+      .where('kind', '=', 'upload.process')
+      .executeTakeFirstOrThrow();
     expect(job).toMatchObject({ state: 'queued', attempts: 1, locked_by: null });
     expect(job.last_error).toMatch(/virus scan was aborted/);
     expect(t.logs.some((l) => l.event === 'upload.failed')).toBe(false);
@@ -96,6 +100,9 @@ describe('shutting down during an upload’s virus scan', () => {
     // The real clamd is unaffected and serves the next scans.
     const scanner = new ClamdScanner({ host: clamd.host, port: clamd.port });
     expect(await scanner.scan(Readable.from([mp3]))).toEqual({ clean: true });
-    expect(await scanner.scan(Readable.from([Buffer.from(EICAR, 'latin1')]))).toEqual({ clean: false, signature: expect.stringContaining(EICAR_SIGNATURE) });
+    expect(await scanner.scan(Readable.from([Buffer.from(EICAR, 'latin1')]))).toEqual({
+      clean: false,
+      signature: expect.stringContaining(EICAR_SIGNATURE),
+    });
   });
 });

@@ -23,7 +23,12 @@ export function multipartBody(file: Uint8Array, filename = 'set.mp3', field = 'f
 }
 
 /** POSTs a file to /v1/uploads/audio through the app (whole body, with Content-Length). */
-export async function postUpload(t: TestApp, token: string, file: Uint8Array, opts: { filename?: string; title?: string } = {}): Promise<Response> {
+export async function postUpload(
+  t: TestApp,
+  token: string,
+  file: Uint8Array,
+  opts: { filename?: string; title?: string } = {},
+): Promise<Response> {
   const body = multipartBody(file, opts.filename ?? 'set.mp3');
   const query = opts.title ? `?title=${encodeURIComponent(opts.title)}` : '';
   return t.app.request(`/v1/uploads/audio${query}`, {
@@ -142,7 +147,11 @@ export function serveBytes(res: ServerResponse, req: IncomingMessage, bytes: Uin
   if (range) {
     const start = Number(range[1]);
     const end = range[2] ? Math.min(Number(range[2]), bytes.length - 1) : bytes.length - 1;
-    res.writeHead(206, { ...headers, 'content-range': `bytes ${start}-${end}/${bytes.length}`, 'content-length': end - start + 1 });
+    res.writeHead(206, {
+      ...headers,
+      'content-range': `bytes ${start}-${end}/${bytes.length}`,
+      'content-length': end - start + 1,
+    });
     res.end(req.method === 'HEAD' ? undefined : bytes.subarray(start, end + 1));
     return;
   }
@@ -202,7 +211,12 @@ export async function insertReadyUpload(
       audio_start: audioStart,
       audio_end: audio.length,
       seek_index: JSON.stringify(Array.from({ length: seconds }, (_, s) => s * perSecond)),
-      hls_segments: JSON.stringify(opts.segments ?? [{ uri: 'segment_00000.ts', duration: 6 }, { uri: 'segment_00001.ts', duration: 6 }]),
+      hls_segments: JSON.stringify(
+        opts.segments ?? [
+          { uri: 'segment_00000.ts', duration: 6 },
+          { uri: 'segment_00001.ts', duration: 6 },
+        ],
+      ),
       hls_target_duration: 6,
       created_at: now,
       updated_at: now,

@@ -9,7 +9,7 @@ export default class Register extends DjcastCommand<typeof Register> {
   static override description = 'Prompts for the email and password on a terminal. Does not log in; run `djcast login` next.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --email dj@example.com',
-    "printf '%s' \"$PASSWORD\" | <%= config.bin %> <%= command.id %> --email dj@example.com --password-stdin",
+    'printf \'%s\' "$PASSWORD" | <%= config.bin %> <%= command.id %> --email dj@example.com --password-stdin',
   ];
 
   static override flags = {

@@ -32,7 +32,12 @@ export class CredentialsStore {
     try {
       const data = JSON.parse(text) as Partial<StoredLogin>;
       if (typeof data.api_url === 'string' && typeof data.access_token === 'string' && typeof data.refresh_token === 'string') {
-        return { api_url: data.api_url, email: data.email ?? '', access_token: data.access_token, refresh_token: data.refresh_token };
+        return {
+          api_url: data.api_url,
+          email: data.email ?? '',
+          access_token: data.access_token,
+          refresh_token: data.refresh_token,
+        };
       }
     } catch {
       // fall through

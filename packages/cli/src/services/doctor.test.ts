@@ -20,11 +20,21 @@ describe('runDoctor', () => {
       apiUrl: 'http://127.0.0.1:9',
       cliVersion: '0.1.0',
       health: async () => {
-        throw new DjcastConnectionError({ url: 'http://127.0.0.1:9/healthz', method: 'GET', attempts: 1, cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }) });
+        throw new DjcastConnectionError({
+          url: 'http://127.0.0.1:9/healthz',
+          method: 'GET',
+          attempts: 1,
+          cause: Object.assign(new Error('x'), { code: 'ECONNREFUSED' }),
+        });
       },
     });
-    expect(report).toMatchObject({ reachable: false, error: 'Could not reach the djcast API at http://127.0.0.1:9 (ECONNREFUSED)' });
-    expect(renderDoctor(report)).toEqual(['✗ API        http://127.0.0.1:9 is not reachable: Could not reach the djcast API at http://127.0.0.1:9 (ECONNREFUSED)']);
+    expect(report).toMatchObject({
+      reachable: false,
+      error: 'Could not reach the djcast API at http://127.0.0.1:9 (ECONNREFUSED)',
+    });
+    expect(renderDoctor(report)).toEqual([
+      '✗ API        http://127.0.0.1:9 is not reachable: Could not reach the djcast API at http://127.0.0.1:9 (ECONNREFUSED)',
+    ]);
   });
 
   it('lists every backend and who is logged in', async () => {
@@ -35,7 +45,12 @@ describe('runDoctor', () => {
       me: async () => ({ id: 'usr_1', email: 'dj@example.com', display_name: null, role: 'dj', scopes: [], created_at: '' }),
       via: 'DJCAST_TOKEN',
     });
-    expect(report).toMatchObject({ reachable: true, server_version: '0.1.3', versions_compatible: true, auth: { status: 'logged_in', email: 'dj@example.com' } });
+    expect(report).toMatchObject({
+      reachable: true,
+      server_version: '0.1.3',
+      versions_compatible: true,
+      auth: { status: 'logged_in', email: 'dj@example.com' },
+    });
     expect(renderDoctor(report)).toEqual([
       '✓ API        http://api is reachable',
       '✓ Version    server 0.1.3, cli 0.1.0',
@@ -47,7 +62,14 @@ describe('runDoctor', () => {
   });
 
   it('says when the credential is rejected', async () => {
-    const body = { type: 't', title: 't', status: 401, detail: 'The access token is invalid or expired.', code: 'invalid_token', request_id: 'req_1' };
+    const body = {
+      type: 't',
+      title: 't',
+      status: 401,
+      detail: 'The access token is invalid or expired.',
+      code: 'invalid_token',
+      request_id: 'req_1',
+    };
     const report = await runDoctor({
       apiUrl: 'http://api',
       cliVersion: '0.1.0',
@@ -57,6 +79,10 @@ describe('runDoctor', () => {
       },
       via: 'the stored login',
     });
-    expect(report.auth).toEqual({ status: 'rejected', via: 'the stored login', detail: 'The access token is invalid or expired.' });
+    expect(report.auth).toEqual({
+      status: 'rejected',
+      via: 'the stored login',
+      detail: 'The access token is invalid or expired.',
+    });
   });
 });

@@ -30,7 +30,12 @@ export interface DoctorDeps {
 }
 
 export async function runDoctor(deps: DoctorDeps): Promise<DoctorReport> {
-  const report: DoctorReport = { api_url: deps.apiUrl, reachable: false, cli_version: deps.cliVersion, auth: { status: 'unknown' } };
+  const report: DoctorReport = {
+    api_url: deps.apiUrl,
+    reachable: false,
+    cli_version: deps.cliVersion,
+    auth: { status: 'unknown' },
+  };
   try {
     const health = await deps.health();
     report.reachable = true;
@@ -89,8 +94,10 @@ export function renderDoctor(report: DoctorReport): string[] {
   for (const [name, value] of backends) lines.push(`    ${name.padEnd(width)}  ${value}`);
   const { auth } = report;
   if (auth.status === 'logged_in') lines.push(`${ok} Auth       logged in as ${auth.email} via ${auth.via}`);
-  else if (auth.status === 'not_logged_in') lines.push(`${warn} Auth       not logged in${auth.detail ? `: ${auth.detail}` : ''}`);
-  else if (auth.status === 'rejected') lines.push(`${bad} Auth       the credential from ${auth.via} was rejected: ${auth.detail}`);
+  else if (auth.status === 'not_logged_in')
+    lines.push(`${warn} Auth       not logged in${auth.detail ? `: ${auth.detail}` : ''}`);
+  else if (auth.status === 'rejected')
+    lines.push(`${bad} Auth       the credential from ${auth.via} was rejected: ${auth.detail}`);
   else lines.push(`${warn} Auth       could not check: ${auth.detail ?? 'unknown'}`);
   return lines;
 }

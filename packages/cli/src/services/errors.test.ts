@@ -3,8 +3,19 @@ import { describe, expect, it } from 'vitest';
 import { CliError, describeError, EXIT, NotLoggedInError, UsageError, WaitTimeoutError } from './errors.js';
 
 const problem = (code: string, status: number, detail: string, extra: Record<string, unknown> = {}) => {
-  const body = { type: `https://djcast.dev/problems/${code}`, title: 'A title', status, detail, code, request_id: 'req_123', ...extra };
-  return DjcastApiError.fromResponse(new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } }), body);
+  const body = {
+    type: `https://djcast.dev/problems/${code}`,
+    title: 'A title',
+    status,
+    detail,
+    code,
+    request_id: 'req_123',
+    ...extra,
+  };
+  return DjcastApiError.fromResponse(
+    new Response(JSON.stringify(body), { status, headers: { 'content-type': 'application/problem+json' } }),
+    body,
+  );
 };
 
 describe('describeError', () => {
@@ -36,7 +47,10 @@ describe('describeError', () => {
         ],
       }),
     );
-    expect(report.lines).toEqual(['Error: name: Too small (validation_failed, request req_123)', '  source_url: must be an http:// or https:// URL']);
+    expect(report.lines).toEqual([
+      'Error: name: Too small (validation_failed, request req_123)',
+      '  source_url: must be an http:// or https:// URL',
+    ]);
   });
 
   it('treats a 5xx as a server problem and quotes the request id', () => {
@@ -52,14 +66,22 @@ describe('describeError', () => {
   });
 
   it('reports an unreachable server with what to check', () => {
-    const error = new DjcastConnectionError({ url: 'http://127.0.0.1:9/healthz', method: 'GET', attempts: 3, cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }) });
+    const error = new DjcastConnectionError({
+      url: 'http://127.0.0.1:9/healthz',
+      method: 'GET',
+      attempts: 3,
+      cause: Object.assign(new Error('connect'), { code: 'ECONNREFUSED' }),
+    });
     const report = describeError(error);
     expect(report.lines[0]).toBe('Error: Could not reach the djcast API at http://127.0.0.1:9 (ECONNREFUSED).');
     expect(report.json).toMatchObject({ code: 'unreachable' });
   });
 
   it('gives each CLI error kind its exit code and hint', () => {
-    expect(describeError(new UsageError('Missing --email.', 'Pass --email.'))).toMatchObject({ exitCode: 2, lines: ['Error: Missing --email.', 'Pass --email.'] });
+    expect(describeError(new UsageError('Missing --email.', 'Pass --email.'))).toMatchObject({
+      exitCode: 2,
+      lines: ['Error: Missing --email.', 'Pass --email.'],
+    });
     expect(describeError(new NotLoggedInError()).exitCode).toBe(3);
     expect(describeError(new WaitTimeoutError('Timed out.', { status: 'starting' })).exitCode).toBe(4);
     expect(describeError(new CliError('Cancelled.')).json).toEqual({ code: 'failed', detail: 'Cancelled.' });

@@ -104,7 +104,11 @@ export function describeError(error: unknown, options: { debug?: boolean } = {})
   if (isDjcastConnectionError(error)) {
     return {
       exitCode: EXIT.failed,
-      lines: [`Error: ${error.message}.`, 'Is the server running? Check --api-url or DJCAST_API_URL, or run `djcast doctor`.', ...stack],
+      lines: [
+        `Error: ${error.message}.`,
+        'Is the server running? Check --api-url or DJCAST_API_URL, or run `djcast doctor`.',
+        ...stack,
+      ],
       json: { code: 'unreachable', detail: `${error.message}.`, url: error.url },
     };
   }

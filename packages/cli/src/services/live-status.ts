@@ -20,7 +20,9 @@ export const LIVE_STATUS_FIELDS: Field<LiveStatus>[] = [
 export function liveStatusLine(s: LiveStatus, at: Date): string {
   const time = at.toISOString().slice(11, 19);
   const bitrate = s.bitrate_kbps === null ? '- kbps' : `${s.bitrate_kbps} kbps`;
-  return [time, s.state.padEnd(12), bitrate.padEnd(9), `${s.listener_count} listeners`.padEnd(14), s.current_track ?? '-'].join('  ').trimEnd();
+  return [time, s.state.padEnd(12), bitrate.padEnd(9), `${s.listener_count} listeners`.padEnd(14), s.current_track ?? '-']
+    .join('  ')
+    .trimEnd();
 }
 
 function round(n: number): number {

@@ -42,7 +42,11 @@ export function uploadFile(
   const stream = Readable.toWeb(createReadStream(file.path, { highWaterMark: 256 * 1024 })) as ReadableStream<Uint8Array>;
   return client.uploads.create(
     { stream, size: file.size, name: file.name },
-    { title: options.title || undefined, contentType: 'audio/mpeg', onProgress: options.onBytes ? (sent) => options.onBytes!(sent) : undefined },
+    {
+      title: options.title || undefined,
+      contentType: 'audio/mpeg',
+      onProgress: options.onBytes ? (sent) => options.onBytes!(sent) : undefined,
+    },
   );
 }
 

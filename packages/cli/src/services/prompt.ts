@@ -20,7 +20,10 @@ export interface Prompter {
  * async iterator so typed-ahead answers queue up instead of being dropped.
  * Ctrl+C or Ctrl+D at a prompt cancels with a CliError, not a stack trace.
  */
-export function createPrompter(input: NodeJS.ReadableStream = process.stdin, output: NodeJS.WritableStream = process.stderr): Prompter {
+export function createPrompter(
+  input: NodeJS.ReadableStream = process.stdin,
+  output: NodeJS.WritableStream = process.stderr,
+): Prompter {
   // Echo only while a text question waits for its line: whatever is typed
   // ahead after it (a password) is not shown.
   let muted = true;
@@ -95,5 +98,7 @@ export async function confirm(question: string): Promise<boolean> {
 export async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }

@@ -43,7 +43,9 @@ describe('waitFor', () => {
     const timeout = error as WaitTimeoutError;
     expect(timeout.exitCode).toBe(4);
     expect(timeout.message).toBe('Timed out after 2.5s waiting for the stream to go live.');
-    expect(timeout.hint).toBe('It carries on on the server; keep waiting with `djcast stream wait str_1` (add --timeout for longer).');
+    expect(timeout.hint).toBe(
+      'It carries on on the server; keep waiting with `djcast stream wait str_1` (add --timeout for longer).',
+    );
     expect(timeout.last).toEqual({ status: 'starting', poll: 4 });
     expect(time.sleeps).toEqual([1000, 1000, 500]);
   });

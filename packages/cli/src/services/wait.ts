@@ -31,7 +31,11 @@ export async function waitFor<T>(poll: () => Promise<T>, options: WaitOptions<T>
     if (options.until(value)) return value;
     const left = options.timeoutMs - elapsed;
     if (left <= 0) {
-      throw new WaitTimeoutError(`Timed out after ${formatSeconds(options.timeoutMs)} waiting for ${options.what}.`, value, resumeHint(options.resume));
+      throw new WaitTimeoutError(
+        `Timed out after ${formatSeconds(options.timeoutMs)} waiting for ${options.what}.`,
+        value,
+        resumeHint(options.resume),
+      );
     }
     await sleep(Math.min(interval, left));
   }

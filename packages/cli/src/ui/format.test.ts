@@ -16,7 +16,11 @@ describe('renderTable', () => {
       ],
       columns,
     );
-    expect(text.split('\n')).toEqual(['ID      NAME            TAGS', 'str_1   Friday set      a, b', 'str_22  Sunday morning  -']);
+    expect(text.split('\n')).toEqual([
+      'ID      NAME            TAGS',
+      'str_1   Friday set      a, b',
+      'str_22  Sunday morning  -',
+    ]);
   });
 
   it('prints the header alone for no rows', () => {
@@ -46,7 +50,13 @@ describe('formatValue', () => {
 
 describe('upload progress in human units', () => {
   it('formats bytes in binary units and durations in s/m/h', () => {
-    expect([0, 512, 1536, 48.3 * 1024 * 1024, 1.25 * 1024 ** 3].map(formatBytes)).toEqual(['0 B', '512 B', '1.5 KiB', '48.3 MiB', '1.3 GiB']);
+    expect([0, 512, 1536, 48.3 * 1024 * 1024, 1.25 * 1024 ** 3].map(formatBytes)).toEqual([
+      '0 B',
+      '512 B',
+      '1.5 KiB',
+      '48.3 MiB',
+      '1.3 GiB',
+    ]);
     expect([0.4, 45, 185, 3720].map(formatDuration)).toEqual(['0s', '45s', '3m 05s', '1h 02m']);
   });
 

@@ -20,7 +20,10 @@ export function formatValue(value: unknown): string {
 
 /** Columns padded to their widest cell, two spaces apart, header first; no trailing spaces. */
 export function renderTable<T>(rows: readonly T[], columns: readonly Column<T>[]): string {
-  const cells = [columns.map((c) => c.header.toUpperCase()), ...rows.map((row) => columns.map((c) => oneLine(formatValue(c.get(row)))))];
+  const cells = [
+    columns.map((c) => c.header.toUpperCase()),
+    ...rows.map((row) => columns.map((c) => oneLine(formatValue(c.get(row))))),
+  ];
   const widths = columns.map((_, i) => Math.max(...cells.map((line) => width(line[i]!))));
   return cells
     .map((line) =>

@@ -36,7 +36,8 @@ export function cliSandbox(apiUrl: string) {
   const configDir = path.join(home, 'config');
   const base: Record<string, string> = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (value === undefined || key.startsWith('DJCAST_') || key === 'DEBUG' || key === 'NODE_OPTIONS' || key.startsWith('VITEST')) continue;
+    if (value === undefined || key.startsWith('DJCAST_') || key === 'DEBUG' || key === 'NODE_OPTIONS' || key.startsWith('VITEST'))
+      continue;
     base[key] = value;
   }
   Object.assign(base, {
@@ -70,7 +71,11 @@ export function cliSandbox(apiUrl: string) {
      * Runs the CLI on a pseudo-terminal (util-linux `script`), answering each
      * prompt when it appears. Returns everything the terminal showed.
      */
-    runOnTerminal(args: string[], answers: Array<{ prompt: string; answer: string }>, options: CliOptions = {}): Promise<CliResult> {
+    runOnTerminal(
+      args: string[],
+      answers: Array<{ prompt: string; answer: string }>,
+      options: CliOptions = {},
+    ): Promise<CliResult> {
       const env = withEnv(base, options.env);
       const command = [process.execPath, BIN, ...args].map(shellQuote).join(' ');
       return new Promise((resolve, reject) => {

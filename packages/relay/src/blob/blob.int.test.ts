@@ -39,7 +39,9 @@ async function startS3(): Promise<S3Harness> {
   const requests: string[] = [];
   const ready = new Promise<{ port: number; uploadsDir: string }>((resolve, reject) => {
     const timer = setTimeout(() => reject(new Error(`s3rver did not start within 15 s: ${stderr}`)), 15_000);
-    child.once('exit', (code) => reject(new Error(`s3rver exited with ${code} (is s3rver installed? run pnpm install): ${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`s3rver exited with ${code} (is s3rver installed? run pnpm install): ${stderr}`)),
+    );
     createInterface({ input: child.stdout }).on('line', (line) => {
       const message = JSON.parse(line) as { port?: number; uploadsDir?: string; request?: string };
       if (message.request !== undefined) requests.push(message.request);
@@ -64,7 +66,14 @@ async function startS3(): Promise<S3Harness> {
 }
 
 function storeFor(s3: S3Harness, extra: Partial<ConstructorParameters<typeof S3BlobStore>[0]> = {}) {
-  return new S3BlobStore({ bucket: BUCKET, endpoint: s3.endpoint, forcePathStyle: true, region: 'us-east-1', ...CREDENTIALS, ...extra });
+  return new S3BlobStore({
+    bucket: BUCKET,
+    endpoint: s3.endpoint,
+    forcePathStyle: true,
+    region: 'us-east-1',
+    ...CREDENTIALS,
+    ...extra,
+  });
 }
 
 let shared: S3Harness;
@@ -124,8 +133,12 @@ describe('S3BlobStore specifics on s3rver', () => {
     });
     const started = s3.requests.filter((r) => r.startsWith('POST /djcast-media/ab/aborted?uploads'));
     expect(started).toHaveLength(1);
-    expect(s3.requests.filter((r) => r.startsWith('PUT /djcast-media/ab/aborted?') && r.includes('partNumber=')).length).toBeGreaterThanOrEqual(2);
-    expect(s3.requests.filter((r) => r.startsWith('DELETE /djcast-media/ab/aborted?') && r.includes('uploadId='))).toHaveLength(1);
+    expect(
+      s3.requests.filter((r) => r.startsWith('PUT /djcast-media/ab/aborted?') && r.includes('partNumber=')).length,
+    ).toBeGreaterThanOrEqual(2);
+    expect(s3.requests.filter((r) => r.startsWith('DELETE /djcast-media/ab/aborted?') && r.includes('uploadId='))).toHaveLength(
+      1,
+    );
     expect(await s3.pendingUploads()).toEqual([]);
 
     async function* failing() {

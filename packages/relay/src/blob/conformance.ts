@@ -91,11 +91,19 @@ export function blobStoreConformance(name: string, target: ConformanceTarget): v
       const got = await store.get(`${p}a.bin`);
       expect(got).not.toBeNull();
       expect(Buffer.compare(await buffer(got!.body), bytes)).toBe(0);
-      expect(got!.head).toMatchObject({ size: 1000, contentType: 'application/octet-stream', cacheControl: 'no-cache', etag: a.etag });
+      expect(got!.head).toMatchObject({
+        size: 1000,
+        contentType: 'application/octet-stream',
+        cacheControl: 'no-cache',
+        etag: a.etag,
+      });
       expect(got!.range).toBeUndefined();
 
       expect(await text(store, `${p}b.txt`)).toBe('hello wörld');
-      expect(await store.head(`${p}b.txt`)).toMatchObject({ size: Buffer.byteLength('hello wörld'), contentType: 'text/plain; charset=utf-8' });
+      expect(await store.head(`${p}b.txt`)).toMatchObject({
+        size: Buffer.byteLength('hello wörld'),
+        contentType: 'text/plain; charset=utf-8',
+      });
       expect(await text(store, `${p}c.m3u8`)).toBe('#EXTM3U\n#EXT-X-VERSION:3\n');
       const head = await store.head(`${p}c.m3u8`);
       expect(head).toMatchObject({ size: 25, contentType: 'application/vnd.apple.mpegurl', cacheControl: 'max-age=1' });
@@ -155,7 +163,16 @@ export function blobStoreConformance(name: string, target: ConformanceTarget): v
 
     it('lists by plain string prefix in byte order', async () => {
       const p = ns();
-      const keys = [`${p}seg-002.ts`, `${p}seg-010.ts`, `${p}seg-001.ts`, `${p}live.m3u8`, `${p}sub/x`, `${p}sub/y/z`, `${p}é`, `${p}Z`];
+      const keys = [
+        `${p}seg-002.ts`,
+        `${p}seg-010.ts`,
+        `${p}seg-001.ts`,
+        `${p}live.m3u8`,
+        `${p}sub/x`,
+        `${p}sub/y/z`,
+        `${p}é`,
+        `${p}Z`,
+      ];
       for (const key of keys) await store.put(key, key);
       const sorted = [...keys].sort((a, b) => Buffer.compare(Buffer.from(a), Buffer.from(b)));
       expect(await store.list(p)).toEqual(sorted);
@@ -181,7 +198,21 @@ export function blobStoreConformance(name: string, target: ConformanceTarget): v
     });
 
     it('refuses keys that are not relative slash-separated paths', async () => {
-      const bad = ['', '/abs', '../up', 'a/../../b', 'a//b', 'a/./b', 'a/', '.', '..', 'a\\b', 'nul\u0000', '.djcast-blob/meta/x', 'x'.repeat(1025)];
+      const bad = [
+        '',
+        '/abs',
+        '../up',
+        'a/../../b',
+        'a//b',
+        'a/./b',
+        'a/',
+        '.',
+        '..',
+        'a\\b',
+        'nul\u0000',
+        '.djcast-blob/meta/x',
+        'x'.repeat(1025),
+      ];
       for (const key of bad) {
         await expect(store.put(key, 'x'), JSON.stringify(key)).rejects.toBeInstanceOf(BlobKeyError);
         await expect(store.get(key), JSON.stringify(key)).rejects.toBeInstanceOf(BlobKeyError);

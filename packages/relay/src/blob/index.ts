@@ -44,7 +44,8 @@ const storageEnv = z.discriminatedUnion('DJCAST_STORAGE', [
       DJCAST_S3_PREFIX: optionalText,
     })
     .refine((env) => Boolean(env.DJCAST_S3_ACCESS_KEY_ID) === Boolean(env.DJCAST_S3_SECRET_ACCESS_KEY), {
-      message: 'Set both DJCAST_S3_ACCESS_KEY_ID and DJCAST_S3_SECRET_ACCESS_KEY, or neither (to use the default AWS credential chain)',
+      message:
+        'Set both DJCAST_S3_ACCESS_KEY_ID and DJCAST_S3_SECRET_ACCESS_KEY, or neither (to use the default AWS credential chain)',
     }),
 ]);
 
@@ -57,7 +58,9 @@ export function blobStoreFromEnv(env: Record<string, string | undefined>): BlobS
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = storageEnv.safeParse({ DJCAST_STORAGE: 'local', ...present });
   if (!parsed.success) {
-    const problems = parsed.error.issues.map((issue) => (issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message));
+    const problems = parsed.error.issues.map((issue) =>
+      issue.path.length ? `${issue.path.join('.')}: ${issue.message}` : issue.message,
+    );
     throw new Error(`Invalid blob storage configuration: ${problems.join('; ')}`);
   }
   const cfg = parsed.data;

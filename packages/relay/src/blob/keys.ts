@@ -48,7 +48,8 @@ function checkSegments(key: string, segments: string[]): void {
   segments.forEach((segment, i) => {
     if (segment.length === 0) throw new BlobKeyError(key, 'has an empty path segment');
     if (segment === '.' || segment === '..') throw new BlobKeyError(key, `has a "${segment}" segment`);
-    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES) throw new BlobKeyError(key, `has a segment longer than ${MAX_SEGMENT_BYTES} bytes`);
+    if (Buffer.byteLength(segment) > MAX_SEGMENT_BYTES)
+      throw new BlobKeyError(key, `has a segment longer than ${MAX_SEGMENT_BYTES} bytes`);
     if (i === 0 && segment === RESERVED_TOP_SEGMENT) throw new BlobKeyError(key, `"${RESERVED_TOP_SEGMENT}" is reserved`);
   });
 }

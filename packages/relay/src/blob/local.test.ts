@@ -41,9 +41,15 @@ describe('LocalBlobStore on disk', () => {
 
   // Path-ish alphabet so the generator hits "..", ".", "/", "\\" and empty segments often.
   const pathish = fc
-    .array(fc.oneof(fc.constantFrom('..', '.', '/', '//', '\\', 'a', 'b.ts', RESERVED_TOP_SEGMENT, '%2e%2e', '~', ' '), fc.string({ maxLength: 4 })), {
-      maxLength: 8,
-    })
+    .array(
+      fc.oneof(
+        fc.constantFrom('..', '.', '/', '//', '\\', 'a', 'b.ts', RESERVED_TOP_SEGMENT, '%2e%2e', '~', ' '),
+        fc.string({ maxLength: 4 }),
+      ),
+      {
+        maxLength: 8,
+      },
+    )
     .map((parts) => parts.join(''));
   const anyKey = fc.oneof(pathish, fc.string(), fc.string({ unit: 'binary' }));
 
@@ -209,10 +215,21 @@ describe('LocalBlobStore file modes', () => {
       await store.put('uploads/audio/upl_x/original.mp3', Buffer.from('private mix'), { contentType: 'audio/mpeg' });
       await store.put('streams/str_x/live/seg-1.ts', Readable.from([Buffer.alloc(1000, 1)]));
       const mode = async (p: string) => (await stat(p)).mode & 0o777;
-      for (const dir of [root, path.join(root, 'uploads'), path.join(root, 'uploads/audio/upl_x'), path.join(root, 'streams/str_x/live'), path.join(root, RESERVED_TOP_SEGMENT), path.join(root, RESERVED_TOP_SEGMENT, 'meta/uploads/audio/upl_x')]) {
+      for (const dir of [
+        root,
+        path.join(root, 'uploads'),
+        path.join(root, 'uploads/audio/upl_x'),
+        path.join(root, 'streams/str_x/live'),
+        path.join(root, RESERVED_TOP_SEGMENT),
+        path.join(root, RESERVED_TOP_SEGMENT, 'meta/uploads/audio/upl_x'),
+      ]) {
         expect((await mode(dir)).toString(8), dir).toBe('700');
       }
-      for (const file of [path.join(root, 'uploads/audio/upl_x/original.mp3'), path.join(root, 'streams/str_x/live/seg-1.ts'), path.join(root, RESERVED_TOP_SEGMENT, 'meta/uploads/audio/upl_x/original.mp3')]) {
+      for (const file of [
+        path.join(root, 'uploads/audio/upl_x/original.mp3'),
+        path.join(root, 'streams/str_x/live/seg-1.ts'),
+        path.join(root, RESERVED_TOP_SEGMENT, 'meta/uploads/audio/upl_x/original.mp3'),
+      ]) {
         expect((await mode(file)).toString(8), file).toBe('600');
       }
     } finally {

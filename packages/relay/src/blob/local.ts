@@ -108,7 +108,9 @@ export class LocalBlobStore implements BlobStore {
         const code = errorCode(error);
         if (code === 'ENOENT' && attempt === 0) continue;
         if (code === 'ENOTDIR' || code === 'EEXIST' || code === 'EISDIR') {
-          throw new Error(`Cannot store ${JSON.stringify(key)}: it conflicts with an existing object or folder`, { cause: error });
+          throw new Error(`Cannot store ${JSON.stringify(key)}: it conflicts with an existing object or folder`, {
+            cause: error,
+          });
         }
         throw error;
       }
@@ -142,7 +144,11 @@ export class LocalBlobStore implements BlobStore {
       if (!range) return { body: handle.createReadStream(buffering), head };
       if (range.start >= stats.size) throw new BlobRangeError(key, stats.size);
       const end = Math.min(range.end ?? stats.size - 1, stats.size - 1);
-      return { body: handle.createReadStream({ ...buffering, start: range.start, end }), head, range: { start: range.start, end } };
+      return {
+        body: handle.createReadStream({ ...buffering, start: range.start, end }),
+        head,
+        range: { start: range.start, end },
+      };
     } catch (error) {
       await handle.close();
       throw error;

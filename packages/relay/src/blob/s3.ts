@@ -125,7 +125,10 @@ export class S3BlobStore implements BlobStore {
       } else {
         const bytes = typeof body === 'string' ? Buffer.from(body) : body;
         size = bytes.byteLength;
-        const out = await this.client.send(new PutObjectCommand({ ...params, Body: bytes }), signal ? { abortSignal: signal } : {});
+        const out = await this.client.send(
+          new PutObjectCommand({ ...params, Body: bytes }),
+          signal ? { abortSignal: signal } : {},
+        );
         etag = out.ETag;
       }
     } catch (error) {
@@ -210,7 +213,10 @@ export class S3BlobStore implements BlobStore {
         throw new Error(`S3 refused to delete ${failed.length} object(s), first ${first?.Key}: ${first?.Code} ${first?.Message}`);
       }
     };
-    for await (const page of paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.keyPrefix + prefix })) {
+    for await (const page of paginateListObjectsV2(
+      { client: this.client, pageSize: this.pageSize },
+      { Bucket: this.bucket, Prefix: this.keyPrefix + prefix },
+    )) {
       for (const object of page.Contents ?? []) {
         if (object.Key === undefined) continue;
         batch.push(object.Key);
@@ -223,7 +229,10 @@ export class S3BlobStore implements BlobStore {
   async list(prefix: string): Promise<string[]> {
     assertValidPrefix(prefix);
     const keys: string[] = [];
-    for await (const page of paginateListObjectsV2({ client: this.client, pageSize: this.pageSize }, { Bucket: this.bucket, Prefix: this.keyPrefix + prefix })) {
+    for await (const page of paginateListObjectsV2(
+      { client: this.client, pageSize: this.pageSize },
+      { Bucket: this.bucket, Prefix: this.keyPrefix + prefix },
+    )) {
       for (const object of page.Contents ?? []) {
         if (object.Key !== undefined) keys.push(object.Key.slice(this.keyPrefix.length));
       }

@@ -36,10 +36,16 @@ describe('isPrivateAddress', () => {
     '',
   ])('refuses %s', (ip) => expect(isPrivateAddress(ip)).toBe(true));
 
-  it.each(['8.8.8.8', '1.1.1.1', '11.0.0.1', '172.32.0.1', '2606:4700:4700::1111', '::ffff:8.8.4.4', '::ffff:808:404', '2a00:1450:4001:80b::200e'])(
-    'allows %s',
-    (ip) => expect(isPrivateAddress(ip)).toBe(false),
-  );
+  it.each([
+    '8.8.8.8',
+    '1.1.1.1',
+    '11.0.0.1',
+    '172.32.0.1',
+    '2606:4700:4700::1111',
+    '::ffff:8.8.4.4',
+    '::ffff:808:404',
+    '2a00:1450:4001:80b::200e',
+  ])('allows %s', (ip) => expect(isPrivateAddress(ip)).toBe(false));
 
   it('reads every IPv6 spelling into the same bytes', () => {
     expect(ipv6Bytes('::ffff:127.0.0.1')).toEqual(ipv6Bytes('0:0:0:0:0:ffff:7f00:0001'));
@@ -60,7 +66,9 @@ describe('assertRemoteAllowed (the check on the connected socket)', () => {
       expect(() => assertRemoteAllowed(socket, { allowPrivate: false })).toThrow(UrlNotAllowedError);
       expect(() => assertRemoteAllowed(socket, { allowPrivate: true })).not.toThrow();
       expect(() => assertRemoteAllowed({ remoteAddress: undefined }, { allowPrivate: false })).toThrow(UrlNotAllowedError);
-      expect(() => assertRemoteAllowed({ remoteAddress: '::ffff:10.1.2.3' }, { allowPrivate: false })).toThrow(UrlNotAllowedError);
+      expect(() => assertRemoteAllowed({ remoteAddress: '::ffff:10.1.2.3' }, { allowPrivate: false })).toThrow(
+        UrlNotAllowedError,
+      );
       expect(() => assertRemoteAllowed({ remoteAddress: '11.0.0.1' }, { allowPrivate: false })).not.toThrow();
     } finally {
       socket.destroy();

@@ -40,7 +40,8 @@ export interface GuardedConnectOptions extends AddressPolicy {
  */
 export async function connectGuarded(url: URL, options: GuardedConnectOptions): Promise<net.Socket> {
   const secure = url.protocol === 'https:';
-  if (url.protocol !== 'http:' && !secure) throw new UrlNotAllowedError(`only http and https URLs can be fetched, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && !secure)
+    throw new UrlNotAllowedError(`only http and https URLs can be fetched, not ${url.protocol}`);
   const host = url.hostname.replace(/^\[(.*)\]$/, '$1');
   const port = Number(url.port || (secure ? 443 : 80));
   const { allowPrivate, signal } = options;
@@ -51,7 +52,12 @@ export async function connectGuarded(url: URL, options: GuardedConnectOptions): 
   }
 
   const lookup = guardLookup(options.lookup ?? (dnsLookup as unknown as LookupFunction), allowPrivate);
-  const raw = net.connect({ host, port, lookup, ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}) });
+  const raw = net.connect({
+    host,
+    port,
+    lookup,
+    ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
+  });
   await settle(raw, 'connect', url, options);
   try {
     assertRemoteAllowed(raw, options);
@@ -75,7 +81,9 @@ export function assertRemoteAllowed(socket: Pick<net.Socket, 'remoteAddress'>, p
   if (policy.allowPrivate) return;
   const remote = socket.remoteAddress;
   if (!remote || isPrivateAddress(remote)) {
-    throw new UrlNotAllowedError(`connected to ${remote ?? 'an unknown address'}, a private, loopback or otherwise internal address`);
+    throw new UrlNotAllowedError(
+      `connected to ${remote ?? 'an unknown address'}, a private, loopback or otherwise internal address`,
+    );
   }
 }
 
@@ -84,13 +92,17 @@ function guardLookup(inner: LookupFunction, allowPrivate: boolean): LookupFuncti
   return (hostname, options, callback) => {
     inner(hostname, { ...options, all: true }, (error, addresses) => {
       if (error) return callback(error, '', 0);
-      const list: LookupAddress[] = Array.isArray(addresses)
-        ? addresses
-        : [{ address: addresses, family: net.isIP(addresses) }];
-      if (list.length === 0) return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
+      const list: LookupAddress[] = Array.isArray(addresses) ? addresses : [{ address: addresses, family: net.isIP(addresses) }];
+      if (list.length === 0)
+        return callback(Object.assign(new Error(`no address for ${hostname}`), { code: 'ENOTFOUND' }), '', 0);
       if (!allowPrivate) {
         const bad = list.find((a) => isPrivateAddress(a.address));
-        if (bad) return callback(new UrlNotAllowedError(`${hostname} resolves to ${bad.address}, a private, loopback or otherwise internal address`), '', 0);
+        if (bad)
+          return callback(
+            new UrlNotAllowedError(`${hostname} resolves to ${bad.address}, a private, loopback or otherwise internal address`),
+            '',
+            0,
+          );
       }
       if (options.all) return callback(null, list);
       callback(null, list[0]!.address, list[0]!.family);
@@ -113,7 +125,10 @@ function settle(socket: net.Socket, event: 'connect' | 'secureConnect', url: URL
     };
     const onReady = () => done();
     const onAbort = () => done(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const timer = setTimeout(() => done(new SourceTimeoutError(`no connection to ${url.host} within ${timeoutMs} ms`)), timeoutMs);
+    const timer = setTimeout(
+      () => done(new SourceTimeoutError(`no connection to ${url.host} within ${timeoutMs} ms`)),
+      timeoutMs,
+    );
     signal?.addEventListener('abort', onAbort, { once: true });
     socket.once('error', done);
     socket.once(event, onReady);

@@ -45,7 +45,9 @@ describe('fetchFollowing', () => {
       if (req.url === '/see-other') return res.writeHead(303, { location: '/final' }).end();
       if (req.url === '/to-file') return res.writeHead(302, { location: 'file:///etc/passwd' }).end();
       const text = `final ${req.method}`;
-      res.writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(text)) }).end(req.method === 'HEAD' ? undefined : text);
+      res
+        .writeHead(200, { 'content-type': 'text/plain', 'content-length': String(Buffer.byteLength(text)) })
+        .end(req.method === 'HEAD' ? undefined : text);
     });
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
@@ -93,8 +95,12 @@ describe('fetchFollowing', () => {
     await expect(requestOnce(new URL(`${base}/final`), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(UrlNotAllowedError);
     await expect(fetchFollowing(new URL(`${base}/final`), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(UrlNotAllowedError);
     const port = new URL(base).port;
-    await expect(fetchFollowing(new URL(`http://localhost:${port}/final`), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(UrlNotAllowedError);
-    await expect(fetchFollowing(new URL(`http://[::ffff:127.0.0.1]:${port}/final`), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(UrlNotAllowedError);
+    await expect(fetchFollowing(new URL(`http://localhost:${port}/final`), { timeoutMs: 10_000 })).rejects.toBeInstanceOf(
+      UrlNotAllowedError,
+    );
+    await expect(
+      fetchFollowing(new URL(`http://[::ffff:127.0.0.1]:${port}/final`), { timeoutMs: 10_000 }),
+    ).rejects.toBeInstanceOf(UrlNotAllowedError);
     expect(seen).toEqual([]);
   });
 

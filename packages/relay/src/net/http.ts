@@ -67,7 +67,8 @@ export function parseFetchUrl(raw: string): URL {
   } catch {
     throw new UrlNotAllowedError(`not a URL the server can fetch: ${JSON.stringify(raw.slice(0, 200))}`);
   }
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new UrlNotAllowedError(`only http and https URLs can be fetched, not ${url.protocol}`);
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    throw new UrlNotAllowedError(`only http and https URLs can be fetched, not ${url.protocol}`);
   if (!url.hostname) throw new UrlNotAllowedError('the URL has no host');
   return url;
 }
@@ -79,7 +80,12 @@ export function parseFetchUrl(raw: string): URL {
  */
 export async function requestOnce(url: URL, options: RequestOptions): Promise<HttpResponse> {
   const method = options.method ?? 'GET';
-  const lines = [`${method} ${url.pathname || '/'}${url.search} HTTP/1.0`, `Host: ${url.host}`, 'Accept: */*', 'Connection: close'];
+  const lines = [
+    `${method} ${url.pathname || '/'}${url.search} HTTP/1.0`,
+    `Host: ${url.host}`,
+    'Accept: */*',
+    'Connection: close',
+  ];
   for (const [name, value] of Object.entries(options.headers ?? {})) {
     if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new TypeError(`header ${name} contains a line break`);
     lines.push(`${name}: ${value}`);
@@ -113,7 +119,8 @@ export async function fetchFollowing(start: URL, options: FollowOptions): Promis
     res.close();
     const next = nextHop(url, location);
     if (hop >= maxRedirects) throw new TooManyRedirectsError(maxRedirects, next.href);
-    if (next.origin !== url.origin) headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
+    if (next.origin !== url.origin)
+      headers = Object.fromEntries(Object.entries(headers).filter(([k]) => !CREDENTIAL_HEADERS.has(k.toLowerCase())));
     if (res.status === 303 && method !== 'HEAD') method = 'GET';
     url = next;
   }
@@ -127,13 +134,20 @@ export function nextHop(from: URL, location: string): URL {
   } catch {
     throw new SourceProtocolError(`${from.host} redirected to an invalid URL`);
   }
-  if (next.protocol !== 'http:' && next.protocol !== 'https:') throw new UrlNotAllowedError(`redirected to a ${next.protocol} URL; only http and https are followed`);
+  if (next.protocol !== 'http:' && next.protocol !== 'https:')
+    throw new UrlNotAllowedError(`redirected to a ${next.protocol} URL; only http and https are followed`);
   if (next.username || next.password) throw new UrlNotAllowedError('redirected to a URL with credentials in it');
   next.hash = '';
   return next;
 }
 
-function readResponse(socket: net.Socket, url: URL, method: string, options: RequestOptions, request: string): Promise<HttpResponse> {
+function readResponse(
+  socket: net.Socket,
+  url: URL,
+  method: string,
+  options: RequestOptions,
+  request: string,
+): Promise<HttpResponse> {
   const { signal } = options;
   return new Promise<HttpResponse>((resolve, reject) => {
     let settled = false;
@@ -146,7 +160,10 @@ function readResponse(socket: net.Socket, url: URL, method: string, options: Req
       reject(err);
     };
     const onAbort = () => fail(signal?.reason instanceof Error ? signal.reason : new Error('aborted'));
-    const timer = setTimeout(() => fail(new SourceTimeoutError(`no response from ${url.host} within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => fail(new SourceTimeoutError(`no response from ${url.host} within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
     const cleanup = () => {
       clearTimeout(timer);
       signal?.removeEventListener('abort', onAbort);
@@ -159,7 +176,8 @@ function readResponse(socket: net.Socket, url: URL, method: string, options: Req
       head = Buffer.concat([head, chunk]);
       const end = headerEnd(head);
       if (end === null) {
-        if (head.length > MAX_HEADER_BYTES) fail(new SourceProtocolError(`${url.host} sent more than ${MAX_HEADER_BYTES} bytes of headers`));
+        if (head.length > MAX_HEADER_BYTES)
+          fail(new SourceProtocolError(`${url.host} sent more than ${MAX_HEADER_BYTES} bytes of headers`));
         return;
       }
       let parsed: ReturnType<typeof parseHead>;
@@ -171,9 +189,14 @@ function readResponse(socket: net.Socket, url: URL, method: string, options: Req
       }
       settled = true;
       cleanup();
-      const noBody = method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
+      const noBody =
+        method === 'HEAD' || parsed.status === 204 || parsed.status === 304 || (parsed.status >= 100 && parsed.status < 200);
       const declared = Number(parsed.headers['content-length']);
-      const length = noBody ? 0 : /^\d+$/.test(parsed.headers['content-length'] ?? '') && Number.isSafeInteger(declared) ? declared : null;
+      const length = noBody
+        ? 0
+        : /^\d+$/.test(parsed.headers['content-length'] ?? '') && Number.isSafeInteger(declared)
+          ? declared
+          : null;
       const body = bodyStream(socket, head.subarray(end.end), length, url, options);
       resolve({
         ...parsed,
@@ -200,7 +223,10 @@ function bodyStream(socket: net.Socket, first: Buffer, length: number | null, ur
   const armIdle = () => {
     if (options.idleTimeoutMs === undefined) return;
     clearTimeout(idle);
-    idle = setTimeout(() => body.destroy(new SourceTimeoutError(`${url.host} sent nothing for ${options.idleTimeoutMs} ms`)), options.idleTimeoutMs);
+    idle = setTimeout(
+      () => body.destroy(new SourceTimeoutError(`${url.host} sent nothing for ${options.idleTimeoutMs} ms`)),
+      options.idleTimeoutMs,
+    );
   };
   const finish = () => {
     clearTimeout(idle);
@@ -226,7 +252,8 @@ function bodyStream(socket: net.Socket, first: Buffer, length: number | null, ur
   };
   const onEnd = () => {
     clearTimeout(idle);
-    if (length !== null && received < length) body.destroy(new SourceProtocolError(`${url.host} closed the connection after ${received} of ${length} bytes`));
+    if (length !== null && received < length)
+      body.destroy(new SourceProtocolError(`${url.host} closed the connection after ${received} of ${length} bytes`));
     else body.end();
   };
   body.on('drain', () => socket.resume());
@@ -254,7 +281,10 @@ export async function readBodyText(res: HttpResponse, options: { maxBytes: numbe
   const chunks: Buffer[] = [];
   let size = 0;
   return new Promise<string>((resolve, reject) => {
-    const timer = setTimeout(() => finish(new SourceTimeoutError(`body not complete within ${options.timeoutMs} ms`)), options.timeoutMs);
+    const timer = setTimeout(
+      () => finish(new SourceTimeoutError(`body not complete within ${options.timeoutMs} ms`)),
+      options.timeoutMs,
+    );
     const finish = (err?: Error) => {
       clearTimeout(timer);
       res.body.off('data', onData);
@@ -287,7 +317,12 @@ function headerEnd(buf: Buffer): { start: number; end: number } | null {
 }
 
 /** Parses a response head: status line (HTTP/x.y or ICY) and header lines. */
-export function parseHead(text: string): { protocol: string; status: number; statusText: string; headers: Record<string, string> } {
+export function parseHead(text: string): {
+  protocol: string;
+  status: number;
+  statusText: string;
+  headers: Record<string, string>;
+} {
   const [statusLine = '', ...lines] = text.split(/\r?\n/);
   const match = /^(HTTP\/\d(?:\.\d)?|ICY)\s+(\d{3})(?:\s+(.*))?$/i.exec(statusLine.trim());
   if (!match) throw new SourceProtocolError(`not an HTTP or ICY response: ${JSON.stringify(statusLine.slice(0, 80))}`);

@@ -95,10 +95,17 @@ export function uploadsApi(ctx: ApiContext) {
     // server may hold the file.
     const send = async (template: Request): Promise<Response> => {
       const headers = new Headers(template.headers);
-      if (!headers.has('authorization') && session.accessToken !== undefined) headers.set('authorization', `Bearer ${session.accessToken}`);
+      if (!headers.has('authorization') && session.accessToken !== undefined)
+        headers.set('authorization', `Bearer ${session.accessToken}`);
       for (let attempt = 1; ; attempt++) {
         const early = earlyAnswerGate(bytes, headers.has('content-length'));
-        const init = { method: template.method, headers, body: multipartStream(frame, bytes, onFileBytes, early.beforeFile), signal: template.signal, duplex: 'half' };
+        const init = {
+          method: template.method,
+          headers,
+          body: multipartStream(frame, bytes, onFileBytes, early.beforeFile),
+          signal: template.signal,
+          duplex: 'half',
+        };
         try {
           return await sendBare(template.url, init as RequestInit);
         } catch (error) {
@@ -109,7 +116,13 @@ export function uploadsApi(ctx: ApiContext) {
             const describe = (origin: string, reason: string) =>
               `The connection to the djcast API at ${origin} broke while the file was being sent (${reason}); uploads are not retried once sending began. ` +
               'If the file is large, the server may have refused it for its size.';
-            throw new DjcastConnectionError({ url: template.url, method: template.method, attempts: attempt, cause: error, describe });
+            throw new DjcastConnectionError({
+              url: template.url,
+              method: template.method,
+              attempts: attempt,
+              cause: error,
+              describe,
+            });
           }
           if (attempt > policy.retries) {
             throw new DjcastConnectionError({ url: template.url, method: template.method, attempts: attempt, cause: error });
@@ -182,10 +195,14 @@ export function uploadsApi(ctx: ApiContext) {
         const upload = await unwrap(raw.GET('/v1/uploads/audio/{id}', { params: { path: { id } }, signal }));
         onProgress?.(upload.progress, upload);
         if (upload.status === 'ready') return upload;
-        if (upload.status === 'failed' || upload.status === 'rejected') throw new DjcastUploadFailedError({ ...upload, status: upload.status });
+        if (upload.status === 'failed' || upload.status === 'rejected')
+          throw new DjcastUploadFailedError({ ...upload, status: upload.status });
         const left = timeoutMs - (Date.now() - started);
         if (left <= 0) {
-          throw new DjcastTimeoutError(`Timed out after ${formatSeconds(timeoutMs)} waiting for upload ${id} to be transcoded.`, { timeoutMs, last: upload });
+          throw new DjcastTimeoutError(`Timed out after ${formatSeconds(timeoutMs)} waiting for upload ${id} to be transcoded.`, {
+            timeoutMs,
+            last: upload,
+          });
         }
         await policy.sleep(Math.min(intervalMs, left), signal);
       }

@@ -54,7 +54,8 @@ function buildEnv(): NodeJS.ProcessEnv {
 function newestInput(dir: string): number {
   const root = path.join(REPO_ROOT, dir);
   let newest = 0;
-  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsup.config.ts']) newest = Math.max(newest, mtime(path.join(root, file)));
+  for (const file of ['package.json', 'tsconfig.json', 'tsconfig.build.json', 'tsup.config.ts'])
+    newest = Math.max(newest, mtime(path.join(root, file)));
   const walk = (current: string) => {
     for (const entry of readdirSync(current, { withFileTypes: true })) {
       const full = path.join(current, entry.name);

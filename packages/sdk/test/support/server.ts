@@ -1,7 +1,14 @@
 // The whole djcast API in process for SDK tests, from the server's one test
 // harness (@djcast/server/testing). `fetch` is the real app.fetch behind an
 // observer that records what the SDK sent.
-import { RecordingLauncher, STRONG_PASSWORD, TEST_BASE_URL, createTestApp, startFakeIcecast, type TestApp } from '@djcast/server/testing';
+import {
+  RecordingLauncher,
+  STRONG_PASSWORD,
+  TEST_BASE_URL,
+  createTestApp,
+  startFakeIcecast,
+  type TestApp,
+} from '@djcast/server/testing';
 
 export { manualClock, uniqueEmail, waitFor } from '@djcast/server/testing';
 
@@ -25,10 +32,17 @@ export interface TestServer {
   close(): Promise<void>;
 }
 
-export async function startTestServer(env: Record<string, string> = {}, options: { clock?: () => Date } = {}): Promise<TestServer> {
+export async function startTestServer(
+  env: Record<string, string> = {},
+  options: { clock?: () => Date } = {},
+): Promise<TestServer> {
   const source = await startFakeIcecast();
   // Relay workers are the server's business; record their launches instead of running FFmpeg.
-  const t = await createTestApp('sqlite', { DJCAST_LOG_LEVEL: 'silent', ...env }, { clock: options.clock, relayLauncher: new RecordingLauncher() });
+  const t = await createTestApp(
+    'sqlite',
+    { DJCAST_LOG_LEVEL: 'silent', ...env },
+    { clock: options.clock, relayLauncher: new RecordingLauncher() },
+  );
   const sent: SentRequest[] = [];
   return {
     baseUrl: TEST_BASE_URL,

@@ -71,9 +71,7 @@ export const ProblemSchema = z
     detail: z.string(),
     code: z.string().openapi({ example: 'not_found' }),
     request_id: z.string().openapi({ example: 'req_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
-    errors: z
-      .array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() }))
-      .optional(),
+    errors: z.array(z.object({ path: z.string(), message: z.string(), code: z.string().optional() })).optional(),
   })
   .catchall(z.unknown())
   .openapi('Problem');

@@ -2,7 +2,23 @@ import { randomBytes } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
-export type IdPrefix = 'usr' | 'str' | 'upl' | 'pls' | 'pod' | 'epi' | 'dom' | 'pln' | 'sub' | 'req' | 'tok' | 'rly' | 'rft' | 'job' | 'msg' | 'trk';
+export type IdPrefix =
+  | 'usr'
+  | 'str'
+  | 'upl'
+  | 'pls'
+  | 'pod'
+  | 'epi'
+  | 'dom'
+  | 'pln'
+  | 'sub'
+  | 'req'
+  | 'tok'
+  | 'rly'
+  | 'rft'
+  | 'job'
+  | 'msg'
+  | 'trk';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

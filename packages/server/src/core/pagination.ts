@@ -1,7 +1,13 @@
 import { z } from '@hono/zod-openapi';
 
 export const PaginationQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(100).default(20).openapi({ param: { name: 'limit', in: 'query' } }),
+  limit: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(100)
+    .default(20)
+    .openapi({ param: { name: 'limit', in: 'query' } }),
   starting_after: z
     .string()
     .regex(/^[a-z]{3}_[0-9a-z]{26}$/)

@@ -116,7 +116,11 @@ export async function migrate(db: Db, schema?: string): Promise<string[]> {
   }
   // Kysely looks for its migration tables in every schema unless told which: with
   // several schemas in one database (tests, tenants) it would find another's.
-  const migrator = new Migrator({ db: db.kysely, provider, ...(db.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}) });
+  const migrator = new Migrator({
+    db: db.kysely,
+    provider,
+    ...(db.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
+  });
   const { error, results } = await migrator.migrateToLatest();
   if (error) throw error;
   return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);

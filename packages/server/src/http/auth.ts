@@ -13,7 +13,8 @@ export function resolvePrincipal(auth: Authenticator): MiddlewareHandler<AppEnv>
       const match = /^Bearer\s+(\S+)$/i.exec(header);
       if (!match) throw new DomainError('invalid_token', 'The Authorization header must be "Bearer <token>".');
       const principal = await auth.authenticate(match[1]!);
-      if (!principal) throw new DomainError('invalid_token', 'The access token is invalid or expired. Log in again or refresh it.');
+      if (!principal)
+        throw new DomainError('invalid_token', 'The access token is invalid or expired. Log in again or refresh it.');
       c.set('principal', principal);
     }
     await next();
@@ -34,7 +35,8 @@ export function requireAuthentication(): MiddlewareHandler<AppEnv> {
 export function requireScope(scope: Scope): MiddlewareHandler<AppEnv> {
   return async (c, next) => {
     const principal = c.get('principal');
-    if (!principal) throw new DomainError('unauthenticated', 'Send an access token or API token as "Authorization: Bearer <token>".');
+    if (!principal)
+      throw new DomainError('unauthenticated', 'Send an access token or API token as "Authorization: Bearer <token>".');
     if (!principal.scopes.has(scope)) {
       throw new DomainError('missing_scope', `This operation needs the "${scope}" scope.`, {
         missing_scopes: [scope],

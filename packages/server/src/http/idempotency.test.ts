@@ -69,7 +69,9 @@ describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
   it('never stores responses that carry secrets (API tokens)', async () => {
     const dj = await signUp(t);
     const headers = { 'idempotency-key': 'token-key' };
-    const first = (await (await t.request('POST', '/v1/tokens', { token: dj.token, body: { name: 'ci', scopes: ['streams:read'] }, headers })).json()) as {
+    const first = (await (
+      await t.request('POST', '/v1/tokens', { token: dj.token, body: { name: 'ci', scopes: ['streams:read'] }, headers })
+    ).json()) as {
       token: string;
     };
     const rows = await t.container.db.kysely.selectFrom('idempotency_keys').selectAll().execute();
@@ -132,7 +134,11 @@ describe.each(DIALECTS)('Idempotency-Key on %s', (dialect) => {
 
   it('refuses a malformed key with 400', async () => {
     const dj = await signUp(t);
-    const res = await t.request('POST', '/v1/streams', { token: dj.token, body: body(), headers: { 'idempotency-key': 'x'.repeat(300) } });
+    const res = await t.request('POST', '/v1/streams', {
+      token: dj.token,
+      body: body(),
+      headers: { 'idempotency-key': 'x'.repeat(300) },
+    });
     expect(res.status).toBe(400);
   });
 });

@@ -56,7 +56,16 @@ export function idempotency(db: Kysely<Database>, clock: Clock = systemClock): M
       .execute();
     const claimed = await db
       .insertInto('idempotency_keys')
-      .values({ user_id: userId, credential, key, request_hash: requestHash, status_code: null, content_type: null, response_body: null, created_at: now.toISOString() })
+      .values({
+        user_id: userId,
+        credential,
+        key,
+        request_hash: requestHash,
+        status_code: null,
+        content_type: null,
+        response_body: null,
+        created_at: now.toISOString(),
+      })
       .onConflict((oc) => oc.columns(['user_id', 'credential', 'key']).doNothing())
       .executeTakeFirst();
 
@@ -70,12 +79,19 @@ export function idempotency(db: Kysely<Database>, clock: Clock = systemClock): M
         .executeTakeFirst();
       if (!stored) throw new DomainError('conflict', 'That Idempotency-Key was released a moment ago; send the request again.');
       if (stored.request_hash !== requestHash) {
-        throw new DomainError('idempotency_key_reused', 'This Idempotency-Key was already used for a different request. Use a new key for a new request.');
+        throw new DomainError(
+          'idempotency_key_reused',
+          'This Idempotency-Key was already used for a different request. Use a new key for a new request.',
+        );
       }
       if (stored.status_code === null) {
-        throw new DomainError('idempotency_in_progress', 'A request with this Idempotency-Key is still being processed. Retry shortly.', {
-          headers: { 'Retry-After': '1' },
-        });
+        throw new DomainError(
+          'idempotency_in_progress',
+          'A request with this Idempotency-Key is still being processed. Retry shortly.',
+          {
+            headers: { 'Retry-After': '1' },
+          },
+        );
       }
       return c.newResponse(stored.response_body, stored.status_code as 200, {
         ...(stored.content_type ? { 'Content-Type': stored.content_type } : {}),
@@ -99,7 +115,13 @@ export function idempotency(db: Kysely<Database>, clock: Clock = systemClock): M
         kept = true;
       }
     } finally {
-      if (!kept) await db.deleteFrom('idempotency_keys').where('user_id', '=', userId).where('credential', '=', credential).where('key', '=', key).execute();
+      if (!kept)
+        await db
+          .deleteFrom('idempotency_keys')
+          .where('user_id', '=', userId)
+          .where('credential', '=', credential)
+          .where('key', '=', key)
+          .execute();
     }
   };
 }

@@ -48,7 +48,9 @@ function* generated(size: number, chunk = 64 * 1024): Generator<Uint8Array> {
 function* partsBytes(parts: Part[]): Generator<Uint8Array> {
   for (const part of parts) {
     const disposition = `form-data; name="${part.name}"${part.filename !== undefined ? `; filename="${part.filename}"` : ''}`;
-    yield enc.encode(`--${BOUNDARY}\r\nContent-Disposition: ${disposition}\r\n${part.type ? `Content-Type: ${part.type}\r\n` : ''}\r\n`);
+    yield enc.encode(
+      `--${BOUNDARY}\r\nContent-Disposition: ${disposition}\r\n${part.type ? `Content-Type: ${part.type}\r\n` : ''}\r\n`,
+    );
     const c = part.content;
     if (typeof c === 'string') yield enc.encode(c);
     else if (c instanceof Uint8Array) yield c;
@@ -58,8 +60,18 @@ function* partsBytes(parts: Part[]): Generator<Uint8Array> {
   yield enc.encode(`--${BOUNDARY}--\r\n`);
 }
 
-const bodySize = (parts: Part[]) => [...partsBytes(parts.map((p) => ({ ...p, content: '' })))].reduce((n, b) => n + b.length, 0) +
-  parts.reduce((n, p) => n + (typeof p.content === 'string' ? enc.encode(p.content).length : p.content instanceof Uint8Array ? p.content.length : p.content.size), 0);
+const bodySize = (parts: Part[]) =>
+  [...partsBytes(parts.map((p) => ({ ...p, content: '' })))].reduce((n, b) => n + b.length, 0) +
+  parts.reduce(
+    (n, p) =>
+      n +
+      (typeof p.content === 'string'
+        ? enc.encode(p.content).length
+        : p.content instanceof Uint8Array
+          ? p.content.length
+          : p.content.size),
+    0,
+  );
 
 /** A pull-based body that records how many bytes the server actually read. */
 function request(parts: Part[], opts: { contentLength?: number | 'exact'; contentType?: string; truncateAt?: number } = {}) {
@@ -80,14 +92,23 @@ function request(parts: Part[], opts: { contentLength?: number | 'exact'; conten
     { highWaterMark: 0 },
   );
   const headers: Record<string, string> = { 'content-type': opts.contentType ?? `multipart/form-data; boundary=${BOUNDARY}` };
-  if (opts.contentLength !== undefined) headers['content-length'] = String(opts.contentLength === 'exact' ? bodySize(parts) : opts.contentLength);
-  const req = new Request('http://djcast.test/v1/uploads/audio', { method: 'POST', body, headers, duplex: 'half' } as RequestInit);
+  if (opts.contentLength !== undefined)
+    headers['content-length'] = String(opts.contentLength === 'exact' ? bodySize(parts) : opts.contentLength);
+  const req = new Request('http://djcast.test/v1/uploads/audio', {
+    method: 'POST',
+    body,
+    headers,
+    duplex: 'half',
+  } as RequestInit);
   return { req, stats };
 }
 
 /** A sink that reads everything and reports what it saw, including how its stream ended. */
 function recordingSink() {
-  const seen: { file?: Omit<IncomingFile, 'stream'>; bytes: number; md5?: string; error?: Error; calls: number } = { bytes: 0, calls: 0 };
+  const seen: { file?: Omit<IncomingFile, 'stream'>; bytes: number; md5?: string; error?: Error; calls: number } = {
+    bytes: 0,
+    calls: 0,
+  };
   const sink = async (file: IncomingFile) => {
     seen.calls++;
     seen.file = { filename: file.filename, mimeType: file.mimeType };
@@ -146,7 +167,11 @@ describe('receiveMultipartFile', () => {
   it('accepts a file of exactly maxBytes and rejects one byte more, aborting the sink’s stream', async () => {
     const ok = recordingSink();
     await expect(
-      receiveMultipartFile(request([{ name: 'file', filename: 'a.mp3', content: { size: 100_000 } }]).req, { field: 'file', maxBytes: 100_000, sink: ok.sink }),
+      receiveMultipartFile(request([{ name: 'file', filename: 'a.mp3', content: { size: 100_000 } }]).req, {
+        field: 'file',
+        maxBytes: 100_000,
+        sink: ok.sink,
+      }),
     ).resolves.toEqual({ stored: 100_000 });
 
     const over = recordingSink();
@@ -185,7 +210,9 @@ describe('receiveMultipartFile', () => {
 
   it('rejects a declared Content-Length past the limit before reading anything', async () => {
     const { sink, seen } = recordingSink();
-    const { req, stats } = request([{ name: 'file', filename: 'huge.mp3', content: { size: 1024 * 1024 } }], { contentLength: 10 * 1024 ** 3 });
+    const { req, stats } = request([{ name: 'file', filename: 'huge.mp3', content: { size: 1024 * 1024 } }], {
+      contentLength: 10 * 1024 ** 3,
+    });
     await expect(receiveMultipartFile(req, { field: 'file', maxBytes: 100 * 1024 * 1024, sink })).rejects.toMatchObject({
       name: 'PayloadTooLargeError',
       limitBytes: 100 * 1024 * 1024,
@@ -198,39 +225,46 @@ describe('receiveMultipartFile', () => {
     const { sink } = recordingSink();
     const parts: Part[] = Array.from({ length: 20 }, (_, i) => ({ name: `f${i}`, content: 'x'.repeat(60_000) }));
     parts.push({ name: 'file', filename: 'a.mp3', content: { size: 10 } });
-    await expect(receiveMultipartFile(request(parts).req, { field: 'file', maxBytes: 100_000, sink })).rejects.toBeInstanceOf(PayloadTooLargeError);
+    await expect(receiveMultipartFile(request(parts).req, { field: 'file', maxBytes: 100_000, sink })).rejects.toBeInstanceOf(
+      PayloadTooLargeError,
+    );
   });
 
   it('says when the file field is missing, or was sent as text', async () => {
     const { sink, seen } = recordingSink();
     await expect(
-      receiveMultipartFile(request([{ name: 'upload', filename: 'a.mp3', content: 'abc' }]).req, { field: 'file', maxBytes: 1000, sink }),
+      receiveMultipartFile(request([{ name: 'upload', filename: 'a.mp3', content: 'abc' }]).req, {
+        field: 'file',
+        maxBytes: 1000,
+        sink,
+      }),
     ).rejects.toEqual(new MissingFileError('file'));
     await expect(
       receiveMultipartFile(request([{ name: 'file', content: 'not a file' }]).req, { field: 'file', maxBytes: 1000, sink }),
     ).rejects.toMatchObject({ name: 'MissingFileError', message: 'The "file" field was sent as text, not as a file' });
-    await expect(receiveMultipartFile(request([]).req, { field: 'file', maxBytes: 1000, sink })).rejects.toBeInstanceOf(MissingFileError);
+    await expect(receiveMultipartFile(request([]).req, { field: 'file', maxBytes: 1000, sink })).rejects.toBeInstanceOf(
+      MissingFileError,
+    );
     expect(seen.calls).toBe(0);
   });
 
-  it.each([
-    ['application/json'],
-    ['text/plain'],
-    ['multipart/mixed; boundary=x'],
-    ['multipart/form-data'],
-    [''],
-  ])('rejects Content-Type %j', async (contentType) => {
-    const { sink } = recordingSink();
-    const { req, stats } = request([{ name: 'file', filename: 'a.mp3', content: 'abc' }], { contentType });
-    const error = await receiveMultipartFile(req, { field: 'file', maxBytes: 1000, sink }).catch((e: unknown) => e);
-    expect(error).toBeInstanceOf(UnsupportedMediaTypeError);
-    expect(stats.pulled).toBe(0);
-  });
+  it.each([['application/json'], ['text/plain'], ['multipart/mixed; boundary=x'], ['multipart/form-data'], ['']])(
+    'rejects Content-Type %j',
+    async (contentType) => {
+      const { sink } = recordingSink();
+      const { req, stats } = request([{ name: 'file', filename: 'a.mp3', content: 'abc' }], { contentType });
+      const error = await receiveMultipartFile(req, { field: 'file', maxBytes: 1000, sink }).catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(UnsupportedMediaTypeError);
+      expect(stats.pulled).toBe(0);
+    },
+  );
 
   it('fails a truncated body as malformed and aborts the sink’s stream', async () => {
     const { sink, seen } = recordingSink();
     const { req } = request([{ name: 'file', filename: 'a.mp3', content: { size: 200_000 } }], { truncateAt: 150_000 });
-    await expect(receiveMultipartFile(req, { field: 'file', maxBytes: 1_000_000, sink })).rejects.toBeInstanceOf(MalformedMultipartError);
+    await expect(receiveMultipartFile(req, { field: 'file', maxBytes: 1_000_000, sink })).rejects.toBeInstanceOf(
+      MalformedMultipartError,
+    );
     expect(seen.error).toBeDefined();
     expect(seen.md5).toBeUndefined();
   });
@@ -260,7 +294,9 @@ describe('receiveMultipartFile', () => {
       }
       return n;
     };
-    await expect(receiveMultipartFile(req, { field: 'file', maxBytes: 100 * 1024 * 1024, sink, signal: controller.signal })).rejects.toMatchObject({
+    await expect(
+      receiveMultipartFile(req, { field: 'file', maxBytes: 100 * 1024 * 1024, sink, signal: controller.signal }),
+    ).rejects.toMatchObject({
       name: 'UploadAbortedError',
     });
   });
@@ -275,12 +311,23 @@ describe('receiveMultipartFile', () => {
       });
       return c.json({ size: head.size });
     });
-    const { req } = request([{ name: 'file', filename: 'a.mp3', type: 'audio/mpeg', content: { size: 2 * 1024 * 1024 } }], { contentLength: 'exact' });
-    const res = await app.request('/upload', { method: 'POST', body: req.body, headers: req.headers, duplex: 'half' } as RequestInit);
+    const { req } = request([{ name: 'file', filename: 'a.mp3', type: 'audio/mpeg', content: { size: 2 * 1024 * 1024 } }], {
+      contentLength: 'exact',
+    });
+    const res = await app.request('/upload', {
+      method: 'POST',
+      body: req.body,
+      headers: req.headers,
+      duplex: 'half',
+    } as RequestInit);
     expect(res.status).toBe(200);
     expect(await res.json()).toEqual({ size: 2 * 1024 * 1024 });
     const stored = await store.get('uploads/audio/upl_hono/original.mp3');
-    expect(createHash('md5').update(await buffer(stored!.body)).digest('hex')).toBe(md5Of(2 * 1024 * 1024));
+    expect(
+      createHash('md5')
+        .update(await buffer(stored!.body))
+        .digest('hex'),
+    ).toBe(md5Of(2 * 1024 * 1024));
     expect(stored!.head.contentType).toBe('audio/mpeg');
   });
 

@@ -112,7 +112,10 @@ export async function receiveMultipartFile<T>(request: Request, options: Receive
 
     const finish = () => {
       if (failure || !parsed) return;
-      if (!sinkRun) return fail(new MissingFileError(field, fieldSentAsText ? `The "${field}" field was sent as text, not as a file` : undefined));
+      if (!sinkRun)
+        return fail(
+          new MissingFileError(field, fieldSentAsText ? `The "${field}" field was sent as text, not as a file` : undefined),
+        );
       if (sinkResult) {
         cleanup();
         resolve(sinkResult.value);
@@ -185,7 +188,9 @@ export async function receiveMultipartFile<T>(request: Request, options: Receive
     for (const limit of ['partsLimit', 'filesLimit', 'fieldsLimit'] as const) {
       parser.on(limit, () => fail(new MalformedMultipartError(`The form has too many parts (${limit})`)));
     }
-    parser.on('error', (error) => fail(new MalformedMultipartError(`Malformed multipart body: ${(error as Error).message}`, { cause: error })));
+    parser.on('error', (error) =>
+      fail(new MalformedMultipartError(`Malformed multipart body: ${(error as Error).message}`, { cause: error })),
+    );
     parser.on('close', () => {
       parsed = true;
       finish();

@@ -39,12 +39,17 @@ describe('TrustedProxies.clientAddress', () => {
   it('parses addresses and ranges, and refuses anything else', () => {
     expect(parseCidr('10.0.0.0/8')).toEqual({ address: '10.0.0.0', prefix: 8, family: 'ipv4' });
     expect(parseCidr('::1')).toEqual({ address: '::1', prefix: 128, family: 'ipv6' });
-    for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/1', '::/129', '10.0.0.0/']) expect(() => parseCidr(bad)).toThrow();
+    for (const bad of ['10.0.0.0/33', 'example.com', '10.0.0.0/8/1', '::/129', '10.0.0.0/'])
+      expect(() => parseCidr(bad)).toThrow();
   });
 
   it('comes from DJCAST_TRUSTED_PROXIES, validated', () => {
     expect(loadConfig({}).http.trustedProxies).toEqual([]);
-    expect(loadConfig({ DJCAST_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8 ,127.0.0.1' }).http.trustedProxies).toEqual(['10.0.0.0/8', 'fd00::/8', '127.0.0.1']);
+    expect(loadConfig({ DJCAST_TRUSTED_PROXIES: '10.0.0.0/8, fd00::/8 ,127.0.0.1' }).http.trustedProxies).toEqual([
+      '10.0.0.0/8',
+      'fd00::/8',
+      '127.0.0.1',
+    ]);
     expect(() => loadConfig({ DJCAST_TRUSTED_PROXIES: '10.0.0.0/8,lb.internal' })).toThrow(/DJCAST_TRUSTED_PROXIES/);
   });
 });
@@ -77,7 +82,9 @@ describe('the clientAddress middleware on a real socket', () => {
     const server = createHttpServer(app, loadConfig({}).http);
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, { headers: { 'x-forwarded-for': forwardedFor } });
+    const res = await fetch(`http://127.0.0.1:${(server.address() as AddressInfo).port}/`, {
+      headers: { 'x-forwarded-for': forwardedFor },
+    });
     return res.text();
   }
 

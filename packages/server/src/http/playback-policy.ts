@@ -148,7 +148,8 @@ export function parseCidr(cidr: string): { address: string; prefix: number; fami
   if (version === 0 || rest.length > 0) throw new Error(`"${cidr}" is not an IP address or CIDR range`);
   const max = version === 4 ? 32 : 128;
   const prefix = prefixText === undefined ? max : Number(prefixText);
-  if (!/^\d{1,3}$/.test(prefixText ?? String(max)) || prefix > max) throw new Error(`"${cidr}" has a prefix length outside 0-${max}`);
+  if (!/^\d{1,3}$/.test(prefixText ?? String(max)) || prefix > max)
+    throw new Error(`"${cidr}" has a prefix length outside 0-${max}`);
   return { address, prefix, family: version === 4 ? 'ipv4' : 'ipv6' };
 }
 

@@ -89,7 +89,11 @@ export class PlaybackAuthorizer {
     const { token, authorization } = credentials;
     if (token) {
       const claims = this.verify(token, resource.id);
-      if (!claims) throw new DomainError('forbidden', `The playback token for this ${what} is invalid or expired. Ask the API for a new one.`);
+      if (!claims)
+        throw new DomainError(
+          'forbidden',
+          `The playback token for this ${what} is invalid or expired. Ask the API for a new one.`,
+        );
       return { token, userId: claims.u };
     }
     const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;

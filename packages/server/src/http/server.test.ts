@@ -83,7 +83,12 @@ async function waitFor(condition: () => boolean | Promise<boolean>, what: string
 
 describe('serverOptions', () => {
   it('maps the configured limits onto Node', () => {
-    expect(serverOptions(LIMITS)).toEqual({ headersTimeout: 1000, requestTimeout: 2000, keepAliveTimeout: 1000, connectionsCheckingInterval: 100 });
+    expect(serverOptions(LIMITS)).toEqual({
+      headersTimeout: 1000,
+      requestTimeout: 2000,
+      keepAliveTimeout: 1000,
+      connectionsCheckingInterval: 100,
+    });
   });
 
   it('never lets the request timeout undercut the headers timeout (Node refuses that)', () => {
@@ -107,7 +112,14 @@ describe('serverOptions', () => {
       DJCAST_HTTP_MAX_CONNECTIONS: '50',
       DJCAST_LISTENER_IDLE_SECONDS: '4',
     });
-    expect(http).toMatchObject({ headersTimeoutMs: 3000, requestTimeoutMs: 600_000, keepAliveTimeoutMs: 2500, maxRequestsPerSocket: 10, maxConnections: 50, listenerIdleMs: 4000 });
+    expect(http).toMatchObject({
+      headersTimeoutMs: 3000,
+      requestTimeoutMs: 600_000,
+      keepAliveTimeoutMs: 2500,
+      maxRequestsPerSocket: 10,
+      maxConnections: 50,
+      listenerIdleMs: 4000,
+    });
     expect(() => loadConfig({ DJCAST_HTTP_MAX_CONNECTIONS: '0' })).toThrow(/DJCAST_HTTP_MAX_CONNECTIONS/);
   });
 });
@@ -128,7 +140,9 @@ describe('a real server on loopback', () => {
   it('cuts a slow chunked upload at the request timeout, though it never stops sending', async () => {
     const { port } = await start();
     const client = await open(port);
-    client.socket.write('POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n');
+    client.socket.write(
+      'POST /upload HTTP/1.1\r\nHost: localhost\r\nTransfer-Encoding: chunked\r\nContent-Type: application/octet-stream\r\n\r\n',
+    );
     const started = Date.now();
     const wrote = await trickle(client, '1\r\nx\r\n', 100, 60_000);
     const closedAt = await client.closed;
@@ -157,7 +171,10 @@ describe('a real server on loopback', () => {
     client.socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await waitFor(() => client.received().includes('ok'), 'the answer');
     const answeredAt = Date.now();
-    const closedAt = await Promise.race([client.closed, new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 30_000))]);
+    const closedAt = await Promise.race([
+      client.closed,
+      new Promise<number>((r) => setTimeout(() => r(Number.POSITIVE_INFINITY), 30_000)),
+    ]);
     expect(closedAt - answeredAt).toBeLessThan(15_000);
     expect(closedAt - answeredAt).toBeGreaterThanOrEqual(500);
   });
@@ -185,7 +202,10 @@ describe('a real server on loopback', () => {
 
     held[1]!.socket.destroy();
     await held[1]!.closed;
-    await waitFor(async () => (await new Promise<number>((r) => server.getConnections((_e, n) => r(n)))) < LIMITS.maxConnections, 'the server to count the close');
+    await waitFor(
+      async () => (await new Promise<number>((r) => server.getConnections((_e, n) => r(n)))) < LIMITS.maxConnections,
+      'the server to count the close',
+    );
     const next = await open(port);
     next.socket.write('GET / HTTP/1.1\r\nHost: localhost\r\n\r\n');
     await waitFor(() => next.received().includes('ok'), 'a new connection served');

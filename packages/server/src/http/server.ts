@@ -19,7 +19,10 @@ export function serverOptions(limits: HttpLimits): ServerOptions {
     requestTimeout: Math.max(limits.requestTimeoutMs, limits.headersTimeoutMs),
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     // How often Node checks the two timeouts above; a tenth of the shortest keeps the overshoot small.
-    connectionsCheckingInterval: Math.max(50, Math.min(30_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10))),
+    connectionsCheckingInterval: Math.max(
+      50,
+      Math.min(30_000, Math.floor(Math.min(limits.headersTimeoutMs, limits.requestTimeoutMs) / 10)),
+    ),
   };
 }
 
@@ -28,7 +31,10 @@ export function serverOptions(limits: HttpLimits): ServerOptions {
  * connection is closed as soon as it is accepted (Node's own cap), so the
  * process keeps serving the ones it has.
  */
-export function createHttpServer(app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> }, limits: HttpLimits): Server {
+export function createHttpServer(
+  app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
+  limits: HttpLimits,
+): Server {
   const server = createAdaptorServer({ fetch: app.fetch, createServer, serverOptions: serverOptions(limits) }) as Server;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.maxConnections = limits.maxConnections;

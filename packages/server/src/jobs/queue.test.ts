@@ -96,7 +96,9 @@ describe.each(DIALECTS)('the durable job queue on %s', (dialect) => {
     expect(claimed?.id).toBe(running);
     const queued = await enqueue(k(), crash, {}, { ...at(), resourceId: 'upl_cancelme' });
     const other = await enqueue(k(), crash, {}, { ...at(), resourceId: 'upl_other' });
-    const cancelled = await k().transaction().execute((trx) => cancelJobsOf(trx, 'upl_cancelme', now));
+    const cancelled = await k()
+      .transaction()
+      .execute((trx) => cancelJobsOf(trx, 'upl_cancelme', now));
     expect(cancelled.sort()).toEqual([running, queued].sort());
     expect(await queue.extendLease(running, 'w', 60_000)).toBe(false);
     now = new Date(now.getTime() + 120_000);

@@ -172,7 +172,12 @@ export class JobQueue {
   }
 
   /** Records a failure: queued again after `retryInMs`, or failed for good when `final`. */
-  async fail(job: Job, workerId: string, error: string, options: { final: boolean; retryInMs: number }): Promise<'retrying' | 'failed'> {
+  async fail(
+    job: Job,
+    workerId: string,
+    error: string,
+    options: { final: boolean; retryInMs: number },
+  ): Promise<'retrying' | 'failed'> {
     const now = this.clock();
     await this.db.kysely
       .updateTable('jobs')

@@ -5,7 +5,11 @@ import { defineJob, jobType, JobInterrupted } from './definition.js';
 import { cancelJobsOf, enqueue, JobQueue } from './queue.js';
 import { JobWorker } from './worker.js';
 
-async function until<T>(what: string, check: () => T | null | undefined | false | Promise<T | null | undefined | false>, timeoutMs = 30_000): Promise<T> {
+async function until<T>(
+  what: string,
+  check: () => T | null | undefined | false | Promise<T | null | undefined | false>,
+  timeoutMs = 30_000,
+): Promise<T> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const value = await check();
@@ -89,7 +93,10 @@ describe.each(DIALECTS)('the job worker on %s', (dialect) => {
     const permanent = await enqueue(k(), type, { permanent: true });
     const transient = await enqueue(k(), type, { permanent: false });
     worker.start();
-    await until('both jobs to fail', async () => (await queue.get(permanent))?.state === 'failed' && (await queue.get(transient))?.state === 'failed');
+    await until(
+      'both jobs to fail',
+      async () => (await queue.get(permanent))?.state === 'failed' && (await queue.get(transient))?.state === 'failed',
+    );
     await worker.stop();
     expect(runs.filter((p) => p)).toHaveLength(1);
     expect(runs.filter((p) => !p)).toHaveLength(3);
@@ -109,9 +116,20 @@ describe.each(DIALECTS)('the job worker on %s', (dialect) => {
     await k()
       .insertInto('jobs')
       .values({
-        id, kind: 'typed', payload: '{"upload":1}', state: 'queued', attempts: 0, max_attempts: 5, run_after: new Date(0).toISOString(),
-        locked_by: null, locked_until: null, last_error: null, owner_id: null, resource_id: null,
-        created_at: new Date().toISOString(), updated_at: new Date().toISOString(),
+        id,
+        kind: 'typed',
+        payload: '{"upload":1}',
+        state: 'queued',
+        attempts: 0,
+        max_attempts: 5,
+        run_after: new Date(0).toISOString(),
+        locked_by: null,
+        locked_until: null,
+        last_error: null,
+        owner_id: null,
+        resource_id: null,
+        created_at: new Date().toISOString(),
+        updated_at: new Date().toISOString(),
       })
       .execute();
     worker.start();
@@ -150,7 +168,11 @@ describe.each(DIALECTS)('the job worker on %s', (dialect) => {
     await until('a renewed lease', async () => (await queue.get(id))!.locked_until! > first);
     expect(reason).toBeUndefined();
     // Another worker takes the job over (as after a stall longer than the lease).
-    await k().updateTable('jobs').set({ locked_by: 'thief', locked_until: new Date(Date.now() + 60_000).toISOString() }).where('id', '=', id).execute();
+    await k()
+      .updateTable('jobs')
+      .set({ locked_by: 'thief', locked_until: new Date(Date.now() + 60_000).toISOString() })
+      .where('id', '=', id)
+      .execute();
     await until('the job to be aborted', () => reason);
     expect(reason).toBeInstanceOf(JobInterrupted);
     expect((reason as JobInterrupted).reason).toBe('lease_lost');
@@ -181,7 +203,9 @@ describe.each(DIALECTS)('the job worker on %s', (dialect) => {
     const id = await enqueue(k(), type, {}, { resourceId: 'upl_deleted' });
     worker.start();
     await started.opened;
-    await k().transaction().execute((trx) => cancelJobsOf(trx, 'upl_deleted'));
+    await k()
+      .transaction()
+      .execute((trx) => cancelJobsOf(trx, 'upl_deleted'));
     queue.wake();
     await until('the job to be aborted', () => reason, 10_000);
     expect((reason as JobInterrupted).reason).toBe('cancelled');

@@ -160,7 +160,13 @@ export class JobWorker {
     const abort = new AbortController();
     const entry: Running = { job, abort };
     this.running.set(job.id, entry);
-    const ctx: JobContext = { jobId: job.id, attempt: job.attempts, maxAttempts: job.maxAttempts, signal: abort.signal, logger: log };
+    const ctx: JobContext = {
+      jobId: job.id,
+      attempt: job.attempts,
+      maxAttempts: job.maxAttempts,
+      signal: abort.signal,
+      logger: log,
+    };
     const started = performance.now();
     log.info({ event: 'job.started' }, 'job started');
     let payload: unknown;
@@ -183,7 +189,14 @@ export class JobWorker {
     }
   }
 
-  private async failed(job: Job, definition: JobDefinition<unknown>, payload: unknown, error: unknown, ctx: JobContext, log: Logger): Promise<void> {
+  private async failed(
+    job: Job,
+    definition: JobDefinition<unknown>,
+    payload: unknown,
+    error: unknown,
+    ctx: JobContext,
+    log: Logger,
+  ): Promise<void> {
     const interrupted = ctx.signal.aborted ? (ctx.signal.reason as JobInterrupted) : null;
     if (interrupted && interrupted.reason !== 'shutdown') {
       // Cancelled, or no longer ours: whoever owns the row now decides its fate.

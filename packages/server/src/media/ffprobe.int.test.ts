@@ -18,7 +18,8 @@ describe('probeAudio with the real ffprobe', () => {
     mp3 = await generateTestMp3(join(dir, 'tone.mp3'), { seconds: 5, bitrateKbps: 160, sampleRate: 48000, channels: 1 });
     const bytes = await readFile(mp3);
     server = createServer((req, res) => {
-      if (req.url === '/tone.mp3') return res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': bytes.length }).end(bytes);
+      if (req.url === '/tone.mp3')
+        return res.writeHead(200, { 'content-type': 'audio/mpeg', 'content-length': bytes.length }).end(bytes);
       res.writeHead(404).end();
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -38,15 +39,25 @@ describe('probeAudio with the real ffprobe', () => {
 
   it('probes an http URL', async () => {
     expect(await probeAudio(`${base}/tone.mp3`)).toMatchObject({ codec: 'mp3', sampleRate: 48000 });
-    await expect(probeAudio(`${base}/gone.mp3`)).rejects.toMatchObject({ name: 'ProbeError', code: 'unreadable', stderr: expect.stringMatching(/404/) });
+    await expect(probeAudio(`${base}/gone.mp3`)).rejects.toMatchObject({
+      name: 'ProbeError',
+      code: 'unreadable',
+      stderr: expect.stringMatching(/404/),
+    });
   });
 
   it('fails with typed errors', async () => {
     const text = join(dir, 'notes.mp3');
     await writeFile(text, 'these are not the bytes you are looking for\n'.repeat(20));
     // ffprobe's own words ("Invalid argument", "Invalid data found...") travel in the message and stderr.
-    await expect(probeAudio(text)).rejects.toMatchObject({ code: 'unreadable', stderr: expect.stringMatching(/notes\.mp3: Invalid/) });
-    await expect(probeAudio(join(dir, 'missing.mp3'))).rejects.toMatchObject({ code: 'unreadable', message: expect.stringMatching(/No such file/) });
+    await expect(probeAudio(text)).rejects.toMatchObject({
+      code: 'unreadable',
+      stderr: expect.stringMatching(/notes\.mp3: Invalid/),
+    });
+    await expect(probeAudio(join(dir, 'missing.mp3'))).rejects.toMatchObject({
+      code: 'unreadable',
+      message: expect.stringMatching(/No such file/),
+    });
     await expect(probeAudio(mp3, { ffprobePath: 'ffprobe-not-installed' })).rejects.toMatchObject({ code: 'not_installed' });
     await expect(probeAudio(mp3, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
   });

@@ -27,7 +27,12 @@ describe('parseProbeOutput', () => {
       codec: 'mp3',
       formatName: 'mp3',
     });
-    expect(parseProbeOutput(fixture('pcm'))).toMatchObject({ codec: 'pcm_s16le', formatName: 'wav', channels: 1, durationSeconds: 2 });
+    expect(parseProbeOutput(fixture('pcm'))).toMatchObject({
+      codec: 'pcm_s16le',
+      formatName: 'wav',
+      channels: 1,
+      durationSeconds: 2,
+    });
   });
 
   it('picks the audio stream when cover art comes along as a video stream', () => {
@@ -35,7 +40,9 @@ describe('parseProbeOutput', () => {
   });
 
   it('says there is no audio stream in an image', () => {
-    expect(() => parseProbeOutput(fixture('image'))).toThrow(expect.objectContaining({ code: 'no_audio', message: 'no audio stream (only video)' }));
+    expect(() => parseProbeOutput(fixture('image'))).toThrow(
+      expect.objectContaining({ code: 'no_audio', message: 'no audio stream (only video)' }),
+    );
     // ffprobe prints an empty object when it cannot open the input at all.
     expect(() => parseProbeOutput({})).toThrow(expect.objectContaining({ code: 'no_audio', message: 'no streams at all' }));
   });
@@ -54,15 +61,25 @@ describe('parseProbeOutput', () => {
     for (const bad of [null, 'text', { streams: 'x' }, { streams: [{ codec_type: 'audio', codec_name: 'mp3' }] }]) {
       expect(() => parseProbeOutput(bad)).toThrow(ProbeError);
     }
-    expect(() => parseProbeOutput({ streams: [{ codec_type: 'audio' }] })).toThrow(expect.objectContaining({ code: 'bad_output' }));
+    expect(() => parseProbeOutput({ streams: [{ codec_type: 'audio' }] })).toThrow(
+      expect.objectContaining({ code: 'bad_output' }),
+    );
   });
 });
 
 describe('buildProbeArgs', () => {
   it('reads local files through the file protocol only, by absolute path', () => {
     expect(buildProbeArgs('/data/uploads/a.mp3')).toEqual([
-      '-v', 'error', '-print_format', 'json', '-show_format', '-show_streams',
-      '-protocol_whitelist', 'file', '-i', 'file:/data/uploads/a.mp3',
+      '-v',
+      'error',
+      '-print_format',
+      'json',
+      '-show_format',
+      '-show_streams',
+      '-protocol_whitelist',
+      'file',
+      '-i',
+      'file:/data/uploads/a.mp3',
     ]);
     expect(buildProbeArgs('-evil.mp3').at(-1)).toMatch(/^file:\/.*\/-evil\.mp3$/);
     expect(buildProbeArgs('http:foo.mp3').at(-1)).toMatch(/^file:\/.*\/http:foo\.mp3$/);
@@ -70,7 +87,12 @@ describe('buildProbeArgs', () => {
 
   it('reads URLs through http(s) only, with a network timeout', () => {
     expect(buildProbeArgs('https://cdn.example.com/mix.mp3').slice(6)).toEqual([
-      '-protocol_whitelist', 'http,https,tcp,tls', '-rw_timeout', '15000000', '-i', 'https://cdn.example.com/mix.mp3',
+      '-protocol_whitelist',
+      'http,https,tcp,tls',
+      '-rw_timeout',
+      '15000000',
+      '-i',
+      'https://cdn.example.com/mix.mp3',
     ]);
     expect(() => buildProbeArgs('ftp://example.com/a.mp3')).toThrow(expect.objectContaining({ code: 'bad_input' }));
   });

@@ -70,7 +70,8 @@ const probeSchema = z.object({
 /** Turns ffprobe's `-show_format -show_streams` JSON into an AudioProbe; throws ProbeError. */
 export function parseProbeOutput(json: unknown): AudioProbe {
   const parsed = probeSchema.safeParse(json);
-  if (!parsed.success) throw new ProbeError('bad_output', `unexpected ffprobe output: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
+  if (!parsed.success)
+    throw new ProbeError('bad_output', `unexpected ffprobe output: ${parsed.error.issues[0]?.message ?? 'invalid'}`);
   const { streams, format } = parsed.data;
   const audio = streams.find((s) => s.codec_type === 'audio');
   if (!audio) {
@@ -130,11 +131,15 @@ export async function probeAudio(pathOrUrl: string, options: ProbeOptions = {}):
   const stderr = tail(result.stderr);
   if (result.failed) {
     if (result.code === 'ENOENT') {
-      throw new ProbeError('not_installed', `${ffprobePath} is not installed (apt-get install ffmpeg)`, undefined, { cause: result });
+      throw new ProbeError('not_installed', `${ffprobePath} is not installed (apt-get install ffmpeg)`, undefined, {
+        cause: result,
+      });
     }
     if (result.isCanceled) throw new ProbeError('aborted', 'probe aborted', stderr, { cause: result });
     if (result.timedOut) throw new ProbeError('timeout', `ffprobe took longer than ${timeoutMs} ms`, stderr, { cause: result });
-    throw new ProbeError('unreadable', `ffprobe cannot read the input: ${stderr || `exit code ${result.exitCode}`}`, stderr, { cause: result });
+    throw new ProbeError('unreadable', `ffprobe cannot read the input: ${stderr || `exit code ${result.exitCode}`}`, stderr, {
+      cause: result,
+    });
   }
   let json: unknown;
   try {

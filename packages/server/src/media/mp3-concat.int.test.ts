@@ -14,7 +14,18 @@ import { generateTestMp3 } from '../../test/fixtures/media/generate.js';
 import { createTrackOpener } from './track-sources.js';
 
 async function ffprobePacketCount(path: string): Promise<number> {
-  const { stdout } = await execa('ffprobe', ['-v', 'error', '-select_streams', 'a:0', '-count_packets', '-show_entries', 'stream=nb_read_packets', '-of', 'csv=p=0', path]);
+  const { stdout } = await execa('ffprobe', [
+    '-v',
+    'error',
+    '-select_streams',
+    'a:0',
+    '-count_packets',
+    '-show_entries',
+    'stream=nb_read_packets',
+    '-of',
+    'csv=p=0',
+    path,
+  ]);
   return Number(stdout.trim());
 }
 
@@ -40,7 +51,10 @@ describe('continuous MP3 of a three-track playlist', () => {
       await store.put(`uploads/audio/t${i}/original.mp3`, createReadStream(path));
     }
     map = buildConcatMap(infos.map((info, i) => ({ id: `t${i}`, ...info })));
-    open = createTrackOpener(infos.map((_, i) => ({ kind: 'blob' as const, key: `uploads/audio/t${i}/original.mp3` })), { store });
+    open = createTrackOpener(
+      infos.map((_, i) => ({ kind: 'blob' as const, key: `uploads/audio/t${i}/original.mp3` })),
+      { store },
+    );
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });

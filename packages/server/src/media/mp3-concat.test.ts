@@ -27,7 +27,10 @@ const trackArb: fc.Arbitrary<ConcatTrackInput> = fc
     return { id: `t${id}`, audioStart, audioLength, seekIndex, durationSeconds: audioLength === 0 ? 0 : seconds + 0.5 };
   });
 
-const mapArb = fc.array(trackArb, { minLength: 1, maxLength: 8 }).map(buildConcatMap).filter((m) => m.totalLength > 0);
+const mapArb = fc
+  .array(trackArb, { minLength: 1, maxLength: 8 })
+  .map(buildConcatMap)
+  .filter((m) => m.totalLength > 0);
 
 /** Deterministic content of a track's file, so any slice can be checked byte for byte. */
 const fileByte = (trackIndex: number, offset: number) => (trackIndex * 131 + offset * 7 + (offset >> 8)) & 0xff;
@@ -146,21 +149,25 @@ describe('offsetForSeconds', () => {
 
   it('always lands on a frame boundary and never goes backwards in time', () => {
     fc.assert(
-      fc.property(mapArb, fc.array(fc.double({ min: -5, max: 300, noNaN: true }), { minLength: 2, maxLength: 20 }), (m, times) => {
-        const boundaries = new Set<number>([m.totalLength]);
-        for (const t of m.tracks) {
-          boundaries.add(t.offset);
-          for (const s of t.seekIndex) boundaries.add(t.offset + s);
-        }
-        const sorted = [...times].sort((a, b) => a - b);
-        let previous = -1;
-        for (const seconds of sorted) {
-          const offset = offsetForSeconds(m, seconds);
-          expect(boundaries.has(offset)).toBe(true);
-          expect(offset).toBeGreaterThanOrEqual(previous);
-          previous = offset;
-        }
-      }),
+      fc.property(
+        mapArb,
+        fc.array(fc.double({ min: -5, max: 300, noNaN: true }), { minLength: 2, maxLength: 20 }),
+        (m, times) => {
+          const boundaries = new Set<number>([m.totalLength]);
+          for (const t of m.tracks) {
+            boundaries.add(t.offset);
+            for (const s of t.seekIndex) boundaries.add(t.offset + s);
+          }
+          const sorted = [...times].sort((a, b) => a - b);
+          let previous = -1;
+          for (const seconds of sorted) {
+            const offset = offsetForSeconds(m, seconds);
+            expect(boundaries.has(offset)).toBe(true);
+            expect(offset).toBeGreaterThanOrEqual(previous);
+            previous = offset;
+          }
+        },
+      ),
     );
   });
 });
@@ -230,19 +237,24 @@ describe('streamConcat', () => {
   ]);
 
   it('cuts off a source that returns more than its slice', async () => {
-    const out = await buffer(streamConcat(map, resolveRange(map, 0, 19), (i, s, e) => chunkedSource(fileBytes(i, s, e + 1000), 3)));
+    const out = await buffer(
+      streamConcat(map, resolveRange(map, 0, 19), (i, s, e) => chunkedSource(fileBytes(i, s, e + 1000), 3)),
+    );
     expect(out.equals(expectedBytes(map, 0, 19))).toBe(true);
   });
 
   it('fails with TrackSourceError when a source ends early, fails, or cannot be opened', async () => {
     const short = streamConcat(map, resolveRange(map, 0, 19), (i, s, e) => chunkedSource(fileBytes(i, s, i === 1 ? e - 3 : e)));
     await expect(buffer(short)).rejects.toMatchObject({ name: 'TrackSourceError', trackIndex: 1, message: /7 of 10 bytes/ });
-    const failing = streamConcat(map, resolveRange(map, 0, 19), () =>
-      new Readable({
-        read() {
-          this.destroy(new Error('connection reset'));
-        },
-      }),
+    const failing = streamConcat(
+      map,
+      resolveRange(map, 0, 19),
+      () =>
+        new Readable({
+          read() {
+            this.destroy(new Error('connection reset'));
+          },
+        }),
     );
     await expect(buffer(failing)).rejects.toThrow(/track 0: source failed: connection reset/);
     const unopenable = streamConcat(map, resolveRange(map, 0, 19), async () => {
@@ -322,7 +334,9 @@ describe('streamConcat', () => {
     expect(byDefault.buffered).toBeGreaterThanOrEqual(64 * 1024);
     expect(byDefault.buffered).toBeLessThan(64 * 1024 + 1024);
     for (const bad of [0, -1, 0.5]) {
-      expect(() => streamConcat(map, resolveRange(map, 0, 19), () => Readable.from([]), { highWaterMark: bad })).toThrow(RangeError);
+      expect(() => streamConcat(map, resolveRange(map, 0, 19), () => Readable.from([]), { highWaterMark: bad })).toThrow(
+        RangeError,
+      );
     }
   });
 

@@ -45,7 +45,8 @@ export function buildConcatMap(tracks: readonly ConcatTrackInput[]): ConcatMap {
       ['audioStart', t.audioStart],
       ['audioLength', t.audioLength],
     ] as const) {
-      if (!Number.isSafeInteger(value) || value < 0) throw new RangeError(`track ${i} (${t.id}): ${name} must be a non-negative integer`);
+      if (!Number.isSafeInteger(value) || value < 0)
+        throw new RangeError(`track ${i} (${t.id}): ${name} must be a non-negative integer`);
     }
     t.seekIndex.forEach((s, k) => {
       if (!Number.isSafeInteger(s) || s < 0 || (s >= t.audioLength && t.audioLength > 0) || (k > 0 && s < t.seekIndex[k - 1]!)) {
@@ -89,7 +90,13 @@ function trackAt(map: ConcatMap, at: number): number {
  * (parse HTTP ranges with `parseRangeHeader` first).
  */
 export function resolveRange(map: ConcatMap, start: number, endInclusive: number): ConcatSlice[] {
-  if (!Number.isSafeInteger(start) || !Number.isSafeInteger(endInclusive) || start < 0 || endInclusive < start || endInclusive >= map.totalLength) {
+  if (
+    !Number.isSafeInteger(start) ||
+    !Number.isSafeInteger(endInclusive) ||
+    start < 0 ||
+    endInclusive < start ||
+    endInclusive >= map.totalLength
+  ) {
     throw new RangeError(`bytes ${start}-${endInclusive} are not inside a stream of ${map.totalLength} bytes`);
   }
   const slices: ConcatSlice[] = [];
@@ -141,7 +148,11 @@ export type RangeRequest =
  */
 export function parseRangeHeader(header: string | null | undefined, totalLength: number): RangeRequest {
   if (header === null || header === undefined || header.trim() === '') return { kind: 'full' };
-  const unsatisfiable = (reason: string): RangeRequest => ({ kind: 'unsatisfiable', contentRange: `bytes */${totalLength}`, reason });
+  const unsatisfiable = (reason: string): RangeRequest => ({
+    kind: 'unsatisfiable',
+    contentRange: `bytes */${totalLength}`,
+    reason,
+  });
   const eq = header.indexOf('=');
   const unit = (eq < 0 ? header : header.slice(0, eq)).trim().toLowerCase();
   if (unit !== 'bytes') return { kind: 'full', ignoredReason: `unsupported range unit "${unit}"` };
@@ -202,9 +213,15 @@ export interface StreamConcatOptions {
  * e.g. an external file that changed since it was mapped). Destroying the
  * stream destroys the source being read.
  */
-export function streamConcat(map: ConcatMap, slices: readonly ConcatSlice[], openTrack: OpenTrack, options: StreamConcatOptions = {}): Readable {
+export function streamConcat(
+  map: ConcatMap,
+  slices: readonly ConcatSlice[],
+  openTrack: OpenTrack,
+  options: StreamConcatOptions = {},
+): Readable {
   const { highWaterMark = 64 * 1024 } = options;
-  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1) throw new RangeError(`highWaterMark must be a positive integer, not ${highWaterMark}`);
+  if (!Number.isSafeInteger(highWaterMark) || highWaterMark < 1)
+    throw new RangeError(`highWaterMark must be a positive integer, not ${highWaterMark}`);
   for (const s of slices) {
     const t = map.tracks[s.trackIndex];
     if (!t || s.fileStart < t.audioStart || s.fileEnd < s.fileStart || s.fileEnd >= t.audioStart + t.audioLength) {
@@ -306,7 +323,9 @@ class ConcatStream extends Readable {
     }
     if (this.remaining > 0) {
       const expected = slice.fileEnd - slice.fileStart + 1;
-      this.destroy(new TrackSourceError(slice.trackIndex, `source ended after ${expected - this.remaining} of ${expected} bytes`));
+      this.destroy(
+        new TrackSourceError(slice.trackIndex, `source ended after ${expected - this.remaining} of ${expected} bytes`),
+      );
       return;
     }
     this.dropSource();

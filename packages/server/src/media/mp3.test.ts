@@ -408,7 +408,13 @@ describe('findAudioRange', () => {
       audioStart: 300_010 + 417,
       audioLength: 3000 * 417,
       frameCount: 3000,
-      trailing: { tags: [{ kind: 'id3v1', length: 128 }, { kind: 'apev2', length: 600_064 }], junkBytes: 0 },
+      trailing: {
+        tags: [
+          { kind: 'id3v1', length: 128 },
+          { kind: 'apev2', length: 600_064 },
+        ],
+        junkBytes: 0,
+      },
     });
     expect(fromFile.seekIndex).toHaveLength(Math.floor((3000 * 1152) / 44100) + 1);
   });

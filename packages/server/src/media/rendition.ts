@@ -86,7 +86,11 @@ function processAlive(pid: number): boolean {
   }
 }
 
-export async function publishHlsRendition(transcoder: Transcoder, store: BlobStore, opts: RenditionOptions): Promise<RenditionResult> {
+export async function publishHlsRendition(
+  transcoder: Transcoder,
+  store: BlobStore,
+  opts: RenditionOptions,
+): Promise<RenditionResult> {
   const dir = await makeWorkDir(opts.workDir, 'hls');
   try {
     const result = await transcoder.toHls(opts.input, dir, {

@@ -8,7 +8,14 @@ import { LocalBlobStore } from '@djcast/relay/blob';
 import { UrlNotAllowedError } from '@djcast/relay/net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { buildConcatMap, parseRangeHeader, resolveRange, streamConcat, TrackSourceError } from './mp3-concat.js';
-import { createTrackOpener, fetchHttpRange, openHttpRange, TrackChangedError, TrackFetchError, type OriginFingerprint } from './track-sources.js';
+import {
+  createTrackOpener,
+  fetchHttpRange,
+  openHttpRange,
+  TrackChangedError,
+  TrackFetchError,
+  type OriginFingerprint,
+} from './track-sources.js';
 
 /** The test origin is on loopback. */
 const LOOPBACK = { allowPrivate: true } as const;
@@ -33,9 +40,11 @@ describe('track sources', () => {
       if (req.url === '/moved') return res.writeHead(302, { location: '/track.mp3' }).end();
       if (req.url === '/missing') return res.writeHead(404).end();
       if (req.url === '/no-ranges') return res.writeHead(200, { 'content-length': body.length }).end(body);
-      if (req.url === '/wrong-range') return res.writeHead(206, { 'content-range': `bytes 0-9/${body.length}` }).end(body.subarray(0, 10));
+      if (req.url === '/wrong-range')
+        return res.writeHead(206, { 'content-range': `bytes 0-9/${body.length}` }).end(body.subarray(0, 10));
       const r = parseRangeHeader(req.headers.range, body.length);
-      if (r.kind === 'partial') return res.writeHead(206, { 'content-range': r.contentRange }).end(body.subarray(r.start, r.end + 1));
+      if (r.kind === 'partial')
+        return res.writeHead(206, { 'content-range': r.contentRange }).end(body.subarray(r.start, r.end + 1));
       res.writeHead(200).end(body);
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -50,19 +59,30 @@ describe('track sources', () => {
    */
   function versioned(req: IncomingMessage, res: ServerResponse, mode: string): void {
     const { bytes, etag, lastModified } = current;
-    const validators: Record<string, string> = { ...(etag ? { etag } : {}), ...(lastModified ? { 'last-modified': lastModified } : {}) };
+    const validators: Record<string, string> = {
+      ...(etag ? { etag } : {}),
+      ...(lastModified ? { 'last-modified': lastModified } : {}),
+    };
     const ifRange = req.headers['if-range'];
-    const rangeApplies = mode !== 'no-ranges.mp3' && (mode === 'ignores-if-range.mp3' || ifRange === undefined || ifRange === etag || ifRange === lastModified);
+    const rangeApplies =
+      mode !== 'no-ranges.mp3' &&
+      (mode === 'ignores-if-range.mp3' || ifRange === undefined || ifRange === etag || ifRange === lastModified);
     const r = rangeApplies ? parseRangeHeader(req.headers.range, bytes.length) : ({ kind: 'full' } as const);
     if (r.kind === 'unsatisfiable') {
       res.writeHead(416, { ...validators, 'content-range': r.contentRange }).end();
     } else if (r.kind === 'partial') {
-      res.writeHead(206, { ...validators, 'content-range': r.contentRange, 'content-length': r.contentLength }).end(bytes.subarray(r.start, r.end + 1));
+      res
+        .writeHead(206, { ...validators, 'content-range': r.contentRange, 'content-length': r.contentLength })
+        .end(bytes.subarray(r.start, r.end + 1));
     } else {
       res.writeHead(200, { ...validators, 'content-length': bytes.length }).end(bytes);
     }
   }
-  const asMapped = (): OriginFingerprint => ({ etag: current.etag, lastModified: current.lastModified, size: current.bytes.length });
+  const asMapped = (): OriginFingerprint => ({
+    etag: current.etag,
+    lastModified: current.lastModified,
+    size: current.bytes.length,
+  });
   const changedBody = Buffer.from(body).fill(0xee, 20_000, 20_100);
 
   afterAll(async () => {
@@ -71,7 +91,9 @@ describe('track sources', () => {
   });
 
   it('fetches a byte range over HTTP, following redirects', async () => {
-    expect((await buffer(await openHttpRange(`${base}/track.mp3`, 100, 199, LOOPBACK))).equals(body.subarray(100, 200))).toBe(true);
+    expect((await buffer(await openHttpRange(`${base}/track.mp3`, 100, 199, LOOPBACK))).equals(body.subarray(100, 200))).toBe(
+      true,
+    );
     expect(seenRanges.at(-1)).toBe('bytes=100-199');
     expect((await buffer(await openHttpRange(`${base}/moved`, 5, 9, LOOPBACK))).equals(body.subarray(5, 10))).toBe(true);
   });
@@ -82,7 +104,10 @@ describe('track sources', () => {
   });
 
   it('fails with TrackFetchError on errors and on a 206 for the wrong bytes', async () => {
-    await expect(openHttpRange(`${base}/missing`, 0, 9, LOOPBACK)).rejects.toMatchObject({ name: 'TrackFetchError', status: 404 });
+    await expect(openHttpRange(`${base}/missing`, 0, 9, LOOPBACK)).rejects.toMatchObject({
+      name: 'TrackFetchError',
+      status: 404,
+    });
     await expect(openHttpRange(`${base}/wrong-range`, 100, 199, LOOPBACK)).rejects.toBeInstanceOf(TrackFetchError);
     await expect(openHttpRange('file:///etc/passwd', 0, 9, LOOPBACK)).rejects.toThrow(/only http and https/);
     await expect(openHttpRange('http://127.0.0.1:1/x', 0, 9, LOOPBACK)).rejects.toBeInstanceOf(TrackFetchError);
@@ -91,7 +116,11 @@ describe('track sources', () => {
   it('refuses loopback unless allowPrivate is set, before any request leaves', async () => {
     const before = seenRanges.length;
     const port = new URL(base).port;
-    for (const url of [`${base}/track.mp3`, `http://localhost:${port}/track.mp3`, `http://[::ffff:127.0.0.1]:${port}/track.mp3`]) {
+    for (const url of [
+      `${base}/track.mp3`,
+      `http://localhost:${port}/track.mp3`,
+      `http://[::ffff:127.0.0.1]:${port}/track.mp3`,
+    ]) {
       const error = await openHttpRange(url, 0, 9).catch((e: unknown) => e);
       expect(error, url).toBeInstanceOf(TrackFetchError);
       expect((error as Error).cause, url).toBeInstanceOf(UrlNotAllowedError);
@@ -124,12 +153,20 @@ describe('track sources', () => {
       ],
       { store, http: LOOPBACK, highWaterMark: 16 * 1024 },
     );
-    for (const [i, start] of [[0, 0], [1, 0], [2, 100]] as const) {
+    for (const [i, start] of [
+      [0, 0],
+      [1, 0],
+      [2, 100],
+    ] as const) {
       const source = await open(i, start, 40_000);
       expect(source.readableHighWaterMark, `track ${i}`).toBe(16 * 1024);
       expect((await buffer(source)).subarray(0, 40_001 - start).equals(body.subarray(start, 40_001)), `track ${i}`).toBe(true);
     }
-    const plain = await createTrackOpener([{ kind: 'blob', key: 'uploads/audio/upl_1/original.mp3' }], { store, http: LOOPBACK })(0, 0, 9);
+    const plain = await createTrackOpener([{ kind: 'blob', key: 'uploads/audio/upl_1/original.mp3' }], { store, http: LOOPBACK })(
+      0,
+      0,
+      9,
+    );
     expect(plain.readableHighWaterMark).toBe(64 * 1024);
     plain.destroy();
   });
@@ -142,7 +179,11 @@ describe('track sources', () => {
 
     it('records the ETag, Last-Modified and total size of what it fetched', async () => {
       current = v1;
-      expect((await fetchHttpRange(`${base}/versioned/honours.mp3`, 0, 99, LOOPBACK)).origin).toEqual({ etag: '"v1"', lastModified: v1.lastModified, size: body.length });
+      expect((await fetchHttpRange(`${base}/versioned/honours.mp3`, 0, 99, LOOPBACK)).origin).toEqual({
+        etag: '"v1"',
+        lastModified: v1.lastModified,
+        size: body.length,
+      });
       const whole = await fetchHttpRange(`${base}/versioned/no-ranges.mp3`, 0, 99, LOOPBACK);
       expect(whole.origin).toEqual({ etag: '"v1"', lastModified: v1.lastModified, size: body.length });
       whole.body.destroy();
@@ -151,10 +192,16 @@ describe('track sources', () => {
     it('sends If-Range and serves the same file as before', async () => {
       current = v1;
       const mapped = asMapped();
-      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 100, 199, { ...LOOPBACK, expect: mapped }))).equals(body.subarray(100, 200))).toBe(true);
+      expect(
+        (await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 100, 199, { ...LOOPBACK, expect: mapped }))).equals(
+          body.subarray(100, 200),
+        ),
+      ).toBe(true);
       expect(seenIfRange.at(-1)).toBe('"v1"');
       // An origin that ignores Range is fine when its 200 shows it is the same file.
-      const skipped = await buffer(await openHttpRange(`${base}/versioned/no-ranges.mp3`, 40_000, 49_999, { ...LOOPBACK, expect: mapped }));
+      const skipped = await buffer(
+        await openHttpRange(`${base}/versioned/no-ranges.mp3`, 40_000, 49_999, { ...LOOPBACK, expect: mapped }),
+      );
       expect(skipped.equals(body.subarray(40_000))).toBe(true);
       // A weak ETag cannot be used in If-Range: the date is sent instead.
       current = { ...v1, etag: 'W/"v1"' };
@@ -179,34 +226,46 @@ describe('track sources', () => {
       current = { ...v1, etag: null };
       const mapped = asMapped();
       expect(mapped.etag).toBeNull();
-      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: mapped }))).equals(body.subarray(0, 10))).toBe(true);
+      expect(
+        (await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: mapped }))).equals(
+          body.subarray(0, 10),
+        ),
+      ).toBe(true);
       expect(seenIfRange.at(-1)).toBe(v1.lastModified);
 
       current = { bytes: Buffer.concat([body, Buffer.alloc(10)]), etag: null, lastModified: v1.lastModified };
-      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { ...LOOPBACK, expect: mapped })).rejects.toThrow(
-        /size was 50000 bytes, now 50010/,
-      );
+      await expect(
+        openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { ...LOOPBACK, expect: mapped }),
+      ).rejects.toThrow(/size was 50000 bytes, now 50010/);
       current = { bytes: changedBody, etag: null, lastModified: 'Tue, 03 Mar 2026 10:00:00 GMT' };
-      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { ...LOOPBACK, expect: mapped })).rejects.toThrow(
-        /last modified Mon, 02 Mar 2026 10:00:00 GMT, now Tue, 03 Mar 2026/,
-      );
+      await expect(
+        openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 0, 9, { ...LOOPBACK, expect: mapped }),
+      ).rejects.toThrow(/last modified Mon, 02 Mar 2026 10:00:00 GMT, now Tue, 03 Mar 2026/);
       current = { bytes: body.subarray(0, 1000), etag: null, lastModified: null };
-      await expect(openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 5000, 5999, { ...LOOPBACK, expect: mapped })).rejects.toMatchObject({
+      await expect(
+        openHttpRange(`${base}/versioned/ignores-if-range.mp3`, 5000, 5999, { ...LOOPBACK, expect: mapped }),
+      ).rejects.toMatchObject({
         name: 'TrackChangedError',
         status: 416,
       });
       // A 200 that drops the validator the file had does not prove it is the same file.
       current = { bytes: body, etag: null, lastModified: null };
-      await expect(openHttpRange(`${base}/versioned/no-ranges.mp3`, 5000, 5999, { ...LOOPBACK, expect: mapped })).rejects.toThrow(/Last-Modified it had is gone/);
+      await expect(openHttpRange(`${base}/versioned/no-ranges.mp3`, 5000, 5999, { ...LOOPBACK, expect: mapped })).rejects.toThrow(
+        /Last-Modified it had is gone/,
+      );
     });
 
     it('checks size alone when nothing else was recorded (rows mapped before validators were)', async () => {
       current = v1;
       const legacy: OriginFingerprint = { etag: null, lastModified: null, size: body.length };
-      expect((await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: legacy }))).length).toBe(10);
+      expect(
+        (await buffer(await openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: legacy }))).length,
+      ).toBe(10);
       expect(seenIfRange.at(-1)).toBeUndefined();
       current = { ...v1, bytes: body.subarray(0, 40_000) };
-      await expect(openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: legacy })).rejects.toBeInstanceOf(TrackChangedError);
+      await expect(openHttpRange(`${base}/versioned/honours.mp3`, 0, 9, { ...LOOPBACK, expect: legacy })).rejects.toBeInstanceOf(
+        TrackChangedError,
+      );
     });
 
     it('ends the joined stream with TrackSourceError before any byte of the changed track', async () => {

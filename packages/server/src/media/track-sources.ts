@@ -93,7 +93,11 @@ export function createTrackOpener(sources: readonly TrackSource[], deps: TrackOp
     if (!source) throw new RangeError(`no source for track ${trackIndex}`);
     return source.kind === 'blob'
       ? openBlobRange(deps.store, source.key, start, endInclusive, buffering)
-      : openHttpRange(source.url, start, endInclusive, { ...deps.http, ...buffering, ...(source.origin ? { expect: source.origin } : {}) });
+      : openHttpRange(source.url, start, endInclusive, {
+          ...deps.http,
+          ...buffering,
+          ...(source.origin ? { expect: source.origin } : {}),
+        });
   };
 }
 
@@ -149,7 +153,10 @@ export async function fetchHttpRange(
 ): Promise<{ body: Readable; origin: OriginFingerprint }> {
   const { maxRedirects = 5, expect } = options;
   const ifRange = expect ? ifRangeValidator(expect) : null;
-  const headers: Record<string, string> = { Range: `bytes=${start}-${endInclusive}`, ...(ifRange ? { 'If-Range': ifRange } : {}) };
+  const headers: Record<string, string> = {
+    Range: `bytes=${start}-${endInclusive}`,
+    ...(ifRange ? { 'If-Range': ifRange } : {}),
+  };
   let res: FollowedResponse;
   try {
     res = await fetchFollowing(parseFetchUrl(url), {
@@ -173,7 +180,10 @@ export async function fetchHttpRange(
     const m = /^bytes (\d+)-(\d+)\/(\d+|\*)$/.exec(res.headers['content-range'] ?? '');
     if (!m || Number(m[1]) !== start) {
       res.close();
-      throw new TrackFetchError(`${target.host} answered Range bytes=${start}- with Content-Range ${res.headers['content-range']}`, status);
+      throw new TrackFetchError(
+        `${target.host} answered Range bytes=${start}- with Content-Range ${res.headers['content-range']}`,
+        status,
+      );
     }
     const origin = fingerprint(res, m[3] === '*' ? null : Number(m[3]));
     if (expect) {
@@ -194,7 +204,9 @@ export async function fetchHttpRange(
     return { body: start === 0 ? res.body : pipeline(res.body, skipBytes(start, options.highWaterMark), () => {}), origin };
   }
   if (status === 416 && expect?.size != null) {
-    throw changed(`a range inside its recorded ${expect.size} bytes is not satisfiable (Content-Range: ${res.headers['content-range'] ?? 'none'})`);
+    throw changed(
+      `a range inside its recorded ${expect.size} bytes is not satisfiable (Content-Range: ${res.headers['content-range'] ?? 'none'})`,
+    );
   }
   res.close();
   const redirected = status >= 300 && status < 400 ? ' (a redirect without a Location)' : '';
@@ -215,8 +227,10 @@ function ifRangeValidator(expect: OriginFingerprint): string | null {
 function difference(then: OriginFingerprint, now: OriginFingerprint): string | null {
   const bothEtags = Boolean(then.etag && now.etag);
   // Weak comparison (RFC 9110 8.8.3.2): the same opaque tag, W/ or not.
-  if (bothEtags && then.etag!.replace(/^W\//, '') !== now.etag!.replace(/^W\//, '')) return `its ETag was ${then.etag}, now ${now.etag}`;
-  if (then.size !== null && now.size !== null && then.size !== now.size) return `its size was ${then.size} bytes, now ${now.size}`;
+  if (bothEtags && then.etag!.replace(/^W\//, '') !== now.etag!.replace(/^W\//, ''))
+    return `its ETag was ${then.etag}, now ${now.etag}`;
+  if (then.size !== null && now.size !== null && then.size !== now.size)
+    return `its size was ${then.size} bytes, now ${now.size}`;
   if (bothEtags) return null; // the ETag settles it, whatever the dates say
   if (then.lastModified && now.lastModified && then.lastModified !== now.lastModified) {
     return `it was last modified ${then.lastModified}, now ${now.lastModified}`;

@@ -9,7 +9,9 @@ describe('outbound problems', () => {
     expect(outboundCode(refused)).toBe('url_not_allowed');
     expect(outboundCode(new Error('fetching x', { cause: refused }))).toBe('url_not_allowed');
     expect(outboundCode(new SourceProbeError('not_allowed', 'nope'))).toBe('url_not_allowed');
-    expect(outboundCode(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }))).toBe('source_unreachable');
+    expect(outboundCode(Object.assign(new Error('connect ECONNREFUSED 10.0.0.5:5432'), { code: 'ECONNREFUSED' }))).toBe(
+      'source_unreachable',
+    );
     expect(outboundCode(new SourceProbeError('timeout', 'slow'))).toBe('source_unreachable');
   });
 
@@ -28,6 +30,8 @@ describe('outbound problems', () => {
 
   it('describes an error with its causes and errno code on one line', () => {
     const inner = Object.assign(new Error('getaddrinfo failed'), { code: 'ENOTFOUND' });
-    expect(describeError(new Error('fetching x', { cause: inner }))).toBe('Error: fetching x <- Error: getaddrinfo failed (ENOTFOUND)');
+    expect(describeError(new Error('fetching x', { cause: inner }))).toBe(
+      'Error: fetching x <- Error: getaddrinfo failed (ENOTFOUND)',
+    );
   });
 });

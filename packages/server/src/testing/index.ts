@@ -38,7 +38,11 @@ export interface TestApp {
    */
   api(token?: string): ApiClient;
   /** A raw request, for what the typed client cannot send (malformed bodies, odd headers). */
-  request(method: string, path: string, init?: { token?: string; body?: unknown; headers?: Record<string, string> }): Promise<Response>;
+  request(
+    method: string,
+    path: string,
+    init?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<Response>;
   close(): Promise<void>;
 }
 

@@ -18,12 +18,17 @@ export default class PlaylistCreate extends DjcastCommand<typeof PlaylistCreate>
     upload: Flags.string({ summary: 'One of your ready uploads (upl_…); repeatable.', multiple: true }),
     url: Flags.string({ summary: 'An external MP3 URL; repeatable.', multiple: true }),
     visibility: Flags.string({ summary: 'Who may listen.', options: ['public', 'private'], default: 'public' }),
-    monetization: Flags.boolean({ summary: 'Subscribers only (listeners without a subscription get 403).', allowNo: true, default: false }),
+    monetization: Flags.boolean({
+      summary: 'Subscribers only (listeners without a subscription get 403).',
+      allowNo: true,
+      default: false,
+    }),
   };
 
   async run() {
     const items = itemsInArgvOrder(this.argv);
-    if (items.length === 0) throw new UsageError('A playlist needs at least one --upload or --url.', 'See `djcast playlist create --help`.');
+    if (items.length === 0)
+      throw new UsageError('A playlist needs at least one --upload or --url.', 'See `djcast playlist create --help`.');
     const playlist = await this.client().playlists.create({
       title: this.flags.title,
       visibility: this.flags.visibility as 'public' | 'private',
@@ -33,7 +38,10 @@ export default class PlaylistCreate extends DjcastCommand<typeof PlaylistCreate>
     this.out.record(playlist, PLAYLIST_FIELDS);
     this.out.result('');
     this.out.table(playlist.items, PLAYLIST_ITEM_COLUMNS);
-    if (playlist.status === 'processing') this.out.info(`External tracks are being fetched; the listen URLs answer 503 until they are ready: \`djcast playlist wait ${playlist.id}\`.`);
+    if (playlist.status === 'processing')
+      this.out.info(
+        `External tracks are being fetched; the listen URLs answer 503 until they are ready: \`djcast playlist wait ${playlist.id}\`.`,
+      );
     return playlist;
   }
 }

@@ -11,7 +11,10 @@ export default class PlaylistDelete extends DjcastCommand<typeof PlaylistDelete>
   static override flags = confirmFlags;
 
   async run() {
-    await confirmDestructive(`playlist ${this.args.id}`, { yes: this.flags.yes, command: `djcast playlist delete ${this.args.id}` });
+    await confirmDestructive(`playlist ${this.args.id}`, {
+      yes: this.flags.yes,
+      command: `djcast playlist delete ${this.args.id}`,
+    });
     await this.client().playlists.delete(this.args.id);
     this.out.success(`Deleted ${this.args.id}.`);
     return { id: this.args.id, deleted: true };

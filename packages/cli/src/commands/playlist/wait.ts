@@ -15,7 +15,10 @@ export default class PlaylistWait extends DjcastCommand<typeof PlaylistWait> {
   };
 
   async run() {
-    const playlist = await followPlaylist({ client: this.client(), out: this.out, timeoutSeconds: this.flags.timeout }, this.args.id);
+    const playlist = await followPlaylist(
+      { client: this.client(), out: this.out, timeoutSeconds: this.flags.timeout },
+      this.args.id,
+    );
     this.out.record(playlist, PLAYLIST_FIELDS);
     this.out.result('');
     this.out.table(playlist.items, PLAYLIST_ITEM_COLUMNS);

@@ -6,7 +6,8 @@ import { confirmDestructive } from '../../services/prompt.js';
 export default class StreamDelete extends DjcastCommand<typeof StreamDelete> {
   static override summary = 'Delete a stream.';
   static override args = { id: Args.string({ description: 'Stream id (str_…).', required: true }) };
-  static override description = 'Stops the relay and removes its segments. Asks on a terminal; give --yes in scripts (without a terminal it refuses otherwise).';
+  static override description =
+    'Stops the relay and removes its segments. Asks on a terminal; give --yes in scripts (without a terminal it refuses otherwise).';
   static override flags = confirmFlags;
 
   async run() {

@@ -15,7 +15,8 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
     '<%= config.bin %> <%= command.id %> --name "Friday set" --source http://my.shoutcast:8000/ --mount /live',
     {
       description: 'Wait until listeners can tune in; the source password comes from DJCAST_SOURCE_PASSWORD.',
-      command: '<%= config.bin %> <%= command.id %> --name "Friday set" --source http://my.icecast:8000/ --mount /live --source-username source --wait',
+      command:
+        '<%= config.bin %> <%= command.id %> --name "Friday set" --source http://my.icecast:8000/ --mount /live --source-username source --wait',
     },
   ];
 
@@ -26,7 +27,10 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
     visibility: Flags.string({ summary: 'Who may listen.', options: STREAM_VISIBILITIES, default: 'public' }),
     monetization: Flags.boolean({ summary: 'Only subscribers (and you) may listen.', default: false }),
     'source-username': Flags.string({ summary: 'Username the source asks for.' }),
-    'source-password': Flags.string({ summary: 'Password the source asks for; stored encrypted.', env: 'DJCAST_SOURCE_PASSWORD' }),
+    'source-password': Flags.string({
+      summary: 'Password the source asks for; stored encrypted.',
+      env: 'DJCAST_SOURCE_PASSWORD',
+    }),
     wait: Flags.boolean({ summary: 'Wait until the stream is live.', default: false }),
     timeout: Flags.integer({ summary: 'With --wait: seconds to wait before giving up (exit 4).', default: 120, min: 1 }),
   };
@@ -54,7 +58,8 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
     }
     this.out.result(stream.id);
     this.out.result(stream.playback_url);
-    if (!this.flags.wait) this.out.info(`The stream goes live once the relay has its first segments: djcast stream wait ${stream.id}`);
+    if (!this.flags.wait)
+      this.out.info(`The stream goes live once the relay has its first segments: djcast stream wait ${stream.id}`);
     return stream;
   }
 }

@@ -13,7 +13,13 @@ export default class TokenCreate extends DjcastCommand<typeof TokenCreate> {
 
   static override flags = {
     name: Flags.string({ summary: 'What the token is for.', required: true }),
-    scope: Flags.string({ summary: 'A scope to grant; repeat or separate with commas.', required: true, multiple: true, delimiter: ',', options: SCOPES }),
+    scope: Flags.string({
+      summary: 'A scope to grant; repeat or separate with commas.',
+      required: true,
+      multiple: true,
+      delimiter: ',',
+      options: SCOPES,
+    }),
     'expires-in-days': Flags.integer({ summary: 'Expire the token after this many days (default: never).', min: 1, max: 3650 }),
   };
 

@@ -34,7 +34,11 @@ export default class UploadCommand extends DjcastCommand<typeof UploadCommand> {
     this.out.info(`Uploaded ${file.name} as ${upload.id}; the server scans and transcodes it now.`);
 
     if (this.flags.wait) {
-      upload = requireReady(await followUpload({ client, out: this.out, timeoutSeconds: this.flags.timeout }, upload.id), this.out, (code) => this.exit(code));
+      upload = requireReady(
+        await followUpload({ client, out: this.out, timeoutSeconds: this.flags.timeout }, upload.id),
+        this.out,
+        (code) => this.exit(code),
+      );
     } else {
       this.out.info(`Follow it with \`djcast upload wait ${upload.id}\`.`);
     }

@@ -15,7 +15,10 @@ export default class UploadWait extends DjcastCommand<typeof UploadWait> {
   };
 
   async run() {
-    const followed = await followUpload({ client: this.client(), out: this.out, timeoutSeconds: this.flags.timeout }, this.args.id);
+    const followed = await followUpload(
+      { client: this.client(), out: this.out, timeoutSeconds: this.flags.timeout },
+      this.args.id,
+    );
     const upload = requireReady(followed, this.out, (code) => this.exit(code));
     this.out.record(upload, UPLOAD_FIELDS);
     return upload;

@@ -26,6 +26,9 @@ export class OutboxMailer implements Mailer {
         sent_at: null,
       })
       .execute();
-    this.logger.info({ event: 'mail.outbox', mail_id: id, mail_kind: message.kind, to: message.to, subject: message.subject }, 'mail queued in outbox');
+    this.logger.info(
+      { event: 'mail.outbox', mail_id: id, mail_kind: message.kind, to: message.to, subject: message.subject },
+      'mail queued in outbox',
+    );
   }
 }

@@ -4,7 +4,12 @@ import { createRelayLauncher, KubernetesRelayLauncher, ProcessRelayLauncher } fr
 
 describe('createRelayLauncher', () => {
   it('builds the process launcher', async () => {
-    const launcher = createRelayLauncher({ kind: 'process', logger: () => {}, parentEnv: { PATH: '/usr/bin' }, command: ['/bin/true'] });
+    const launcher = createRelayLauncher({
+      kind: 'process',
+      logger: () => {},
+      parentEnv: { PATH: '/usr/bin' },
+      command: ['/bin/true'],
+    });
     expect(launcher).toBeInstanceOf(ProcessRelayLauncher);
     expect(launcher.kind).toBe('process');
     expect(await launcher.list()).toEqual([]);
@@ -14,7 +19,12 @@ describe('createRelayLauncher', () => {
   it('builds the Kubernetes launcher from a kubeconfig', async () => {
     const fake = await startFakeKubernetes();
     try {
-      const launcher = createRelayLauncher({ kind: 'kubernetes', cluster: { kubeconfigPath: fake.kubeconfigPath }, namespace: 'djcast', image: 'relay:1' });
+      const launcher = createRelayLauncher({
+        kind: 'kubernetes',
+        cluster: { kubeconfigPath: fake.kubeconfigPath },
+        namespace: 'djcast',
+        image: 'relay:1',
+      });
       expect(launcher).toBeInstanceOf(KubernetesRelayLauncher);
       expect(await launcher.list()).toEqual([]);
       expect(fake.requests.map((r) => `${r.method} ${r.path} ${r.status}`)).toEqual(['GET /api/v1/namespaces/djcast/pods 200']);

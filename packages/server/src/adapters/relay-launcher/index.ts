@@ -3,7 +3,14 @@ import { ProcessRelayLauncher, type ProcessRelayLauncherOptions } from './proces
 import type { RelayLauncher } from './types.js';
 
 export * from './types.js';
-export { buildRelayPod, buildRelaySecret, relayResourceName, RELAY_LABEL_SELECTOR, type RelayPodOptions, type RelaySecretOptions } from './pod-spec.js';
+export {
+  buildRelayPod,
+  buildRelaySecret,
+  relayResourceName,
+  RELAY_LABEL_SELECTOR,
+  type RelayPodOptions,
+  type RelaySecretOptions,
+} from './pod-spec.js';
 export { defaultRelayCommand, ProcessRelayLauncher, type ProcessRelayLauncherOptions } from './process.js';
 export {
   KubernetesApiError,
@@ -13,7 +20,9 @@ export {
   type KubernetesRelayLauncherOptions,
 } from './kubernetes.js';
 
-export type RelayLauncherOptions = ({ kind: 'process' } & ProcessRelayLauncherOptions) | ({ kind: 'kubernetes' } & KubernetesRelayLauncherOptions);
+export type RelayLauncherOptions =
+  | ({ kind: 'process' } & ProcessRelayLauncherOptions)
+  | ({ kind: 'kubernetes' } & KubernetesRelayLauncherOptions);
 
 /** The launcher config asks for: child processes by default, Pods in production. */
 export function createRelayLauncher(opts: RelayLauncherOptions): RelayLauncher {

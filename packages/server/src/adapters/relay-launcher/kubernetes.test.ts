@@ -7,7 +7,12 @@ import { CoreV1Api, KubeConfig } from '@kubernetes/client-node';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { startFakeKubernetes, type FakeKubernetes, type FakeResource, type FakeVerb } from '../../../test/fake-kubernetes.js';
 import { relaySpec, SECRET_VALUES } from '../../../test/k8s-fixtures.js';
-import { KubernetesApiError, KubernetesRelayLauncher, RELAY_KUBERNETES_PERMISSIONS, type KubernetesRelayLauncherOptions } from './kubernetes.js';
+import {
+  KubernetesApiError,
+  KubernetesRelayLauncher,
+  RELAY_KUBERNETES_PERMISSIONS,
+  type KubernetesRelayLauncherOptions,
+} from './kubernetes.js';
 import { relayResourceName } from './pod-spec.js';
 import type { RelayLogEntry } from './types.js';
 
@@ -39,13 +44,19 @@ function launcher(extra: Partial<KubernetesRelayLauncherOptions> = {}) {
 const spec = relaySpec();
 const name = relayResourceName(spec.relayId);
 const podKey = `djcast/${name}`;
-const calls = () => fake.requests.map((r) => `${r.method} ${r.resource ?? r.path}${r.name ? `/${r.name === name ? '<relay>' : r.name}` : ''} ${r.status}`);
+const calls = () =>
+  fake.requests.map(
+    (r) => `${r.method} ${r.resource ?? r.path}${r.name ? `/${r.name === name ? '<relay>' : r.name}` : ''} ${r.status}`,
+  );
 
 describe('KubernetesRelayLauncher', () => {
   it('start creates the relay Secret and a Pod with the right labels, probes and secret references', async () => {
     await launcher().start(spec);
     expect(calls()).toEqual(['POST secrets 201', 'POST pods 201']);
-    const pod = fake.pods.get(podKey)! as { metadata: { labels: Record<string, string> }; spec: { containers: Array<Record<string, any>> } };
+    const pod = fake.pods.get(podKey)! as {
+      metadata: { labels: Record<string, string> };
+      spec: { containers: Array<Record<string, any>> };
+    };
     expect(pod.metadata.labels).toMatchObject({
       'app.kubernetes.io/name': 'djcast-relay',
       'app.kubernetes.io/component': 'relay',
@@ -55,7 +66,10 @@ describe('KubernetesRelayLauncher', () => {
     const container = pod.spec.containers[0]!;
     expect(container.livenessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
     expect(container.readinessProbe.httpGet).toEqual({ path: '/healthz', port: 'http-metrics' });
-    expect(container.env).toContainEqual({ name: 'DJCAST_RELAY_TOKEN', valueFrom: { secretKeyRef: { name, key: 'DJCAST_RELAY_TOKEN' } } });
+    expect(container.env).toContainEqual({
+      name: 'DJCAST_RELAY_TOKEN',
+      valueFrom: { secretKeyRef: { name, key: 'DJCAST_RELAY_TOKEN' } },
+    });
     const podRequest = JSON.stringify(fake.requests.find((r) => r.resource === 'pods' && r.method === 'POST')!.body);
     for (const secret of Object.values(SECRET_VALUES)) expect(podRequest).not.toContain(secret);
     const secret = fake.secrets.get(podKey)! as { data: Record<string, string> };
@@ -80,7 +94,13 @@ describe('KubernetesRelayLauncher', () => {
     fake.requests.length = 0;
     await l.start(relaySpec({ audio: 'copy' }));
     const sequence = calls();
-    expect(sequence.slice(0, 5)).toEqual(['POST secrets 409', 'GET secrets/<relay> 200', 'POST pods 409', 'GET pods/<relay> 200', 'DELETE pods/<relay> 200']);
+    expect(sequence.slice(0, 5)).toEqual([
+      'POST secrets 409',
+      'GET secrets/<relay> 200',
+      'POST pods 409',
+      'GET pods/<relay> 200',
+      'DELETE pods/<relay> 200',
+    ]);
     expect(sequence.slice(-2)).toEqual(['GET pods/<relay> 404', 'POST pods 201']);
     const secondUid = (fake.pods.get(podKey)!.metadata as { uid: string }).uid;
     expect(secondUid).not.toBe(firstUid);
@@ -134,7 +154,10 @@ describe('KubernetesRelayLauncher', () => {
     const l = launcher();
     await l.start(spec);
     await l.start(relaySpec({ relayId: 'rly_second', streamId: 'str_second' }));
-    fake.pods.set('djcast/unrelated', { metadata: { name: 'unrelated', labels: { 'app.kubernetes.io/name': 'other' } }, status: { phase: 'Running' } });
+    fake.pods.set('djcast/unrelated', {
+      metadata: { name: 'unrelated', labels: { 'app.kubernetes.io/name': 'other' } },
+      status: { phase: 'Running' },
+    });
     fake.requests.length = 0;
     const relays = await l.list();
     expect(fake.requests[0]!.query.labelSelector).toBe('app.kubernetes.io/name=djcast-relay');
@@ -171,7 +194,9 @@ describe('KubernetesRelayLauncher', () => {
 
   it('stops retrying after the configured attempts', async () => {
     fake.failNext(10, { status: 503 });
-    const error = await launcher().start(spec).catch((e: unknown) => e);
+    const error = await launcher()
+      .start(spec)
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(KubernetesApiError);
     expect(error).toMatchObject({ status: 503, message: expect.stringMatching(/create secrets .* failed after 4 attempts/) });
     expect(fake.requests).toHaveLength(4);
@@ -230,7 +255,8 @@ describe('KubernetesRelayLauncher', () => {
     await l.stop(spec.relayId);
     const used = fake.verbsUsed();
     const declared = RELAY_KUBERNETES_PERMISSIONS as Record<FakeResource, readonly FakeVerb[]>;
-    for (const resource of ['pods', 'secrets'] as const) expect([...used[resource]].sort()).toEqual([...declared[resource]].sort());
+    for (const resource of ['pods', 'secrets'] as const)
+      expect([...used[resource]].sort()).toEqual([...declared[resource]].sort());
   });
 
   it('close() releases the launcher; later calls are refused', async () => {
@@ -265,24 +291,39 @@ describe('fake Kubernetes API', () => {
     };
     const error = await core.createNamespacedPod({ namespace: 'djcast', body }).catch((e: { code: number; body: string }) => e);
     expect((error as { code: number }).code).toBe(422);
-    const status = JSON.parse((error as { body: string }).body) as { reason: string; details: { causes: Array<{ field: string }> } };
+    const status = JSON.parse((error as { body: string }).body) as {
+      reason: string;
+      details: { causes: Array<{ field: string }> };
+    };
     expect(status.reason).toBe('Invalid');
     expect(status.details.causes.map((c) => c.field)).toEqual(
-      expect.arrayContaining(['metadata.name', 'spec.containers[0].livenessProbe.httpGet.port', 'spec.containers[0].resources.requests[memory]']),
+      expect.arrayContaining([
+        'metadata.name',
+        'spec.containers[0].livenessProbe.httpGet.port',
+        'spec.containers[0].resources.requests[memory]',
+      ]),
     );
   });
 
   it('refuses a Secret with an invalid key and stores stringData as base64 data', async () => {
     const { core } = api();
-    await expect(core.createNamespacedSecret({ namespace: 'djcast', body: { metadata: { name: 's' }, stringData: { 'bad key!': 'x' } } })).rejects.toMatchObject({ code: 422 });
-    const created = await core.createNamespacedSecret({ namespace: 'djcast', body: { metadata: { name: 's' }, stringData: { KEY: 'value' } } });
+    await expect(
+      core.createNamespacedSecret({ namespace: 'djcast', body: { metadata: { name: 's' }, stringData: { 'bad key!': 'x' } } }),
+    ).rejects.toMatchObject({ code: 422 });
+    const created = await core.createNamespacedSecret({
+      namespace: 'djcast',
+      body: { metadata: { name: 's' }, stringData: { KEY: 'value' } },
+    });
     expect(created.data).toEqual({ KEY: Buffer.from('value').toString('base64') });
     expect(created.stringData).toBeUndefined();
   });
 
   it('enforces the restricted Pod Security Standard like the namespace does', async () => {
     const { core } = api();
-    const body = { metadata: { name: 'root-pod' }, spec: { containers: [{ name: 'c', image: 'i', securityContext: { privileged: true } }] } };
+    const body = {
+      metadata: { name: 'root-pod' },
+      spec: { containers: [{ name: 'c', image: 'i', securityContext: { privileged: true } }] },
+    };
     const error = await core.createNamespacedPod({ namespace: 'djcast', body }).catch((e: { code: number; body: string }) => e);
     expect((error as { code: number }).code).toBe(403);
     expect((error as { body: string }).body).toMatch(/violates PodSecurity \\"restricted:latest\\".*privileged: must be false/);
@@ -293,20 +334,49 @@ describe('fake Kubernetes API', () => {
     const ca = Buffer.from(kc.getCurrentCluster()!.caData!, 'base64');
     const send = (method: string, urlPath: string, body: string, contentType: string) =>
       new Promise<{ status: number; reason: string }>((resolve, reject) => {
-        const req = request(`${fake.url}${urlPath}`, { method, ca, headers: { authorization: `Bearer ${fake.token}`, 'content-type': contentType, accept: 'application/json' } }, (res) => {
-          let data = '';
-          res.on('data', (c: Buffer) => (data += c.toString()));
-          res.on('end', () => resolve({ status: res.statusCode!, reason: (JSON.parse(data) as { reason: string }).reason }));
-        });
+        const req = request(
+          `${fake.url}${urlPath}`,
+          {
+            method,
+            ca,
+            headers: { authorization: `Bearer ${fake.token}`, 'content-type': contentType, accept: 'application/json' },
+          },
+          (res) => {
+            let data = '';
+            res.on('data', (c: Buffer) => (data += c.toString()));
+            res.on('end', () => resolve({ status: res.statusCode!, reason: (JSON.parse(data) as { reason: string }).reason }));
+          },
+        );
         req.on('error', reject);
         req.end(body);
       });
-    expect(await send('POST', '/api/v1/namespaces/djcast/pods', '{}', 'text/plain')).toEqual({ status: 415, reason: 'UnsupportedMediaType' });
-    expect(await send('POST', '/api/v1/namespaces/djcast/pods', '{not json', 'application/json')).toEqual({ status: 400, reason: 'BadRequest' });
-    expect(await send('POST', '/api/v1/namespaces/djcast/pods', '[]', 'application/json')).toEqual({ status: 400, reason: 'BadRequest' });
-    const otherNamespace = JSON.stringify({ metadata: { name: 'p', namespace: 'elsewhere' }, spec: { containers: [{ name: 'c', image: 'i' }] } });
-    expect(await send('POST', '/api/v1/namespaces/djcast/pods', otherNamespace, 'application/json')).toEqual({ status: 400, reason: 'BadRequest' });
-    expect(await send('PATCH', '/api/v1/namespaces/djcast/pods/p', '{}', 'application/merge-patch+json')).toEqual({ status: 405, reason: 'MethodNotAllowed' });
-    expect(await send('GET', '/api/v1/namespaces/djcast/configmaps', '', 'application/json')).toEqual({ status: 404, reason: 'NotFound' });
+    expect(await send('POST', '/api/v1/namespaces/djcast/pods', '{}', 'text/plain')).toEqual({
+      status: 415,
+      reason: 'UnsupportedMediaType',
+    });
+    expect(await send('POST', '/api/v1/namespaces/djcast/pods', '{not json', 'application/json')).toEqual({
+      status: 400,
+      reason: 'BadRequest',
+    });
+    expect(await send('POST', '/api/v1/namespaces/djcast/pods', '[]', 'application/json')).toEqual({
+      status: 400,
+      reason: 'BadRequest',
+    });
+    const otherNamespace = JSON.stringify({
+      metadata: { name: 'p', namespace: 'elsewhere' },
+      spec: { containers: [{ name: 'c', image: 'i' }] },
+    });
+    expect(await send('POST', '/api/v1/namespaces/djcast/pods', otherNamespace, 'application/json')).toEqual({
+      status: 400,
+      reason: 'BadRequest',
+    });
+    expect(await send('PATCH', '/api/v1/namespaces/djcast/pods/p', '{}', 'application/merge-patch+json')).toEqual({
+      status: 405,
+      reason: 'MethodNotAllowed',
+    });
+    expect(await send('GET', '/api/v1/namespaces/djcast/configmaps', '', 'application/json')).toEqual({
+      status: 404,
+      reason: 'NotFound',
+    });
   });
 });

@@ -1,6 +1,13 @@
 // Production backend: one Pod (plus its Secret) per relay, through the Kubernetes API.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ApiException, CoreV1Api, KubeConfig, type V1Pod, type V1ResourceRequirements, type V1Secret } from '@kubernetes/client-node';
+import {
+  ApiException,
+  CoreV1Api,
+  KubeConfig,
+  type V1Pod,
+  type V1ResourceRequirements,
+  type V1Secret,
+} from '@kubernetes/client-node';
 import {
   ANNOTATION_RELAY_ID,
   ANNOTATION_SPEC_HASH,
@@ -139,7 +146,9 @@ export class KubernetesRelayLauncher implements RelayLauncher {
   async stop(relayId: string): Promise<void> {
     this.assertOpen();
     const name = relayResourceName(relayId);
-    await this.ignoreNotFound(this.call('pods', 'delete', name, () => this.api.deleteNamespacedPod({ name, namespace: this.namespace })));
+    await this.ignoreNotFound(
+      this.call('pods', 'delete', name, () => this.api.deleteNamespacedPod({ name, namespace: this.namespace })),
+    );
     await this.ignoreNotFound(
       this.call('secrets', 'delete', name, () => this.api.deleteNamespacedSecret({ name, namespace: this.namespace })),
     );
@@ -149,7 +158,9 @@ export class KubernetesRelayLauncher implements RelayLauncher {
   async restart(spec: RelaySpec): Promise<void> {
     this.assertOpen();
     const name = relayResourceName(spec.relayId);
-    await this.ignoreNotFound(this.call('pods', 'delete', name, () => this.api.deleteNamespacedPod({ name, namespace: this.namespace })));
+    await this.ignoreNotFound(
+      this.call('pods', 'delete', name, () => this.api.deleteNamespacedPod({ name, namespace: this.namespace })),
+    );
     await this.waitUntilGone(name);
     const secretChanged = await this.applySecret(this.secretFor(spec, name));
     await this.applyPod(this.podFor(spec, name), secretChanged);
@@ -178,11 +189,23 @@ export class KubernetesRelayLauncher implements RelayLauncher {
 
   private podFor(spec: RelaySpec, name: string): V1Pod {
     const { image, serviceAccountName, resources, imagePullPolicy, storageSecretName } = this.opts;
-    return buildRelayPod(spec, { image, namespace: this.namespace, secretName: name, serviceAccountName, resources, imagePullPolicy, storageSecretName });
+    return buildRelayPod(spec, {
+      image,
+      namespace: this.namespace,
+      secretName: name,
+      serviceAccountName,
+      resources,
+      imagePullPolicy,
+      storageSecretName,
+    });
   }
 
   private secretFor(spec: RelaySpec, name: string): V1Secret {
-    return buildRelaySecret(spec, { namespace: this.namespace, secretName: name, storageSecretName: this.opts.storageSecretName });
+    return buildRelaySecret(spec, {
+      namespace: this.namespace,
+      secretName: name,
+      storageSecretName: this.opts.storageSecretName,
+    });
   }
 
   /** Creates the Secret, or brings an existing one up to date. Returns whether its content changed. */
@@ -238,10 +261,16 @@ export class KubernetesRelayLauncher implements RelayLauncher {
         continue;
       }
       const terminating = Boolean(existing.metadata?.deletionTimestamp);
-      const sameSpec = existing.metadata?.annotations?.[ANNOTATION_SPEC_HASH] === pod.metadata!.annotations![ANNOTATION_SPEC_HASH];
+      const sameSpec =
+        existing.metadata?.annotations?.[ANNOTATION_SPEC_HASH] === pod.metadata!.annotations![ANNOTATION_SPEC_HASH];
       if (!terminating && sameSpec && !secretChanged) return;
       if (!terminating) {
-        this.log('info', 'replacing a stale relay pod', {}, { pod: name, reason: secretChanged ? 'secret changed' : 'spec changed' });
+        this.log(
+          'info',
+          'replacing a stale relay pod',
+          {},
+          { pod: name, reason: secretChanged ? 'secret changed' : 'spec changed' },
+        );
         await this.ignoreNotFound(this.call('pods', 'delete', name, () => this.api.deleteNamespacedPod({ name, namespace })));
       }
       await this.waitUntilGone(name);
@@ -258,7 +287,11 @@ export class KubernetesRelayLauncher implements RelayLauncher {
         throw error;
       }
       if (Date.now() >= deadline) {
-        throw new KubernetesApiError(`Pod ${this.namespace}/${name} still exists ${this.deleteTimeoutMs} ms after its deletion`, undefined, undefined);
+        throw new KubernetesApiError(
+          `Pod ${this.namespace}/${name} still exists ${this.deleteTimeoutMs} ms after its deletion`,
+          undefined,
+          undefined,
+        );
       }
       await sleep(this.pollIntervalMs);
     }
@@ -288,7 +321,9 @@ export class KubernetesRelayLauncher implements RelayLauncher {
           if (!(error instanceof ApiException)) throw error;
           const body = parseBody(error);
           const detail = typeof body === 'object' && body !== null && 'message' in body ? String(body.message) : '';
-          throw new KubernetesApiError(`Kubernetes API: ${what} answered ${status}${detail ? `: ${detail}` : ''}`, status, body, { cause: error });
+          throw new KubernetesApiError(`Kubernetes API: ${what} answered ${status}${detail ? `: ${detail}` : ''}`, status, body, {
+            cause: error,
+          });
         }
         if (attempt >= this.attempts) {
           throw new KubernetesApiError(
@@ -311,8 +346,20 @@ export class KubernetesRelayLauncher implements RelayLauncher {
     if (this.closed) throw new Error('KubernetesRelayLauncher is closed');
   }
 
-  private log(level: 'info' | 'warn', msg: string, about: { relayId?: string; streamId?: string }, record: Record<string, unknown>): void {
-    const entry = { source: 'launcher' as const, level, msg, record, ...(about.relayId && { relayId: about.relayId }), ...(about.streamId && { streamId: about.streamId }) };
+  private log(
+    level: 'info' | 'warn',
+    msg: string,
+    about: { relayId?: string; streamId?: string },
+    record: Record<string, unknown>,
+  ): void {
+    const entry = {
+      source: 'launcher' as const,
+      level,
+      msg,
+      record,
+      ...(about.relayId && { relayId: about.relayId }),
+      ...(about.streamId && { streamId: about.streamId }),
+    };
     this.opts.logger?.(entry);
   }
 }

@@ -16,27 +16,37 @@ import { relayEnvironment } from './types.js';
 const DNS_LABEL = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;
 const LABEL_VALUE = /^(([A-Za-z0-9][-A-Za-z0-9_.]*)?[A-Za-z0-9])?$/;
 
-const opts = { image: 'ghcr.io/djcast/relay:1.2.3', namespace: 'djcast', secretName: 'djcast-relay-secret', storageSecretName: 'djcast-storage' };
+const opts = {
+  image: 'ghcr.io/djcast/relay:1.2.3',
+  namespace: 'djcast',
+  secretName: 'djcast-relay-secret',
+  storageSecretName: 'djcast-storage',
+};
 
 describe('relayResourceName', () => {
   it('is a DNS-1123 label of at most 63 characters for any id, deterministic and injective in practice (property)', () => {
     const seen = new Map<string, string>();
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 300 }), fc.stringMatching(/^rly_[0-9A-Z]{26}$/)), (id) => {
-        const name = relayResourceName(id);
-        expect(name.length).toBeLessThanOrEqual(63);
-        expect(name).toMatch(DNS_LABEL);
-        expect(relayResourceName(id)).toBe(name);
-        const previous = seen.get(name);
-        if (previous !== undefined) expect(previous).toBe(id);
-        seen.set(name, id);
-      }),
+      fc.property(
+        fc.oneof(fc.string(), fc.string({ unit: 'binary', maxLength: 300 }), fc.stringMatching(/^rly_[0-9A-Z]{26}$/)),
+        (id) => {
+          const name = relayResourceName(id);
+          expect(name.length).toBeLessThanOrEqual(63);
+          expect(name).toMatch(DNS_LABEL);
+          expect(relayResourceName(id)).toBe(name);
+          const previous = seen.get(name);
+          if (previous !== undefined) expect(previous).toBe(id);
+          seen.set(name, id);
+        },
+      ),
       { numRuns: 3000 },
     );
   });
 
   it('keeps the id readable', () => {
-    expect(relayResourceName('rly_01JD3XK4Q8ZP2VN6M7RTY5W9AB')).toMatch(/^djcast-relay-rly-01jd3xk4q8zp2vn6m7rty5w9ab-[0-9a-f]{10}$/);
+    expect(relayResourceName('rly_01JD3XK4Q8ZP2VN6M7RTY5W9AB')).toMatch(
+      /^djcast-relay-rly-01jd3xk4q8zp2vn6m7rty5w9ab-[0-9a-f]{10}$/,
+    );
     expect(relayResourceName('RLY_A')).not.toBe(relayResourceName('rly_a'));
   });
 
@@ -81,8 +91,14 @@ describe('buildRelayPod', () => {
     const fromSecret = container.env!.filter((e) => e.valueFrom);
     expect(fromSecret).toEqual([
       { name: 'DJCAST_RELAY_TOKEN', valueFrom: { secretKeyRef: { name: 'djcast-relay-secret', key: 'DJCAST_RELAY_TOKEN' } } },
-      { name: 'DJCAST_SOURCE_PASSWORD', valueFrom: { secretKeyRef: { name: 'djcast-relay-secret', key: 'DJCAST_SOURCE_PASSWORD' } } },
-      { name: 'DJCAST_SOURCE_USERNAME', valueFrom: { secretKeyRef: { name: 'djcast-relay-secret', key: 'DJCAST_SOURCE_USERNAME' } } },
+      {
+        name: 'DJCAST_SOURCE_PASSWORD',
+        valueFrom: { secretKeyRef: { name: 'djcast-relay-secret', key: 'DJCAST_SOURCE_PASSWORD' } },
+      },
+      {
+        name: 'DJCAST_SOURCE_USERNAME',
+        valueFrom: { secretKeyRef: { name: 'djcast-relay-secret', key: 'DJCAST_SOURCE_USERNAME' } },
+      },
     ]);
     expect(container.envFrom).toEqual([{ secretRef: { name: 'djcast-storage' } }]);
     expect(new Set(container.env!.map((e) => e.name)).size).toBe(container.env!.length);
@@ -139,8 +155,17 @@ describe('buildRelayPod', () => {
 describe('buildRelaySecret', () => {
   const spec = relaySpec();
   it('holds the relay token and source credentials, labelled like the Pod', () => {
-    const secret = buildRelaySecret(spec, { namespace: 'djcast', secretName: 'djcast-relay-secret', storageSecretName: 'djcast-storage' });
-    expect(secret).toMatchObject({ apiVersion: 'v1', kind: 'Secret', type: 'Opaque', metadata: { name: 'djcast-relay-secret', namespace: 'djcast' } });
+    const secret = buildRelaySecret(spec, {
+      namespace: 'djcast',
+      secretName: 'djcast-relay-secret',
+      storageSecretName: 'djcast-storage',
+    });
+    expect(secret).toMatchObject({
+      apiVersion: 'v1',
+      kind: 'Secret',
+      type: 'Opaque',
+      metadata: { name: 'djcast-relay-secret', namespace: 'djcast' },
+    });
     expect(secret.metadata!.labels).toEqual(buildRelayPod(spec, opts).metadata!.labels);
     expect(secret.stringData).toEqual({
       DJCAST_RELAY_TOKEN: SECRET_VALUES.relayToken,
@@ -151,7 +176,10 @@ describe('buildRelaySecret', () => {
 
   it('takes the storage credentials when no storage Secret is given, and the Pod reads them from it', () => {
     const secret = buildRelaySecret(spec, { namespace: 'djcast', secretName: 's' });
-    expect(secret.stringData).toMatchObject({ DJCAST_S3_ACCESS_KEY_ID: SECRET_VALUES.s3Key, DJCAST_S3_SECRET_ACCESS_KEY: SECRET_VALUES.s3Secret });
+    expect(secret.stringData).toMatchObject({
+      DJCAST_S3_ACCESS_KEY_ID: SECRET_VALUES.s3Key,
+      DJCAST_S3_SECRET_ACCESS_KEY: SECRET_VALUES.s3Secret,
+    });
     const pod = buildRelayPod(spec, { ...opts, secretName: 's', storageSecretName: undefined });
     const names = pod.spec!.containers[0]!.env!.filter((e) => e.valueFrom?.secretKeyRef?.name === 's').map((e) => e.name);
     expect(names).toEqual(expect.arrayContaining(['DJCAST_S3_ACCESS_KEY_ID', 'DJCAST_S3_SECRET_ACCESS_KEY']));
@@ -159,7 +187,11 @@ describe('buildRelaySecret', () => {
   });
 
   it('leaves out source credentials the spec does not have', () => {
-    const secret = buildRelaySecret(relaySpec({ sourceUsername: undefined, sourcePassword: undefined }), { namespace: 'n', secretName: 's', storageSecretName: 'x' });
+    const secret = buildRelaySecret(relaySpec({ sourceUsername: undefined, sourcePassword: undefined }), {
+      namespace: 'n',
+      secretName: 's',
+      storageSecretName: 'x',
+    });
     expect(Object.keys(secret.stringData!)).toEqual(['DJCAST_RELAY_TOKEN']);
   });
 });

@@ -20,14 +20,18 @@ afterAll(async () => {
 
 describe('ProcessRelayLauncher with the real relay worker', () => {
   it('starts djcast-relay with the spec environment; its /healthz answers; stop ends it', { timeout: 30_000 }, async () => {
-    let command: string[];
     try {
-      command = defaultRelayCommand(process.execPath);
+      // Throws when the relay worker is not built.
+      defaultRelayCommand(process.execPath);
     } catch (error) {
       throw new Error(`This test runs the built relay worker: run pnpm build first (${String(error)})`);
     }
     const logs: RelayLogEntry[] = [];
-    const launcher = new ProcessRelayLauncher({ logger: (entry) => logs.push(entry), parentEnv: { PATH: process.env.PATH, HOME: process.env.HOME }, stopGraceMs: 5000 });
+    const launcher = new ProcessRelayLauncher({
+      logger: (entry) => logs.push(entry),
+      parentEnv: { PATH: process.env.PATH, HOME: process.env.HOME },
+      stopGraceMs: 5000,
+    });
     // Nothing listens on the source or the API: the worker starts, retries, and stays up.
     const spec = relaySpec({
       sourceUrl: 'http://127.0.0.1:9/live',
@@ -44,7 +48,11 @@ describe('ProcessRelayLauncher with the real relay worker', () => {
         if (!started) await sleep(20);
       }
       expect(started, `no relay.started line; got: ${logs.map((l) => l.msg).join(' | ')}`).toBeDefined();
-      expect(started!.record).toMatchObject({ relay_worker_id: spec.relayId, stream_id: spec.streamId, config: { relay_id: spec.relayId, source_auth: true, storage: 'local' } });
+      expect(started!.record).toMatchObject({
+        relay_worker_id: spec.relayId,
+        stream_id: spec.streamId,
+        config: { relay_id: spec.relayId, source_auth: true, storage: 'local' },
+      });
       const port = started!.record!.health_port as number;
       expect(port).toBeGreaterThan(0);
       expect(port).not.toBe(9464);

@@ -136,9 +136,17 @@ describe('ProcessRelayLauncher', () => {
     await launcher().start(spec);
     await waitFor('the error line', () => logs.some((l) => l.msg === 'an error line'));
     await waitFor('the stderr line', () => logs.some((l) => l.msg === 'a plain stderr line'));
-    expect(logs.find((l) => l.msg === 'an error line')).toMatchObject({ source: 'stdout', level: 'error', record: { level: 50 } });
+    expect(logs.find((l) => l.msg === 'an error line')).toMatchObject({
+      source: 'stdout',
+      level: 'error',
+      record: { level: 50 },
+    });
     await waitFor('the labelled line', () => logs.some((l) => l.msg === 'a labelled warning'));
-    expect(logs.find((l) => l.msg === 'a labelled warning')).toMatchObject({ source: 'stdout', level: 'warn', record: { level: 'warn' } });
+    expect(logs.find((l) => l.msg === 'a labelled warning')).toMatchObject({
+      source: 'stdout',
+      level: 'warn',
+      record: { level: 'warn' },
+    });
     const plain = logs.find((l) => l.msg === 'a plain stderr line');
     expect(plain).toMatchObject({ source: 'stderr', level: 'warn' });
     expect(plain!.record).toBeUndefined();
@@ -257,10 +265,14 @@ describe('ProcessRelayLauncher', () => {
     const [first] = processesWhoseArgvContains(`fake-ffmpeg-${marker}`);
     process.kill(l.pid(spec.relayId)!, 'SIGKILL');
     await waitFor('the restart', () => started(spec.relayId).length === 2);
-    await waitFor('exactly one fake ffmpeg, the new worker’s', () => {
-      const now = processesWhoseArgvContains(`fake-ffmpeg-${marker}`);
-      return now.length === 1 && now[0]!.pid !== first!.pid;
-    }, 10_000);
+    await waitFor(
+      'exactly one fake ffmpeg, the new worker’s',
+      () => {
+        const now = processesWhoseArgvContains(`fake-ffmpeg-${marker}`);
+        return now.length === 1 && now[0]!.pid !== first!.pid;
+      },
+      10_000,
+    );
     // Gone, or a zombie waiting for init to reap it: not running either way.
     expect(processesWhoseArgvContains(`fake-ffmpeg-${marker}`).map((p) => p.pid)).not.toContain(first!.pid);
   });
@@ -269,7 +281,14 @@ describe('ProcessRelayLauncher', () => {
     const marker = randomBytes(6).toString('hex');
     const child = spawn(
       process.execPath,
-      ['--conditions=source', '--import', 'tsx', fileURLToPath(new URL('../../../test/fixtures/launcher-child.ts', import.meta.url)), script, marker],
+      [
+        '--conditions=source',
+        '--import',
+        'tsx',
+        fileURLToPath(new URL('../../../test/fixtures/launcher-child.ts', import.meta.url)),
+        script,
+        marker,
+      ],
       { stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const exited = new Promise((resolve) => child.once('exit', resolve));

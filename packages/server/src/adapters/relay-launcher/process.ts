@@ -70,7 +70,14 @@ const PINO_LEVELS: Array<[number, RelayLogEntry['level']]> = [
   [30, 'info'],
   [0, 'debug'],
 ];
-const LEVEL_LABELS: Record<string, RelayLogEntry['level']> = { trace: 'debug', debug: 'debug', info: 'info', warn: 'warn', error: 'error', fatal: 'error' };
+const LEVEL_LABELS: Record<string, RelayLogEntry['level']> = {
+  trace: 'debug',
+  debug: 'debug',
+  info: 'info',
+  warn: 'warn',
+  error: 'error',
+  fatal: 'error',
+};
 
 /** pino writes levels as numbers by default, as labels with a level formatter. */
 function levelOf(level: unknown): RelayLogEntry['level'] {
@@ -130,7 +137,16 @@ export class ProcessRelayLauncher implements RelayLauncher {
     const existing = this.workers.get(spec.relayId);
     if (existing && existing.key === key && !existing.stopping && (existing.child || existing.restartTimer)) return;
     if (existing) await this.stop(spec.relayId);
-    const worker: Worker = { spec, key, child: undefined, stopping: false, crashes: 0, startedAt: 0, restartTimer: undefined, exited: undefined };
+    const worker: Worker = {
+      spec,
+      key,
+      child: undefined,
+      stopping: false,
+      crashes: 0,
+      startedAt: 0,
+      restartTimer: undefined,
+      exited: undefined,
+    };
     this.workers.set(spec.relayId, worker);
     this.spawn(worker);
   }
@@ -241,23 +257,45 @@ export class ProcessRelayLauncher implements RelayLauncher {
     if (Date.now() - worker.startedAt >= policy.stableAfterMs) worker.crashes = 0;
     worker.crashes += 1;
     if (worker.crashes > policy.maxAttempts) {
-      this.log({ ...about, source: 'launcher', level: 'error', msg: 'relay worker keeps crashing; giving up', record: { ...exit, crashes: worker.crashes - 1 } });
+      this.log({
+        ...about,
+        source: 'launcher',
+        level: 'error',
+        msg: 'relay worker keeps crashing; giving up',
+        record: { ...exit, crashes: worker.crashes - 1 },
+      });
       return;
     }
     const delayMs = Math.min(policy.initialDelayMs * 2 ** (worker.crashes - 1), policy.maxDelayMs);
-    this.log({ ...about, source: 'launcher', level: 'warn', msg: 'relay worker crashed; restarting', record: { ...exit, attempt: worker.crashes, delayMs } });
+    this.log({
+      ...about,
+      source: 'launcher',
+      level: 'warn',
+      msg: 'relay worker crashed; restarting',
+      record: { ...exit, attempt: worker.crashes, delayMs },
+    });
     worker.restartTimer = setTimeout(() => {
       worker.restartTimer = undefined;
       if (worker.stopping || this.closed || this.workers.get(spec.relayId) !== worker) return;
       try {
         this.spawn(worker);
       } catch (error) {
-        this.log({ ...about, source: 'launcher', level: 'error', msg: 'relay worker could not be restarted', record: { error: String(error) } });
+        this.log({
+          ...about,
+          source: 'launcher',
+          level: 'error',
+          msg: 'relay worker could not be restarted',
+          record: { error: String(error) },
+        });
       }
     }, delayMs);
   }
 
-  private pipeLines(stream: Readable | null | undefined, source: 'stdout' | 'stderr', about: { relayId: string; streamId: string }): void {
+  private pipeLines(
+    stream: Readable | null | undefined,
+    source: 'stdout' | 'stderr',
+    about: { relayId: string; streamId: string },
+  ): void {
     if (!stream) return;
     createInterface({ input: stream, crlfDelay: Infinity }).on('line', (line) => {
       if (line.trim() === '') return;

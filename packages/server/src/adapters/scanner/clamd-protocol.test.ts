@@ -52,11 +52,14 @@ describe('clamd protocol', () => {
     ['stream: OK\0', { kind: 'clean' }],
     ['stream: Eicar-Signature FOUND\0', { kind: 'found', signature: 'Eicar-Signature' }],
     ['stream: Djcast.Test.EICAR.UNOFFICIAL FOUND\0', { kind: 'found', signature: 'Djcast.Test.EICAR.UNOFFICIAL' }],
-    ['stream: Win.Test.EICAR_HDB-1(44d88612fea8a8f36de82e1278abb02f:68) FOUND\0', { kind: 'found', signature: 'Win.Test.EICAR_HDB-1(44d88612fea8a8f36de82e1278abb02f:68)' }],
+    [
+      'stream: Win.Test.EICAR_HDB-1(44d88612fea8a8f36de82e1278abb02f:68) FOUND\0',
+      { kind: 'found', signature: 'Win.Test.EICAR_HDB-1(44d88612fea8a8f36de82e1278abb02f:68)' },
+    ],
     ['1: stream: OK\0', { kind: 'clean' }],
     ['stream: OK\n', { kind: 'clean' }],
     ['INSTREAM size limit exceeded. ERROR\0', { kind: 'size_limit', message: 'INSTREAM size limit exceeded. ERROR' }],
-    ['stream: Can\'t allocate memory ERROR\0', { kind: 'error', message: 'stream: Can\'t allocate memory' }],
+    ["stream: Can't allocate memory ERROR\0", { kind: 'error', message: "stream: Can't allocate memory" }],
     ['UNKNOWN COMMAND\0', { kind: 'unknown', message: 'UNKNOWN COMMAND' }],
     ['', { kind: 'unknown', message: '' }],
   ])('parses %j', (raw, expected) => {

@@ -33,7 +33,10 @@ export type ClamdReply =
 /** Interprets clamd's answer to INSTREAM ("stream: OK", "stream: <name> FOUND", "... ERROR"). */
 export function parseClamdReply(raw: string): ClamdReply {
   // Session replies carry a request number ("1: stream: OK"); replies end with NUL or newline.
-  const text = raw.replace(/\0+$/, '').trim().replace(/^\d+: /, '');
+  const text = raw
+    .replace(/\0+$/, '')
+    .trim()
+    .replace(/^\d+: /, '');
   if (text === 'stream: OK') return { kind: 'clean' };
   const found = /^stream: (.+) FOUND$/.exec(text);
   if (found) return { kind: 'found', signature: found[1]! };

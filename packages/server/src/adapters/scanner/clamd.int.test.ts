@@ -109,7 +109,10 @@ describe('ClamdScanner against a real clamd', () => {
     expect(await tcp.scan(inPieces(infected, 64 * 1024))).toEqual({ clean: false, signature });
     expect(await unix.scan(inPieces(infected, 7))).toEqual({ clean: false, signature });
     const small = new ClamdScanner({ host: clamd.host, port: clamd.port }, { chunkBytes: 5 });
-    expect(await small.scan(Readable.from([Buffer.from(`padding ${EICAR} padding`, 'latin1')]))).toEqual({ clean: false, signature });
+    expect(await small.scan(Readable.from([Buffer.from(`padding ${EICAR} padding`, 'latin1')]))).toEqual({
+      clean: false,
+      signature,
+    });
   });
 
   it('needs forceRawScan for MP3s: ClamAV skips files that start like one', async () => {
@@ -147,7 +150,10 @@ describe('ClamdScanner against a real clamd', () => {
     async function clamdStillServes() {
       expect(await tcp.ping()).toBe(true);
       expect(await viaProxy.scan(createReadStream(mp3))).toEqual({ clean: true });
-      expect(await unix.scan(Readable.from([Buffer.from(EICAR, 'latin1')]))).toEqual({ clean: false, signature: expect.stringContaining(EICAR_SIGNATURE) });
+      expect(await unix.scan(Readable.from([Buffer.from(EICAR, 'latin1')]))).toEqual({
+        clean: false,
+        signature: expect.stringContaining(EICAR_SIGNATURE),
+      });
     }
 
     it('mid-stream, while the upload is slow to arrive: rejects at once with code aborted, closes the connection, destroys the input', async () => {
@@ -225,7 +231,9 @@ describe('ClamdScanner against a real clamd', () => {
       const controller = new AbortController();
       expect(await viaProxy.scan(createReadStream(mp3), { signal: controller.signal })).toEqual({ clean: true });
       controller.abort();
-      expect(await viaProxy.scan(Readable.from([Buffer.from(EICAR, 'latin1')]), { signal: new AbortController().signal })).toMatchObject({
+      expect(
+        await viaProxy.scan(Readable.from([Buffer.from(EICAR, 'latin1')]), { signal: new AbortController().signal }),
+      ).toMatchObject({
         clean: false,
       });
     });
@@ -246,7 +254,9 @@ describe('ClamdScanner against a real clamd', () => {
     const input = Readable.from([Buffer.from('x')]);
     await expect(nowhere.scan(input)).rejects.toMatchObject({ code: 'unavailable' });
     expect(input.destroyed).toBe(true);
-    await expect(new ClamdScanner({ socketPath: join(dir, 'missing.sock') }).scan(Readable.from([]))).rejects.toMatchObject({ code: 'unavailable' });
+    await expect(new ClamdScanner({ socketPath: join(dir, 'missing.sock') }).scan(Readable.from([]))).rejects.toMatchObject({
+      code: 'unavailable',
+    });
   });
 });
 

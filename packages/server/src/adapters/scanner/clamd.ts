@@ -114,7 +114,10 @@ export class ClamdScanner implements Scanner {
           const bytes = typeof chunk === 'string' ? Buffer.from(chunk) : (chunk as Uint8Array);
           sent += bytes.length;
           if (this.streamMaxBytes !== null && sent > this.streamMaxBytes) {
-            throw new ScannerError('size_limit', `the file is larger than clamd accepts (StreamMaxLength ${this.streamMaxBytes} bytes)`);
+            throw new ScannerError(
+              'size_limit',
+              `the file is larger than clamd accepts (StreamMaxLength ${this.streamMaxBytes} bytes)`,
+            );
           }
           for (const frame of frameInstreamChunks(bytes, this.chunkBytes)) await write(socket, frame);
         }
@@ -174,7 +177,9 @@ export class ClamdScanner implements Scanner {
     return new Promise((resolve, reject) => {
       if (signal?.aborted) return reject(scanAborted(signal));
       const socket =
-        'socketPath' in this.address ? net.connect({ path: this.address.socketPath }) : net.connect({ host: this.address.host, port: this.address.port });
+        'socketPath' in this.address
+          ? net.connect({ path: this.address.socketPath })
+          : net.connect({ host: this.address.host, port: this.address.port });
       const onAbort = () => {
         clearTimeout(timer);
         socket.destroy();
@@ -254,7 +259,8 @@ class ReplyReader {
       socket.on('end', finish);
       socket.on('close', finish);
       socket.on('error', (error) => {
-        if (!this.received) this.failure = new ScannerError('unavailable', `clamd connection failed: ${error.message}`, { cause: error });
+        if (!this.received)
+          this.failure = new ScannerError('unavailable', `clamd connection failed: ${error.message}`, { cause: error });
         finish();
       });
       socket.setTimeout(idleTimeoutMs, () => {

@@ -5,14 +5,51 @@ import { buildTranscodeArgs, parseFfmpegProgress, splitProgressBlocks } from './
 describe('buildTranscodeArgs', () => {
   it('builds an AAC HLS VOD encode with 6 s segments and machine-readable progress', () => {
     expect(buildTranscodeArgs({ outDir: '/data/out' })).toEqual([
-      '-hide_banner', '-nostdin', '-nostats', '-v', 'error', '-y',
-      '-progress', 'pipe:1', '-stats_period', '0.5',
-      '-protocol_whitelist', 'pipe', '-f', 'mp3', '-i', 'pipe:0',
-      '-map', '0:a:0', '-vn', '-sn', '-dn', '-map_metadata', '-1',
-      '-c:a', 'aac', '-b:a', '128k', '-ar', '44100', '-ac', '2',
-      '-f', 'hls', '-hls_time', '6', '-hls_playlist_type', 'vod', '-hls_list_size', '0',
-      '-hls_segment_type', 'mpegts', '-hls_flags', 'independent_segments',
-      '-hls_segment_filename', '/data/out/segment_%05d.ts',
+      '-hide_banner',
+      '-nostdin',
+      '-nostats',
+      '-v',
+      'error',
+      '-y',
+      '-progress',
+      'pipe:1',
+      '-stats_period',
+      '0.5',
+      '-protocol_whitelist',
+      'pipe',
+      '-f',
+      'mp3',
+      '-i',
+      'pipe:0',
+      '-map',
+      '0:a:0',
+      '-vn',
+      '-sn',
+      '-dn',
+      '-map_metadata',
+      '-1',
+      '-c:a',
+      'aac',
+      '-b:a',
+      '128k',
+      '-ar',
+      '44100',
+      '-ac',
+      '2',
+      '-f',
+      'hls',
+      '-hls_time',
+      '6',
+      '-hls_playlist_type',
+      'vod',
+      '-hls_list_size',
+      '0',
+      '-hls_segment_type',
+      'mpegts',
+      '-hls_flags',
+      'independent_segments',
+      '-hls_segment_filename',
+      '/data/out/segment_%05d.ts',
       '/data/out/index.m3u8',
     ]);
   });
@@ -103,7 +140,11 @@ describe('ffmpeg -progress output', () => {
     expect(parseFfmpegProgress('out_time_us=N/A\nout_time=00:01:00.500000\nprogress=continue', 121).percent).toBe(50);
     expect(parseFfmpegProgress('out_time_us=-23000\nprogress=continue', 10)).toMatchObject({ outTimeSeconds: 0, percent: 0 });
     expect(parseFfmpegProgress('out_time_us=12000000\nprogress=continue', 10).percent).toBe(100);
-    expect(parseFfmpegProgress('out_time_us=N/A\nout_time=N/A\nprogress=continue', 10)).toEqual({ outTimeSeconds: null, percent: null, done: false });
+    expect(parseFfmpegProgress('out_time_us=N/A\nout_time=N/A\nprogress=continue', 10)).toEqual({
+      outTimeSeconds: null,
+      percent: null,
+      done: false,
+    });
     expect(parseFfmpegProgress('out_time_us=5000000\nprogress=continue')).toMatchObject({ outTimeSeconds: 5, percent: null });
     expect(parseFfmpegProgress('progress=end')).toMatchObject({ percent: 100, done: true });
   });

@@ -40,9 +40,11 @@ export function buildTranscodeArgs(opts: TranscodeArgsOptions): string[] {
   } = opts;
   if (!/^[a-z0-9_]{1,32}$/.test(inputFormat)) throw new RangeError('inputFormat must be an FFmpeg demuxer name');
   if (!(segmentSeconds > 0)) throw new RangeError('segmentSeconds must be positive');
-  if (!Number.isInteger(bitrateKbps) || bitrateKbps < 16 || bitrateKbps > 512) throw new RangeError('bitrateKbps must be an integer in 16..512');
+  if (!Number.isInteger(bitrateKbps) || bitrateKbps < 16 || bitrateKbps > 512)
+    throw new RangeError('bitrateKbps must be an integer in 16..512');
   for (const name of [playlistName, segmentPattern]) {
-    if (name.includes('/') || name.includes('\\') || name.startsWith('.')) throw new RangeError(`${name} must be a plain file name`);
+    if (name.includes('/') || name.includes('\\') || name.startsWith('.'))
+      throw new RangeError(`${name} must be a plain file name`);
   }
   const dir = path.resolve(outDir);
   return [

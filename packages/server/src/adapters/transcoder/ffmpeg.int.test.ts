@@ -21,7 +21,13 @@ describe('FfmpegTranscoder with the real ffmpeg', () => {
   beforeAll(async () => {
     dir = await mkdtemp(join(tmpdir(), 'djcast-hls-'));
     // ~20 s, 48 kHz mono VBR with ID3v2 and cover art: everything the encode must normalise or ignore.
-    mp3 = await generateTestMp3(join(dir, 'in.mp3'), { seconds: 20, vbrQuality: 4, sampleRate: 48000, channels: 1, coverArt: true });
+    mp3 = await generateTestMp3(join(dir, 'in.mp3'), {
+      seconds: 20,
+      vbrQuality: 4,
+      sampleRate: 48000,
+      channels: 1,
+      coverArt: true,
+    });
   });
   afterAll(async () => {
     await rm(dir, { recursive: true, force: true });
@@ -30,7 +36,11 @@ describe('FfmpegTranscoder with the real ffmpeg', () => {
   it('writes ~6 s AAC segments and a VOD playlist, reporting monotonic progress that ends at 100', async () => {
     const out = join(dir, 'hls');
     const progress: number[] = [];
-    const result = await transcoder.toHls(createReadStream(mp3), out, { segmentSeconds: 6, durationSeconds: 20, onProgress: (p) => progress.push(p) });
+    const result = await transcoder.toHls(createReadStream(mp3), out, {
+      segmentSeconds: 6,
+      durationSeconds: 20,
+      onProgress: (p) => progress.push(p),
+    });
 
     expect(result.playlistPath).toBe(join(out, 'index.m3u8'));
     const playlist = HLS.parse(await readFile(result.playlistPath, 'utf8'));
@@ -53,7 +63,10 @@ describe('FfmpegTranscoder with the real ffmpeg', () => {
     expect(progress.at(-1)).toBe(100);
     for (let i = 1; i < progress.length; i++) expect(progress[i]!).toBeGreaterThan(progress[i - 1]!);
     expect(progress.every((p) => p >= 0 && p <= 100)).toBe(true);
-    expect(progress.some((p) => p > 0 && p < 100), `intermediate progress in ${progress.join(', ')}`).toBe(true);
+    expect(
+      progress.some((p) => p > 0 && p < 100),
+      `intermediate progress in ${progress.join(', ')}`,
+    ).toBe(true);
   });
 
   it('reads a stream that arrives in small pieces (as from the network)', async () => {
@@ -77,27 +90,39 @@ describe('FfmpegTranscoder with the real ffmpeg', () => {
     const broken = new PassThrough();
     broken.write(bytes.subarray(0, bytes.length / 2));
     setTimeout(() => broken.destroy(new Error('connection reset by storage')), 50);
-    await expect(transcoder.toHls(broken, join(dir, 'broken'), { segmentSeconds: 6, durationSeconds: 20 })).rejects.toMatchObject({
-      code: 'input_error',
-    });
+    await expect(transcoder.toHls(broken, join(dir, 'broken'), { segmentSeconds: 6, durationSeconds: 20 })).rejects.toMatchObject(
+      {
+        code: 'input_error',
+      },
+    );
   });
 
   it('leaves no FFmpeg behind when the process running it is killed with SIGKILL', async () => {
     const out = join(dir, `orphan-${process.pid}`);
     const script = fileURLToPath(new URL('../../../test/fixtures/transcode-child.ts', import.meta.url));
     // The child feeds FFmpeg and keeps its stdin open: FFmpeg would wait for more input forever.
-    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, mp3, out], { stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', script, mp3, out], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     try {
-      const ffmpeg = await waitUntil('FFmpeg to run for the child', () => {
-        const found = processesWhoseArgvContains(out).filter((p) => p.argv[0]?.endsWith('ffmpeg'));
-        return found.length > 0 ? found : null;
-      }, 60_000);
+      const ffmpeg = await waitUntil(
+        'FFmpeg to run for the child',
+        () => {
+          const found = processesWhoseArgvContains(out).filter((p) => p.argv[0]?.endsWith('ffmpeg'));
+          return found.length > 0 ? found : null;
+        },
+        60_000,
+      );
       // Still running, with the child as its parent.
       expect(ffmpeg[0]!.ppid).toBe(child.pid);
       child.kill('SIGKILL');
       await exited;
-      await waitUntil('FFmpeg to exit after its parent died', () => (processesWhoseArgvContains(out).length === 0 ? true : null), 30_000);
+      await waitUntil(
+        'FFmpeg to exit after its parent died',
+        () => (processesWhoseArgvContains(out).length === 0 ? true : null),
+        30_000,
+      );
     } finally {
       if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
     }
@@ -117,17 +142,24 @@ describe('FfmpegTranscoder with the real ffmpeg', () => {
     await expect(run).rejects.toMatchObject({ name: 'AbortError', code: 'aborted' });
     expect(Date.now() - started).toBeLessThan(10_000);
     expect(processesWhoseArgvContains(out)).toEqual([]);
-    await expect(transcoder.toHls(createReadStream(mp3), join(dir, 'x'), { segmentSeconds: 6, signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
+    await expect(
+      transcoder.toHls(createReadStream(mp3), join(dir, 'x'), { segmentSeconds: 6, signal: AbortSignal.abort() }),
+    ).rejects.toMatchObject({ code: 'aborted' });
   });
 
   it('fails with the end of ffmpeg’s stderr for unreadable input, and says when ffmpeg is missing', async () => {
     const junk = join(dir, 'junk.mp3');
     await writeFile(junk, 'not audio at all\n'.repeat(100));
-    const error = await transcoder.toHls(createReadStream(junk), join(dir, 'junk'), { segmentSeconds: 6, durationSeconds: 1 }).catch((e: unknown) => e);
+    const error = await transcoder
+      .toHls(createReadStream(junk), join(dir, 'junk'), { segmentSeconds: 6, durationSeconds: 1 })
+      .catch((e: unknown) => e);
     expect(error).toBeInstanceOf(TranscodeError);
     expect(error).toMatchObject({ code: 'failed', stderrTail: expect.stringContaining('pipe:0') });
     await expect(
-      new FfmpegTranscoder({ ffmpegPath: 'ffmpeg-not-installed' }).toHls(createReadStream(mp3), join(dir, 'y'), { segmentSeconds: 6, durationSeconds: 20 }),
+      new FfmpegTranscoder({ ffmpegPath: 'ffmpeg-not-installed' }).toHls(createReadStream(mp3), join(dir, 'y'), {
+        segmentSeconds: 6,
+        durationSeconds: 20,
+      }),
     ).rejects.toMatchObject({ code: 'not_installed' });
   });
 });

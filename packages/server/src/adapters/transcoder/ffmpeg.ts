@@ -47,7 +47,9 @@ export class FfmpegTranscoder implements Transcoder {
         outDir,
         segmentSeconds: opts.segmentSeconds,
         ...(opts.inputFormat !== undefined ? { inputFormat: opts.inputFormat } : {}),
-        ...(this.options.progressIntervalSeconds !== undefined ? { progressIntervalSeconds: this.options.progressIntervalSeconds } : {}),
+        ...(this.options.progressIntervalSeconds !== undefined
+          ? { progressIntervalSeconds: this.options.progressIntervalSeconds }
+          : {}),
         ...(opts.bitrateKbps !== undefined ? { bitrateKbps: opts.bitrateKbps } : {}),
       });
     } catch (error) {
@@ -126,10 +128,16 @@ export class FfmpegTranscoder implements Transcoder {
     const tail = stderr.trim() || undefined;
     if (stop === 'aborted' || signal?.aborted) throw aborted(signal, tail);
     if (stop === 'timeout') throw new TranscodeError('timeout', `ffmpeg ran longer than ${timeoutMs} ms`, tail);
-    if (result.code === 'ENOENT') throw new TranscodeError('not_installed', `${ffmpegPath} is not installed (apt-get install ffmpeg)`);
-    if (inputError) throw new TranscodeError('input_error', `reading the input failed: ${inputError.message}`, tail, { cause: inputError });
+    if (result.code === 'ENOENT')
+      throw new TranscodeError('not_installed', `${ffmpegPath} is not installed (apt-get install ffmpeg)`);
+    if (inputError)
+      throw new TranscodeError('input_error', `reading the input failed: ${inputError.message}`, tail, { cause: inputError });
     if (result.failed) {
-      throw new TranscodeError('failed', `ffmpeg failed (${result.exitCode !== undefined ? `exit code ${result.exitCode}` : result.signal ?? 'killed'})`, tail);
+      throw new TranscodeError(
+        'failed',
+        `ffmpeg failed (${result.exitCode !== undefined ? `exit code ${result.exitCode}` : (result.signal ?? 'killed')})`,
+        tail,
+      );
     }
 
     const playlistPath = path.resolve(outDir, DEFAULT_PLAYLIST_NAME);
@@ -153,9 +161,15 @@ async function readSegments(playlistPath: string): Promise<TranscodeResult['segm
   try {
     playlist = HLS.parse(await readFile(playlistPath, 'utf8'));
   } catch (error) {
-    throw new TranscodeError('bad_output', `ffmpeg left no readable playlist at ${playlistPath}: ${(error as Error).message}`, undefined, { cause: error });
+    throw new TranscodeError(
+      'bad_output',
+      `ffmpeg left no readable playlist at ${playlistPath}: ${(error as Error).message}`,
+      undefined,
+      { cause: error },
+    );
   }
-  if (playlist.isMasterPlaylist) throw new TranscodeError('bad_output', 'ffmpeg wrote a master playlist instead of a media playlist');
+  if (playlist.isMasterPlaylist)
+    throw new TranscodeError('bad_output', 'ffmpeg wrote a master playlist instead of a media playlist');
   if (playlist.segments.length === 0) throw new TranscodeError('bad_output', 'ffmpeg wrote a playlist without segments');
   return playlist.segments.map((s) => ({ file: s.uri, duration: s.duration }));
 }

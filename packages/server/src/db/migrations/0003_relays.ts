@@ -36,7 +36,11 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('last_seen_at', 'varchar(32)', (c) => c.notNull())
     .addPrimaryKeyConstraint('stream_hls_sessions_pk', ['stream_id', 'session_key'])
     .execute();
-  await db.schema.createIndex('stream_hls_sessions_seen').on('stream_hls_sessions').columns(['stream_id', 'last_seen_at']).execute();
+  await db.schema
+    .createIndex('stream_hls_sessions_seen')
+    .on('stream_hls_sessions')
+    .columns(['stream_id', 'last_seen_at'])
+    .execute();
 
   await db.schema
     .createTable('stream_listener_samples')

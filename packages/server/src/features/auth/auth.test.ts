@@ -1,6 +1,14 @@
 import { SignJWT, UnsecuredJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DIALECTS, STRONG_PASSWORD, createTestApp, signUp, signUpAdmin, uniqueEmail, type TestApp } from '../../../test/harness.js';
+import {
+  DIALECTS,
+  STRONG_PASSWORD,
+  createTestApp,
+  signUp,
+  signUpAdmin,
+  uniqueEmail,
+  type TestApp,
+} from '../../../test/harness.js';
 import { RecordingLauncher, startFakeIcecast, type FakeSource } from '../../../test/relay-fakes.js';
 
 describe.each(DIALECTS)('accounts on %s', (dialect) => {
@@ -31,7 +39,11 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('stores an argon2id hash with at least OWASP parameters, never the password', async () => {
       const email = uniqueEmail();
       await t.request('POST', '/v1/auth/register', { body: { email, password: STRONG_PASSWORD } });
-      const row = await t.container.db.kysely.selectFrom('users').selectAll().where('email_normalized', '=', email).executeTakeFirstOrThrow();
+      const row = await t.container.db.kysely
+        .selectFrom('users')
+        .selectAll()
+        .where('email_normalized', '=', email)
+        .executeTakeFirstOrThrow();
       const match = /^\$argon2id\$v=19\$m=(\d+),t=(\d+),p=(\d+)\$/.exec(row.password_hash);
       expect(match).not.toBeNull();
       expect(Number(match![1])).toBeGreaterThanOrEqual(19 * 1024);
@@ -42,7 +54,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('refuses an existing email with 409, ignoring case', async () => {
       const email = uniqueEmail();
       expect((await t.request('POST', '/v1/auth/register', { body: { email, password: STRONG_PASSWORD } })).status).toBe(201);
-      const res = await t.request('POST', '/v1/auth/register', { body: { email: email.toUpperCase(), password: STRONG_PASSWORD } });
+      const res = await t.request('POST', '/v1/auth/register', {
+        body: { email: email.toUpperCase(), password: STRONG_PASSWORD },
+      });
       expect(res.status).toBe(409);
       expect(res.headers.get('content-type')).toContain('application/problem+json');
       expect(((await res.json()) as { code: string }).code).toBe('email_taken');
@@ -66,16 +80,22 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     });
 
     it('refuses a password without a special character, and a common one', async () => {
-      const noSpecial = await t.request('POST', '/v1/auth/register', { body: { email: uniqueEmail(), password: 'longenoughpassword1' } });
+      const noSpecial = await t.request('POST', '/v1/auth/register', {
+        body: { email: uniqueEmail(), password: 'longenoughpassword1' },
+      });
       expect(noSpecial.status).toBe(400);
-      expect(((await noSpecial.json()) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['special_character']);
+      expect(((await noSpecial.json()) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual([
+        'special_character',
+      ]);
       const common = await t.request('POST', '/v1/auth/register', { body: { email: uniqueEmail(), password: 'Password123!' } });
       expect(common.status).toBe(400);
       expect(((await common.json()) as { errors: { code: string }[] }).errors.map((e) => e.code)).toEqual(['not_common']);
     });
 
     it('never lets a caller register as admin', async () => {
-      const res = await t.request('POST', '/v1/auth/register', { body: { email: uniqueEmail(), password: STRONG_PASSWORD, role: 'admin' } });
+      const res = await t.request('POST', '/v1/auth/register', {
+        body: { email: uniqueEmail(), password: STRONG_PASSWORD, role: 'admin' },
+      });
       expect(res.status).toBe(400);
     });
   });
@@ -89,7 +109,10 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const body = (await res.json()) as { access_token: string; refresh_token: string; token_type: string; expires_in: number };
       expect(body.token_type).toBe('Bearer');
       expect(body.expires_in).toBe(86_400);
-      const payload = JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as { exp: number; iat: number };
+      const payload = JSON.parse(Buffer.from(body.access_token.split('.')[1]!, 'base64url').toString()) as {
+        exp: number;
+        iat: number;
+      };
       expect(payload.exp - payload.iat).toBe(86_400);
       expect(body.refresh_token).toMatch(/^djr_/);
       const me = await t.request('GET', '/v1/me', { token: body.access_token });
@@ -101,11 +124,15 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       const email = uniqueEmail();
       await t.request('POST', '/v1/auth/register', { body: { email, password: STRONG_PASSWORD } });
       const wrong = await t.request('POST', '/v1/auth/login', { body: { email, password: 'not-the-password!' } });
-      const unknown = await t.request('POST', '/v1/auth/login', { body: { email: uniqueEmail(), password: 'not-the-password!' } });
+      const unknown = await t.request('POST', '/v1/auth/login', {
+        body: { email: uniqueEmail(), password: 'not-the-password!' },
+      });
       expect(wrong.status).toBe(401);
       expect(unknown.status).toBe(401);
       const strip = (b: Record<string, unknown>) => ({ ...b, request_id: undefined });
-      expect(strip((await wrong.json()) as Record<string, unknown>)).toEqual(strip((await unknown.json()) as Record<string, unknown>));
+      expect(strip((await wrong.json()) as Record<string, unknown>)).toEqual(
+        strip((await unknown.json()) as Record<string, unknown>),
+      );
     });
 
     it('spends comparable time on unknown emails and wrong passwords', async () => {
@@ -149,7 +176,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 
     it('revokes the whole family when an already-rotated refresh token is presented', async () => {
       const user = await signUp(t);
-      const next = (await (await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: user.refresh_token } })).json()) as {
+      const next = (await (
+        await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: user.refresh_token } })
+      ).json()) as {
         refresh_token: string;
       };
       const replay = await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: user.refresh_token } });
@@ -191,7 +220,12 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it('rejects alg none, a foreign key, a wrong audience and an expired token with 401', async () => {
       const user = await signUp(t);
       const issuer = 'http://djcast.test';
-      const none = new UnsecuredJWT(claims).setSubject(user.userId).setIssuer(issuer).setAudience('djcast-api').setExpirationTime('1h').encode();
+      const none = new UnsecuredJWT(claims)
+        .setSubject(user.userId)
+        .setIssuer(issuer)
+        .setAudience('djcast-api')
+        .setExpirationTime('1h')
+        .encode();
       const foreign = await new SignJWT(claims)
         .setProtectedHeader({ alg: 'HS256' })
         .setSubject(user.userId)
@@ -213,7 +247,10 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
   describe('API tokens for CI', () => {
     it('shows the token once, stores only its hash, accepts it as Bearer, lists and revokes it', async () => {
       const user = await signUp(t);
-      const created = await t.request('POST', '/v1/tokens', { token: user.token, body: { name: 'ci', scopes: ['streams:read'] } });
+      const created = await t.request('POST', '/v1/tokens', {
+        token: user.token,
+        body: { name: 'ci', scopes: ['streams:read'] },
+      });
       expect(created.status).toBe(201);
       const body = (await created.json()) as { id: string; token: string; scopes: string[] };
       expect(body.token).toMatch(/^djc_/);
@@ -221,7 +258,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect(JSON.stringify(rows)).not.toContain(body.token);
 
       expect((await t.request('GET', '/v1/streams', { token: body.token })).status).toBe(200);
-      const listed = (await (await t.request('GET', '/v1/tokens', { token: user.token })).json()) as { data: Record<string, unknown>[] };
+      const listed = (await (await t.request('GET', '/v1/tokens', { token: user.token })).json()) as {
+        data: Record<string, unknown>[];
+      };
       expect(listed.data.map((d) => d.id)).toContain(body.id);
       expect(JSON.stringify(listed)).not.toContain(body.token);
 
@@ -231,7 +270,10 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
 
     it('refuses to grant scopes the caller does not hold', async () => {
       const listener = await signUp(t, { role: 'listener' });
-      const res = await t.request('POST', '/v1/tokens', { token: listener.token, body: { name: 'x', scopes: ['streams:write'] } });
+      const res = await t.request('POST', '/v1/tokens', {
+        token: listener.token,
+        body: { name: 'x', scopes: ['streams:write'] },
+      });
       expect(res.status).toBe(403);
       expect(((await res.json()) as { missing_scopes: string[] }).missing_scopes).toEqual(['streams:write']);
     });
@@ -257,26 +299,38 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
     it("a DJ modifying another DJ's stream gets 403", async () => {
       const a = await signUp(t);
       const b = await signUp(t);
-      const stream = (await (await t.request('POST', '/v1/streams', { token: a.token, body: streamBody })).json()) as { id: string };
-      for (const [method, body] of [['PATCH', { name: 'mine now' }], ['GET', undefined], ['DELETE', undefined]] as const) {
+      const stream = (await (await t.request('POST', '/v1/streams', { token: a.token, body: streamBody })).json()) as {
+        id: string;
+      };
+      for (const [method, body] of [
+        ['PATCH', { name: 'mine now' }],
+        ['GET', undefined],
+        ['DELETE', undefined],
+      ] as const) {
         const res = await t.request(method, `/v1/streams/${stream.id}`, { token: b.token, body });
         expect(res.status).toBe(403);
         expect(((await res.json()) as { code: string }).code).toBe('not_owner');
       }
-      const untouched = (await (await t.request('GET', `/v1/streams/${stream.id}`, { token: a.token })).json()) as { name: string };
+      const untouched = (await (await t.request('GET', `/v1/streams/${stream.id}`, { token: a.token })).json()) as {
+        name: string;
+      };
       expect(untouched.name).toBe('Friday set');
     });
 
     it("an admin sees and may change every DJ's resources", async () => {
       const dj = await signUp(t);
       const admin = await signUpAdmin(t);
-      const stream = (await (await t.request('POST', '/v1/streams', { token: dj.token, body: streamBody })).json()) as { id: string };
+      const stream = (await (await t.request('POST', '/v1/streams', { token: dj.token, body: streamBody })).json()) as {
+        id: string;
+      };
       expect((await t.request('GET', `/v1/streams/${stream.id}`, { token: admin.token })).status).toBe(200);
       const all = (await (await t.request('GET', `/v1/streams?owner_id=${dj.userId}`, { token: admin.token })).json()) as {
         data: { id: string }[];
       };
       expect(all.data.map((s) => s.id)).toContain(stream.id);
-      expect((await t.request('PATCH', `/v1/streams/${stream.id}`, { token: admin.token, body: { name: 'moderated' } })).status).toBe(200);
+      expect(
+        (await t.request('PATCH', `/v1/streams/${stream.id}`, { token: admin.token, body: { name: 'moderated' } })).status,
+      ).toBe(200);
     });
 
     it('a request without the required scope gets 403 naming the missing scope', async () => {
@@ -301,7 +355,13 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       await t.request('POST', '/v1/streams', { token: other.token, body: streamBody });
       const ids: string[] = [];
       for (let i = 0; i < 3; i++) {
-        ids.push(((await (await t.request('POST', '/v1/streams', { token: dj.token, body: { ...streamBody, name: `s${i}` } })).json()) as { id: string }).id);
+        ids.push(
+          (
+            (await (
+              await t.request('POST', '/v1/streams', { token: dj.token, body: { ...streamBody, name: `s${i}` } })
+            ).json()) as { id: string }
+          ).id,
+        );
       }
       const first = (await (await t.request('GET', '/v1/streams?limit=2', { token: dj.token })).json()) as {
         data: { id: string }[];
@@ -310,7 +370,9 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       };
       expect(first.data.map((s) => s.id)).toEqual([ids[2], ids[1]]);
       expect(first.has_more).toBe(true);
-      const second = (await (await t.request('GET', `/v1/streams?limit=2&starting_after=${first.next_cursor}`, { token: dj.token })).json()) as {
+      const second = (await (
+        await t.request('GET', `/v1/streams?limit=2&starting_after=${first.next_cursor}`, { token: dj.token })
+      ).json()) as {
         data: { id: string }[];
         has_more: boolean;
       };
@@ -328,7 +390,11 @@ describe.each(DIALECTS)('accounts on %s', (dialect) => {
       expect(text).not.toContain('hackme-source-pw');
       const stream = JSON.parse(text) as { id: string; has_source_credentials: boolean };
       expect(stream.has_source_credentials).toBe(true);
-      const row = await t.container.db.kysely.selectFrom('streams').selectAll().where('id', '=', stream.id).executeTakeFirstOrThrow();
+      const row = await t.container.db.kysely
+        .selectFrom('streams')
+        .selectAll()
+        .where('id', '=', stream.id)
+        .executeTakeFirstOrThrow();
       expect(row.source_password_enc).not.toContain('hackme-source-pw');
       expect(t.rawLogs.join('\n')).not.toContain('hackme-source-pw');
     });

@@ -58,7 +58,11 @@ function call(
         res.on('data', (c: Buffer) => chunks.push(c));
         res.on('end', () => {
           const text = Buffer.concat(chunks).toString();
-          resolve({ status: res.statusCode ?? 0, headers: res.headers, body: text ? (JSON.parse(text) as Record<string, unknown>) : {} });
+          resolve({
+            status: res.statusCode ?? 0,
+            headers: res.headers,
+            body: text ? (JSON.parse(text) as Record<string, unknown>) : {},
+          });
         });
         res.on('error', reject);
       },
@@ -155,20 +159,31 @@ describe.each(DIALECTS)('account hardening on %s', (dialect) => {
     const email = await register(t);
 
     const logins = [];
-    for (let i = 0; i < 5; i++) logins.push(await call(base, 'POST', '/v1/auth/login', { from: '127.0.0.7', body: { email, password: STRONG_PASSWORD } }));
+    for (let i = 0; i < 5; i++)
+      logins.push(await call(base, 'POST', '/v1/auth/login', { from: '127.0.0.7', body: { email, password: STRONG_PASSWORD } }));
     expect(logins.map((r) => r.status)).toEqual([200, 200, 200, 200, 429]);
     expect(logins[4]!.body.code).toBe('rate_limited');
     expect(Number(logins[4]!.headers['retry-after'])).toBeGreaterThan(0);
-    expect((await call(base, 'POST', '/v1/auth/login', { from: '127.0.0.8', body: { email, password: STRONG_PASSWORD } })).status).toBe(200);
+    expect(
+      (await call(base, 'POST', '/v1/auth/login', { from: '127.0.0.8', body: { email, password: STRONG_PASSWORD } })).status,
+    ).toBe(200);
 
     const signups = [];
     for (let i = 0; i < 3; i++) {
-      signups.push(await call(base, 'POST', '/v1/auth/register', { from: '127.0.0.9', body: { email: uniqueEmail(), password: STRONG_PASSWORD } }));
+      signups.push(
+        await call(base, 'POST', '/v1/auth/register', {
+          from: '127.0.0.9',
+          body: { email: uniqueEmail(), password: STRONG_PASSWORD },
+        }),
+      );
     }
     expect(signups.map((r) => r.status)).toEqual([201, 201, 429]);
     expect(signups[2]!.body.code).toBe('rate_limited');
     expect(Number(signups[2]!.headers['retry-after'])).toBeGreaterThan(0);
-    const elsewhere = await call(base, 'POST', '/v1/auth/register', { from: '127.0.0.10', body: { email: uniqueEmail(), password: STRONG_PASSWORD } });
+    const elsewhere = await call(base, 'POST', '/v1/auth/register', {
+      from: '127.0.0.10',
+      body: { email: uniqueEmail(), password: STRONG_PASSWORD },
+    });
     expect(elsewhere.status).toBe(201);
   });
 
@@ -251,7 +266,9 @@ describe.each(DIALECTS)('access tokens tied to their session on %s', (dialect) =
 
   it('logout ends the 24 h access token at once; another session of the same user lives on', async () => {
     const user = await signUp(t);
-    const other = (await (await t.request('POST', '/v1/auth/login', { body: { email: user.email, password: STRONG_PASSWORD } })).json()) as {
+    const other = (await (
+      await t.request('POST', '/v1/auth/login', { body: { email: user.email, password: STRONG_PASSWORD } })
+    ).json()) as {
       access_token: string;
     };
     expect((await me(user.token)).status).toBe(200);
@@ -264,7 +281,9 @@ describe.each(DIALECTS)('access tokens tied to their session on %s', (dialect) =
 
   it('refresh-token reuse ends every access token of the session, old and new', async () => {
     const user = await signUp(t);
-    const rotated = (await (await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: user.refresh_token } })).json()) as {
+    const rotated = (await (
+      await t.request('POST', '/v1/auth/refresh', { body: { refresh_token: user.refresh_token } })
+    ).json()) as {
       access_token: string;
       refresh_token: string;
     };
@@ -303,7 +322,9 @@ describe.each(DIALECTS)('access tokens tied to their session on %s', (dialect) =
   it('refuses a token without a session, or naming a session of another user', async () => {
     const user = await signUp(t);
     const someoneElse = await signUp(t);
-    const { sid: othersSid } = JSON.parse(Buffer.from(someoneElse.token.split('.')[1]!, 'base64url').toString()) as { sid: string };
+    const { sid: othersSid } = JSON.parse(Buffer.from(someoneElse.token.split('.')[1]!, 'base64url').toString()) as {
+      sid: string;
+    };
     const now = Math.floor(Date.now() / 1000);
     expect((await me(await forge({ sub: user.userId }, now))).status).toBe(401);
     expect((await me(await forge({ sub: user.userId, sid: othersSid }, now))).status).toBe(401);

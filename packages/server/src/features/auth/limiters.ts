@@ -39,7 +39,10 @@ export class FixedWindowLimiter {
     const windowMs = this.spec.windowSeconds * 1000;
     const now = this.clock().getTime();
     const startMs = Math.floor(now / windowMs) * windowMs;
-    return { start: new Date(startMs).toISOString(), retryAfterSeconds: Math.max(1, Math.ceil((startMs + windowMs - now) / 1000)) };
+    return {
+      start: new Date(startMs).toISOString(),
+      retryAfterSeconds: Math.max(1, Math.ceil((startMs + windowMs - now) / 1000)),
+    };
   }
 
   private key(parts: string[]): string {

@@ -6,16 +6,14 @@ type Q = Kysely<Database> | Transaction<Database>;
 export const findUserByEmail = (db: Q, emailNormalized: string) =>
   db.selectFrom('users').selectAll().where('email_normalized', '=', emailNormalized).executeTakeFirst();
 
-export const findUserById = (db: Q, id: string) =>
-  db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
+export const findUserById = (db: Q, id: string) => db.selectFrom('users').selectAll().where('id', '=', id).executeTakeFirst();
 
 export const insertUser = (db: Q, user: UsersTable) => db.insertInto('users').values(user).execute();
 
 export const updateUserRole = (db: Q, id: string, role: UsersTable['role'], now: string) =>
   db.updateTable('users').set({ role, updated_at: now }).where('id', '=', id).execute();
 
-export const insertRefreshToken = (db: Q, row: RefreshTokensTable) =>
-  db.insertInto('refresh_tokens').values(row).execute();
+export const insertRefreshToken = (db: Q, row: RefreshTokensTable) => db.insertInto('refresh_tokens').values(row).execute();
 
 export const findRefreshTokenByHash = (db: Q, tokenHash: string) =>
   db.selectFrom('refresh_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
@@ -141,4 +139,5 @@ export const refundRateLimit = (db: Q, key: string, windowStart: string) =>
 export const clearRateLimit = (db: Q, key: string) => db.deleteFrom('rate_limits').where('key', '=', key).execute();
 
 /** Counters whose window started before `before` (ISO): stale keys would otherwise stay forever. */
-export const deleteRateLimitsBefore = (db: Q, before: string) => db.deleteFrom('rate_limits').where('window_start', '<', before).execute();
+export const deleteRateLimitsBefore = (db: Q, before: string) =>
+  db.deleteFrom('rate_limits').where('window_start', '<', before).execute();

@@ -65,15 +65,19 @@ const me = authenticatedRoute({
   responses: { 200: { description: 'The user', content: json(UserSchema) } },
 });
 
-const createToken = securedRoute('tokens:write', {
-  method: 'post',
-  path: '/v1/tokens',
-  operationId: 'createToken',
-  tags: ['tokens'],
-  summary: 'Create an API token for a CI pipeline (the secret is shown once)',
-  request: { body: { content: json(CreateTokenBody), required: true } },
-  responses: { 201: { description: 'Token created', content: json(CreatedApiTokenSchema) } },
-}, { idempotent: false /* the response is the token's secret */ });
+const createToken = securedRoute(
+  'tokens:write',
+  {
+    method: 'post',
+    path: '/v1/tokens',
+    operationId: 'createToken',
+    tags: ['tokens'],
+    summary: 'Create an API token for a CI pipeline (the secret is shown once)',
+    request: { body: { content: json(CreateTokenBody), required: true } },
+    responses: { 201: { description: 'Token created', content: json(CreatedApiTokenSchema) } },
+  },
+  { idempotent: false /* the response is the token's secret */ },
+);
 
 const listTokens = securedRoute('tokens:write', {
   method: 'get',

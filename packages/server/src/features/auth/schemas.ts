@@ -7,7 +7,10 @@ const ScopeSchema = z.enum(SCOPES).openapi('Scope');
 export const RegisterBody = z
   .object({
     email: z.email({ error: 'must be a valid email address' }).max(320).openapi({ example: 'dj@example.com' }),
-    password: z.string().max(PASSWORD_MAX_LENGTH * 4).openapi({ example: 'correct-horse-battery!' }),
+    password: z
+      .string()
+      .max(PASSWORD_MAX_LENGTH * 4)
+      .openapi({ example: 'correct-horse-battery!' }),
     display_name: z.string().trim().min(1).max(200).optional().openapi({ example: 'DJ Example' }),
     role: z.enum(['dj', 'listener']).optional().openapi({ description: 'Defaults to dj.' }),
   })
@@ -27,7 +30,10 @@ export const RegisterResponse = z
 export const LoginBody = z
   .object({
     email: z.string().min(1).max(320).openapi({ example: 'dj@example.com' }),
-    password: z.string().min(1).max(PASSWORD_MAX_LENGTH * 4),
+    password: z
+      .string()
+      .min(1)
+      .max(PASSWORD_MAX_LENGTH * 4),
   })
   .strict()
   .openapi('LoginRequest');
@@ -42,7 +48,10 @@ export const TokenPairSchema = z
   })
   .openapi('TokenPair');
 
-export const RefreshBody = z.object({ refresh_token: z.string().min(1).max(200) }).strict().openapi('RefreshRequest');
+export const RefreshBody = z
+  .object({ refresh_token: z.string().min(1).max(200) })
+  .strict()
+  .openapi('RefreshRequest');
 
 export const UserSchema = z
   .object({
@@ -83,7 +92,10 @@ export const CreatedApiTokenSchema = ApiTokenSchema.extend({
 export const TokenListSchema = z.object({ data: z.array(ApiTokenSchema) }).openapi('ApiTokenList');
 
 export const TokenIdParam = z.object({
-  id: z.string().regex(/^tok_[0-9a-z]{26}$/).openapi({ param: { name: 'id', in: 'path' }, example: 'tok_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+  id: z
+    .string()
+    .regex(/^tok_[0-9a-z]{26}$/)
+    .openapi({ param: { name: 'id', in: 'path' }, example: 'tok_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
 });
 
 // The types of this feature's requests and responses, inferred from the schemas above (never written twice).

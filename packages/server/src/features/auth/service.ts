@@ -193,7 +193,9 @@ export class AuthService {
     try {
       user = await repo.findUserByEmail(this.db, emailNormalized);
       const found = user;
-      ok = await this.argon2(() => (found ? verifyPassword(found.password_hash, input.password) : burnPasswordCheck(input.password)));
+      ok = await this.argon2(() =>
+        found ? verifyPassword(found.password_hash, input.password) : burnPasswordCheck(input.password),
+      );
     } catch (error) {
       // Nothing was checked (server busy, database down): the attempt does not count against anyone.
       await Promise.all(reserved.map((refund) => refund()));

@@ -67,7 +67,8 @@ export async function verifyAccessToken(settings: JwtSettings, token: string, no
       currentDate: new Date(now),
     });
     const { role, sid } = payload;
-    if (typeof payload.sub !== 'string' || typeof sid !== 'string' || (role !== 'dj' && role !== 'listener' && role !== 'admin')) return null;
+    if (typeof payload.sub !== 'string' || typeof sid !== 'string' || (role !== 'dj' && role !== 'listener' && role !== 'admin'))
+      return null;
     if (payload.iat! > Math.floor(now / 1000) + settings.maxClockSkewSeconds) return null;
     return { sub: payload.sub, role, sid };
   } catch (error) {

@@ -29,7 +29,9 @@ describe.each(DIALECTS)('operations endpoints on %s', (dialect) => {
     await t.request('GET', '/v1/streams', { token: dj.token });
     const text = await (await t.request('GET', '/metrics')).text();
     expect(text).toMatch(/http_requests_total\{method="GET",route="\/v1\/streams",status_code="200"\} 1/);
-    expect(text).toMatch(/http_request_duration_seconds_bucket\{le="[0-9.]+",method="GET",route="\/v1\/streams",status_code="200"\}/);
+    expect(text).toMatch(
+      /http_request_duration_seconds_bucket\{le="[0-9.]+",method="GET",route="\/v1\/streams",status_code="200"\}/,
+    );
     expect(text).toMatch(/^db_connection_pool_usage [0-9.]+$/m);
   });
 

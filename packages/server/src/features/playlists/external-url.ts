@@ -61,7 +61,11 @@ export async function checkExternalAudioUrl(raw: string, options: ExternalCheckO
   }
   const { status, headers, url } = answer;
   if (status < 200 || status > 299) {
-    throw new ExternalUrlError('source_unreachable', OUTBOUND_DETAIL.source_unreachable, `${url.host} answered HTTP ${status} for ${url.pathname}`);
+    throw new ExternalUrlError(
+      'source_unreachable',
+      OUTBOUND_DETAIL.source_unreachable,
+      `${url.host} answered HTTP ${status} for ${url.pathname}`,
+    );
   }
 
   const contentType = (headers['content-type'] ?? '').split(';')[0]!.trim().toLowerCase();
@@ -87,11 +91,17 @@ export async function checkExternalAudioUrl(raw: string, options: ExternalCheckO
     else if (headers['accept-ranges']) acceptsRanges = headers['accept-ranges'].toLowerCase() === 'bytes';
   }
   if (size === null || !Number.isSafeInteger(size)) {
-    throw new ExternalUrlError('source_not_audio', 'The URL does not say how big it is (a live stream?); playlist tracks must be files.');
+    throw new ExternalUrlError(
+      'source_not_audio',
+      'The URL does not say how big it is (a live stream?); playlist tracks must be files.',
+    );
   }
   if (size === 0) throw new ExternalUrlError('source_not_audio', 'The URL serves an empty file.');
   if (size > options.maxBytes) {
-    throw new ExternalUrlError('unprocessable', `The file is ${size} bytes; external tracks are limited to ${options.maxBytes} bytes.`);
+    throw new ExternalUrlError(
+      'unprocessable',
+      `The file is ${size} bytes; external tracks are limited to ${options.maxBytes} bytes.`,
+    );
   }
   return { finalUrl: url.href, contentType, sizeBytes: size, acceptsRanges };
 }
@@ -104,7 +114,12 @@ function outboundFailure(error: unknown, code = outboundCode(error)): ExternalUr
   return new ExternalUrlError(code, OUTBOUND_DETAIL[code], describeError(error));
 }
 
-async function request(start: URL, method: 'HEAD' | 'GET', options: ExternalCheckOptions, headers: Record<string, string> = {}): Promise<Answer> {
+async function request(
+  start: URL,
+  method: 'HEAD' | 'GET',
+  options: ExternalCheckOptions,
+  headers: Record<string, string> = {},
+): Promise<Answer> {
   const { timeoutMs = 10_000, maxRedirects = 5 } = options;
   try {
     const res = await fetchFollowing(start, {

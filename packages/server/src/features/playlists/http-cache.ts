@@ -18,7 +18,10 @@ export interface ConditionalHeaders {
 const seconds = (d: Date) => Math.floor(d.getTime() / 1000);
 
 function tags(header: string): string[] {
-  return header.split(',').map((t) => t.trim()).filter(Boolean);
+  return header
+    .split(',')
+    .map((t) => t.trim())
+    .filter(Boolean);
 }
 
 /** True when the client's copy is current: answer 304. If-None-Match wins over If-Modified-Since. */

@@ -9,7 +9,11 @@ const ExternalTrackJobPayload = z.object({ track_id: z.string().regex(/^trk_[0-9
 export type ExternalTrackJobPayload = z.infer<typeof ExternalTrackJobPayload>;
 
 /** Fetches an external track of a playlist, maps its MP3 frames and publishes its HLS rendition. */
-export const FETCH_EXTERNAL_TRACK = jobType({ kind: 'playlist.external_track', payload: ExternalTrackJobPayload, maxAttempts: 3 });
+export const FETCH_EXTERNAL_TRACK = jobType({
+  kind: 'playlist.external_track',
+  payload: ExternalTrackJobPayload,
+  maxAttempts: 3,
+});
 
 /** The file is not usable MP3, the URL is refused, or FFmpeg cannot encode it: retrying will not help. */
 export function isPermanentExternalTrackFailure(error: unknown): boolean {
@@ -26,6 +30,7 @@ export function fetchExternalTrackJob(playlists: PlaylistsService): JobDefinitio
   return defineJob(FETCH_EXTERNAL_TRACK, {
     run: (payload, ctx) => playlists.processExternalTrack(payload, ctx),
     isPermanent: isPermanentExternalTrackFailure,
-    onFinalFailure: (payload, error, ctx) => playlists.markExternalTrackFailed(payload.track_id, externalTrackFailureReason(error), error, ctx.logger),
+    onFinalFailure: (payload, error, ctx) =>
+      playlists.markExternalTrackFailed(payload.track_id, externalTrackFailureReason(error), error, ctx.logger),
   });
 }

@@ -106,7 +106,11 @@ export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps
   });
 
   app.openapi(streamMp3, async (c) => {
-    const answer = await playback.mp3({ ...playbackRequest(c, c.req.valid('param').id), start: c.req.valid('query').start, range: c.req.header('range') });
+    const answer = await playback.mp3({
+      ...playbackRequest(c, c.req.valid('param').id),
+      start: c.req.valid('query').start,
+      range: c.req.header('range'),
+    });
     return sendMedia(answer, { idle: { ms: listenerIdleMs, onIdle: dropConnection(c) } });
   });
 

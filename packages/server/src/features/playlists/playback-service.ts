@@ -8,7 +8,14 @@ import { isOpen, playbackCaching } from '../../http/playback-policy.js';
 import type { PlaybackAuthorizer, PlaybackCredentials, PlaybackGrant } from '../../http/playback.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
-import { buildConcatMap, offsetForSeconds, parseRangeHeader, resolveRange, streamConcat, TrackSourceError } from '../../media/mp3-concat.js';
+import {
+  buildConcatMap,
+  offsetForSeconds,
+  parseRangeHeader,
+  resolveRange,
+  streamConcat,
+  TrackSourceError,
+} from '../../media/mp3-concat.js';
 import { createTrackOpener, TrackChangedError } from '../../media/track-sources.js';
 import { serveBlob, type MediaAnswer } from '../uploads/blob-response.js';
 import { isNotModified, rangeAllowed, type ConditionalHeaders, type Validators } from './http-cache.js';
@@ -64,7 +71,9 @@ export class PlaylistPlaybackService {
   async segment(req: PlaybackRequest & { source: string; file: string }): Promise<MediaAnswer> {
     const { info } = await this.load(req);
     const key = await this.deps.playlists.segmentKey(req.id, req.source, req.file, info);
-    const answer = key ? await serveBlob(this.deps.store, key, playbackCaching.segment({ open: isOpen(info.resource) }), req.head) : null;
+    const answer = key
+      ? await serveBlob(this.deps.store, key, playbackCaching.segment({ open: isOpen(info.resource) }), req.head)
+      : null;
     if (!answer) throw new NotFound('Segment', `${req.source}/${req.file}`);
     return answer;
   }
@@ -80,7 +89,11 @@ export class PlaylistPlaybackService {
     const from = req.start ? offsetForSeconds(map, req.start) : 0;
     const length = map.totalLength - from;
     const v = validators(info, from > 0 ? `mp3.${from}` : 'mp3');
-    const headers: Record<string, string> = { ...this.documentHeaders(info, v), 'Content-Type': 'audio/mpeg', 'Accept-Ranges': 'bytes' };
+    const headers: Record<string, string> = {
+      ...this.documentHeaders(info, v),
+      'Content-Type': 'audio/mpeg',
+      'Accept-Ranges': 'bytes',
+    };
     if (isNotModified(req.conditional, v)) return { status: 304, headers, body: null };
 
     const range = rangeAllowed(req.conditional, v) ? parseRangeHeader(req.range, length) : ({ kind: 'full' } as const);
@@ -151,7 +164,10 @@ export class PlaylistPlaybackService {
     if (track?.source.kind !== 'url') return;
     // Its recorded offsets no longer describe the file: take it out of the playlist until it is added again.
     playlists.externalTrackChanged(id, track.sourceId, error.cause.detail).catch((markError: unknown) => {
-      logger.error({ event: 'playlist.mark_changed_failed', playlist_id: id, track_id: track.sourceId, err: markError }, 'could not mark a changed external track');
+      logger.error(
+        { event: 'playlist.mark_changed_failed', playlist_id: id, track_id: track.sourceId, err: markError },
+        'could not mark a changed external track',
+      );
     });
   }
 }

@@ -8,7 +8,11 @@ export const insertPlaylist = (db: Q, row: PlaylistsTable) => db.insertInto('pla
 export const findPlaylist = (db: Q, id: string) => db.selectFrom('playlists').selectAll().where('id', '=', id).executeTakeFirst();
 
 export function listPlaylists(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
-  let q = db.selectFrom('playlists').selectAll().orderBy('id', 'desc').limit(opts.limit + 1);
+  let q = db
+    .selectFrom('playlists')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(opts.limit + 1);
   if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
   if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);
   return q.execute();
@@ -33,10 +37,17 @@ export const itemsOf = (db: Q, playlistId: string) =>
 /** Items of many playlists at once (list pages), in playlist then position order. */
 export function itemsOfMany(db: Q, playlistIds: string[]) {
   if (playlistIds.length === 0) return Promise.resolve([] as PlaylistItemsTable[]);
-  return db.selectFrom('playlist_items').selectAll().where('playlist_id', 'in', playlistIds).orderBy('playlist_id').orderBy('position').execute();
+  return db
+    .selectFrom('playlist_items')
+    .selectAll()
+    .where('playlist_id', 'in', playlistIds)
+    .orderBy('playlist_id')
+    .orderBy('position')
+    .execute();
 }
 
-export const findItem = (db: Q, id: string) => db.selectFrom('playlist_items').selectAll().where('id', '=', id).executeTakeFirst();
+export const findItem = (db: Q, id: string) =>
+  db.selectFrom('playlist_items').selectAll().where('id', '=', id).executeTakeFirst();
 
 /** Replaces a playlist's items wholesale (positions are rewritten, so delete first to keep them unique). */
 export async function replaceItems(db: Q, playlistId: string, rows: PlaylistItemsTable[]): Promise<void> {
@@ -73,4 +84,3 @@ export async function playlistsWithUpload(db: Q, uploadId: string): Promise<stri
   const rows = await db.selectFrom('playlist_items').select('playlist_id').distinct().where('upload_id', '=', uploadId).execute();
   return rows.map((r) => r.playlist_id);
 }
-

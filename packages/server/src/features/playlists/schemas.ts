@@ -30,7 +30,9 @@ export const UpdatePlaylistBody = z
     title: z.string().trim().min(1).max(200),
     visibility: z.enum(['public', 'private']),
     monetization_enabled: z.boolean(),
-    items: Items.openapi({ description: 'Replaces the whole list, in order. External URLs already in the playlist are not fetched again.' }),
+    items: Items.openapi({
+      description: 'Replaces the whole list, in order. External URLs already in the playlist are not fetched again.',
+    }),
   })
   .partial()
   .strict()
@@ -45,7 +47,9 @@ export const PlaylistItemSchema = z
     upload_id: z.string().nullable(),
     url: z.string().nullable(),
     title: z.string().nullable(),
-    status: z.enum(['pending', 'ready', 'failed']).openapi({ description: 'External tracks are pending until fetched and segmented.' }),
+    status: z
+      .enum(['pending', 'ready', 'failed'])
+      .openapi({ description: 'External tracks are pending until fetched and segmented.' }),
     reason: z.string().nullable(),
     duration_seconds: z.number().nullable(),
   })
@@ -58,7 +62,9 @@ export const PlaylistSchema = z
     title: z.string(),
     visibility: z.enum(['public', 'private']),
     monetization_enabled: z.boolean(),
-    status: z.enum(['processing', 'ready']).openapi({ description: 'processing while an external track is still being fetched.' }),
+    status: z
+      .enum(['processing', 'ready'])
+      .openapi({ description: 'processing while an external track is still being fetched.' }),
     content_version: z.number().int(),
     duration_seconds: z.number().openapi({ description: 'Total of the ready tracks.' }),
     items: z.array(PlaylistItemSchema),
@@ -79,13 +85,20 @@ export const PlaylistIdParam = z.object({
 });
 
 export const StreamQuery = z.object({
-  token: z.string().max(2000).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'A playback token (private or subscriber playlists).' }),
+  token: z
+    .string()
+    .max(2000)
+    .optional()
+    .openapi({ param: { name: 'token', in: 'query' }, description: 'A playback token (private or subscriber playlists).' }),
   start: z.coerce
     .number()
     .min(0)
     .max(7 * 24 * 3600)
     .optional()
-    .openapi({ param: { name: 'start', in: 'query' }, description: 'Start at this many seconds into the playlist (frame-aligned).' }),
+    .openapi({
+      param: { name: 'start', in: 'query' },
+      description: 'Start at this many seconds into the playlist (frame-aligned).',
+    }),
 });
 
 export const SegmentParams = z.object({
@@ -93,7 +106,11 @@ export const SegmentParams = z.object({
   source: z
     .string()
     .regex(/^(upl|trk)_[0-9a-z]{26}$/)
-    .openapi({ param: { name: 'source', in: 'path' }, description: 'The upload or external track the segment belongs to.', example: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+    .openapi({
+      param: { name: 'source', in: 'path' },
+      description: 'The upload or external track the segment belongs to.',
+      example: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v',
+    }),
   file: z
     .string()
     .regex(/^[A-Za-z0-9_-]{1,100}\.(ts|aac|m4s|mp4)$/)

@@ -124,9 +124,21 @@ export class PlaylistsService {
     const ownerId = isAdmin(principal) ? undefined : principal.userId;
     const rows = await repo.listPlaylists(this.deps.db, { ownerId, startingAfter: opts.starting_after, limit: opts.limit });
     const result = page(rows, opts.limit);
-    const items = await repo.itemsOfMany(this.deps.db, result.data.map((p) => p.id));
+    const items = await repo.itemsOfMany(
+      this.deps.db,
+      result.data.map((p) => p.id),
+    );
     const uploads = await this.deps.uploads.tracks(items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])));
-    return { ...result, data: result.data.map((p) => this.view(p, items.filter((i) => i.playlist_id === p.id), uploads)) };
+    return {
+      ...result,
+      data: result.data.map((p) =>
+        this.view(
+          p,
+          items.filter((i) => i.playlist_id === p.id),
+          uploads,
+        ),
+      ),
+    };
   }
 
   async getOwned(principal: Principal, id: string): Promise<PlaylistsTable> {
@@ -187,7 +199,10 @@ export class PlaylistsService {
     });
     this.deps.jobs.wake();
     await this.deps.store.deletePrefix(`playlists/${id}/`).catch((error: unknown) => {
-      this.deps.logger.warn({ event: 'playlist.blob_cleanup_failed', playlist_id: id, err: error }, 'could not delete playlist media');
+      this.deps.logger.warn(
+        { event: 'playlist.blob_cleanup_failed', playlist_id: id, err: error },
+        'could not delete playlist media',
+      );
     });
   }
 
@@ -278,7 +293,10 @@ export class PlaylistsService {
     const item = await repo.findItem(this.deps.db, trackId);
     if (!item || item.status !== 'pending') return;
     await repo.updateItem(this.deps.db, trackId, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
-    logger.warn({ event: 'playlist.external_track_failed', track_id: trackId, playlist_id: item.playlist_id, err: error }, 'external track failed');
+    logger.warn(
+      { event: 'playlist.external_track_failed', track_id: trackId, playlist_id: item.playlist_id, err: error },
+      'external track failed',
+    );
     await this.rebuild(item.playlist_id, { bump: true });
   }
 
@@ -300,7 +318,10 @@ export class PlaylistsService {
       updated_at: now,
     });
     if (!marked) return false;
-    this.deps.logger.warn({ event: 'playlist.external_track_changed', playlist_id: playlistId, track_id: trackId, reason }, 'external track changed at its origin');
+    this.deps.logger.warn(
+      { event: 'playlist.external_track_changed', playlist_id: playlistId, track_id: trackId, reason },
+      'external track changed at its origin',
+    );
     await this.rebuild(playlistId, { bump: true });
     return true;
   }
@@ -309,9 +330,7 @@ export class PlaylistsService {
   async rebuild(playlistId: string, opts: { bump: boolean }): Promise<void> {
     const playback = await this.playback(playlistId);
     if (!playback) return;
-    const manifest = buildPlaylistManifest(
-      playback.tracks.map((t) => ({ base: `hls/${t.sourceId}/`, segments: t.segments })),
-    );
+    const manifest = buildPlaylistManifest(playback.tracks.map((t) => ({ base: `hls/${t.sourceId}/`, segments: t.segments })));
     const now = nowIso(this.clock());
     if (opts.bump) await repo.bumpContentVersion(this.deps.db, playlistId, { manifest, content_updated_at: now });
     else await repo.updatePlaylist(this.deps.db, playlistId, { manifest });
@@ -324,7 +343,11 @@ export class PlaylistsService {
     return track ? `${track.hlsPrefix}${file}` : null;
   }
 
-  private playbackTrack(playlistId: string, item: PlaylistItemsTable, uploads: Map<string, UploadTrack>): PlaybackTrack | 'pending' | 'omitted' {
+  private playbackTrack(
+    playlistId: string,
+    item: PlaylistItemsTable,
+    uploads: Map<string, UploadTrack>,
+  ): PlaybackTrack | 'pending' | 'omitted' {
     if (item.upload_id) {
       const u = uploads.get(item.upload_id);
       if (!u || u.status !== 'ready') return 'omitted';
@@ -398,10 +421,20 @@ export class PlaylistsService {
         const again = takeFirst(reusable, (e) => e.url === input.url);
         if (again) return { ...again, ...base };
         try {
-          const check = await this.deps.checkUrl(input.url, { allowPrivate: this.deps.allowPrivateUrls, maxBytes: this.deps.externalMaxBytes });
+          const check = await this.deps.checkUrl(input.url, {
+            allowPrivate: this.deps.allowPrivateUrls,
+            maxBytes: this.deps.externalMaxBytes,
+          });
           const id = newTrackId();
           fresh.push(id);
-          return { ...emptyItem(id, now), ...base, url: input.url, content_type: check.contentType, size_bytes: check.sizeBytes, status: 'pending' };
+          return {
+            ...emptyItem(id, now),
+            ...base,
+            url: input.url,
+            content_type: check.contentType,
+            size_bytes: check.sizeBytes,
+            status: 'pending',
+          };
         } catch (error) {
           if (!(error instanceof ExternalUrlError)) throw error;
           errors.push({ path: `items.${position}.url`, message: error.message, code: error.code });
@@ -420,7 +453,8 @@ export class PlaylistsService {
   }
 
   private async enqueueExternal(tx: Transaction<Database>, ownerId: string, trackIds: string[]): Promise<void> {
-    for (const id of trackIds) await enqueue(tx, FETCH_EXTERNAL_TRACK, { track_id: id }, { ownerId, resourceId: id, now: this.clock() });
+    for (const id of trackIds)
+      await enqueue(tx, FETCH_EXTERNAL_TRACK, { track_id: id }, { ownerId, resourceId: id, now: this.clock() });
   }
 
   /**
@@ -432,7 +466,10 @@ export class PlaylistsService {
     const { body, origin } = await fetchHttpRange(url, 0, max - 1, { allowPrivate: this.deps.allowPrivateUrls, signal });
     if (origin.size !== null && origin.size > max) {
       body.destroy();
-      throw new ExternalUrlError('unprocessable', `The file is ${origin.size} bytes; external tracks are limited to ${max} bytes.`);
+      throw new ExternalUrlError(
+        'unprocessable',
+        `The file is ${origin.size} bytes; external tracks are limited to ${max} bytes.`,
+      );
     }
     let seen = 0;
     const cap = new Transform({

@@ -22,7 +22,10 @@ export async function countOtherLiveRelaysOnMount(db: Q, streamId: string): Prom
   const row = await db
     .selectFrom('streams as mine')
     .innerJoin('streams as other', (join) =>
-      join.onRef('other.source_url', '=', 'mine.source_url').onRef('other.mount', '=', 'mine.mount').on('other.id', '!=', streamId),
+      join
+        .onRef('other.source_url', '=', 'mine.source_url')
+        .onRef('other.mount', '=', 'mine.mount')
+        .on('other.id', '!=', streamId),
     )
     .innerJoin('relays', 'relays.stream_id', 'other.id')
     .where('mine.id', '=', streamId)
@@ -69,7 +72,8 @@ export async function claimStall(db: Q, id: string, at: string): Promise<boolean
   return Number(result.numUpdatedRows) === 1;
 }
 
-export const listActiveRelays = (db: Q) => db.selectFrom('relays').selectAll().where('state', '!=', 'stopped').orderBy('id').execute();
+export const listActiveRelays = (db: Q) =>
+  db.selectFrom('relays').selectAll().where('state', '!=', 'stopped').orderBy('id').execute();
 
 export function touchHlsSession(db: Q, streamId: string, sessionKey: string, at: string) {
   return db

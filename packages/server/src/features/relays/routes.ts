@@ -20,7 +20,11 @@ function requireRelayToken(relays: RelaysService): MiddlewareHandler<RelayEnv> {
     const bearer = /^Bearer\s+(\S+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
     if (!bearer) throw new DomainError('unauthenticated', 'Send the relay token as "Authorization: Bearer <relay token>".');
     const relay = await relays.authenticate(c.req.param('relay_id') ?? '', bearer);
-    if (!relay) throw new DomainError('invalid_token', 'The relay token is not valid for this relay (it rotates when the relay is restarted).');
+    if (!relay)
+      throw new DomainError(
+        'invalid_token',
+        'The relay token is not valid for this relay (it rotates when the relay is restarted).',
+      );
     c.set('relay', relay);
     await next();
   };

@@ -22,9 +22,15 @@ export const HeartbeatBody = z
     state: RelayState,
     listener_count: count.nullish().openapi({ description: 'Listeners the source server reports for the mount.' }),
     relay_connections: count.nullish().openapi({
-      description: 'How many of those listeners are the relay itself (its FFmpeg and metadata connections); subtracted to get direct listeners.',
+      description:
+        'How many of those listeners are the relay itself (its FFmpeg and metadata connections); subtracted to get direct listeners.',
     }),
-    cpu_usage: z.number().min(0).max(100_000).nullish().openapi({ description: 'CPU of the worker and its FFmpeg, percent of one core.' }),
+    cpu_usage: z
+      .number()
+      .min(0)
+      .max(100_000)
+      .nullish()
+      .openapi({ description: 'CPU of the worker and its FFmpeg, percent of one core.' }),
     segment_lag_seconds: seconds.nullish(),
     current_track: z.string().max(1000).nullish(),
     bitrate_kbps: z.number().min(0).max(100_000).nullish(),

@@ -137,10 +137,19 @@ export class RelaysService {
       await this.launcher.start(this.spec(stream, relay.id, token, source.statsUrl));
     } catch (error) {
       await repo.deleteRelay(this.db, relay.id);
-      this.logger.error({ event: 'relay.start_failed', relay_id: relay.id, stream_id: stream.id, err: error }, 'relay worker did not start');
-      throw new DomainError('unavailable', `The relay worker could not be started: ${(error as Error).message}. Try again shortly.`);
+      this.logger.error(
+        { event: 'relay.start_failed', relay_id: relay.id, stream_id: stream.id, err: error },
+        'relay worker did not start',
+      );
+      throw new DomainError(
+        'unavailable',
+        `The relay worker could not be started: ${(error as Error).message}. Try again shortly.`,
+      );
     }
-    this.logger.info({ event: 'relay.started', relay_id: relay.id, stream_id: stream.id, launcher: this.launcher.kind }, 'relay worker started');
+    this.logger.info(
+      { event: 'relay.started', relay_id: relay.id, stream_id: stream.id, launcher: this.launcher.kind },
+      'relay worker started',
+    );
     return relay;
   }
 
@@ -167,8 +176,14 @@ export class RelaysService {
     try {
       await this.launcher.restart(this.spec(stream, relay.id, token, statsUrlFor(kind, streamUrl(stream))));
     } catch (error) {
-      this.logger.error({ event: 'relay.restart_failed', relay_id: relay.id, stream_id: stream.id, reason, err: error }, 'relay worker did not restart');
-      throw new DomainError('unavailable', `The relay worker could not be restarted: ${(error as Error).message}. Try again shortly.`);
+      this.logger.error(
+        { event: 'relay.restart_failed', relay_id: relay.id, stream_id: stream.id, reason, err: error },
+        'relay worker did not restart',
+      );
+      throw new DomainError(
+        'unavailable',
+        `The relay worker could not be restarted: ${(error as Error).message}. Try again shortly.`,
+      );
     }
     if (reason === 'stalled') {
       await this.db.updateTable('streams').set({ status: 'reconnecting', updated_at: now }).where('id', '=', stream.id).execute();
@@ -197,7 +212,10 @@ export class RelaysService {
     return relay && ok ? relay : null;
   }
 
-  async heartbeat(relay: RelaysTable, input: HeartbeatInput): Promise<{ relay_id: string; stream_id: string; state: RelayState; received_at: string }> {
+  async heartbeat(
+    relay: RelaysTable,
+    input: HeartbeatInput,
+  ): Promise<{ relay_id: string; stream_id: string; state: RelayState; received_at: string }> {
     const at = this.clock();
     const now = nowIso(at);
     const windowStart = nowIso(new Date(at.getTime() - this.listenerWindowMs));
@@ -230,7 +248,11 @@ export class RelaysService {
         .execute();
       await repo.pruneHlsSessions(trx, relay.stream_id, windowStart);
       const hls = await repo.countHlsSessions(trx, relay.stream_id, windowStart);
-      await repo.insertListenerSample(trx, { stream_id: relay.stream_id, sampled_at: now, listener_count: hls + sourceListeners });
+      await repo.insertListenerSample(trx, {
+        stream_id: relay.stream_id,
+        sampled_at: now,
+        listener_count: hls + sourceListeners,
+      });
     });
     if (relay.state !== input.state) {
       this.logger.info(

@@ -6,13 +6,7 @@ import type { StreamsTable } from '../../db/tables.js';
 import { isOpen, playbackCaching, type Audience } from '../../http/playback-policy.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import { sessionKeyFor, type RelaysService } from '../relays/service.js';
-import {
-  isSegmentName,
-  playlistMaxAge,
-  rewritePlaylistUris,
-  segmentContentType,
-  segmentNameOf,
-} from './live-playlist.js';
+import { isSegmentName, playlistMaxAge, rewritePlaylistUris, segmentContentType, segmentNameOf } from './live-playlist.js';
 
 export interface Listener {
   /** The playback token the player presented, if any (carried into segment URIs). */
@@ -91,10 +85,14 @@ function audienceOf(stream: StreamsTable): Audience {
 }
 
 function notLive(streamId: string): DomainError {
-  return new DomainError('not_found', `Stream ${streamId} is not live yet: the relay has not published a playlist. Check GET /v1/streams/${streamId}/status.`, {
-    resource: 'stream_playlist',
-    id: streamId,
-  });
+  return new DomainError(
+    'not_found',
+    `Stream ${streamId} is not live yet: the relay has not published a playlist. Check GET /v1/streams/${streamId}/status.`,
+    {
+      resource: 'stream_playlist',
+      id: streamId,
+    },
+  );
 }
 
 async function readText(body: Readable): Promise<string> {

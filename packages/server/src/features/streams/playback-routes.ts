@@ -12,7 +12,10 @@ const TokenQuery = z.object({
     .string()
     .max(2000)
     .optional()
-    .openapi({ param: { name: 'token', in: 'query' }, description: 'A playback token from POST /v1/streams/{id}/playback-token (private or monetized streams).' }),
+    .openapi({
+      param: { name: 'token', in: 'query' },
+      description: 'A playback token from POST /v1/streams/{id}/playback-token (private or monetized streams).',
+    }),
 });
 
 const SegmentParams = StreamIdParam.extend({
@@ -50,11 +53,19 @@ const getLiveSegment = playbackRoute({
   },
 });
 
-function resourceOf(stream: { id: string; owner_id: string; visibility: 'public' | 'private'; monetization_enabled: number }): PlayableResource {
+function resourceOf(stream: {
+  id: string;
+  owner_id: string;
+  visibility: 'public' | 'private';
+  monetization_enabled: number;
+}): PlayableResource {
   return { id: stream.id, ownerId: stream.owner_id, visibility: stream.visibility, monetized: stream.monetization_enabled === 1 };
 }
 
-export function registerLivePlaybackRoutes(app: App, deps: { streams: StreamsService; playback: PlaybackAuthorizer; live: LivePlayback }): void {
+export function registerLivePlaybackRoutes(
+  app: App,
+  deps: { streams: StreamsService; playback: PlaybackAuthorizer; live: LivePlayback },
+): void {
   const { streams, playback, live } = deps;
 
   app.openapi(getLivePlaylist, async (c) => {

@@ -8,7 +8,11 @@ export const insertStream = (db: Q, row: StreamsTable) => db.insertInto('streams
 export const findStream = (db: Q, id: string) => db.selectFrom('streams').selectAll().where('id', '=', id).executeTakeFirst();
 
 export function listStreams(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
-  let q = db.selectFrom('streams').selectAll().orderBy('id', 'desc').limit(opts.limit + 1);
+  let q = db
+    .selectFrom('streams')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(opts.limit + 1);
   if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
   if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);
   return q.execute();

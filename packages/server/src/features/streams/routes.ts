@@ -85,15 +85,19 @@ const getStreamStatus = securedRoute('streams:read', {
   responses: { 200: { description: 'The stream’s live status', content: json(StreamStatusSchema) } },
 });
 
-const createPlaybackToken = securedRoute('streams:read', {
-  method: 'post',
-  path: '/v1/streams/{id}/playback-token',
-  operationId: 'createStreamPlaybackToken',
-  tags: ['streams'],
-  summary: 'A signed, expiring token that lets a player play a private or monetized stream',
-  request: { params: StreamIdParam },
-  responses: { 201: { description: 'A playback token', content: json(PlaybackTokenSchema) } },
-}, { idempotent: false /* the response is a playback token */ });
+const createPlaybackToken = securedRoute(
+  'streams:read',
+  {
+    method: 'post',
+    path: '/v1/streams/{id}/playback-token',
+    operationId: 'createStreamPlaybackToken',
+    tags: ['streams'],
+    summary: 'A signed, expiring token that lets a player play a private or monetized stream',
+    request: { params: StreamIdParam },
+    responses: { 201: { description: 'A playback token', content: json(PlaybackTokenSchema) } },
+  },
+  { idempotent: false /* the response is a playback token */ },
+);
 
 export function registerStreamRoutes(app: App, streams: StreamsService): void {
   app.openapi(createStream, async (c) => c.json(await streams.create(principalOf(c), c.req.valid('json')), 201));
@@ -107,5 +111,7 @@ export function registerStreamRoutes(app: App, streams: StreamsService): void {
     return c.body(null, 204);
   });
   app.openapi(getStreamStatus, async (c) => c.json(await streams.status(principalOf(c), c.req.valid('param').id), 200));
-  app.openapi(createPlaybackToken, async (c) => c.json(await streams.playbackToken(principalOf(c), c.req.valid('param').id), 201));
+  app.openapi(createPlaybackToken, async (c) =>
+    c.json(await streams.playbackToken(principalOf(c), c.req.valid('param').id), 201),
+  );
 }

@@ -19,7 +19,9 @@ const Mount = z
   .regex(/^\/[A-Za-z0-9._~\-/]{0,199}$/, 'must start with "/" and contain only URL path characters')
   .openapi({ example: '/live' });
 
-export const StreamStatus = z.enum(['inactive', 'starting', 'live', 'reconnecting', 'offline', 'stopped']).openapi('StreamStatus');
+export const StreamStatus = z
+  .enum(['inactive', 'starting', 'live', 'reconnecting', 'offline', 'stopped'])
+  .openapi('StreamStatus');
 
 export const StreamSchema = z
   .object({

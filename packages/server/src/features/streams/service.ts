@@ -24,7 +24,11 @@ export interface StreamStatusView extends RelayStatus {
 }
 
 /** Signs a playback grant for one resource (PlaybackAuthorizer.sign). */
-export type PlaybackSigner = (resourceId: string, userId: string | null, ttlSeconds: number) => { token: string; expires_at: string };
+export type PlaybackSigner = (
+  resourceId: string,
+  userId: string | null,
+  ttlSeconds: number,
+) => { token: string; expires_at: string };
 
 /** Long enough for a whole DJ set: players keep re-fetching the playlist with the same token. */
 export const PLAYBACK_TOKEN_TTL_SECONDS = 12 * 60 * 60;

@@ -61,7 +61,10 @@ export function explainProbeError(error: unknown): Error {
       return outboundProblem(error, 'source_unreachable');
     // These answers come from a host the policy allowed (a public address, unless private ones are allowed).
     case 'not_audio':
-      return withInternalDetail(new DomainError('source_not_audio', 'The source did not answer with an audio stream.'), describeError(error));
+      return withInternalDetail(
+        new DomainError('source_not_audio', 'The source did not answer with an audio stream.'),
+        describeError(error),
+      );
     case 'unauthorized':
       return withInternalDetail(
         new DomainError('source_unauthorized', 'The source refused the credentials. Check source_username and source_password.'),

@@ -102,11 +102,16 @@ export interface MediaAnswer {
  */
 export async function serveBlob(store: BlobStore, key: string, cacheControl: string, head = false): Promise<MediaAnswer | null> {
   const presigned = await store.presignedGetUrl(key, PRESIGN_SECONDS);
-  if (presigned) return { status: 302, headers: { Location: presigned, 'Cache-Control': playbackCaching.presignedRedirect() }, body: null };
+  if (presigned)
+    return { status: 302, headers: { Location: presigned, 'Cache-Control': playbackCaching.presignedRedirect() }, body: null };
   if (head) {
     const meta = await store.head(key);
     if (!meta) return null;
-    return { status: 200, headers: { ...typeOf(meta), 'Content-Length': String(meta.size), 'Cache-Control': cacheControl }, body: null };
+    return {
+      status: 200,
+      headers: { ...typeOf(meta), 'Content-Length': String(meta.size), 'Cache-Control': cacheControl },
+      body: null,
+    };
   }
   const object = await store.get(key);
   if (!object) return null;

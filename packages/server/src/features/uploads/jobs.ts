@@ -25,7 +25,8 @@ export function uploadFailureReason(error: unknown): string {
     }
     return 'The virus scan failed, so the file was not published. Try again later.';
   }
-  if (error instanceof TranscodeError && error.code === 'input_error') return 'The stored file could not be read. Try uploading it again.';
+  if (error instanceof TranscodeError && error.code === 'input_error')
+    return 'The stored file could not be read. Try uploading it again.';
   return `Transcoding failed: ${error instanceof Error ? error.message : String(error)}`;
 }
 

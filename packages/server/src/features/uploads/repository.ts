@@ -9,11 +9,22 @@ export const findUpload = (db: Q, id: string) => db.selectFrom('uploads').select
 
 export function findUploads(db: Q, ids: readonly string[]) {
   if (ids.length === 0) return Promise.resolve([] as UploadsTable[]);
-  return db.selectFrom('uploads').selectAll().where('id', 'in', [...ids]).execute();
+  return db
+    .selectFrom('uploads')
+    .selectAll()
+    .where('id', 'in', [...ids])
+    .execute();
 }
 
-export function listUploads(db: Q, opts: { ownerId?: string; status?: UploadsTable['status']; startingAfter?: string; limit: number }) {
-  let q = db.selectFrom('uploads').selectAll().orderBy('id', 'desc').limit(opts.limit + 1);
+export function listUploads(
+  db: Q,
+  opts: { ownerId?: string; status?: UploadsTable['status']; startingAfter?: string; limit: number },
+) {
+  let q = db
+    .selectFrom('uploads')
+    .selectAll()
+    .orderBy('id', 'desc')
+    .limit(opts.limit + 1);
   if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
   if (opts.status) q = q.where('status', '=', opts.status);
   if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);

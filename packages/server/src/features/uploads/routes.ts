@@ -9,7 +9,7 @@ import {
   UploadAbortedError,
 } from '../../http/multipart-upload.js';
 import { json, securedRoute, extraErrors } from '../../http/openapi.js';
-import { DomainError, } from '../../core/errors.js';
+import { DomainError } from '../../core/errors.js';
 import {
   CreateUploadQuery,
   MultipartUploadBody,
@@ -20,22 +20,26 @@ import {
 } from './schemas.js';
 import type { UploadsService } from './service.js';
 
-const createUpload = securedRoute('uploads:write', {
-  method: 'post',
-  path: '/v1/uploads/audio',
-  operationId: 'createUpload',
-  tags: ['uploads'],
-  summary: 'Upload an MP3 (multipart field `file`); it is scanned and transcoded to HLS in the background',
-  description:
-    'The body streams straight to storage and is checked as it arrives: more than the size limit is a 413 naming the limit, ' +
-    'a file that is not MP3 a 415 (or 422 when it is MP3 too damaged to use). Nothing is kept from a refused upload. ' +
-    'Poll GET /v1/uploads/audio/{id} for `progress` until `ready` (or `failed`/`rejected`, with the reason).',
-  request: {
-    query: CreateUploadQuery,
-    body: { content: { 'multipart/form-data': { schema: MultipartUploadBody } }, required: true },
+const createUpload = securedRoute(
+  'uploads:write',
+  {
+    method: 'post',
+    path: '/v1/uploads/audio',
+    operationId: 'createUpload',
+    tags: ['uploads'],
+    summary: 'Upload an MP3 (multipart field `file`); it is scanned and transcoded to HLS in the background',
+    description:
+      'The body streams straight to storage and is checked as it arrives: more than the size limit is a 413 naming the limit, ' +
+      'a file that is not MP3 a 415 (or 422 when it is MP3 too damaged to use). Nothing is kept from a refused upload. ' +
+      'Poll GET /v1/uploads/audio/{id} for `progress` until `ready` (or `failed`/`rejected`, with the reason).',
+    request: {
+      query: CreateUploadQuery,
+      body: { content: { 'multipart/form-data': { schema: MultipartUploadBody } }, required: true },
+    },
+    responses: { 201: { description: 'Stored; processing', content: json(UploadSchema) }, ...extraErrors(413, 415, 422) },
   },
-  responses: { 201: { description: 'Stored; processing', content: json(UploadSchema) }, ...extraErrors(413, 415, 422) },
-}, { body: 'stream', idempotent: false });
+  { body: 'stream', idempotent: false },
+);
 
 const listUploads = securedRoute('uploads:write', {
   method: 'get',
@@ -109,7 +113,10 @@ function asProblem(error: unknown): unknown {
     });
   }
   if (error instanceof UnsupportedMediaTypeError) {
-    return new DomainError('unsupported_media_type', `${error.message} Send multipart/form-data with the file in the "file" field.`);
+    return new DomainError(
+      'unsupported_media_type',
+      `${error.message} Send multipart/form-data with the file in the "file" field.`,
+    );
   }
   if (error instanceof MissingFileError) {
     return new DomainError('validation_failed', 'The form has no "file" field. Send the MP3 as multipart field "file".', {

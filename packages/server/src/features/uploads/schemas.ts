@@ -11,7 +11,10 @@ export const UploadSchema = z
     original_filename: z.string().nullable(),
     status: UploadStatus,
     progress: z.number().int().min(0).max(100).openapi({ description: 'Transcoding progress, 0-100; 100 once ready.' }),
-    reason: z.string().nullable().openapi({ description: 'Why the upload failed or was rejected (e.g. the virus signature found).' }),
+    reason: z
+      .string()
+      .nullable()
+      .openapi({ description: 'Why the upload failed or was rejected (e.g. the virus signature found).' }),
     size_bytes: z.number().int(),
     duration_seconds: z.number().nullable(),
     bitrate_kbps: z.number().int().nullable(),
@@ -55,7 +58,11 @@ export const CreateUploadQuery = z.object({
  * a zod schema would make the router parse (and buffer) the whole form before
  * the handler runs, while the handler streams the file to storage itself.
  */
-export const MultipartUploadBody: { type: 'object'; required: string[]; properties: Record<string, { type: 'string'; format: 'binary'; description: string }> } = {
+export const MultipartUploadBody: {
+  type: 'object';
+  required: string[];
+  properties: Record<string, { type: 'string'; format: 'binary'; description: string }>;
+} = {
   type: 'object',
   required: ['file'],
   properties: {
@@ -72,7 +79,11 @@ export const HlsFileParams = z.object({
 });
 
 export const PlaybackTokenQuery = z.object({
-  token: z.string().max(2000).optional().openapi({ param: { name: 'token', in: 'query' }, description: 'A playback token from the API.' }),
+  token: z
+    .string()
+    .max(2000)
+    .optional()
+    .openapi({ param: { name: 'token', in: 'query' }, description: 'A playback token from the API.' }),
 });
 
 // The types of this feature's requests and responses, inferred from the schemas above (never written twice).

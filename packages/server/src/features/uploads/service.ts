@@ -168,13 +168,21 @@ export class UploadsService {
       throw error;
     }
     this.deps.jobs.wake();
-    this.deps.logger.info({ event: 'upload.received', upload_id: id, size_bytes: size, duration_seconds: map.durationSeconds }, 'upload received');
+    this.deps.logger.info(
+      { event: 'upload.received', upload_id: id, size_bytes: size, duration_seconds: map.durationSeconds },
+      'upload received',
+    );
     return this.view(row);
   }
 
   async list(principal: Principal, opts: { limit: number; starting_after?: string; status?: UploadStatus }) {
     const ownerId = isAdmin(principal) ? undefined : principal.userId;
-    const rows = await repo.listUploads(this.deps.db, { ownerId, status: opts.status, startingAfter: opts.starting_after, limit: opts.limit });
+    const rows = await repo.listUploads(this.deps.db, {
+      ownerId,
+      status: opts.status,
+      startingAfter: opts.starting_after,
+      limit: opts.limit,
+    });
     const result = page(rows, opts.limit);
     return { ...result, data: result.data.map((r) => this.view(r)) };
   }
@@ -194,9 +202,13 @@ export class UploadsService {
     await this.getOwned(principal, id);
     const playlists = (await Promise.all(this.deleteGuards.map((guard) => guard(id)))).flat();
     if (playlists.length > 0) {
-      throw new DomainError('conflict', `Upload ${id} is part of playlist(s) ${playlists.join(', ')}; remove it from them first.`, {
-        playlist_ids: playlists,
-      });
+      throw new DomainError(
+        'conflict',
+        `Upload ${id} is part of playlist(s) ${playlists.join(', ')}; remove it from them first.`,
+        {
+          playlist_ids: playlists,
+        },
+      );
     }
     // Row and jobs together: a running transcode is aborted (its worker's lease renewal fails), and
     // one that already finished publishing sees the row gone and removes what it wrote.
@@ -366,6 +378,9 @@ function notMp3(error: NotMp3Error): DomainError {
 
 function titleFromFilename(name: string | null): string | null {
   if (!name) return null;
-  const base = name.replace(/^.*[\\/]/, '').replace(/\.[^.]+$/, '').trim();
+  const base = name
+    .replace(/^.*[\\/]/, '')
+    .replace(/\.[^.]+$/, '')
+    .trim();
   return base || null;
 }
