@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Installs the system tools the platform and its tests drive for real, from
 # Debian's packages: FFmpeg, Icecast, ClamAV's clamd, Pebble, Prometheus
-# (promtool) and nginx. Run as root (or with sudo); it does nothing when all
+# (promtool) and nginx; curl and jq (the walkthroughs use them, and the docs
+# run as tests); ip and unshare (the SSRF test's network namespace). Run as root (or with sudo); it does nothing when all
 # are present.
 set -euo pipefail
 
 declare -A package_of=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [clamd]=clamav-daemon [clamscan]=clamav
   [pebble]=pebble [promtool]=prometheus [nginx]=nginx
+  [curl]=curl [jq]=jq [ip]=iproute2 [unshare]=util-linux
 )
 missing=()
 for bin in "${!package_of[@]}"; do
