@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import HLS from 'hls-parser';
-import { DIALECTS, createTestApp, signUp, signUpAdmin, waitFor, type TestApp } from './harness.js';
+import { DIALECTS, createTestApp, manualClock, signUp, signUpAdmin, waitFor, type TestApp } from './harness.js';
 import { RecordingLauncher, closedPort, startFakeIcecast, startSilentServer, type FakeSource } from './relay-fakes.js';
 
 type Json = Record<string, any>;
@@ -27,8 +27,6 @@ const PLAYLIST = [
   'seg-9.ts',
   '',
 ].join('\n');
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 describe.each(DIALECTS)('live relay API on %s', (dialect) => {
   let t: TestApp;
@@ -356,10 +354,11 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     });
 
     it('forgets sessions after two segment durations', async () => {
+      const clock = manualClock();
       const short = await createTestApp(
         dialect,
         { DJCAST_RELAY_SEGMENT_SECONDS: '1' },
-        { relayLauncher: new RecordingLauncher() },
+        { relayLauncher: new RecordingLauncher(), clock: clock.now },
       );
       try {
         const owner = await signUp(short);
@@ -376,7 +375,9 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
           ((await (await short.request('GET', `/v1/streams/${created.id}/status`, { token: owner.token })).json()) as Json)
             .hls_listeners;
         expect(await statusOf()).toBe(1);
-        await sleep(2300);
+        clock.advance(1900);
+        expect(await statusOf()).toBe(1);
+        clock.advance(400);
         expect(await statusOf()).toBe(0);
       } finally {
         await short.close();
@@ -596,8 +597,8 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
       const status = (await (await w.request('GET', `/v1/streams/${created.id}/status`, { token: owner.token })).json()) as Json;
       expect(status.state).toBe('reconnecting');
 
-      // Still silent, several ticks later: no second restart, no second mail.
-      await sleep(1500);
+      // Still silent, several passes later: no second restart, no second mail.
+      for (let pass = 0; pass < 3; pass++) await w.container.relayWatchdog.tick();
       expect(wl.callsOf('restart')).toHaveLength(1);
       expect(await mails(created.id)).toHaveLength(1);
 
@@ -612,10 +613,11 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
     });
 
     it('a relay silent past the offline window shows offline', async () => {
+      const clock = manualClock();
       const off = await createTestApp(
         dialect,
         { DJCAST_RELAY_OFFLINE_AFTER_SECONDS: '1', DJCAST_RELAY_WATCHDOG_INTERVAL_SECONDS: '600' },
-        { relayLauncher: new RecordingLauncher() },
+        { relayLauncher: new RecordingLauncher(), clock: clock.now },
       );
       try {
         const o = await signUp(off);
@@ -625,7 +627,9 @@ describe.each(DIALECTS)('live relay API on %s', (dialect) => {
         const state = async () =>
           ((await (await off.request('GET', `/v1/streams/${created.id}/status`, { token: o.token })).json()) as Json).state;
         expect(await state()).toBe('starting');
-        await sleep(1300);
+        clock.advance(900);
+        expect(await state()).toBe('starting');
+        clock.advance(400);
         expect(await state()).toBe('offline');
       } finally {
         await off.close();
