@@ -65,11 +65,13 @@ describe('djcast help, completion and "did you mean"', { timeout: 120_000 }, () 
   });
 
   it('a mistyped command off a terminal says it is not a command and points at help (exit 127)', async () => {
-    const result = await cli.run(['strem', 'list']);
+    // CI=true turns color on in oclif's color libraries even on a pipe: off a terminal there must be none.
+    const result = await cli.run(['strem', 'list'], { env: { CI: 'true', NO_COLOR: undefined, FORCE_COLOR: undefined } });
     expect(result.code).toBe(127);
     expect(result.stdout).toBe('');
     expect(result.stderr).toContain('strem list is not a djcast command');
     expect(result.stderr).toContain('djcast help');
+    expect(result.stderr).not.toMatch(/\u001b\[/);
   });
 
   it('a mistyped command on a terminal asks "Did you mean …?" and runs the suggestion when told yes', async () => {
