@@ -114,9 +114,9 @@ export class PlaylistsService {
       await repo.insertPlaylist(tx, playlist);
       await repo.replaceItems(tx, id, rows);
       await this.enqueueExternal(tx, principal.userId, fresh);
+      await this.rebuildIn(tx, id, { bump: false });
     });
     this.deps.jobs.wake();
-    await this.rebuild(id, { bump: false });
     return this.get(principal, id);
   }
 
@@ -163,27 +163,29 @@ export class PlaylistsService {
     if (input.monetization_enabled !== undefined) patch.monetization_enabled = input.monetization_enabled ? 1 : 0;
     let removed: PlaylistItemsTable[] = [];
     let fresh: string[] = [];
+    let rows: PlaylistItemsTable[] | null = null;
     if (input.items) {
       const existing = await repo.itemsOf(this.deps.db, id);
       const resolved = await this.resolveItems(principal, row.id, input.items, existing);
       fresh = resolved.fresh;
-      const kept = new Set(resolved.rows.map((r) => r.id));
+      rows = resolved.rows;
+      const kept = new Set(rows.map((r) => r.id));
       removed = existing.filter((e) => !kept.has(e.id));
-      await this.deps.db.transaction().execute(async (tx) => {
-        await repo.replaceItems(tx, id, resolved.rows);
-        await repo.updatePlaylist(tx, id, patch);
-        for (const item of removed) await cancelJobsOf(tx, item.id, this.clock());
-        await this.enqueueExternal(tx, row.owner_id, fresh);
-      });
-      this.deps.jobs.wake();
-    } else {
-      await repo.updatePlaylist(this.deps.db, id, patch);
     }
     // Who may listen is part of what a cached response means: move the version on for that too.
     const accessChanged =
       (input.visibility !== undefined && input.visibility !== row.visibility) ||
       (input.monetization_enabled !== undefined && (input.monetization_enabled ? 1 : 0) !== row.monetization_enabled);
-    if (input.items || accessChanged) await this.rebuild(id, { bump: true });
+    // One transaction: the items, the manifest and the content version change together,
+    // so no reader sees new items under the old version (and its cached ETag).
+    await this.deps.db.transaction().execute(async (tx) => {
+      if (rows) await repo.replaceItems(tx, id, rows);
+      await repo.updatePlaylist(tx, id, patch);
+      for (const item of removed) await cancelJobsOf(tx, item.id, this.clock());
+      await this.enqueueExternal(tx, row.owner_id, fresh);
+      if (rows || accessChanged) await this.rebuildIn(tx, id, { bump: true });
+    });
+    if (fresh.length > 0 || removed.length > 0) this.deps.jobs.wake();
     for (const item of removed) {
       if (item.url) await this.deps.store.deletePrefix(`playlists/${id}/tracks/${item.id}/`).catch(() => {});
     }
@@ -211,11 +213,14 @@ export class PlaylistsService {
   }
 
   /** For the public routes: null when the playlist does not exist. */
-  async playback(id: string): Promise<PlaylistPlayback | null> {
-    const row = await repo.findPlaylist(this.deps.db, id);
+  async playback(id: string, db: Kysely<Database> | Transaction<Database> = this.deps.db): Promise<PlaylistPlayback | null> {
+    const row = await repo.findPlaylist(db, id);
     if (!row) return null;
-    const items = await repo.itemsOf(this.deps.db, id);
-    const uploads = await this.deps.uploads.tracks(items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])));
+    const items = await repo.itemsOf(db, id);
+    const uploads = await this.deps.uploads.tracks(
+      items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])),
+      db,
+    );
     const tracks: PlaybackTrack[] = [];
     const pending: string[] = [];
     const omitted: string[] = [];
@@ -264,8 +269,8 @@ export class PlaylistsService {
         await store.deletePrefix(`playlists/${item.playlist_id}/tracks/${item.id}/`);
         return;
       }
-      await repo.updateItem(db, item.id, {
-        status: 'ready',
+      const ready = {
+        status: 'ready' as const,
         status_reason: null,
         size_bytes: map.fileSize,
         duration_seconds: map.durationSeconds,
@@ -280,24 +285,31 @@ export class PlaylistsService {
         source_etag: origin.etag,
         source_last_modified: origin.lastModified,
         updated_at: nowIso(this.clock()),
+      };
+      // The item and the manifest that lists it change together: a reader never sees a ready
+      // track missing from the manifest (or the manifest under the old content version).
+      await db.transaction().execute(async (tx) => {
+        await repo.updateItem(tx, item.id, ready);
+        await this.rebuildIn(tx, item.playlist_id, { bump: true });
       });
       log.info({ event: 'playlist.external_track_ready', duration_seconds: map.durationSeconds }, 'external track ready');
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
-    await this.rebuild(item.playlist_id, { bump: true });
   }
 
   /** The job gave up on an external track: the item says why, and playback leaves it out. */
   async markExternalTrackFailed(trackId: string, reason: string, error: unknown, logger: Logger): Promise<void> {
     const item = await repo.findItem(this.deps.db, trackId);
     if (!item || item.status !== 'pending') return;
-    await repo.updateItem(this.deps.db, trackId, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
+    await this.deps.db.transaction().execute(async (tx) => {
+      await repo.updateItem(tx, trackId, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
+      await this.rebuildIn(tx, item.playlist_id, { bump: true });
+    });
     logger.warn(
       { event: 'playlist.external_track_failed', track_id: trackId, playlist_id: item.playlist_id, err: error },
       'external track failed',
     );
-    await this.rebuild(item.playlist_id, { bump: true });
   }
 
   /**
@@ -313,27 +325,39 @@ export class PlaylistsService {
    */
   async externalTrackChanged(playlistId: string, trackId: string, reason: string): Promise<boolean> {
     const now = nowIso(this.clock());
-    const marked = await repo.failReadyExternalItem(this.deps.db, playlistId, trackId, {
-      status_reason: `The file changed after it was added to the playlist: ${reason}. Add the URL again to use the new file.`,
-      updated_at: now,
+    const marked = await this.deps.db.transaction().execute(async (tx) => {
+      const failed = await repo.failReadyExternalItem(tx, playlistId, trackId, {
+        status_reason: `The file changed after it was added to the playlist: ${reason}. Add the URL again to use the new file.`,
+        updated_at: now,
+      });
+      if (failed) await this.rebuildIn(tx, playlistId, { bump: true });
+      return failed;
     });
     if (!marked) return false;
     this.deps.logger.warn(
       { event: 'playlist.external_track_changed', playlist_id: playlistId, track_id: trackId, reason },
       'external track changed at its origin',
     );
-    await this.rebuild(playlistId, { bump: true });
     return true;
   }
 
-  /** Rebuilds the stored HLS manifest from the ready tracks; `bump` moves the content version on. */
-  async rebuild(playlistId: string, opts: { bump: boolean }): Promise<void> {
-    const playback = await this.playback(playlistId);
+  /** Rebuilds the stored HLS manifest on its own (for repairs and tests); changes in this file use rebuildIn. */
+  rebuild(playlistId: string, opts: { bump: boolean }): Promise<void> {
+    return this.deps.db.transaction().execute((tx) => this.rebuildIn(tx, playlistId, opts));
+  }
+
+  /**
+   * Rebuilds the stored HLS manifest from the ready tracks; `bump` moves the
+   * content version on. Runs in the transaction of the change that calls for
+   * it, so the manifest never lags the items it lists.
+   */
+  private async rebuildIn(tx: Transaction<Database>, playlistId: string, opts: { bump: boolean }): Promise<void> {
+    const playback = await this.playback(playlistId, tx);
     if (!playback) return;
     const manifest = buildPlaylistManifest(playback.tracks.map((t) => ({ base: `hls/${t.sourceId}/`, segments: t.segments })));
     const now = nowIso(this.clock());
-    if (opts.bump) await repo.bumpContentVersion(this.deps.db, playlistId, { manifest, content_updated_at: now });
-    else await repo.updatePlaylist(this.deps.db, playlistId, { manifest });
+    if (opts.bump) await repo.bumpContentVersion(tx, playlistId, { manifest, content_updated_at: now });
+    else await repo.updatePlaylist(tx, playlistId, { manifest });
   }
 
   /** The blob key of one HLS segment of a playlist, or null when the source is not part of it. */

@@ -1,6 +1,6 @@
 import { Transform, pipeline, type Readable } from 'node:stream';
 import { LocalBlobStore, type BlobStore } from '@djcast/relay/blob';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Scanner } from '../../adapters/scanner/types.js';
 import type { Transcoder } from '../../adapters/transcoder/types.js';
 import { nowIso } from '../../db/create-db.js';
@@ -232,8 +232,12 @@ export class UploadsService {
   }
 
   /** Uploads by id with what a playlist needs; ids that do not exist are absent. */
-  async tracks(ids: readonly string[]): Promise<Map<string, UploadTrack>> {
-    const rows = await repo.findUploads(this.deps.db, ids);
+  /** `db` may be the caller's transaction, so what it reads agrees with what that transaction writes. */
+  async tracks(
+    ids: readonly string[],
+    db: Kysely<Database> | Transaction<Database> = this.deps.db,
+  ): Promise<Map<string, UploadTrack>> {
+    const rows = await repo.findUploads(db, ids);
     return new Map(rows.map((r) => [r.id, toTrack(r)]));
   }
 
