@@ -16,20 +16,11 @@ import { loadRelayConfig } from '../src/config.js';
 import type { HeartbeatBody } from '../src/heartbeat.js';
 import { createRelayWorker, type RelayWorker } from '../src/worker.js';
 import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import { waitUntil } from './wait.js';
 
 const SOURCE_PASSWORD = 'listeners-dj-secret';
 const ADMIN_PASSWORD = 'listeners-admin-secret';
 const RELAYS = ['rly_a', 'rly_b', 'rly_c'];
-
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => T | null | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** A listener as a player would be: a plain GET that reads the audio and throws it away. */
 function listen(url: string, userAgent: string): Promise<http.ClientRequest> {

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { waitUntil } from './wait.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const mainTs = path.resolve(import.meta.dirname, '../src/main.ts');
@@ -35,16 +36,6 @@ function startMain(env: Record<string, string>): {
   child.stderr!.on('data', (c: Buffer) => (stderr += c.toString()));
   const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
   return { child, stdout, stderr: () => stderr, exited };
-}
-
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => T | null | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('djcast-relay main', () => {

@@ -12,25 +12,12 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import { waitUntil } from './wait.js';
 
 const mainTs = path.resolve(import.meta.dirname, '../src/main.ts');
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
 const SOURCE_PASSWORD = 'orphan-dj-secret';
 const LISTENER_PASSWORD = 'orphan-listener-pw-not-in-argv';
-
-async function waitUntil<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
-}
 
 /** Direct children of a process, from /proc (every thread's children file). */
 async function childrenOf(pid: number): Promise<number[]> {

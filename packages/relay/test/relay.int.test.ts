@@ -20,6 +20,7 @@ import type { HeartbeatBody } from '../src/heartbeat.js';
 import { liveStreamKeys } from '../src/keys.js';
 import { createRelayWorker, type RelayWorker } from '../src/worker.js';
 import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
 
@@ -72,20 +73,6 @@ async function startFakeApi() {
     problems,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
-}
-
-async function waitUntil<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 200));
-  }
 }
 
 function parseStrict(text: string): HLS.types.MediaPlaylist {

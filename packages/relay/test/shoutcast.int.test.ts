@@ -20,6 +20,7 @@ import type { HeartbeatBody } from '../src/heartbeat.js';
 import { liveStreamKeys } from '../src/keys.js';
 import { createRelayWorker, type RelayWorker } from '../src/worker.js';
 import { type FakeShoutcast, startFakeShoutcast } from './fake-shoutcast.js';
+import { waitUntil } from './wait.js';
 
 const run = promisify(execFile);
 const TOKEN = 'rtk_shoutcast_test';
@@ -47,20 +48,6 @@ async function mp3Tone(seconds: number): Promise<Buffer> {
     { encoding: 'buffer', maxBuffer: 64 * 1024 * 1024 },
   );
   return stdout;
-}
-
-async function waitUntil<T>(
-  what: string,
-  timeoutMs: number,
-  check: () => Promise<T | null | undefined | false> | T | null | undefined | false,
-): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
 }
 
 describe('relay worker against a Shoutcast v1 lookalike, copy mode', () => {

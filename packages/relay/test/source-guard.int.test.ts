@@ -15,16 +15,7 @@ import { LocalBlobStore } from '../src/blob/index.js';
 import { loadRelayConfig } from '../src/config.js';
 import type { LookupFunction } from '../src/source-http.js';
 import { createRelayWorker, type RelayWorker } from '../src/worker.js';
-
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => T | null | undefined | false): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 100));
-  }
-}
+import { waitUntil } from './wait.js';
 
 describe('the relay connects to the source only through its guarded client', () => {
   let source: http.Server;
