@@ -64,13 +64,14 @@ describe('djcast help, completion and "did you mean"', { timeout: 120_000 }, () 
     for (const area of promised) expect(topics, `the description promises ${area}s`).toContain(area);
   });
 
-  it('a mistyped command off a terminal says it is not a command and points at help (exit 127)', async () => {
+  it('a mistyped command off a terminal is a usage error naming the closest command (exit 2, one line)', async () => {
     // CI=true turns color on in oclif's color libraries even on a pipe: off a terminal there must be none.
     const result = await cli.run(['strem', 'list'], { env: { CI: 'true', NO_COLOR: undefined, FORCE_COLOR: undefined } });
-    expect(result.code).toBe(127);
+    expect(result.code).toBe(2);
     expect(result.stdout).toBe('');
-    expect(result.stderr).toContain('strem list is not a djcast command');
-    expect(result.stderr).toContain('djcast help');
+    expect(result.stderr).toBe(
+      'Error: strem list is not a djcast command. Did you mean stream list? Run djcast help for the list.\n',
+    );
     expect(result.stderr).not.toMatch(/\u001b\[/);
   });
 
