@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Installs the system tools the platform and its tests drive for real, from
 # Debian's packages: FFmpeg, Icecast, ClamAV's clamd, Pebble, Prometheus
-# (promtool) and nginx; curl and jq (the walkthroughs use them, and the docs
+# (promtool) and nginx; Chromium (the listener pages' browser tests); curl and jq (the walkthroughs use them, and the docs
 # run as tests); ip and unshare (the SSRF test's network namespace). Run as root (or with sudo); it does nothing when all
 # are present.
 set -euo pipefail
 
 declare -A package_of=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [clamd]=clamav-daemon [clamscan]=clamav
-  [pebble]=pebble [promtool]=prometheus [nginx]=nginx
+  [pebble]=pebble [promtool]=prometheus [nginx]=nginx [chromium]=chromium
   [curl]=curl [jq]=jq [ip]=iproute2 [unshare]=util-linux
 )
 missing=()

@@ -8,6 +8,7 @@ import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay
 import { createDb, migrate, type Db } from './db/create-db.js';
 import { authModule } from './features/auth/module.js';
 import { opsModule } from './features/ops/module.js';
+import { pagesModule } from './features/pages/module.js';
 import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
 import { streamsModule } from './features/streams/module.js';
@@ -162,13 +163,21 @@ export async function createContainer(config: Config, options: ContainerOptions 
     virus_scan: scanner.kind,
     relay_launcher: relayLauncher.kind,
   });
+  const pages = pagesModule({
+    streams: streamsFeature.service,
+    relays,
+    playlists: playlists.service,
+    publicName: (userId) => auth.publicName(userId),
+    playback,
+    publicUrl: config.publicUrl,
+  });
   const ops = opsModule({ backends, ping: () => db.ping(), registry: metrics.registry });
 
   /**
    * The feature modules: each registers its own routes, jobs and metrics, and
    * app.ts mounts their routes in this order. Adding a feature is one line here.
    */
-  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature];
+  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature, pages];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 

@@ -125,6 +125,9 @@ describe('every public media operation, from another origin', () => {
       case '/streams/{id}/live/{segment}':
         url = `/streams/${await stream()}/live/seg-1.ts`;
         break;
+      case '/streams/{id}/now-playing.json':
+        url = `/streams/${await stream()}/now-playing.json`;
+        break;
       case '/playlists/{id}/stream.m3u8':
         url = `/playlists/${await playlist()}/stream.m3u8`;
         break;

@@ -317,6 +317,12 @@ export class AuthService {
     return { userId: user.id, role: user.role, scopes: new Set(ROLE_SCOPES[user.role]), via: 'jwt' };
   }
 
+  /** The name a DJ shows listeners (their display name; never the email), or null when they set none. */
+  async publicName(userId: string): Promise<string | null> {
+    const user = await repo.findUserById(this.db, userId);
+    return user?.display_name ?? null;
+  }
+
   async me(principal: Principal): Promise<PublicUser> {
     const user = await repo.findUserById(this.db, principal.userId);
     if (!user) throw new NotFound('User', principal.userId);

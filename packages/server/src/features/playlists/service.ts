@@ -155,6 +155,15 @@ export class PlaylistsService {
     return this.view(row, items, uploads);
   }
 
+  /** The playlist as its public page shows it: no ownership check (the page decides what a visitor sees), 404 when missing. */
+  async findViewable(id: string): Promise<PlaylistView> {
+    const row = await repo.findPlaylist(this.deps.db, id);
+    if (!row) throw new NotFound('Playlist', id);
+    const items = await repo.itemsOf(this.deps.db, id);
+    const uploads = await this.deps.uploads.tracks(items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])));
+    return this.view(row, items, uploads);
+  }
+
   async update(principal: Principal, id: string, input: UpdatePlaylistInput): Promise<PlaylistView> {
     const row = await this.getOwned(principal, id);
     const patch: Partial<PlaylistsTable> = { updated_at: nowIso(this.clock()) };

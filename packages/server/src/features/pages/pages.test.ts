@@ -1,0 +1,177 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import {
+  createTestApp,
+  DIALECTS,
+  RecordingLauncher,
+  startFakeIcecast,
+  STRONG_PASSWORD,
+  uniqueEmail,
+  type FakeSource,
+  type TestApp,
+} from '../../../test/harness.js';
+import { insertReadyUpload } from '../../../test/uploads-support.js';
+
+const BASE = 'http://djcast.test';
+
+describe.each(DIALECTS)('listener pages on %s', (dialect) => {
+  let t: TestApp;
+  let source: FakeSource;
+  let dj: { token: string; userId: string };
+  let streamId: string;
+  let playlistId: string;
+
+  beforeAll(async () => {
+    source = await startFakeIcecast();
+    t = await createTestApp(dialect, {}, { relayLauncher: new RecordingLauncher() });
+    const email = uniqueEmail();
+    const reg = await t.request('POST', '/v1/auth/register', {
+      body: { email, password: STRONG_PASSWORD, display_name: 'DJ <Nul> & "Co"', role: 'dj' },
+    });
+    expect(reg.status).toBe(201);
+    const login = await t.request('POST', '/v1/auth/login', { body: { email, password: STRONG_PASSWORD } });
+    const token = ((await login.json()) as { access_token: string }).access_token;
+    const me = (await (await t.request('GET', '/v1/me', { token })).json()) as { id: string };
+    dj = { token, userId: me.id };
+    const s = await t.api(token).POST('/v1/streams', {
+      body: { name: 'Friday <script>alert(1)</script> set', source_url: `${source.url}/live` },
+    });
+    streamId = s.data!.id;
+    const upload = await insertReadyUpload(t, dj.userId, { seconds: 125 });
+    const p = await t.api(token).POST('/v1/playlists', { body: { title: 'Sunday "sets"', items: [{ upload_id: upload }] } });
+    playlistId = p.data!.id;
+  });
+  afterAll(async () => {
+    await t.close();
+    await source.close();
+  });
+
+  it('serves a stream page: title escaped, DJ name, live state, player, OG and oEmbed links, strict CSP, no framing', async () => {
+    const res = await t.request('GET', `/s/${streamId}`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-type')).toBe('text/html; charset=utf-8');
+    const csp = res.headers.get('content-security-policy') ?? '';
+    expect(csp).toContain("script-src 'self'");
+    expect(csp).toContain("frame-ancestors 'none'");
+    expect(csp).not.toContain('unsafe-inline');
+    expect(res.headers.get('x-frame-options')).toBe('DENY');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=30');
+    const page = await res.text();
+    expect(page).not.toContain('<script>alert(1)</script>');
+    expect(page).toContain('<h1>Friday &lt;script&gt;alert(1)&lt;/script&gt; set</h1>');
+    expect(page).toContain('by DJ &lt;Nul&gt; &amp; &quot;Co&quot;');
+    expect(page).toContain(`<meta property="og:url" content="${BASE}/s/${streamId}">`);
+    expect(page).toContain('<meta property="og:title" content="Friday &lt;script&gt;alert(1)&lt;/script&gt; set">');
+    expect(page).toContain(`<meta name="twitter:player" content="${BASE}/embed/s/${streamId}">`);
+    expect(page).toContain(`href="${BASE}/oembed?format=json&amp;url=${encodeURIComponent(`${BASE}/s/${streamId}`)}"`);
+    expect(page).toMatch(
+      new RegExp(
+        `<djcast-player kind="live" src="${BASE}/streams/${streamId}/live.m3u8" now-playing-src="${BASE}/streams/${streamId}/now-playing.json"`,
+      ),
+    );
+    // First content in one round trip: the styles are inline, the only script is the versioned player module.
+    expect(page).not.toMatch(/<link rel="stylesheet"/);
+    const scripts = [...page.matchAll(/<script[^>]*>/g)].map((m) => m[0]);
+    expect(scripts).toEqual([expect.stringMatching(/^<script type="module" src="\/assets\/player\.[0-9a-f]{12}\.js">$/)]);
+    // The embed snippet is on the page, escaped as text.
+    expect(page).toContain(`&lt;iframe src=&quot;${BASE}/embed/s/${streamId}&quot;`);
+  });
+
+  it('serves the embed for any site to frame', async () => {
+    const res = await t.request('GET', `/embed/s/${streamId}?engine=hls.js`);
+    expect(res.status).toBe(200);
+    expect(res.headers.get('content-security-policy')).toContain('frame-ancestors *');
+    expect(res.headers.get('x-frame-options')).toBeNull();
+    expect(await res.text()).toContain('engine="hls.js"');
+  });
+
+  it('serves a playlist page with its tracks and the MP3 fallback', async () => {
+    const res = await t.request('GET', `/p/${playlistId}`);
+    expect(res.status).toBe(200);
+    const page = await res.text();
+    expect(page).toContain('<h1>Sunday &quot;sets&quot;</h1>');
+    expect(page).toContain(`mp3-src="${BASE}/playlists/${playlistId}/stream.mp3"`);
+    expect(page).toContain('<span class="len">2:05</span>');
+    expect(page).toContain('tracks="[{&quot;title&quot;:');
+  });
+
+  it('answers oEmbed (rich, iframe) for page and embed URLs, with CORS; a foreign URL is 404', async () => {
+    for (const url of [`${BASE}/p/${playlistId}`, `${BASE}/embed/p/${playlistId}`]) {
+      const res = await t.request('GET', `/oembed?url=${encodeURIComponent(url)}&maxwidth=400`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('access-control-allow-origin')).toBe('*');
+      const body = (await res.json()) as Record<string, unknown>;
+      expect(body).toMatchObject({
+        version: '1.0',
+        type: 'rich',
+        provider_name: 'djcast',
+        title: 'Sunday "sets"',
+        width: 400,
+        height: 152,
+      });
+      expect(body.author_name).toBe('DJ <Nul> & "Co"');
+      expect(body.html).toBe(
+        `<iframe src="${BASE}/embed/p/${playlistId}" title="Sunday &quot;sets&quot; on djcast" width="400" height="152" style="border:0;max-width:640px" allow="autoplay; encrypted-media" loading="lazy"></iframe>`,
+      );
+    }
+    const foreign = await t.request('GET', `/oembed?url=${encodeURIComponent(`https://elsewhere.example/p/${playlistId}`)}`);
+    expect(foreign.status).toBe(404);
+    expect(foreign.headers.get('content-type')).toContain('application/problem+json');
+  });
+
+  it('serves now-playing for players: cacheable a few seconds, CORS', async () => {
+    const res = await t.request('GET', `/streams/${streamId}/now-playing.json`, {
+      headers: { origin: 'https://elsewhere.example' },
+    });
+    expect(res.status).toBe(200);
+    expect(res.headers.get('access-control-allow-origin')).toBe('*');
+    expect(res.headers.get('cache-control')).toBe('public, max-age=5');
+    expect(await res.json()).toMatchObject({ stream_id: streamId, state: 'starting', live: false, current_track: null });
+  });
+
+  it('monetized: the page says subscribe and shows no player; with the owner’s playback token it plays', async () => {
+    await t.api(dj.token).PATCH('/v1/streams/{id}', { params: { path: { id: streamId } }, body: { monetization_enabled: true } });
+    const locked = await (await t.request('GET', `/s/${streamId}`)).text();
+    expect(locked).toContain('data-role="subscription-required"');
+    expect(locked).not.toContain('<djcast-player');
+    expect(locked).not.toContain('<script');
+    const { data } = await t.api(dj.token).POST('/v1/streams/{id}/playback-token', { params: { path: { id: streamId } } });
+    const res = await t.request('GET', `/s/${streamId}?token=${encodeURIComponent(data!.token)}`);
+    expect(res.headers.get('cache-control')).toBe('private, no-store');
+    const granted = await res.text();
+    expect(granted).toContain(`live.m3u8?token=${encodeURIComponent(data!.token)}`);
+    expect(granted).toContain('<meta name="robots" content="noindex">');
+    const np = await t.request('GET', `/streams/${streamId}/now-playing.json`);
+    expect(np.status).toBe(403);
+    expect(((await np.json()) as { code: string }).code).toBe('subscription_required');
+  });
+
+  it('private: the page is the same 404 as a missing one', async () => {
+    await t.api(dj.token).PATCH('/v1/playlists/{id}', { params: { path: { id: playlistId } }, body: { visibility: 'private' } });
+    const hidden = await t.request('GET', `/p/${playlistId}`);
+    const missing = await t.request('GET', '/p/pls_01jd0v9m3x7k2p8q4r5s6t7u8v');
+    expect(hidden.status).toBe(404);
+    expect(missing.status).toBe(404);
+    expect(await hidden.text()).toBe(await missing.text());
+    const oembed = await t.request('GET', `/oembed?url=${encodeURIComponent(`${BASE}/p/${playlistId}`)}`);
+    expect(oembed.status).toBe(404);
+  });
+
+  it('serves the player and hls.js versioned and immutable, compressed, with CORS for other sites', async () => {
+    const stable = await t.request('GET', '/player.js', { headers: { 'accept-encoding': 'br, gzip' } });
+    expect(stable.status).toBe(200);
+    expect(stable.headers.get('cache-control')).toMatch(/^public, max-age=300/);
+    expect(stable.headers.get('content-encoding')).toBe('br');
+    const player = await t.request('GET', '/player.js');
+    const source = await player.text();
+    const hlsPath = /new URL\('(\/assets\/hls\.[0-9a-f]{12}\.mjs)'/.exec(source)?.[1];
+    expect(hlsPath).toBeTruthy();
+    const hls = await t.request('GET', hlsPath!, { headers: { 'accept-encoding': 'gzip' } });
+    expect(hls.status).toBe(200);
+    expect(hls.headers.get('cache-control')).toBe('public, max-age=31536000, immutable');
+    expect(hls.headers.get('access-control-allow-origin')).toBe('*');
+    expect(hls.headers.get('content-encoding')).toBe('gzip');
+    const again = await t.request('GET', hlsPath!, { headers: { 'if-none-match': hls.headers.get('etag')! } });
+    expect(again.status).toBe(304);
+    expect((await t.request('GET', '/assets/hls.000000000000.mjs')).status).toBe(404);
+  });
+});

@@ -1,0 +1,72 @@
+import { z } from '@hono/zod-openapi';
+import { ENGINES } from './templates.js';
+
+export const PageQuery = z.object({
+  token: z
+    .string()
+    .max(2000)
+    .optional()
+    .openapi({
+      param: { name: 'token', in: 'query' },
+      description: 'A playback token: the owner’s share link for a private or monetized stream or playlist.',
+    }),
+  engine: z
+    .enum(ENGINES)
+    .default('auto')
+    .openapi({
+      param: { name: 'engine', in: 'query' },
+      description:
+        'Which playback engine the player uses; `auto` picks native HLS, then hls.js (live) or stream.mp3 (playlists).',
+    }),
+});
+
+export const OEmbedQuery = z.object({
+  url: z
+    .url({ protocol: /^https?$/ })
+    .max(2000)
+    .openapi({ param: { name: 'url', in: 'query' }, example: 'https://djcast.example/s/str_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+  format: z
+    .enum(['json'])
+    .default('json')
+    .openapi({ param: { name: 'format', in: 'query' }, description: 'Only JSON is served.' }),
+  maxwidth: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .openapi({ param: { name: 'maxwidth', in: 'query' } }),
+  maxheight: z.coerce
+    .number()
+    .int()
+    .min(1)
+    .max(10_000)
+    .optional()
+    .openapi({ param: { name: 'maxheight', in: 'query' } }),
+});
+
+export const OEmbedSchema = z
+  .object({
+    version: z.literal('1.0'),
+    type: z.literal('rich'),
+    provider_name: z.string(),
+    provider_url: z.string(),
+    title: z.string(),
+    author_name: z.string().optional(),
+    html: z.string().openapi({ description: 'The iframe snippet.' }),
+    width: z.number().int(),
+    height: z.number().int(),
+    cache_age: z.number().int(),
+  })
+  .openapi('OEmbed');
+
+export const NowPlayingSchema = z
+  .object({
+    stream_id: z.string(),
+    name: z.string(),
+    state: z.enum(['inactive', 'starting', 'live', 'reconnecting', 'offline', 'stopped']),
+    live: z.boolean(),
+    current_track: z.string().nullable().openapi({ example: 'Daft Punk - Veridis Quo' }),
+    last_heartbeat_at: z.string().nullable(),
+  })
+  .openapi('StreamNowPlaying');

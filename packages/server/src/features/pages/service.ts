@@ -1,0 +1,212 @@
+// What a listener page shows, as data: the stream or playlist, the DJ's
+// public name, what is playing, and whether this visitor gets a player.
+// Knows no HTTP; the routes render the models with templates.ts.
+
+import { DomainError, NotFound } from '../../core/errors.js';
+import type { PlaybackAuthorizer, PlaybackCredentials, PlayableResource } from '../../http/playback.js';
+import type { PlaylistsService, PlaylistView } from '../playlists/service.js';
+import type { RelaysService } from '../relays/service.js';
+import type { StreamsService } from '../streams/service.js';
+import type { StreamsTable } from '../../db/tables.js';
+import { pageAssets } from './assets.js';
+import type { Engine, LiveState, PageModel, PlayerModel } from './templates.js';
+import { EMBED_HEIGHT, EMBED_MAX_WIDTH, embedSnippet, embedUrl, pageUrl, parsePageUrl, type PageKind } from './urls.js';
+
+export interface PagesDeps {
+  streams: StreamsService;
+  relays: RelaysService;
+  playlists: PlaylistsService;
+  /** The DJ's public display name. */
+  publicName: (userId: string) => Promise<string | null>;
+  playback: PlaybackAuthorizer;
+  publicUrl: string;
+}
+
+export interface PageRequest {
+  id: string;
+  /** A playback token in the page URL (`?token=`): the owner's share link for a private or monetized resource. */
+  token?: string | undefined;
+  engine: Engine;
+}
+
+export interface NowPlaying {
+  stream_id: string;
+  name: string;
+  state: LiveState;
+  live: boolean;
+  current_track: string | null;
+  last_heartbeat_at: string | null;
+}
+
+export interface OEmbed {
+  version: '1.0';
+  type: 'rich';
+  provider_name: string;
+  provider_url: string;
+  title: string;
+  author_name?: string;
+  html: string;
+  width: number;
+  height: number;
+  cache_age: number;
+}
+
+/** A page nobody may see without a grant: answered as missing, so a private id is not confirmed. */
+export class PageHidden extends NotFound {}
+
+type Access = PageModel['access'];
+
+export class PagesService {
+  constructor(private readonly deps: PagesDeps) {}
+
+  async streamPage(req: PageRequest): Promise<PageModel> {
+    const row = await this.findStream(req.id);
+    const resource = streamResource(row);
+    const access = this.access(resource, req.token);
+    const status = await this.deps.relays.status(row);
+    const query = tokenQuery(access, req.token);
+    const player: PlayerModel | null =
+      access === 'subscribers'
+        ? null
+        : {
+            kind: 'live',
+            hlsUrl: `${this.deps.streams.playbackUrl(row.id)}${query}`,
+            mp3Url: null,
+            nowPlayingUrl: `${this.deps.publicUrl}/streams/${row.id}/now-playing.json${query}`,
+            tracks: [],
+            engine: req.engine,
+          };
+    const artist = await this.deps.publicName(row.owner_id);
+    return this.model('stream', row.id, {
+      title: row.name,
+      artist,
+      summary: `${row.name}${artist ? ` by ${artist}` : ''}: a live DJ stream on djcast.`,
+      live: { state: status.state, currentTrack: status.current_track },
+      tracks: [],
+      access,
+      player,
+    });
+  }
+
+  async playlistPage(req: PageRequest): Promise<PageModel> {
+    const playlist = await this.findPlaylist(req.id);
+    const access = this.access(playlistResource(playlist), req.token);
+    const query = tokenQuery(access, req.token);
+    const ready = playlist.items.filter((i) => i.status === 'ready');
+    const player: PlayerModel | null =
+      access === 'subscribers' || ready.length === 0
+        ? null
+        : {
+            kind: 'playlist',
+            hlsUrl: `${playlist.stream_m3u8_url}${query}`,
+            mp3Url: `${playlist.stream_mp3_url}${query}`,
+            nowPlayingUrl: null,
+            tracks: ready.map((i) => ({ title: i.title ?? 'Untitled', duration: i.duration_seconds ?? 0 })),
+            engine: req.engine,
+          };
+    const artist = await this.deps.publicName(playlist.owner_id);
+    const count = ready.length === 1 ? '1 track' : `${ready.length} tracks`;
+    return this.model('playlist', playlist.id, {
+      title: playlist.title,
+      artist,
+      summary: `${playlist.title}${artist ? ` by ${artist}` : ''}: ${count}, ${Math.round(playlist.duration_seconds / 60)} min on djcast.`,
+      live: null,
+      tracks: ready.map((i) => ({ title: i.title ?? 'Untitled', durationSeconds: i.duration_seconds })),
+      access,
+      player,
+    });
+  }
+
+  /** The live state and current track of a stream, for players; the caller has been authorized for playback. */
+  async nowPlaying(id: string, credentials: PlaybackCredentials): Promise<{ body: NowPlaying; open: boolean }> {
+    const row = await this.deps.streams.findPlayable(id);
+    const resource = streamResource(row);
+    await this.deps.playback.authorizeCredentials(credentials, resource, 'stream');
+    const status = await this.deps.relays.status(row);
+    return {
+      open: resource.visibility === 'public' && !resource.monetized,
+      body: {
+        stream_id: row.id,
+        name: row.name,
+        state: status.state,
+        live: status.state === 'live',
+        current_track: status.current_track,
+        last_heartbeat_at: status.last_heartbeat_at,
+      },
+    };
+  }
+
+  /** The oEmbed answer for a page or embed URL of a public stream or playlist. */
+  async oembed(url: string, max: { width?: number | undefined; height?: number | undefined }): Promise<OEmbed> {
+    const target = parsePageUrl(this.deps.publicUrl, url);
+    if (!target || target.kind === 'podcast') {
+      throw new DomainError('not_found', `${url} is not a djcast stream or playlist page.`, { resource: 'page' });
+    }
+    const model =
+      target.kind === 'stream'
+        ? await this.streamPage({ id: target.id, engine: 'auto' })
+        : await this.playlistPage({ id: target.id, engine: 'auto' });
+    const width = Math.min(max.width ?? EMBED_MAX_WIDTH, EMBED_MAX_WIDTH);
+    const height = Math.min(max.height ?? EMBED_HEIGHT, EMBED_HEIGHT);
+    return {
+      version: '1.0',
+      type: 'rich',
+      provider_name: 'djcast',
+      provider_url: this.deps.publicUrl,
+      title: model.title,
+      ...(model.artist ? { author_name: model.artist } : {}),
+      html: embedSnippet(this.deps.publicUrl, target.kind, target.id, model.title, { width, height }),
+      width,
+      height,
+      cache_age: 300,
+    };
+  }
+
+  /** Public and free: open. A valid `?token=` for this resource: granted. Monetized: the page says subscribe. Private: hidden. */
+  private access(resource: PlayableResource, token: string | undefined): Access {
+    if (token && this.deps.playback.verify(token, resource.id)) return 'granted';
+    if (resource.visibility === 'private')
+      throw new PageHidden(resource.id.startsWith('str_') ? 'Stream' : 'Playlist', resource.id);
+    return resource.monetized ? 'subscribers' : 'open';
+  }
+
+  private async findStream(id: string): Promise<StreamsTable> {
+    return this.deps.streams.findPlayable(id);
+  }
+
+  private async findPlaylist(id: string): Promise<PlaylistView> {
+    return this.deps.playlists.findViewable(id);
+  }
+
+  private model(
+    kind: PageKind,
+    id: string,
+    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player'>,
+  ): PageModel {
+    const { publicUrl } = this.deps;
+    const assets = pageAssets();
+    return {
+      kind,
+      id,
+      ...rest,
+      pageUrl: pageUrl(publicUrl, kind, id),
+      embedUrl: embedUrl(publicUrl, kind, id),
+      oembedUrl: `${publicUrl}/oembed?format=json&url=${encodeURIComponent(pageUrl(publicUrl, kind, id))}`,
+      artworkUrl: null,
+      assets: { player: assets.player.path, hls: assets.hls.path },
+      embedSnippet: embedSnippet(publicUrl, kind, id, rest.title),
+    };
+  }
+}
+
+function streamResource(row: StreamsTable): PlayableResource {
+  return { id: row.id, ownerId: row.owner_id, visibility: row.visibility, monetized: row.monetization_enabled === 1 };
+}
+
+function playlistResource(p: PlaylistView): PlayableResource {
+  return { id: p.id, ownerId: p.owner_id, visibility: p.visibility, monetized: p.monetization_enabled };
+}
+
+function tokenQuery(access: Access, token: string | undefined): string {
+  return access === 'granted' && token ? `?token=${encodeURIComponent(token)}` : '';
+}

@@ -1,0 +1,250 @@
+// The listener pages and the embed as pure functions of plain data: every
+// user string goes through `html`, which escapes it. Styles are inline (first
+// content in one round trip) and hashed for the Content-Security-Policy;
+// the only script is the player, loaded as a module after first paint.
+//
+// A podcast page is one more model (episodes, show notes, subscribe links)
+// rendered into the same `documentShell` with the same <djcast-player>.
+
+import { createHash } from 'node:crypto';
+import { html, jsonAttr, trusted, type SafeHtml } from './html.js';
+import type { PageKind } from './urls.js';
+
+/** Which playback engine the player uses; `auto` picks native HLS, then hls.js (live) or stream.mp3 (playlists). */
+export const ENGINES = ['auto', 'native', 'hls.js', 'mp3'] as const;
+export type Engine = (typeof ENGINES)[number];
+
+export type LiveState = 'inactive' | 'starting' | 'live' | 'reconnecting' | 'offline' | 'stopped';
+
+export interface PlayerModel {
+  kind: 'live' | 'playlist';
+  hlsUrl: string;
+  /** The continuous MP3 (playlists), for browsers without HLS. */
+  mp3Url: string | null;
+  /** The public now-playing JSON the player polls (live). */
+  nowPlayingUrl: string | null;
+  /** Track titles and lengths, so a playlist's player can say what is playing now. */
+  tracks: { title: string; duration: number }[];
+  engine: Engine;
+}
+
+export interface TrackRow {
+  title: string;
+  durationSeconds: number | null;
+}
+
+export interface PageModel {
+  kind: PageKind;
+  id: string;
+  title: string;
+  /** The DJ's public display name, when they set one. */
+  artist: string | null;
+  /** One sentence for link previews. */
+  summary: string;
+  pageUrl: string;
+  embedUrl: string;
+  oembedUrl: string;
+  artworkUrl: string | null;
+  /** Live streams: the state and track the page was rendered with (the player keeps them current). */
+  live: { state: LiveState; currentTrack: string | null } | null;
+  tracks: TrackRow[];
+  /** `subscribers`: monetized and the visitor holds no grant, so the page says so and shows no player. */
+  access: 'open' | 'subscribers' | 'granted';
+  player: PlayerModel | null;
+  /** Root-relative URLs of the versioned scripts. */
+  assets: { player: string; hls: string };
+  embedSnippet: string;
+}
+
+const PAGE_CSS = `
+:root{color-scheme:light dark;--fg:#16141f;--muted:#5b5870;--bg:#faf9fd;--card:#fff;--accent:#5a2ee6;--accent-fg:#fff;--line:#e4e1ee}
+@media (prefers-color-scheme:dark){:root{--fg:#f1effa;--muted:#aaa6bf;--bg:#14121c;--card:#1f1c2b;--accent:#a78bfa;--accent-fg:#14121c;--line:#332f45}}
+*{box-sizing:border-box}
+html{font:16px/1.5 system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;background:var(--bg);color:var(--fg)}
+body{margin:0;padding:16px;max-width:760px;margin-inline:auto}
+a{color:var(--accent)}
+:focus-visible{outline:3px solid var(--accent);outline-offset:2px}
+header.hero{display:flex;gap:16px;align-items:center;margin:8px 0 16px}
+.art{flex:none;width:96px;height:96px;border-radius:12px;background:linear-gradient(135deg,var(--accent),#f472b6);display:grid;place-items:center;color:#fff;font-size:40px;font-weight:700;overflow:hidden}
+.art img{width:100%;height:100%;object-fit:cover}
+h1{font-size:1.6rem;line-height:1.2;margin:0;overflow-wrap:anywhere}
+.by{margin:4px 0 0;color:var(--muted)}
+.badge{display:inline-block;font-size:.75rem;font-weight:700;letter-spacing:.05em;text-transform:uppercase;padding:2px 8px;border-radius:99px;background:var(--line);color:var(--fg)}
+.badge.live{background:#dc2626;color:#fff}
+.card{background:var(--card);border:1px solid var(--line);border-radius:12px;padding:16px;margin:16px 0}
+djcast-player{display:block;min-height:72px}
+.locked h2{margin-top:0;font-size:1.1rem}
+ol.tracks{padding-left:1.5em;margin:0}
+ol.tracks li{padding:4px 0;display:flex;justify-content:space-between;gap:8px}
+ol.tracks .len{color:var(--muted);font-variant-numeric:tabular-nums}
+details summary{cursor:pointer;font-weight:600}
+textarea{width:100%;min-height:5.5em;font:13px/1.4 ui-monospace,monospace;background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:8px;padding:8px}
+footer{color:var(--muted);font-size:.85rem;margin-top:24px}
+body.embed{padding:0;max-width:none;background:transparent}
+body.embed .card{margin:0;padding:12px;border-radius:12px}
+body.embed .row{display:flex;gap:12px;align-items:center}
+body.embed .art{width:56px;height:56px;font-size:24px;border-radius:8px}
+body.embed h1{font-size:1rem}
+body.embed .by{margin:0;font-size:.85rem}
+body.embed .title{min-width:0;flex:1}
+body.embed .title h1,body.embed .title p{white-space:nowrap;overflow:hidden;text-overflow:ellipsis}
+body.embed djcast-player{margin-top:8px;min-height:56px}
+`.trim();
+
+/** The value for the CSP's style-src: the one inline stylesheet, by hash. */
+export const PAGE_STYLE_HASH = `'sha256-${createHash('sha256').update(PAGE_CSS).digest('base64')}'`;
+
+function documentShell(m: PageModel, opts: { bodyClass: string; robots: string }, body: SafeHtml): string {
+  const description = m.summary;
+  const card = m.artworkUrl ? 'summary_large_image' : 'summary';
+  const ogType = m.kind === 'stream' ? 'music.radio_station' : m.kind === 'playlist' ? 'music.playlist' : 'website';
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<title>${m.title}${m.artist ? ` · ${m.artist}` : ''} · djcast</title>
+<meta name="description" content="${description}">
+<meta name="robots" content="${opts.robots}">
+<link rel="icon" href="data:,">
+<link rel="canonical" href="${m.pageUrl}">
+<link rel="alternate" type="application/json+oembed" href="${m.oembedUrl}" title="${m.title}">
+<meta property="og:type" content="${ogType}">
+<meta property="og:site_name" content="djcast">
+<meta property="og:title" content="${m.title}">
+<meta property="og:description" content="${description}">
+<meta property="og:url" content="${m.pageUrl}">
+${m.artworkUrl ? html`<meta property="og:image" content="${m.artworkUrl}">\n` : ''}${m.player ? html`<meta property="og:audio" content="${m.player.hlsUrl}">\n` : ''}<meta name="twitter:card" content="${m.player ? 'player' : card}">
+<meta name="twitter:title" content="${m.title}">
+<meta name="twitter:description" content="${description}">
+${m.artworkUrl ? html`<meta name="twitter:image" content="${m.artworkUrl}">\n` : ''}${
+  m.player
+    ? html`<meta name="twitter:player" content="${m.embedUrl}">
+<meta name="twitter:player:width" content="480">
+<meta name="twitter:player:height" content="152">
+`
+    : ''
+}<style>${trusted(PAGE_CSS)}</style>
+${m.player ? html`<script type="module" src="${m.assets.player}"></script>\n` : ''}</head>
+<body class="${opts.bodyClass}">
+${body}
+</body>
+</html>
+`.value;
+}
+
+function artwork(m: PageModel): SafeHtml {
+  if (m.artworkUrl) return html`<div class="art"><img src="${m.artworkUrl}" alt="" width="96" height="96"></div>`;
+  const initial = (m.title.trim()[0] ?? '♪').toUpperCase();
+  return html`<div class="art" aria-hidden="true">${initial}</div>`;
+}
+
+function liveBadge(m: PageModel): SafeHtml | '' {
+  if (!m.live) return '';
+  const live = m.live.state === 'live';
+  return html`<span class="badge${live ? ' live' : ''}" data-role="live-badge">${live ? 'Live' : 'Offline'}</span> `;
+}
+
+/** The <djcast-player> element: everything it needs is in its attributes; its children show until the script runs. */
+export function playerElement(m: PageModel, p: PlayerModel): SafeHtml {
+  return html`<djcast-player kind="${p.kind}" src="${p.hlsUrl}"${p.mp3Url ? html` mp3-src="${p.mp3Url}"` : ''}${
+    p.nowPlayingUrl ? html` now-playing-src="${p.nowPlayingUrl}"` : ''
+  } hls-script="${m.assets.hls}" engine="${p.engine}" title="${m.title}"${
+    m.live ? html` state="${m.live.state}"${m.live.currentTrack ? html` current="${m.live.currentTrack}"` : ''}` : ''
+  }${p.tracks.length > 0 ? html` tracks="${jsonAttr(p.tracks)}"` : ''}>
+<p><a href="${p.mp3Url ?? p.hlsUrl}">Listen to ${m.title} in your own player</a></p>
+</djcast-player>`;
+}
+
+function lockedNotice(m: PageModel): SafeHtml {
+  const what = m.kind === 'stream' ? 'stream' : m.kind === 'playlist' ? 'playlist' : 'podcast';
+  return html`<section class="card locked" data-role="subscription-required">
+<h2>For subscribers</h2>
+<p>This ${what} is for the DJ’s subscribers. Subscribe to a plan to listen; subscribers get a personal link from the DJ’s page.</p>
+</section>`;
+}
+
+function formatDuration(seconds: number | null): string {
+  if (seconds === null || !Number.isFinite(seconds)) return '';
+  const s = Math.round(seconds);
+  const h = Math.floor(s / 3600);
+  const mm = Math.floor((s % 3600) / 60);
+  const ss = String(s % 60).padStart(2, '0');
+  return h > 0 ? `${h}:${String(mm).padStart(2, '0')}:${ss}` : `${mm}:${ss}`;
+}
+
+function trackList(m: PageModel): SafeHtml | '' {
+  if (m.tracks.length === 0) return '';
+  return html`<section class="card" aria-labelledby="tracks-h">
+<h2 id="tracks-h">Tracks</h2>
+<ol class="tracks">
+${m.tracks.map((t) => html`<li><span>${t.title}</span><span class="len">${formatDuration(t.durationSeconds)}</span></li>\n`)}</ol>
+</section>`;
+}
+
+function nowPlaying(m: PageModel): SafeHtml | '' {
+  if (!m.live) return '';
+  return html`<p class="by">Now playing: <span data-role="now-playing">${m.live.currentTrack ?? '—'}</span></p>`;
+}
+
+/** The public page of a stream or playlist. */
+export function renderPage(m: PageModel): string {
+  const body = html`<main>
+<header class="hero">
+${artwork(m)}
+<div>
+<h1>${m.title}</h1>
+<p class="by">${liveBadge(m)}${m.artist ? html`by ${m.artist}` : m.kind === 'stream' ? 'Live on djcast' : 'On djcast'}</p>
+${nowPlaying(m)}
+</div>
+</header>
+${m.player ? html`<section class="card" aria-label="Player">${playerElement(m, m.player)}</section>` : lockedNotice(m)}
+${trackList(m)}
+${
+  m.access === 'open'
+    ? html`<section class="card">
+<details>
+<summary>Embed this ${m.kind} on your site</summary>
+<p><label for="embed-code">Paste this into your page:</label></p>
+<textarea id="embed-code" readonly>${m.embedSnippet}</textarea>
+<p><a href="${m.embedUrl}">Open the embed</a></p>
+</details>
+</section>`
+    : ''
+}
+</main>
+<footer><a href="${m.pageUrl}">${m.pageUrl}</a> · Powered by djcast</footer>`;
+  return documentShell(m, { bodyClass: 'page', robots: m.access === 'granted' ? 'noindex' : 'index,follow' }, body);
+}
+
+/** The compact page an iframe shows on someone else's site. */
+export function renderEmbed(m: PageModel): string {
+  const body = html`<main class="card">
+<div class="row">
+${artwork(m)}
+<div class="title">
+<h1><a href="${m.pageUrl}" target="_blank" rel="noopener">${m.title}</a></h1>
+<p class="by">${liveBadge(m)}${m.artist ?? ''}</p>
+</div>
+</div>
+${m.player ? playerElement(m, m.player) : html`<p data-role="subscription-required">For subscribers: <a href="${m.pageUrl}" target="_blank" rel="noopener">listen on djcast</a>.</p>`}
+</main>`;
+  return documentShell(m, { bodyClass: 'embed', robots: 'noindex' }, body);
+}
+
+/** What a missing or private page answers (the same for both, so a private id is not confirmed). */
+export function renderNotFound(): string {
+  return html`<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width,initial-scale=1">
+<meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
+<title>Not found · djcast</title>
+<style>${trusted(PAGE_CSS)}</style>
+</head>
+<body class="page"><main><h1>Nothing to listen to here</h1><p>This page does not exist or is not public.</p></main></body>
+</html>
+`.value;
+}
