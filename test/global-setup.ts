@@ -7,6 +7,7 @@ const required: Array<[string, string]> = [
   ['ffprobe', 'ffmpeg'],
   ['icecast2', 'icecast2'],
   ['clamd', 'clamav-daemon'],
+  ['chromium', 'chromium'],
 ];
 
 function found(bin: string): boolean {

@@ -79,7 +79,7 @@ ol.tracks li{padding:4px 0;display:flex;justify-content:space-between;gap:8px}
 ol.tracks .len{color:var(--muted);font-variant-numeric:tabular-nums}
 details summary{cursor:pointer;font-weight:600}
 textarea{width:100%;min-height:5.5em;font:13px/1.4 ui-monospace,monospace;background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:8px;padding:8px}
-footer{color:var(--muted);font-size:.85rem;margin-top:24px}
+footer{color:var(--muted);font-size:.85rem;margin-top:24px;overflow-wrap:anywhere}
 body.embed{padding:0;max-width:none;background:transparent}
 body.embed .card{margin:0;padding:12px;border-radius:12px}
 body.embed .row{display:flex;gap:12px;align-items:center}
