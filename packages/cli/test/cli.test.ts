@@ -135,6 +135,15 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     expect(human.code).toBe(0);
     expect(human.stdout).toMatch(new RegExp(`^id: +${streamId}\nname: +Friday set\n`));
 
+    // --embed prints only the iframe snippet the API gives, ready to paste; --json gives the page URL with it.
+    const embed = await ci.run(['stream', 'get', streamId, '--embed'], { env });
+    expect(embed.code, embed.stderr).toBe(0);
+    expect(stream.embed_html).toMatch(new RegExp(`^<iframe src="[^"]+/embed/s/${streamId}" title="Friday set on djcast" `));
+    expect(embed.stdout).toBe(`${stream.embed_html}\n`);
+    const embedJson = json(await ci.run(['stream', 'get', streamId, '--embed', '--json'], { env }));
+    expect(embedJson).toEqual({ id: streamId, page_url: stream.page_url, embed_html: stream.embed_html });
+    expect(stream.page_url).toMatch(new RegExp(`/s/${streamId}$`));
+
     const other = await ci.run(['stream', 'create', '--name', 'Spare', '--source', server.sourceUrl, '--json'], { env });
     const spare = json(other).id as string;
     const refused = await ci.run(['stream', 'delete', spare], { env });

@@ -48,6 +48,7 @@ export const STREAM_FIELDS: Field<Stream>[] = [
   { header: 'monetization', get: (s) => (s.monetization_enabled ? 'on' : 'off') },
   { header: 'credentials', get: (s) => (s.has_source_credentials ? 'stored' : 'none') },
   { header: 'playback', get: (s) => s.playback_url },
+  { header: 'page', get: (s) => s.page_url },
   { header: 'created', get: (s) => s.created_at },
   { header: 'updated', get: (s) => s.updated_at },
 ];

@@ -734,6 +734,10 @@ export interface components {
             status: components["schemas"]["StreamStatus"];
             /** @description Public HLS playlist URL (live.m3u8). */
             playback_url: string;
+            /** @description The public listener page (/s/{id}): the link a DJ shares. */
+            page_url: string;
+            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
+            embed_html: string;
             created_at: string;
             updated_at: string;
         };
@@ -853,6 +857,10 @@ export interface components {
             stream_m3u8_url: string;
             /** @description One continuous MP3 stream; supports Range and ?start=<seconds>. */
             stream_mp3_url: string;
+            /** @description The public listener page (/p/{id}): the link a DJ shares. */
+            page_url: string;
+            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
+            embed_html: string;
             created_at: string;
             updated_at: string;
         };

@@ -76,6 +76,17 @@ describe.each(DIALECTS)('listener pages on %s', (dialect) => {
     expect(page).toContain(`&lt;iframe src=&quot;${BASE}/embed/s/${streamId}&quot;`);
   });
 
+  it('the API gives each stream and playlist its page URL and embed snippet', async () => {
+    const { data: stream } = await t.api(dj.token).GET('/v1/streams/{id}', { params: { path: { id: streamId } } });
+    expect(stream?.page_url).toBe(`${BASE}/s/${streamId}`);
+    expect(stream?.embed_html).toBe(
+      `<iframe src="${BASE}/embed/s/${streamId}" title="Friday &lt;script&gt;alert(1)&lt;/script&gt; set on djcast" width="100%" height="152" style="border:0;max-width:640px" allow="autoplay; encrypted-media" loading="lazy"></iframe>`,
+    );
+    const { data: playlist } = await t.api(dj.token).GET('/v1/playlists/{id}', { params: { path: { id: playlistId } } });
+    expect(playlist?.page_url).toBe(`${BASE}/p/${playlistId}`);
+    expect(playlist?.embed_html).toContain(`src="${BASE}/embed/p/${playlistId}"`);
+  });
+
   it('serves the embed for any site to frame', async () => {
     const res = await t.request('GET', `/embed/s/${streamId}?engine=hls.js`);
     expect(res.status).toBe(200);

@@ -70,6 +70,8 @@ export const PlaylistSchema = z
     items: z.array(PlaylistItemSchema),
     stream_m3u8_url: z.string().openapi({ description: 'HLS: one manifest over every track.' }),
     stream_mp3_url: z.string().openapi({ description: 'One continuous MP3 stream; supports Range and ?start=<seconds>.' }),
+    page_url: z.string().openapi({ description: 'The public listener page (/p/{id}): the link a DJ shares.' }),
+    embed_html: z.string().openapi({ description: 'An <iframe> snippet of the embeddable player, for the DJ’s own site.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })

@@ -26,6 +26,7 @@ import type { UploadsService, UploadTrack } from '../uploads/service.js';
 import { ExternalUrlError, type ExternalCheck, type ExternalCheckOptions } from './external-url.js';
 import { buildPlaylistManifest, type HlsSegmentRef } from '../../media/hls-manifest.js';
 import { FETCH_EXTERNAL_TRACK, type ExternalTrackJobPayload } from './jobs.js';
+import { embedSnippet, pageUrl } from '../pages/urls.js';
 import * as repo from './repository.js';
 import type { PlaylistItemView, PlaylistView } from './schemas.js';
 
@@ -546,6 +547,8 @@ export class PlaylistsService {
       items: views,
       stream_m3u8_url: `${base}/stream.m3u8`,
       stream_mp3_url: `${base}/stream.mp3`,
+      page_url: pageUrl(this.deps.publicUrl, 'playlist', row.id),
+      embed_html: embedSnippet(this.deps.publicUrl, 'playlist', row.id, row.title),
       created_at: row.created_at,
       updated_at: row.updated_at,
     };

@@ -36,6 +36,8 @@ export const StreamSchema = z
     has_source_credentials: z.boolean().openapi({ description: 'Credentials are stored encrypted and never returned.' }),
     status: StreamStatus,
     playback_url: z.string().openapi({ description: 'Public HLS playlist URL (live.m3u8).' }),
+    page_url: z.string().openapi({ description: 'The public listener page (/s/{id}): the link a DJ shares.' }),
+    embed_html: z.string().openapi({ description: 'An <iframe> snippet of the embeddable player, for the DJ’s own site.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })

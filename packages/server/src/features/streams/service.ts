@@ -7,6 +7,7 @@ import { newId } from '../../core/ids.js';
 import type { FieldCipher } from '../../secrets.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
 import { streamUrl, type RelaysService, type RelayStatus } from '../relays/service.js';
+import { embedSnippet, pageUrl } from '../pages/urls.js';
 import * as repo from './repository.js';
 import { parseSourceUrl, probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
 import type { CreateStreamRequest, PlaybackTokenView, StreamView, UpdateStreamRequest } from './schemas.js';
@@ -192,6 +193,8 @@ export class StreamsService {
       has_source_credentials: row.source_password_enc !== null || row.source_username !== null,
       status: row.status as StreamView['status'],
       playback_url: this.playbackUrl(row.id),
+      page_url: pageUrl(this.publicUrl, 'stream', row.id),
+      embed_html: embedSnippet(this.publicUrl, 'stream', row.id, row.name),
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
