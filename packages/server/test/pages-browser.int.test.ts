@@ -268,7 +268,17 @@ describe('listener pages in Chromium: live stream, playlist, embeds on another o
 
     const button = livePage.locator('djcast-player button');
     expect(await button.getAttribute('aria-label')).toBe('Play Friday set');
-    await button.focus();
+    // The play button is the first stop of the keyboard, and its focus is visible.
+    await livePage.keyboard.press('Tab');
+    const focused = await livePage.evaluate(`(() => {
+      const host = document.activeElement;
+      const inner = host && host.shadowRoot && host.shadowRoot.activeElement;
+      if (!inner) return null;
+      const style = getComputedStyle(inner);
+      return { host: host.tagName, label: inner.getAttribute('aria-label'), outline: style.outlineStyle, width: parseFloat(style.outlineWidth) };
+    })()`);
+    expect(focused).toMatchObject({ host: 'DJCAST-PLAYER', label: 'Play Friday set', outline: 'solid' });
+    expect((focused as { width: number }).width).toBeGreaterThanOrEqual(2);
     await livePage.keyboard.press('Space');
     await expectAdvances(livePage, 'live page', 4);
     const state = await readPlayer(livePage);
