@@ -305,7 +305,7 @@ export class DjcastPlayer extends HTMLElement {
   }
 
   #nowText() {
-    if (this.kind === 'live') return this.#currentTrack || this.getAttribute('title') || '';
+    if (this.kind === 'live') return this.#currentTrack || '';
     const t = this.#media.currentTime;
     let start = 0;
     for (const track of this.#tracks) {
@@ -319,8 +319,9 @@ export class DjcastPlayer extends HTMLElement {
     const text = this.#nowText();
     if (this.#now.textContent !== text) this.#now.textContent = text;
     // Pages show what is playing outside the player too.
+    const shown = text || '—';
     for (const el of this.ownerDocument.querySelectorAll('[data-role="now-playing"]')) {
-      if (el.textContent !== text) el.textContent = text;
+      if (el.textContent !== shown) el.textContent = shown;
     }
   }
 
@@ -335,7 +336,7 @@ export class DjcastPlayer extends HTMLElement {
       const live = this.#liveState === 'live' || (!this.#liveState && this.#attached);
       this.#status.dataset.live = String(live);
       if (message) state = message;
-      else if (!live) state = this.#liveState === 'reconnecting' ? 'Reconnecting… (live)' : 'Offline';
+      else if (!live) state = this.#liveState === 'reconnecting' ? 'Source reconnecting…' : 'Offline';
       else if (playing && this.#attached && !this.#media.paused && this.#media.readyState >= 3) state = 'Live · playing';
       else if (playing) state = 'Live · buffering…';
       else state = 'Live';
