@@ -15,6 +15,7 @@
 // gate: it exits non-zero only when a row crashes.
 
 import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { postgresUrl, root, signUp, startDjcast } from './lib/djcast.mjs';
@@ -73,8 +74,26 @@ function context(scope, rowName) {
   };
 }
 
+/** Relative spread (max - min) / median from a row's "min..max" text and median. */
+function relativeSpread(spreadText, median) {
+  const m = /^([\d.]+)(k?)\.\.([\d.]+)(k?)$/.exec(spreadText ?? '');
+  if (!m || !median) return 0;
+  const value = (n, k) => Number(n) * (k ? 1000 : 1);
+  return (value(m[3], m[4]) - value(m[1], m[2])) / median;
+}
+
+/** A row whose repeats disagree by more than a quarter says so: its ratio needs a quieter machine. */
+function flagNoise(row) {
+  const worst = Math.max(relativeSpread(row.spread, row.figure), relativeSpread(row.peerSpread, row.peerFigure));
+  if (worst > 0.25) {
+    const warning = `repeats spread over ${Math.round(worst * 100)}% of the median (a busy machine): re-run on a quiet one before trusting the ratio`;
+    row.note = row.note ? `${row.note}; ${warning}` : warning;
+  }
+}
+
 async function main() {
   const started = performance.now();
+  const loadBefore = os.loadavg()[0];
   const rowsDir = path.join(here, 'rows');
   const files = readdirSync(rowsDir)
     .filter((f) => f.endsWith('.mjs'))
@@ -90,6 +109,7 @@ async function main() {
     const rowStarted = performance.now();
     try {
       const produced = await mod.run(context(scope, name));
+      for (const r of produced) flagNoise(r);
       for (const r of produced) {
         rows.push(r);
         log(`  ${r.what}: ${fmt(r.figure)} ${r.unit} vs ${fmt(r.peerFigure)} -> ${fmt(r.ratio)} (${r.goal}) met=${r.met}`);
@@ -117,7 +137,14 @@ async function main() {
   }
   if (rows.length === 0) throw new Error(`no row matches BENCH_ONLY=${only.join(',')}`);
   const seconds = (performance.now() - started) / 1000;
-  const info = { machine: machine(), date: new Date(), quick, only: only.join(','), seconds };
+  const info = {
+    machine: machine(),
+    date: new Date(),
+    quick,
+    only: only.join(','),
+    seconds,
+    load: [loadBefore, os.loadavg()[0]],
+  };
   console.log(markdownTable(rows));
   const n = notes(rows);
   if (n.length) console.log(`\n${n.join('\n')}`);

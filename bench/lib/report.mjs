@@ -50,7 +50,7 @@ export function notes(rows) {
   return rows.filter((r) => r.note).map((r) => `- **${r.what}**: ${r.note}`);
 }
 
-export function resultsMarkdown(rows, { machine: m, date, quick, only, seconds }) {
+export function resultsMarkdown(rows, { machine: m, date, quick, only, seconds, load }) {
   return [
     '# Benchmark results',
     '',
@@ -61,6 +61,9 @@ export function resultsMarkdown(rows, { machine: m, date, quick, only, seconds }
     `- machine: ${m.cpu}, ${m.cores} cores, ${m.ramGiB} GiB RAM`,
     `- Node ${m.node}, ${m.os}`,
     `- run: ${quick ? 'BENCH_QUICK=1 (short smoke run, not for comparison)' : 'full'}${only ? `, BENCH_ONLY=${only}` : ''}, ${seconds.toFixed(0)} s`,
+    ...(load
+      ? [`- load average (1 min) at the start and the end: ${load.map((l) => l.toFixed(1)).join(' / ')} on ${m.cores} cores`]
+      : []),
     '',
     markdownTable(rows),
     '',
