@@ -1,179 +1,156 @@
-// djcast playback benchmarks, on one machine, all loopback, bounded in time:
+// djcast benchmarks: every row a side-by-side measurement against a real peer
+// on this machine (bare Hono and node:http on the same Node, nginx, FFmpeg by
+// hand, Icecast), fresh processes per row, three repeats, CPU from /proc.
 //
-// 1. CDN: 1000 concurrent listeners of one public playlist's stream.mp3
-//    through nginx as a caching proxy (proxy_cache, lock on), then the same
-//    load straight at the origin (the no-CDN peer). Prints the origin's
-//    request rate in both runs (from its own http_requests_total counter) and
-//    their ratio. Target: < 10 origin requests/s behind the CDN.
-// 2. Memory: 1000 concurrent slow listeners straight at the origin. Prints
-//    the origin's RSS growth against what a buffer-per-listener server would
-//    hold (listeners x playlist bytes). Target: < 10% of that.
+//   pnpm bench                         every row (builds first)
+//   BENCH_ONLY=api,upload pnpm bench   rows whose name is, or starts with, api- or upload-
+//   BENCH_QUICK=1                      short durations: a smoke run, not for comparison
+//   BENCH_RESULTS=path                 where to write the Markdown table (default bench/RESULTS.md)
 //
-// Run with `pnpm bench` from the repository root (it builds first).
-// BENCH_LISTENERS and BENCH_SECONDS override the defaults (1000, 10).
+// Rows live in bench/rows/*.mjs (run in file-name order), each exporting
+//   export const name = 'api-streams';
+//   export async function run(ctx) { return [row, ...] }
+// with a row { what, unit, figure, spread, peer, peerFigure, peerSpread, ratio, goal, met, note }
+// (ctx.compareRow builds one from two repeat() summaries). The bench measures, it does not
+// gate: it exits non-zero only when a row crashes.
 
-import http from 'node:http';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readdirSync } from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
-import autocannon from 'autocannon';
-import { startNginx } from './lib/nginx.mjs';
-import { generateMp3, originRequests, publicPlaylist, rssBytes, signUpDj, sleep, startOrigin } from './lib/origin.mjs';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { postgresUrl, root, signUp, startDjcast } from './lib/djcast.mjs';
+import { load } from './lib/load.mjs';
+import { startFakeSource, startHonoPeer, startSinkPeer } from './lib/peers.mjs';
+import { createScope, cpuSeconds, rssBytes, sleep } from './lib/proc.mjs';
+import { machine, markdownTable, notes, writeResults } from './lib/report.mjs';
+import { compareRow, fmt, repeat, summarize } from './lib/stats.mjs';
 
-const LISTENERS = Number(process.env.BENCH_LISTENERS ?? 1000);
-const SECONDS = Number(process.env.BENCH_SECONDS ?? 10);
-const ROUTE = '/playlists/:id/stream.mp3';
-const TARGET_ORIGIN_RPS = 10;
-const MiB = 2 ** 20;
+const here = path.dirname(fileURLToPath(import.meta.url));
+const quick = process.env.BENCH_QUICK === '1';
+const only = (process.env.BENCH_ONLY ?? '')
+  .split(',')
+  .map((s) => s.trim())
+  .filter(Boolean);
+const resultsFile = process.env.BENCH_RESULTS || path.join(here, 'RESULTS.md');
+const log = (...args) => console.error(...args);
 
-const log = (...args) => console.log(...args);
-const fmt = (n, digits = 1) => n.toLocaleString('en-US', { maximumFractionDigits: digits, minimumFractionDigits: digits });
+const selected = (name) => only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));
 
-async function load(url) {
-  const result = await autocannon({ url, connections: LISTENERS, duration: SECONDS, timeout: 30 });
+/** What each row gets: helpers from bench/lib bound to the row's own scope of processes. */
+function context(scope, rowName) {
   return {
-    requests: result.requests.total,
-    ok: result['2xx'],
-    non2xx: result.non2xx,
-    errors: result.errors + result.timeouts,
-    bytes: result.throughput.total,
-    p99: result.latency.p99,
+    quick,
+    /** `full` seconds, or `quickSeconds` under BENCH_QUICK. */
+    seconds: (full, quickSeconds = Math.max(1, Math.round(full / 5))) => (quick ? quickSeconds : full),
+    repeats: 3,
+    root,
+    log: (...args) => log(`  [${rowName}]`, ...args),
+    tempDir: (prefix) => scope.tempDir(prefix),
+    spawn: (...args) => scope.spawn(...args),
+    defer: (fn) => scope.defer(fn),
+    /** A nested scope whose processes end when `fn` returns: fresh processes for each part of a row. */
+    async isolated(fn) {
+      const inner = createScope();
+      try {
+        return await fn(context(inner, rowName));
+      } finally {
+        await inner.cleanup();
+      }
+    },
+    startDjcast: (opts) => startDjcast(scope, opts),
+    startHonoPeer: (opts) => startHonoPeer(scope, opts),
+    startSinkPeer: () => startSinkPeer(scope),
+    startFakeSource: () => startFakeSource(scope),
+    signUp,
+    postgresUrl,
+    load,
+    repeat,
+    summarize,
+    compareRow,
+    cpuSeconds,
+    rssBytes,
+    sleep,
+    fmt,
   };
 }
 
-async function cdnBench(origin, nginxDir, playlist) {
-  const nginx = await startNginx(nginxDir, origin.url);
-  try {
-    const path_ = `/playlists/${playlist.id}/stream.mp3`;
-    const total = await streamLength(`${origin.url}${path_}`);
+/** Relative spread (max - min) / median from a row's "min..max" text and median. */
+function relativeSpread(spreadText, median) {
+  const m = /^([\d.]+)(k?)\.\.([\d.]+)(k?)$/.exec(spreadText ?? '');
+  if (!m || !median) return 0;
+  const value = (n, k) => Number(n) * (k ? 1000 : 1);
+  return (value(m[3], m[4]) - value(m[1], m[2])) / median;
+}
 
-    const before = await originRequests(origin.url, ROUTE);
-    const started = performance.now();
-    const cdn = await load(`${nginx.url}${path_}`);
-    const cdnSeconds = (performance.now() - started) / 1000;
-    const cdnOrigin = (await originRequests(origin.url, ROUTE)) - before;
-
-    const before2 = await originRequests(origin.url, ROUTE);
-    const started2 = performance.now();
-    const direct = await load(`${origin.url}${path_}`);
-    const directSeconds = (performance.now() - started2) / 1000;
-    const directOrigin = (await originRequests(origin.url, ROUTE)) - before2;
-
-    const cdnRate = cdnOrigin / cdnSeconds;
-    const directRate = directOrigin / directSeconds;
-    log(
-      `\n== CDN: ${LISTENERS} concurrent listeners of stream.mp3 (${fmt(total / 1024, 0)} KiB per listen), ${SECONDS} s each run ==`,
-    );
-    log(`  behind nginx (proxy_cache, lock on):`);
-    log(
-      `    listens served            ${cdn.requests} (${fmt(cdn.requests / cdnSeconds)}/s), non-2xx ${cdn.non2xx}, errors ${cdn.errors}, p99 ${cdn.p99} ms`,
-    );
-    log(`    bytes per listen          ${fmt(cdn.bytes / Math.max(1, cdn.ok), 0)} (stream is ${total})`);
-    log(`    origin requests           ${cdnOrigin} -> ${fmt(cdnRate, 2)} req/s   (target < ${TARGET_ORIGIN_RPS})`);
-    log(`  no CDN (listeners hit the origin):`);
-    log(
-      `    listens served            ${direct.requests} (${fmt(direct.requests / directSeconds)}/s), non-2xx ${direct.non2xx}, errors ${direct.errors}, p99 ${direct.p99} ms`,
-    );
-    log(`    origin requests           ${directOrigin} -> ${fmt(directRate, 2)} req/s`);
-    log(
-      `  origin load with CDN / without: ${fmt(cdnRate, 2)} / ${fmt(directRate, 2)} = ${fmt(cdnRate / directRate, 5)} (${fmt(directRate / Math.max(cdnRate, 1e-9), 0)}x fewer requests)`,
-    );
-    const ok = cdnRate < TARGET_ORIGIN_RPS && cdn.ok > 0 && cdn.non2xx === 0;
-    return { ok, cdnRate, directRate };
-  } finally {
-    await nginx.stop();
+/** A row whose repeats disagree by more than a quarter says so: its ratio needs a quieter machine. */
+function flagNoise(row) {
+  const worst = Math.max(relativeSpread(row.spread, row.figure), relativeSpread(row.peerSpread, row.peerFigure));
+  if (worst > 0.25) {
+    const warning = `repeats spread over ${Math.round(worst * 100)}% of the median (a busy machine): re-run on a quiet one before trusting the ratio`;
+    row.note = row.note ? `${row.note}; ${warning}` : warning;
   }
-}
-
-/** The joined stream's length, from a one-byte range. */
-async function streamLength(url) {
-  const res = await fetch(url, { headers: { range: 'bytes=0-0' } });
-  await res.arrayBuffer();
-  return Number(/\/(\d+)$/.exec(res.headers.get('content-range') ?? '')?.[1]);
-}
-
-/** A listener that reads the first `bytes` then stops reading (its socket fills; the server must wait). */
-function slowListener(url, agent, bytes = 64 * 1024) {
-  return new Promise((resolve, reject) => {
-    const req = http.get(url, { agent }, (res) => {
-      if (res.statusCode !== 200) return reject(new Error(`HTTP ${res.statusCode}`));
-      let got = 0;
-      const onData = (chunk) => {
-        got += chunk.length;
-        if (got >= bytes) {
-          res.off('data', onData);
-          res.pause();
-          resolve(res);
-        }
-      };
-      res.on('data', onData);
-      res.on('error', reject);
-    });
-    req.on('error', reject);
-  });
-}
-
-async function memoryBench(origin, playlist) {
-  const url = `${origin.url}/playlists/${playlist.id}/stream.mp3`;
-  const total = await streamLength(url);
-  const agent = new http.Agent({ keepAlive: false, maxSockets: Infinity });
-  (await slowListener(url, agent)).destroy(); // warm up
-  await sleep(500);
-  const before = rssBytes(origin.pid);
-  const listeners = [];
-  for (let i = 0; i < LISTENERS; i += 100) {
-    listeners.push(...(await Promise.all(Array.from({ length: Math.min(100, LISTENERS - i) }, () => slowListener(url, agent)))));
-  }
-  await sleep(2000); // time for any read-ahead to show
-  const after = rssBytes(origin.pid);
-  const open = listeners.filter((l) => !l.complete).length;
-  for (const l of listeners) l.destroy();
-  agent.destroy();
-  const growth = after - before;
-  const naive = LISTENERS * total;
-  log(`\n== Memory: ${LISTENERS} concurrent slow listeners of one ${fmt(total / MiB)} MiB playlist on one origin process ==`);
-  log(`  streams open mid-playlist   ${open} of ${LISTENERS}`);
-  log(
-    `  origin RSS                  ${fmt(before / MiB)} MiB -> ${fmt(after / MiB)} MiB: +${fmt(growth / MiB)} MiB (${fmt(growth / LISTENERS / 1024, 0)} KiB per listener)`,
-  );
-  log(`  buffer-per-listener server  ${LISTENERS} x ${fmt(total / MiB)} MiB = ${fmt(naive / MiB, 0)} MiB`);
-  log(`  growth / naive              ${fmt((growth / naive) * 100, 2)} %   (target < 10 %)`);
-  return { ok: open === LISTENERS && growth < naive / 10 };
 }
 
 async function main() {
   const started = performance.now();
-  const dir = mkdtempSync(path.join(tmpdir(), 'djcast-bench-'));
-  const origin = await startOrigin(path.join(dir, 'origin'));
-  try {
-    const dj = await signUpDj(origin.url);
-    log('preparing: generating and uploading test audio, waiting for the transcodes...');
-    const small = await publicPlaylist(
-      dj,
-      [
-        ['a.mp3', generateMp3(path.join(dir, 'a.mp3'), { seconds: 10, bitrateKbps: 64, frequency: 440 })],
-        ['b.mp3', generateMp3(path.join(dir, 'b.mp3'), { seconds: 10, bitrateKbps: 64, frequency: 660 })],
-      ],
-      'CDN bench',
-    );
-    // One longer upload, three times over: a multi-MiB playlist for the memory run with a single transcode.
-    const big = await publicPlaylist(
-      dj,
-      [['c.mp3', generateMp3(path.join(dir, 'c.mp3'), { seconds: 60, bitrateKbps: 320, frequency: 330 })]],
-      'Memory bench',
-      3,
-    );
-    log(`prepared in ${fmt((performance.now() - started) / 1000)} s`);
-    const cdn = await cdnBench(origin, path.join(dir, 'nginx'), small);
-    const memory = await memoryBench(origin, big);
-    log(`\n${cdn.ok ? 'PASS' : 'FAIL'} origin behind the CDN: ${fmt(cdn.cdnRate, 2)} req/s (< ${TARGET_ORIGIN_RPS})`);
-    log(`${memory.ok ? 'PASS' : 'FAIL'} memory stays flat with many listeners`);
-    log(`bench took ${fmt((performance.now() - started) / 1000)} s`);
-    process.exitCode = cdn.ok && memory.ok ? 0 : 1;
-  } finally {
-    await origin.stop();
-    rmSync(dir, { recursive: true, force: true });
+  const loadBefore = os.loadavg()[0];
+  const rowsDir = path.join(here, 'rows');
+  const files = readdirSync(rowsDir)
+    .filter((f) => f.endsWith('.mjs'))
+    .sort();
+  const rows = [];
+  let crashed = false;
+  for (const file of files) {
+    const mod = await import(pathToFileURL(path.join(rowsDir, file)).href);
+    const name = mod.name ?? file.replace(/\.mjs$/, '');
+    if (!selected(name)) continue;
+    log(`== ${name} (${file})`);
+    const scope = createScope();
+    const rowStarted = performance.now();
+    try {
+      const produced = await mod.run(context(scope, name));
+      for (const r of produced) flagNoise(r);
+      for (const r of produced) {
+        rows.push(r);
+        log(`  ${r.what}: ${fmt(r.figure)} ${r.unit} vs ${fmt(r.peerFigure)} -> ${fmt(r.ratio)} (${r.goal}) met=${r.met}`);
+      }
+    } catch (error) {
+      crashed = true;
+      log(`  ${name} crashed: ${error.stack ?? error}`);
+      rows.push({
+        what: name,
+        unit: '',
+        figure: null,
+        spread: '-',
+        peer: '-',
+        peerFigure: null,
+        peerSpread: '-',
+        ratio: null,
+        goal: '-',
+        met: null,
+        note: `crashed: ${String(error.message ?? error).split('\n')[0]}`,
+      });
+    } finally {
+      await scope.cleanup();
+    }
+    log(`  (${((performance.now() - rowStarted) / 1000).toFixed(1)} s)`);
   }
+  if (rows.length === 0) throw new Error(`no row matches BENCH_ONLY=${only.join(',')}`);
+  const seconds = (performance.now() - started) / 1000;
+  const info = {
+    machine: machine(),
+    date: new Date(),
+    quick,
+    only: only.join(','),
+    seconds,
+    load: [loadBefore, os.loadavg()[0]],
+  };
+  console.log(markdownTable(rows));
+  const n = notes(rows);
+  if (n.length) console.log(`\n${n.join('\n')}`);
+  writeResults(resultsFile, rows, info);
+  log(`\nwrote ${path.relative(process.cwd(), resultsFile) || resultsFile} (${seconds.toFixed(0)} s)`);
+  if (crashed) process.exitCode = 1;
 }
 
 main().catch((error) => {

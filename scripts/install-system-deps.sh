@@ -4,6 +4,8 @@
 # (promtool) and nginx; Chromium (the listener pages' browser tests); curl and jq (the walkthroughs use them, and the docs
 # run as tests); ip and unshare (the SSRF test's network namespace). Run as root (or with sudo); it does nothing when all
 # are present.
+#   scripts/install-system-deps.sh               every tool
+#   scripts/install-system-deps.sh ffmpeg nginx  only these (scripts/dev bench asks for what the bench runs)
 set -euo pipefail
 
 declare -A package_of=(
@@ -11,8 +13,14 @@ declare -A package_of=(
   [pebble]=pebble [promtool]=prometheus [nginx]=nginx [chromium]=chromium
   [curl]=curl [jq]=jq [ip]=iproute2 [unshare]=util-linux
 )
+wanted=("$@")
+[ ${#wanted[@]} -eq 0 ] && wanted=("${!package_of[@]}")
 missing=()
-for bin in "${!package_of[@]}"; do
+for bin in "${wanted[@]}"; do
+  if [ -z "${package_of[$bin]:-}" ]; then
+    echo "djcast: install-system-deps.sh knows no tool named $bin" >&2
+    exit 2
+  fi
   command -v "$bin" >/dev/null 2>&1 || [ -x "/usr/sbin/$bin" ] || missing+=("${package_of[$bin]}")
 done
 [ ${#missing[@]} -eq 0 ] && exit 0

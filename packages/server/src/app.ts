@@ -45,6 +45,10 @@ export function createApp(container: Container): App {
     description: 'An access token from /v1/auth/login, or an API token (djc_…) from /v1/tokens.',
   });
 
+  // The access log's fields are fixed and hold no secret (the path is logged without its query
+  // string), so its lines skip the redaction walk every other line pays for.
+  const accessLog = logger.child({}, { redact: { paths: [], censor: '' } });
+
   // Request id, access log and metrics wrap everything, errors included.
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
@@ -57,13 +61,13 @@ export function createApp(container: Container): App {
     try {
       await next();
     } finally {
-      c.header('X-Request-Id', requestId);
+      setResponseHeader(c, 'X-Request-Id', requestId);
       const latencyMs = performance.now() - started;
       const route = c.req.routePath || 'unmatched';
       const labels = { method: c.req.method, route, status_code: String(c.res.status) };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, latencyMs / 1000);
-      logger.info(
+      accessLog.info(
         {
           request_id: requestId,
           user_id: c.get('principal')?.userId ?? null,
@@ -124,6 +128,20 @@ export function createApp(container: Container): App {
   });
 
   return app;
+}
+
+/**
+ * Sets a header on the response already made. Hono's `c.header()` would rebuild that response
+ * around its body as a stream (a real Response, sent chunked through a web stream), which cost
+ * @hono/node-server's fast path for string bodies: about a third of the CPU of a small JSON
+ * answer. Headers a fetch() returned are immutable: those go through Hono's way.
+ */
+function setResponseHeader(c: Context<AppEnv>, name: string, value: string): void {
+  try {
+    c.res.headers.set(name, value);
+  } catch {
+    c.header(name, value);
+  }
 }
 
 function problem(c: Context<AppEnv>, code: ErrorCode, detail: string, extra: Record<string, unknown> = {}) {

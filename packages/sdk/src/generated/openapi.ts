@@ -705,6 +705,7 @@ export interface components {
             prefix: string;
             scopes: components["schemas"]["Scope"][];
             expires_at: string | null;
+            /** @description When the token was last used, to the minute: a use is recorded at most once a minute. */
             last_used_at: string | null;
             created_at: string;
         };

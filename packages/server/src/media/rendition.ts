@@ -86,6 +86,30 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Segments stored at once while a rendition is published. */
+export const PUBLISH_CONCURRENCY = 8;
+
+/**
+ * Runs `task` over `items`, at most `limit` at a time. Every started task settles before this
+ * returns or throws (the first error), so nothing is still writing when the caller cleans up.
+ */
+export async function eachLimited<T>(items: readonly T[], limit: number, task: (item: T) => Promise<unknown>): Promise<void> {
+  let next = 0;
+  let failure: { error: unknown } | null = null;
+  const lane = async () => {
+    while (failure === null && next < items.length) {
+      const item = items[next++] as T;
+      try {
+        await task(item);
+      } catch (error) {
+        failure ??= { error };
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  if (failure !== null) throw (failure as { error: unknown }).error;
+}
+
 export async function publishHlsRendition(
   transcoder: Transcoder,
   store: BlobStore,
@@ -101,13 +125,16 @@ export async function publishHlsRendition(
     });
     // A previous attempt may have left other segment names behind.
     await store.deletePrefix(opts.prefix);
-    for (const segment of result.segments) {
-      await store.put(`${opts.prefix}${segment.file}`, createReadStream(path.join(dir, segment.file)), {
+    // Several segments at a time: each put waits for its file to reach the disk (or S3), and
+    // one after the other those waits added seconds to every upload. The playlist goes last,
+    // once every segment it lists is stored.
+    await eachLimited(result.segments, PUBLISH_CONCURRENCY, (segment) =>
+      store.put(`${opts.prefix}${segment.file}`, createReadStream(path.join(dir, segment.file)), {
         contentType: hlsContentType(segment.file),
         cacheControl: 'public, max-age=31536000, immutable',
         ...(opts.signal ? { signal: opts.signal } : {}),
-      });
-    }
+      }),
+    );
     const playlistName = path.basename(result.playlistPath);
     await store.put(`${opts.prefix}${playlistName}`, await readFile(result.playlistPath), {
       contentType: hlsContentType(playlistName),

@@ -43,6 +43,26 @@ export const insertApiToken = (db: Q, row: ApiTokensTable) => db.insertInto('api
 export const findApiTokenByHash = (db: Q, tokenHash: string) =>
   db.selectFrom('api_tokens').selectAll().where('token_hash', '=', tokenHash).executeTakeFirst();
 
+/**
+ * What a request authenticated by an API token needs, in one query: the token's state and
+ * scopes and its owner's role (a token never holds more than the role allows today).
+ */
+export const findApiTokenPrincipal = (db: Q, tokenHash: string) =>
+  db
+    .selectFrom('api_tokens')
+    .innerJoin('users', 'users.id', 'api_tokens.user_id')
+    .select([
+      'api_tokens.id',
+      'api_tokens.user_id',
+      'api_tokens.scopes',
+      'api_tokens.expires_at',
+      'api_tokens.revoked_at',
+      'api_tokens.last_used_at',
+      'users.role',
+    ])
+    .where('api_tokens.token_hash', '=', tokenHash)
+    .executeTakeFirst();
+
 export const listApiTokens = (db: Q, userId: string) =>
   db
     .selectFrom('api_tokens')
@@ -58,8 +78,17 @@ export const findApiToken = (db: Q, id: string) =>
 export const revokeApiToken = (db: Q, id: string, now: string) =>
   db.updateTable('api_tokens').set({ revoked_at: now }).where('id', '=', id).execute();
 
-export const touchApiToken = (db: Q, id: string, now: string) =>
-  db.updateTable('api_tokens').set({ last_used_at: now }).where('id', '=', id).execute();
+/**
+ * Records a use of the token unless one was recorded since `staleBefore`: concurrent requests
+ * (and replicas) that all saw an old value write it once between them.
+ */
+export const touchApiToken = (db: Q, id: string, now: string, staleBefore: string) =>
+  db
+    .updateTable('api_tokens')
+    .set({ last_used_at: now })
+    .where('id', '=', id)
+    .where((eb) => eb.or([eb('last_used_at', 'is', null), eb('last_used_at', '<', staleBefore)]))
+    .execute();
 
 /**
  * The user, if the session (refresh-token family) `sessionId` is theirs and alive. Revoking

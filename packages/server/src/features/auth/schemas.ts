@@ -80,7 +80,10 @@ export const ApiTokenSchema = z
     prefix: z.string().openapi({ description: 'The first characters of the token, to recognise it.' }),
     scopes: z.array(ScopeSchema),
     expires_at: z.string().nullable(),
-    last_used_at: z.string().nullable(),
+    last_used_at: z
+      .string()
+      .nullable()
+      .openapi({ description: 'When the token was last used, to the minute: a use is recorded at most once a minute.' }),
     created_at: z.string(),
   })
   .openapi('ApiToken');

@@ -70,6 +70,12 @@ export interface PublicApiToken {
   created_at: string;
 }
 
+/**
+ * How fresh an API token's `last_used_at` is kept: a use is written when the stored one is
+ * older than this, so a busy token costs one UPDATE a minute instead of one per request.
+ */
+export const API_TOKEN_USE_RESOLUTION_MS = 60_000;
+
 export function normalizeEmail(email: string): string {
   return email.trim().toLowerCase();
 }
@@ -297,16 +303,19 @@ export class AuthService {
   /** Resolves a bearer credential (JWT or API token) to a principal, or null. */
   async authenticate(bearer: string): Promise<Principal | null> {
     if (bearer.startsWith(API_TOKEN_PREFIX)) {
-      const row = await repo.findApiTokenByHash(this.db, hashToken(bearer));
-      const now = nowIso(this.clock());
-      if (!row || row.revoked_at || (row.expires_at && row.expires_at <= now)) return null;
-      const user = await repo.findUserById(this.db, row.user_id);
-      if (!user) return null;
+      const row = await repo.findApiTokenPrincipal(this.db, hashToken(bearer));
+      const now = this.clock();
+      const nowText = nowIso(now);
+      if (!row || row.revoked_at || (row.expires_at && row.expires_at <= nowText)) return null;
       // A token never holds more than its owner's role allows today.
-      const allowed = new Set<Scope>(ROLE_SCOPES[user.role]);
+      const allowed = new Set<Scope>(ROLE_SCOPES[row.role]);
       const scopes = (JSON.parse(row.scopes) as Scope[]).filter((s) => allowed.has(s));
-      await repo.touchApiToken(this.db, row.id, now);
-      return { userId: user.id, role: user.role, scopes: new Set(scopes), via: 'api_token', tokenId: row.id };
+      // last_used_at is exact to API_TOKEN_USE_RESOLUTION_MS: a write per request would double the cost of a GET.
+      const staleBefore = nowIso(new Date(now.getTime() - API_TOKEN_USE_RESOLUTION_MS));
+      if (row.last_used_at === null || row.last_used_at < staleBefore) {
+        await repo.touchApiToken(this.db, row.id, nowText, staleBefore);
+      }
+      return { userId: row.user_id, role: row.role, scopes: new Set(scopes), via: 'api_token', tokenId: row.id };
     }
     const claims = await verifyAccessToken(this.settings.jwt, bearer, this.clock().getTime());
     if (!claims) return null;
