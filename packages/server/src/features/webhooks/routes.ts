@@ -190,6 +190,8 @@ export function registerWebhookRoutes(app: App, webhooks: WebhooksService): void
       // Events already sent, with their time, forgotten once older than the lookback.
       const seen = new Map<string, number>();
       let horizon = resumeFrom ? Date.parse(resumeFrom.created_at) : webhooks.now().getTime();
+      // A fresh stream starts now; a resumed one from the event it names.
+      const floor = resumeFrom ? 0 : horizon;
       if (resumeFrom) seen.set(resumeFrom.id, horizon);
       let lastPing = Date.now();
       await stream.write(': connected\n\n');
@@ -199,6 +201,7 @@ export function registerWebhookRoutes(app: App, webhooks: WebhooksService): void
           if (seen.has(event.id) || (resumeFrom && event.id <= resumeFrom.id)) continue;
           const at = Date.parse(event.created_at);
           seen.set(event.id, at);
+          if (at < floor) continue;
           horizon = Math.max(horizon, at);
           if (filter && !filter.has(event.type)) continue;
           await stream.writeSSE({ id: event.id, event: event.type, data: JSON.stringify(event) });
