@@ -133,17 +133,21 @@ export function eventsApi({ raw }: ApiContext) {
       });
       if (!response.ok || !response.body) await unwrap(Promise.resolve({ error, response }));
       options.onOpen?.();
-      yield* parseEventStream(response.body!);
+      yield* parseEventStream(response.body!, options.signal);
     },
   };
 }
 
 /** Reads an SSE body: each message's `data` is one event as JSON; comments and other fields are skipped. */
-async function* parseEventStream(body: ReadableStream<Uint8Array>): AsyncGenerator<WebhookEvent> {
+async function* parseEventStream(body: ReadableStream<Uint8Array>, signal?: AbortSignal): AsyncGenerator<WebhookEvent> {
   const reader = body.pipeThrough(new TextDecoderStream()).getReader();
+  // Not every fetch ends the body when the request's signal aborts (an in-process app.fetch does not): cancel it here.
+  const onAbort = () => void reader.cancel(signal?.reason).catch(() => {});
+  signal?.addEventListener('abort', onAbort, { once: true });
   let buffer = '';
   try {
     for (;;) {
+      if (signal?.aborted) return;
       const { value, done } = await reader.read();
       if (done) return;
       buffer += value.replace(/\r\n?/g, '\n');
@@ -159,7 +163,8 @@ async function* parseEventStream(body: ReadableStream<Uint8Array>): AsyncGenerat
       }
     }
   } finally {
+    signal?.removeEventListener('abort', onAbort);
+    await reader.cancel().catch(() => {});
     reader.releaseLock();
-    await body.cancel().catch(() => {});
   }
 }
