@@ -11,5 +11,10 @@ export function fanOutEventJob(service: WebhooksService): JobDefinition<{ event_
 }
 
 export function deliverWebhookJob(service: WebhooksService): JobDefinition<{ delivery_id: string }> {
-  return defineJob(DELIVER_WEBHOOK, { run: (payload, ctx) => service.deliver(payload.delivery_id, ctx) });
+  return defineJob(DELIVER_WEBHOOK, {
+    run: (payload, ctx) => service.deliver(payload.delivery_id, ctx),
+    // Attempts are rescheduled by the handler; the job itself only fails when the worker could not finish it
+    // (a database error, repeated crashes). Then the delivery is given up, so later events of its object move on.
+    onFinalFailure: (payload, error, ctx) => service.abandon(payload.delivery_id, error, ctx.logger),
+  });
 }

@@ -426,6 +426,18 @@ export class WebhooksService {
     if (disabled) await this.mailDisabled(endpoint, ctx.logger);
   }
 
+  /** The delivery job itself failed for good: the delivery is given up (and the next of its object released). */
+  async abandon(deliveryId: string, error: unknown, logger: Logger): Promise<void> {
+    const delivery = await repo.findDelivery(this.deps.db, deliveryId);
+    if (!delivery || (delivery.state !== 'pending' && delivery.state !== 'waiting')) return;
+    await this.deps.db.transaction().execute(async (tx) => {
+      await repo.lockEndpoint(tx, delivery.endpoint_id);
+      await this.finish(tx, delivery, 'failed', { last_error: 'the delivery could not be processed' });
+    });
+    this.deps.jobs.wake();
+    logger.error({ event: 'webhook.delivery_abandoned', delivery_id: deliveryId, err: error }, 'webhook delivery given up');
+  }
+
   /** A delivery is over: record it, and let the next event of the same object go. */
   private async finish(
     tx: Tx,
