@@ -5,6 +5,7 @@ import { playlistsApi } from './api/playlists.js';
 import { streamsApi } from './api/streams.js';
 import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
+import { eventsApi, webhooksApi } from './api/webhooks.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
 import {
@@ -87,6 +88,8 @@ export function createDjcastClient(options: DjcastClientOptions) {
     streams: streamsApi(ctx),
     uploads: uploadsApi(ctx),
     playlists: playlistsApi(ctx),
+    webhooks: webhooksApi(ctx),
+    events: eventsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

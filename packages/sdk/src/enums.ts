@@ -1,6 +1,7 @@
 import {
   createPlaylistRequestVisibilityValues,
   createStreamRequestVisibilityValues,
+  eventTypeValues,
   scopeValues,
   streamStatusValues,
   uploadStatusValues,
@@ -17,3 +18,4 @@ export const STREAM_VISIBILITIES: readonly NonNullable<Schemas['CreateStreamRequ
 export const UPLOAD_STATUSES: readonly Schemas['UploadStatus'][] = uploadStatusValues;
 export const PLAYLIST_VISIBILITIES: readonly NonNullable<Schemas['CreatePlaylistRequest']['visibility']>[] =
   createPlaylistRequestVisibilityValues;
+export const EVENT_TYPES: readonly Schemas['EventType'][] = eventTypeValues;

@@ -46,8 +46,29 @@ export {
   type PlaylistStreamUrls,
   type UpdatePlaylistRequest,
 } from './api/playlists.js';
+export {
+  generateWebhookSecret,
+  signWebhook,
+  verifyWebhook,
+  WebhookVerificationError,
+  type CreatedWebhookEndpoint,
+  type CreateWebhookEndpointRequest,
+  type EventList,
+  type EventOf,
+  type EventStreamOptions,
+  type EventType,
+  type ListEventsQuery,
+  type UpdateWebhookEndpointRequest,
+  type WebhookDeliveryAttempt,
+  type WebhookDeliveryAttemptList,
+  type WebhookEndpoint,
+  type WebhookEndpointList,
+  type WebhookEvent,
+  type WebhookHeaders,
+  type WebhookOperations,
+} from './api/webhooks.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';
 export { paginate, type Page } from './pagination.js';
 export type { components, operations, paths } from './generated/openapi.js';
-export { PLAYLIST_VISIBILITIES, SCOPES, STREAM_STATUSES, STREAM_VISIBILITIES, UPLOAD_STATUSES } from './enums.js';
+export { EVENT_TYPES, PLAYLIST_VISIBILITIES, SCOPES, STREAM_STATUSES, STREAM_VISIBILITIES, UPLOAD_STATUSES } from './enums.js';

@@ -99,6 +99,14 @@ const schema = z
     DJCAST_JOB_WORKER: z.enum(['in-process', 'off']).default('in-process'),
     DJCAST_JOB_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
     DJCAST_JOB_LEASE_SECONDS: z.coerce.number().int().min(1).max(3600).default(60),
+    /** A webhook delivery attempt that has no response headers within this fails (and is retried). */
+    DJCAST_WEBHOOK_TIMEOUT_SECONDS: z.coerce.number().positive().max(60).default(10),
+    /** How long a failing delivery is retried, and an endpoint may fail, before it is given up (and the endpoint disabled). */
+    DJCAST_WEBHOOK_RETRY_HOURS: z.coerce
+      .number()
+      .positive()
+      .max(24 * 14)
+      .default(72),
     DJCAST_PLAYBACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
     DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
     DJCAST_S3_BUCKET: z.string().optional(),
@@ -308,6 +316,10 @@ function toConfig(env: z.infer<typeof schema>) {
       concurrency: env.DJCAST_JOB_CONCURRENCY,
       /** A job whose worker stops renewing its lease for this long is handed to another worker. */
       leaseMs: env.DJCAST_JOB_LEASE_SECONDS * 1000,
+    },
+    webhooks: {
+      timeoutMs: Math.round(env.DJCAST_WEBHOOK_TIMEOUT_SECONDS * 1000),
+      retryWindowMs: Math.round(env.DJCAST_WEBHOOK_RETRY_HOURS * 3600 * 1000),
     },
     playlists: {
       externalTrackMaxBytes: env.DJCAST_EXTERNAL_TRACK_MAX_BYTES,

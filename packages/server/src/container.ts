@@ -24,6 +24,7 @@ import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
 import { checkExternalAudioUrl } from './features/playlists/external-url.js';
 import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
+import { webhooksModule } from './features/webhooks/module.js';
 import { installModules, type FeatureModule } from './modules.js';
 import { FieldCipher, deriveKey, ensurePrivateDir, loadOrCreateSecret } from './secrets.js';
 
@@ -156,6 +157,20 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  // Webhooks: delivers the events every feature emits (src/events/) to its owners' endpoints.
+  const webhooks = webhooksModule({
+    db: db.kysely,
+    cipher,
+    mailer,
+    jobs,
+    logger,
+    allowPrivateUrls: config.network.allowPrivateUrls,
+    timeoutMs: config.webhooks.timeoutMs,
+    retryWindowMs: config.webhooks.retryWindowMs,
+    publicUrl: config.publicUrl,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
@@ -177,7 +192,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
    * The feature modules: each registers its own routes, jobs and metrics, and
    * app.ts mounts their routes in this order. Adding a feature is one line here.
    */
-  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature, pages];
+  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature, webhooks, pages];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 
@@ -198,6 +213,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     uploads: uploads.service,
     playlists: playlists.service,
+    webhooks: webhooks.service,
     modules,
     scanner,
     transcoder,

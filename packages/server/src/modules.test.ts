@@ -40,8 +40,22 @@ describe('the feature modules the container lists', () => {
   afterAll(() => t.close());
 
   it('are every feature, and register their jobs with the worker, one definition per kind', () => {
-    expect(t.container.modules.map((m) => m.name)).toEqual(['ops', 'auth', 'streams', 'uploads', 'playlists', 'relays', 'pages']);
-    expect(t.container.worker.kinds.sort()).toEqual(['playlist.external_track', 'upload.process']);
+    expect(t.container.modules.map((m) => m.name)).toEqual([
+      'ops',
+      'auth',
+      'streams',
+      'uploads',
+      'playlists',
+      'relays',
+      'webhooks',
+      'pages',
+    ]);
+    expect(t.container.worker.kinds.sort()).toEqual([
+      'events.fanout',
+      'playlist.external_track',
+      'upload.process',
+      'webhooks.deliver',
+    ]);
   });
 
   it('register their metrics and routes', async () => {

@@ -77,6 +77,18 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
       const upload = await insertReadyUpload(t, await userIdOf(t, token));
       return created('a playlist', api.POST('/v1/playlists', { body: { title: 'owned', items: [{ upload_id: upload }] } }));
     }
+    case 'whe':
+      return created(
+        'a webhook endpoint',
+        api.POST('/v1/webhook-endpoints', { body: { url: `${source.url}/hook`, events: ['upload.ready'] } }),
+      );
+    case 'evt': {
+      // A playlist of a ready upload is ready at once: its playlist.ready event is the owner's.
+      await ownedResource(t, token, 'pls');
+      const { data } = await api.GET('/v1/events', { params: { query: { limit: 1 } } });
+      if (!data?.data[0]) throw new Error('security test: no event was emitted');
+      return data.data[0].id;
+    }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
   }
@@ -90,6 +102,8 @@ async function userIdOf(t: TestApp, token: string): Promise<string> {
 
 /** A body that passes validation for an operation on an existing resource, so the ownership check is what answers. */
 function validPatchBody(idPrefix: string | undefined): Record<string, unknown> {
+  // Webhook endpoints (update, rotate-secret) and events (resend) accept an empty body: every field is optional.
+  if (idPrefix === 'whe' || idPrefix === 'evt') return {};
   return idPrefix === 'pls' ? { title: 'x' } : { name: 'x' };
 }
 
@@ -305,6 +319,29 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
           body: { state: 'live', current_track: 'Artist - Title', source_kind: 'icecast', content_type: 'audio/mpeg' },
         };
       }
+      case 'createWebhookEndpoint':
+        return {
+          token: owner.token,
+          body: { url: `${source.url}/hook`, events: ['upload.ready'], description: 'ci', enabled: true },
+        };
+      case 'updateWebhookEndpoint':
+        return {
+          url: `/v1/webhook-endpoints/${await ownedResource(t, owner.token, 'whe')}`,
+          token: owner.token,
+          body: { url: `${source.url}/hook2`, events: ['*'], description: 'renamed' },
+        };
+      case 'rotateWebhookSecret':
+        return {
+          url: `/v1/webhook-endpoints/${await ownedResource(t, owner.token, 'whe')}/rotate-secret`,
+          token: owner.token,
+          body: { overlap_seconds: 60 },
+        };
+      case 'resendEvent':
+        return {
+          url: `/v1/events/${await ownedResource(t, owner.token, 'evt')}/resend`,
+          token: owner.token,
+          body: { endpoint_id: await ownedResource(t, owner.token, 'whe') },
+        };
       default:
         throw new Error(`security test: teach acceptedBody() a body that ${operationId} accepts`);
     }

@@ -14,7 +14,9 @@ import { SourceProtocolError, SourceTimeoutError, TooManyRedirectsError, UrlNotA
  */
 
 export interface RequestOptions extends Partial<AddressPolicy> {
-  method?: 'GET' | 'HEAD';
+  method?: 'GET' | 'HEAD' | 'POST';
+  /** A request body (POST only), sent with its Content-Length; never followed through redirects. */
+  body?: Uint8Array | string;
   headers?: Record<string, string>;
   /** Name resolution; its answers are checked like every other address. */
   lookup?: LookupFunction;
@@ -80,6 +82,8 @@ export function parseFetchUrl(raw: string): URL {
  */
 export async function requestOnce(url: URL, options: RequestOptions): Promise<HttpResponse> {
   const method = options.method ?? 'GET';
+  const payload = options.body === undefined ? null : Buffer.from(options.body);
+  if (payload && method !== 'POST') throw new TypeError(`a ${method} request carries no body`);
   const lines = [
     `${method} ${url.pathname || '/'}${url.search} HTTP/1.0`,
     `Host: ${url.host}`,
@@ -90,6 +94,7 @@ export async function requestOnce(url: URL, options: RequestOptions): Promise<Ht
     if (/[\r\n]/.test(name) || /[\r\n]/.test(value)) throw new TypeError(`header ${name} contains a line break`);
     lines.push(`${name}: ${value}`);
   }
+  if (payload) lines.push(`Content-Length: ${payload.length}`);
   const started = Date.now();
   const socket = await connectGuarded(url, {
     allowPrivate: options.allowPrivate ?? false,
@@ -99,7 +104,8 @@ export async function requestOnce(url: URL, options: RequestOptions): Promise<Ht
     ...(options.highWaterMark !== undefined ? { highWaterMark: options.highWaterMark } : {}),
   });
   const left = Math.max(1, options.timeoutMs - (Date.now() - started));
-  return readResponse(socket, url, method, { ...options, timeoutMs: left }, `${lines.join('\r\n')}\r\n\r\n`);
+  const head = Buffer.from(`${lines.join('\r\n')}\r\n\r\n`, 'latin1');
+  return readResponse(socket, url, method, { ...options, timeoutMs: left }, payload ? Buffer.concat([head, payload]) : head);
 }
 
 /**
@@ -146,7 +152,7 @@ function readResponse(
   url: URL,
   method: string,
   options: RequestOptions,
-  request: string,
+  request: Buffer,
 ): Promise<HttpResponse> {
   const { signal } = options;
   return new Promise<HttpResponse>((resolve, reject) => {

@@ -456,6 +456,151 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/webhook-endpoints": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your webhook endpoints, newest first (never their secrets) */
+        get: operations["listWebhookEndpoints"];
+        put?: never;
+        /**
+         * Register a URL to receive signed events; the signing secret is in this response only
+         * @description Events of the listed types are POSTed to the URL, signed the Standard Webhooks way with the returned `secret` (whsec_…). The URL is only ever fetched through the guarded client: loopback and private addresses are refused.
+         */
+        post: operations["createWebhookEndpoint"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One webhook endpoint */
+        get: operations["getWebhookEndpoint"];
+        put?: never;
+        post?: never;
+        /** Delete the endpoint; its pending deliveries are dropped */
+        delete: operations["deleteWebhookEndpoint"];
+        options?: never;
+        head?: never;
+        /** Change the URL, event types, description, or enable/disable the endpoint */
+        patch: operations["updateWebhookEndpoint"];
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/rotate-secret": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A new signing secret; the previous one keeps signing next to it for the overlap */
+        post: operations["rotateWebhookSecret"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhook-endpoints/{id}/deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Every delivery attempt to the endpoint, newest first: status, latency, response excerpt */
+        get: operations["listWebhookDeliveries"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your events, newest first */
+        get: operations["listEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/stream": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Your events as they happen (Server-Sent Events), for `djcast webhooks listen`
+         * @description Each event is one SSE message: `id` the event id, `event` its type, `data` the event as JSON. Send `Last-Event-ID` when reconnecting to receive what happened in between (as far back as that event).
+         */
+        get: operations["streamEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One event, as it was delivered */
+        get: operations["getEvent"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/events/{id}/resend": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Deliver an event again, to one endpoint or to every enabled endpoint subscribed to its type */
+        post: operations["resendEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/s/{id}": {
         parameters: {
             query?: never;
@@ -593,9 +738,438 @@ export interface paths {
         trace?: never;
     };
 }
-export type webhooks = Record<string, never>;
+export interface webhooks {
+    "stream.starting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A relay worker was started for the stream; it is connecting to the source.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onStreamStarting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "stream.live": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The stream is live: the relay is publishing HLS segments.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onStreamLive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "stream.reconnecting": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The relay lost the source (or was restarted after going silent) and is reconnecting.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onStreamReconnecting"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "stream.offline": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The source has been gone for the offline window; the stream is offline.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onStreamOffline"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "upload.ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The upload was scanned and transcoded; `hls_url` plays it.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onUploadReady"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "upload.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Processing the upload failed; `reason` says why.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onUploadFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "upload.rejected": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The virus scan found something; the file was deleted.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onUploadRejected"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "playlist.ready": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Every track of the playlist is settled (ready or failed); nothing is pending.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onPlaylistReady"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "playlist.item_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * An external track of the playlist could not be fetched or changed at its origin; its item says why.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onPlaylistItemFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+}
 export interface components {
     schemas: {
+        StreamStartingEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.starting";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Stream"];
+            };
+        };
+        Stream: {
+            /** @example str_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            name: string;
+            source_url: string;
+            mount: string;
+            /** @enum {string} */
+            visibility: "public" | "private";
+            monetization_enabled: boolean;
+            /** @enum {string|null} */
+            source_kind: "icecast" | "shoutcast1" | "shoutcast2" | null;
+            /** @description Credentials are stored encrypted and never returned. */
+            has_source_credentials: boolean;
+            status: components["schemas"]["StreamStatus"];
+            /** @description Public HLS playlist URL (live.m3u8). */
+            playback_url: string;
+            /** @description The public listener page (/s/{id}): the link a DJ shares. */
+            page_url: string;
+            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
+            embed_html: string;
+            created_at: string;
+            updated_at: string;
+        };
+        /** @enum {string} */
+        StreamStatus: "inactive" | "starting" | "live" | "reconnecting" | "offline" | "stopped";
+        StreamLiveEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.live";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Stream"];
+            };
+        };
+        StreamReconnectingEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.reconnecting";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Stream"];
+            };
+        };
+        StreamOfflineEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.offline";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Stream"];
+            };
+        };
+        UploadReadyEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "upload.ready";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Upload"];
+            };
+        };
+        Upload: {
+            /** @example upl_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            title: string;
+            original_filename: string | null;
+            status: components["schemas"]["UploadStatus"];
+            /** @description Transcoding progress, 0-100; 100 once ready. */
+            progress: number;
+            /** @description Why the upload failed or was rejected (e.g. the virus signature found). */
+            reason: string | null;
+            size_bytes: number;
+            duration_seconds: number | null;
+            bitrate_kbps: number | null;
+            sample_rate: number | null;
+            channels: number | null;
+            /** @description Once ready: the HLS playlist, with a short-lived playback token a player can use as is. */
+            hls_url: string | null;
+            created_at: string;
+            updated_at: string;
+            ready_at: string | null;
+        };
+        /** @enum {string} */
+        UploadStatus: "processing" | "ready" | "failed" | "rejected";
+        UploadFailedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "upload.failed";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Upload"];
+            };
+        };
+        UploadRejectedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "upload.rejected";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Upload"];
+            };
+        };
+        PlaylistReadyEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "playlist.ready";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Playlist"];
+            };
+        };
+        Playlist: {
+            /** @example pls_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            title: string;
+            /** @enum {string} */
+            visibility: "public" | "private";
+            monetization_enabled: boolean;
+            /**
+             * @description processing while an external track is still being fetched.
+             * @enum {string}
+             */
+            status: "processing" | "ready";
+            content_version: number;
+            /** @description Total of the ready tracks. */
+            duration_seconds: number;
+            items: components["schemas"]["PlaylistItem"][];
+            /** @description HLS: one manifest over every track. */
+            stream_m3u8_url: string;
+            /** @description One continuous MP3 stream; supports Range and ?start=<seconds>. */
+            stream_mp3_url: string;
+            /** @description The public listener page (/p/{id}): the link a DJ shares. */
+            page_url: string;
+            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
+            embed_html: string;
+            created_at: string;
+            updated_at: string;
+        };
+        PlaylistItem: {
+            /** @example trk_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            position: number;
+            /** @enum {string} */
+            kind: "upload" | "external";
+            upload_id: string | null;
+            url: string | null;
+            title: string | null;
+            /**
+             * @description External tracks are pending until fetched and segmented.
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "failed";
+            reason: string | null;
+            duration_seconds: number | null;
+        };
+        PlaylistItemFailedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "playlist.item_failed";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Playlist"];
+            };
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -693,7 +1267,7 @@ export interface components {
             created_at: string;
         };
         /** @enum {string} */
-        Scope: "streams:read" | "streams:write" | "uploads:write" | "playlists:read" | "playlists:write" | "podcasts:read" | "podcasts:write" | "domains:write" | "monetization:write" | "analytics:read" | "subscriptions:read" | "subscriptions:write" | "tokens:write";
+        Scope: "streams:read" | "streams:write" | "uploads:write" | "playlists:read" | "playlists:write" | "podcasts:read" | "podcasts:write" | "domains:write" | "monetization:write" | "analytics:read" | "subscriptions:read" | "subscriptions:write" | "tokens:write" | "webhooks:read" | "webhooks:write";
         CreatedApiToken: components["schemas"]["ApiToken"] & {
             /** @description The secret. Shown once; store it now. */
             token: string;
@@ -718,32 +1292,6 @@ export interface components {
         ApiTokenList: {
             data: components["schemas"]["ApiToken"][];
         };
-        Stream: {
-            /** @example str_01jd0v9m3x7k2p8q4r5s6t7u8v */
-            id: string;
-            owner_id: string;
-            name: string;
-            source_url: string;
-            mount: string;
-            /** @enum {string} */
-            visibility: "public" | "private";
-            monetization_enabled: boolean;
-            /** @enum {string|null} */
-            source_kind: "icecast" | "shoutcast1" | "shoutcast2" | null;
-            /** @description Credentials are stored encrypted and never returned. */
-            has_source_credentials: boolean;
-            status: components["schemas"]["StreamStatus"];
-            /** @description Public HLS playlist URL (live.m3u8). */
-            playback_url: string;
-            /** @description The public listener page (/s/{id}): the link a DJ shares. */
-            page_url: string;
-            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
-            embed_html: string;
-            created_at: string;
-            updated_at: string;
-        };
-        /** @enum {string} */
-        StreamStatus: "inactive" | "starting" | "live" | "reconnecting" | "offline" | "stopped";
         CreateStreamRequest: {
             /** @example Friday set */
             name: string;
@@ -808,79 +1356,10 @@ export interface components {
             /** @description live.m3u8 with ?token=…, ready for a player. */
             playback_url_with_token: string;
         };
-        Upload: {
-            /** @example upl_01jd0v9m3x7k2p8q4r5s6t7u8v */
-            id: string;
-            owner_id: string;
-            title: string;
-            original_filename: string | null;
-            status: components["schemas"]["UploadStatus"];
-            /** @description Transcoding progress, 0-100; 100 once ready. */
-            progress: number;
-            /** @description Why the upload failed or was rejected (e.g. the virus signature found). */
-            reason: string | null;
-            size_bytes: number;
-            duration_seconds: number | null;
-            bitrate_kbps: number | null;
-            sample_rate: number | null;
-            channels: number | null;
-            /** @description Once ready: the HLS playlist, with a short-lived playback token a player can use as is. */
-            hls_url: string | null;
-            created_at: string;
-            updated_at: string;
-            ready_at: string | null;
-        };
-        /** @enum {string} */
-        UploadStatus: "processing" | "ready" | "failed" | "rejected";
         UploadList: {
             data: components["schemas"]["Upload"][];
             has_more: boolean;
             next_cursor: string | null;
-        };
-        Playlist: {
-            /** @example pls_01jd0v9m3x7k2p8q4r5s6t7u8v */
-            id: string;
-            owner_id: string;
-            title: string;
-            /** @enum {string} */
-            visibility: "public" | "private";
-            monetization_enabled: boolean;
-            /**
-             * @description processing while an external track is still being fetched.
-             * @enum {string}
-             */
-            status: "processing" | "ready";
-            content_version: number;
-            /** @description Total of the ready tracks. */
-            duration_seconds: number;
-            items: components["schemas"]["PlaylistItem"][];
-            /** @description HLS: one manifest over every track. */
-            stream_m3u8_url: string;
-            /** @description One continuous MP3 stream; supports Range and ?start=<seconds>. */
-            stream_mp3_url: string;
-            /** @description The public listener page (/p/{id}): the link a DJ shares. */
-            page_url: string;
-            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
-            embed_html: string;
-            created_at: string;
-            updated_at: string;
-        };
-        PlaylistItem: {
-            /** @example trk_01jd0v9m3x7k2p8q4r5s6t7u8v */
-            id: string;
-            position: number;
-            /** @enum {string} */
-            kind: "upload" | "external";
-            upload_id: string | null;
-            url: string | null;
-            title: string | null;
-            /**
-             * @description External tracks are pending until fetched and segmented.
-             * @enum {string}
-             */
-            status: "pending" | "ready" | "failed";
-            reason: string | null;
-            duration_seconds: number | null;
         };
         CreatePlaylistRequest: {
             /** @example Sunday sets */
@@ -940,6 +1419,102 @@ export interface components {
             /** @enum {string|null} */
             source_kind?: "icecast" | "shoutcast1" | "shoutcast2" | null;
             content_type?: string | null;
+        };
+        CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
+            /**
+             * @description The signing secret. Shown in this response only: store it now.
+             * @example whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw
+             */
+            secret: string;
+        };
+        /** @enum {string} */
+        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed";
+        WebhookEndpoint: {
+            /** @example whe_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            url: string;
+            description: string | null;
+            events: (components["schemas"]["EventType"] | "*")[];
+            enabled: boolean;
+            /** @description Why the server disabled it (deliveries failed for the whole retry window). */
+            disabled_reason: string | null;
+            /** @description When deliveries began failing, with no success since. */
+            failing_since: string | null;
+            /** @description During a rotation overlap: until when the previous secret still signs too. */
+            secret_rotation_ends_at: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        CreateWebhookEndpointRequest: {
+            /** @example https://example.com/djcast/webhooks */
+            url: string;
+            events: (components["schemas"]["EventType"] | "*")[];
+            description?: string;
+            /** @default true */
+            enabled?: boolean;
+        };
+        WebhookEndpointList: {
+            data: components["schemas"]["WebhookEndpoint"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        UpdateWebhookEndpointRequest: {
+            url?: string;
+            events?: (components["schemas"]["EventType"] | "*")[];
+            description?: string | null;
+            /** @description true re-enables an endpoint the server disabled. */
+            enabled?: boolean;
+        };
+        RotateWebhookSecretRequest: {
+            /**
+             * @description How long the previous secret keeps signing next to the new one (both signatures are sent).
+             * @default 86400
+             */
+            overlap_seconds?: number;
+        };
+        WebhookDeliveryAttemptList: {
+            data: components["schemas"]["WebhookDeliveryAttempt"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        WebhookDeliveryAttempt: {
+            /** @example wha_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            delivery_id: string;
+            event_id: string;
+            event_type: string;
+            /** @description 1 for the first try of this delivery. */
+            attempt: number;
+            /** @enum {string} */
+            outcome: "succeeded" | "http_error" | "timeout" | "network_error" | "not_allowed";
+            status_code: number | null;
+            latency_ms: number;
+            /** @description The first KiB of what the endpoint answered. */
+            response_excerpt: string | null;
+            error: string | null;
+            /** @enum {string} */
+            delivery_state: "pending" | "waiting" | "succeeded" | "failed";
+            /** @description When the delivery is tried again, if it is. */
+            next_attempt_at: string | null;
+            created_at: string;
+        };
+        EventList: {
+            data: components["schemas"]["Event"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"];
+        ResendResult: {
+            event_id: string;
+            deliveries: {
+                id: string;
+                endpoint_id: string;
+            }[];
+        };
+        ResendEventRequest: {
+            /** @description Only to this endpoint; by default to every enabled endpoint subscribed to the type. */
+            endpoint_id?: string;
         };
         OEmbed: {
             /** @enum {string} */
@@ -3817,6 +4392,893 @@ export interface operations {
             };
         };
     };
+    listWebhookEndpoints: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Endpoints */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpointList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The endpoint */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updateWebhookEndpoint: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdateWebhookEndpointRequest"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    rotateWebhookSecret: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["RotateWebhookSecretRequest"];
+            };
+        };
+        responses: {
+            /** @description The endpoint with its new secret */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["CreatedWebhookEndpoint"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listWebhookDeliveries: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Attempts */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["WebhookDeliveryAttemptList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listEvents: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+                type?: components["schemas"]["EventType"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Events */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EventList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    streamEvents: {
+        parameters: {
+            query?: {
+                /** @description Comma-separated event types; all when absent. */
+                types?: string;
+            };
+            header?: {
+                "last-event-id"?: string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description An endless event stream */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/event-stream": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The event */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Event"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    resendEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ResendEventRequest"];
+            };
+        };
+        responses: {
+            /** @description Queued */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ResendResult"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getStreamPage: {
         parameters: {
             query?: {
@@ -4464,6 +5926,267 @@ export interface operations {
             };
         };
     };
+    onStreamStarting: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamStartingEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onStreamLive: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamLiveEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onStreamReconnecting: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamReconnectingEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onStreamOffline: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamOfflineEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUploadReady: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadReadyEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUploadFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onUploadRejected: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UploadRejectedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPlaylistReady: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaylistReadyEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPlaylistItemFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlaylistItemFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -4478,25 +6201,40 @@ export const pathsPIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeep
 export const pathsEmbedSIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/embed/s/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsEmbedPIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/embed/p/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsOembedGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/oembed"]["get"]["parameters"]["query"]["format"]> = ["json"];
+export const streamStartingEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStartingEvent"]["type"]> = ["stream.starting"];
+export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["visibility"]> = ["public", "private"];
+export const streamStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStatus"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];
+export const streamLiveEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamLiveEvent"]["type"]> = ["stream.live"];
+export const streamReconnectingEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamReconnectingEvent"]["type"]> = ["stream.reconnecting"];
+export const streamOfflineEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamOfflineEvent"]["type"]> = ["stream.offline"];
+export const uploadReadyEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UploadReadyEvent"]["type"]> = ["upload.ready"];
+export const uploadStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UploadStatus"]> = ["processing", "ready", "failed", "rejected"];
+export const uploadFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UploadFailedEvent"]["type"]> = ["upload.failed"];
+export const uploadRejectedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UploadRejectedEvent"]["type"]> = ["upload.rejected"];
+export const playlistReadyEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistReadyEvent"]["type"]> = ["playlist.ready"];
+export const playlistVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Playlist"]["visibility"]> = ["public", "private"];
+export const playlistStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Playlist"]["status"]> = ["processing", "ready"];
+export const playlistItemKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItem"]["kind"]> = ["upload", "external"];
+export const playlistItemStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItem"]["status"]> = ["pending", "ready", "failed"];
+export const playlistItemFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItemFailedEvent"]["type"]> = ["playlist.item_failed"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
 export const readinessStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Readiness"]["status"]> = ["ready", "not_ready"];
 export const registerResponseRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterResponse"]["role"]> = ["dj", "listener", "admin"];
 export const registerRequestRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterRequest"]["role"]> = ["dj", "listener"];
 export const tokenPairToken_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["TokenPair"]["token_type"]> = ["Bearer"];
 export const userRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["User"]["role"]> = ["dj", "listener", "admin"];
-export const scopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Scope"]> = ["streams:read", "streams:write", "uploads:write", "playlists:read", "playlists:write", "podcasts:read", "podcasts:write", "domains:write", "monetization:write", "analytics:read", "subscriptions:read", "subscriptions:write", "tokens:write"];
-export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["visibility"]> = ["public", "private"];
-export const streamStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStatus"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];
+export const scopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Scope"]> = ["streams:read", "streams:write", "uploads:write", "playlists:read", "playlists:write", "podcasts:read", "podcasts:write", "domains:write", "monetization:write", "analytics:read", "subscriptions:read", "subscriptions:write", "tokens:write", "webhooks:read", "webhooks:write"];
 export const createStreamRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateStreamRequest"]["visibility"]> = ["public", "private"];
 export const updateStreamRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateStreamRequest"]["visibility"]> = ["public", "private"];
-export const uploadStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UploadStatus"]> = ["processing", "ready", "failed", "rejected"];
-export const playlistVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Playlist"]["visibility"]> = ["public", "private"];
-export const playlistStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Playlist"]["status"]> = ["processing", "ready"];
-export const playlistItemKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItem"]["kind"]> = ["upload", "external"];
-export const playlistItemStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItem"]["status"]> = ["pending", "ready", "failed"];
 export const createPlaylistRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlaylistRequest"]["visibility"]> = ["public", "private"];
 export const updatePlaylistRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePlaylistRequest"]["visibility"]> = ["public", "private"];
 export const relayStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RelayState"]> = ["starting", "live", "reconnecting", "offline"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed"];
+export const webhookEndpointEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEndpoint"]["events"]> = ["*"];
+export const createWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateWebhookEndpointRequest"]["events"]> = ["*"];
+export const updateWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateWebhookEndpointRequest"]["events"]> = ["*"];
+export const webhookDeliveryAttemptOutcomeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookDeliveryAttempt"]["outcome"]> = ["succeeded", "http_error", "timeout", "network_error", "not_allowed"];
+export const webhookDeliveryAttemptDelivery_stateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookDeliveryAttempt"]["delivery_state"]> = ["pending", "waiting", "succeeded", "failed"];
 export const oEmbedVersionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OEmbed"]["version"]> = ["1.0"];
 export const oEmbedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OEmbed"]["type"]> = ["rich"];
 export const streamNowPlayingStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamNowPlaying"]["state"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];

@@ -18,7 +18,11 @@ export type IdPrefix =
   | 'rft'
   | 'job'
   | 'msg'
-  | 'trk';
+  | 'trk'
+  | 'evt'
+  | 'whe'
+  | 'whd'
+  | 'wha';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

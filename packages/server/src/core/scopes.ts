@@ -13,6 +13,8 @@ export const SCOPES = [
   'subscriptions:read',
   'subscriptions:write',
   'tokens:write',
+  'webhooks:read',
+  'webhooks:write',
 ] as const;
 
 export type Scope = (typeof SCOPES)[number];

@@ -210,6 +210,77 @@ export interface IdempotencyKeysTable {
   created_at: string;
 }
 
+/** The event outbox: written in the transaction of the change that causes the event. */
+export interface EventsTable {
+  /** evt_…, time-sortable. */
+  id: string;
+  type: string;
+  owner_id: string;
+  /** The id of the object the event is about: deliveries to one endpoint keep its events in order. */
+  object_id: string;
+  /** The event as delivered (JSON): { id, type, created_at, data: { object } }. */
+  payload: string;
+  /** 1 once its deliveries were created. */
+  fanned_out: number;
+  created_at: string;
+}
+
+export interface WebhookEndpointsTable {
+  id: string;
+  owner_id: string;
+  url: string;
+  description: string | null;
+  /** JSON array of event types, or ["*"]. */
+  event_types: string;
+  enabled: number;
+  /** AES-256-GCM ciphertext of the signing secret (whsec_…). */
+  secret_enc: string;
+  /** After a rotation: the old secret, also signing until previous_secret_expires_at. */
+  previous_secret_enc: string | null;
+  previous_secret_expires_at: string | null;
+  /** When deliveries to it began failing without a success since. */
+  failing_since: string | null;
+  disabled_reason: string | null;
+  /** Bumped to take the row lock that serialises ordering decisions for the endpoint. */
+  lock_seq: number;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface WebhookDeliveriesTable {
+  id: string;
+  endpoint_id: string;
+  event_id: string;
+  owner_id: string;
+  /** The ordering key (the event's object); null for a manual resend, which is not ordered. */
+  object_id: string | null;
+  /** pending (a job will send it) | waiting (behind an earlier event of the same object) | succeeded | failed. */
+  state: 'pending' | 'waiting' | 'succeeded' | 'failed';
+  attempts: number;
+  next_attempt_at: string | null;
+  last_status_code: number | null;
+  last_error: string | null;
+  created_at: string;
+  updated_at: string;
+  delivered_at: string | null;
+}
+
+export interface WebhookAttemptsTable {
+  id: string;
+  delivery_id: string;
+  endpoint_id: string;
+  event_id: string;
+  event_type: string;
+  attempt: number;
+  outcome: 'succeeded' | 'http_error' | 'timeout' | 'network_error' | 'not_allowed';
+  status_code: number | null;
+  latency_ms: number;
+  /** The first KiB of the response body. */
+  response_excerpt: string | null;
+  error: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -225,4 +296,8 @@ export interface Database {
   stream_hls_sessions: StreamHlsSessionsTable;
   stream_listener_samples: StreamListenerSamplesTable;
   idempotency_keys: IdempotencyKeysTable;
+  events: EventsTable;
+  webhook_endpoints: WebhookEndpointsTable;
+  webhook_deliveries: WebhookDeliveriesTable;
+  webhook_attempts: WebhookAttemptsTable;
 }

@@ -5,7 +5,7 @@
 // detail goes to the log (app.onError logs `internalDetailOf`).
 
 import { SourceProbeError } from '@djcast/relay';
-import { UrlNotAllowedError } from '@djcast/relay/net';
+import { parseFetchUrl, readBodyText, requestOnce, UrlNotAllowedError } from '@djcast/relay/net';
 import { DomainError } from '../core/errors.js';
 
 export type OutboundCode = 'url_not_allowed' | 'source_unreachable';
@@ -53,4 +53,52 @@ export function describeError(error: unknown): string {
     } else parts.push(String(e));
   }
   return parts.join(' <- ');
+}
+
+export interface GuardedPostOptions {
+  /** Loopback and private addresses are refused unless this is set (DJCAST_ALLOW_PRIVATE_URLS). */
+  allowPrivate: boolean;
+  /** Until the response headers are in; the excerpt gets what is left of it. */
+  timeoutMs: number;
+  /** Bytes of the response body kept. */
+  excerptBytes: number;
+  signal?: AbortSignal;
+}
+
+export interface GuardedPostResult {
+  status: number;
+  /** The first `excerptBytes` of the body, as text ('' when none arrived in time). */
+  excerpt: string;
+}
+
+/**
+ * POSTs a body to a user's URL (webhook endpoints) through the guarded
+ * client: every address checked, no redirects followed (a 3xx is an answer,
+ * not a new destination), bounded in time and in what is read back.
+ */
+export async function postGuarded(
+  url: string,
+  body: string,
+  headers: Record<string, string>,
+  options: GuardedPostOptions,
+): Promise<GuardedPostResult> {
+  const started = Date.now();
+  const res = await requestOnce(parseFetchUrl(url), {
+    method: 'POST',
+    body,
+    headers,
+    allowPrivate: options.allowPrivate,
+    timeoutMs: options.timeoutMs,
+    ...(options.signal ? { signal: options.signal } : {}),
+  });
+  let excerpt = '';
+  try {
+    const left = Math.max(200, options.timeoutMs - (Date.now() - started));
+    excerpt = await readBodyText(res, { maxBytes: options.excerptBytes, timeoutMs: left });
+  } catch {
+    // The status is the answer; a body that does not arrive in time is left out.
+  } finally {
+    res.close();
+  }
+  return { status: res.status, excerpt };
 }

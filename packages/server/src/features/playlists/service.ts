@@ -28,6 +28,7 @@ import { buildPlaylistManifest, type HlsSegmentRef } from '../../media/hls-manif
 import { FETCH_EXTERNAL_TRACK, type ExternalTrackJobPayload } from './jobs.js';
 import { embedSnippet, pageUrl } from '../pages/urls.js';
 import * as repo from './repository.js';
+import { emitEvent } from '../../events/emit.js';
 import type { PlaylistItemView, PlaylistView } from './schemas.js';
 
 /** The views are the routes' response types, inferred from the schemas. */
@@ -116,6 +117,8 @@ export class PlaylistsService {
       await repo.replaceItems(tx, id, rows);
       await this.enqueueExternal(tx, principal.userId, fresh);
       await this.rebuildIn(tx, id, { bump: false });
+      // Only uploads (or nothing) to wait for: ready at once.
+      if (fresh.length === 0) await this.emitIn(tx, id, 'playlist.ready');
     });
     this.deps.jobs.wake();
     return this.get(principal, id);
@@ -301,7 +304,9 @@ export class PlaylistsService {
       await db.transaction().execute(async (tx) => {
         await repo.updateItem(tx, item.id, ready);
         await this.rebuildIn(tx, item.playlist_id, { bump: true });
+        await this.emitIn(tx, item.playlist_id, 'playlist.ready', { onlyWhenSettled: true });
       });
+      this.deps.jobs.wake();
       log.info({ event: 'playlist.external_track_ready', duration_seconds: map.durationSeconds }, 'external track ready');
     } finally {
       await rm(dir, { recursive: true, force: true });
@@ -315,7 +320,11 @@ export class PlaylistsService {
     await this.deps.db.transaction().execute(async (tx) => {
       await repo.updateItem(tx, trackId, { status: 'failed', status_reason: reason, updated_at: nowIso(this.clock()) });
       await this.rebuildIn(tx, item.playlist_id, { bump: true });
+      await this.emitIn(tx, item.playlist_id, 'playlist.item_failed');
+      // The last pending track failed: nothing is left to wait for.
+      await this.emitIn(tx, item.playlist_id, 'playlist.ready', { onlyWhenSettled: true });
     });
+    this.deps.jobs.wake();
     logger.warn(
       { event: 'playlist.external_track_failed', track_id: trackId, playlist_id: item.playlist_id, err: error },
       'external track failed',
@@ -340,7 +349,10 @@ export class PlaylistsService {
         status_reason: `The file changed after it was added to the playlist: ${reason}. Add the URL again to use the new file.`,
         updated_at: now,
       });
-      if (failed) await this.rebuildIn(tx, playlistId, { bump: true });
+      if (failed) {
+        await this.rebuildIn(tx, playlistId, { bump: true });
+        await this.emitIn(tx, playlistId, 'playlist.item_failed');
+      }
       return failed;
     });
     if (!marked) return false;
@@ -349,6 +361,28 @@ export class PlaylistsService {
       'external track changed at its origin',
     );
     return true;
+  }
+
+  /**
+   * Emits a playlist event in the caller's transaction, with the playlist as
+   * the API returns it (read in that transaction). `onlyWhenSettled`: only if
+   * no track is pending any more.
+   */
+  private async emitIn(
+    tx: Transaction<Database>,
+    playlistId: string,
+    type: 'playlist.ready' | 'playlist.item_failed',
+    opts: { onlyWhenSettled?: boolean } = {},
+  ): Promise<void> {
+    const row = await repo.findPlaylist(tx, playlistId);
+    if (!row) return;
+    const items = await repo.itemsOf(tx, playlistId);
+    if (opts.onlyWhenSettled && items.some((i) => i.status === 'pending')) return;
+    const uploads = await this.deps.uploads.tracks(
+      items.flatMap((i) => (i.upload_id ? [i.upload_id] : [])),
+      tx,
+    );
+    await emitEvent(tx, { type, ownerId: row.owner_id, object: this.view(row, items, uploads), now: this.clock() });
   }
 
   /** Rebuilds the stored HLS manifest on its own (for repairs and tests); changes in this file use rebuildIn. */

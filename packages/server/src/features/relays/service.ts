@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { statsUrlFor } from '@djcast/relay';
 import type { BlobStore } from '@djcast/relay/blob';
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
 import type { Mailer } from '../../adapters/mailer/index.js';
 import type { RelayLauncher, RelaySpec, RelayTiming } from '../../adapters/relay-launcher/types.js';
 import { nowIso } from '../../db/create-db.js';
@@ -68,6 +68,12 @@ export interface RelayStatus {
   content_type: string | null;
 }
 
+/**
+ * Told, inside the transaction that changes it, that a stream's state
+ * changed (the streams feature registers one that emits `stream.<state>`).
+ */
+export type StreamStateListener = (tx: Transaction<Database>, streamId: string, state: RelayState) => Promise<void>;
+
 export interface RelayMetricRow {
   streamId: string;
   relayId: string;
@@ -84,6 +90,8 @@ export interface RelayMetricRow {
  * adapters handed in by the container.
  */
 export class RelaysService {
+  private readonly stateListeners: StreamStateListener[] = [];
+
   constructor(
     private readonly db: Kysely<Database>,
     private readonly launcher: RelayLauncher,
@@ -94,6 +102,15 @@ export class RelaysService {
     private readonly settings: RelaySettings,
     private readonly clock: () => Date = () => new Date(),
   ) {}
+
+  /** A feature that reports stream states (streams, for its events) registers here, so dependencies run one way. */
+  onStreamStateChange(listener: StreamStateListener): void {
+    this.stateListeners.push(listener);
+  }
+
+  private async streamStateChanged(tx: Transaction<Database>, streamId: string, state: RelayState): Promise<void> {
+    for (const listener of this.stateListeners) await listener(tx, streamId, state);
+  }
 
   get launcherKind(): RelayLauncher['kind'] {
     return this.launcher.kind;
@@ -186,7 +203,11 @@ export class RelaysService {
       );
     }
     if (reason === 'stalled') {
-      await this.db.updateTable('streams').set({ status: 'reconnecting', updated_at: now }).where('id', '=', stream.id).execute();
+      await this.db.transaction().execute(async (tx) => {
+        const before = await tx.selectFrom('streams').select('status').where('id', '=', stream.id).executeTakeFirst();
+        await tx.updateTable('streams').set({ status: 'reconnecting', updated_at: now }).where('id', '=', stream.id).execute();
+        if (before && before.status !== 'reconnecting') await this.streamStateChanged(tx, stream.id, 'reconnecting');
+      });
     }
     this.logger.info({ event: 'relay.restarted', relay_id: relay.id, stream_id: stream.id, reason }, 'relay worker restarted');
     return { ...relay, ...patch };
@@ -241,11 +262,13 @@ export class RelaysService {
         content_type: input.content_type ?? relay.content_type,
         updated_at: now,
       });
+      const before = await trx.selectFrom('streams').select('status').where('id', '=', relay.stream_id).executeTakeFirst();
       await trx
         .updateTable('streams')
         .set({ status: input.state, updated_at: now, ...(input.source_kind ? { source_kind: input.source_kind } : {}) })
         .where('id', '=', relay.stream_id)
         .execute();
+      if (before && before.status !== input.state) await this.streamStateChanged(trx, relay.stream_id, input.state);
       await repo.pruneHlsSessions(trx, relay.stream_id, windowStart);
       const hls = await repo.countHlsSessions(trx, relay.stream_id, windowStart);
       await repo.insertListenerSample(trx, {

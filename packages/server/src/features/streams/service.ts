@@ -1,4 +1,5 @@
-import type { Kysely } from 'kysely';
+import type { Kysely, Transaction } from 'kysely';
+import { emitEvent } from '../../events/emit.js';
 import { nowIso } from '../../db/create-db.js';
 import type { Database, StreamsTable } from '../../db/tables.js';
 import { NotFound } from '../../core/errors.js';
@@ -6,7 +7,7 @@ import { page } from '../../core/pagination.js';
 import { newId } from '../../core/ids.js';
 import type { FieldCipher } from '../../secrets.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
-import { streamUrl, type RelaysService, type RelayStatus } from '../relays/service.js';
+import { streamUrl, type RelaysService, type RelayState, type RelayStatus } from '../relays/service.js';
 import { embedSnippet, pageUrl } from '../pages/urls.js';
 import * as repo from './repository.js';
 import { parseSourceUrl, probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
@@ -63,6 +64,14 @@ export class StreamsService {
     this.probe = deps.probe;
     this.signPlayback = deps.signPlayback;
     this.clock = deps.clock ?? (() => new Date());
+    // The relay's heartbeats (and the watchdog) change a stream's state: each change is an event, in that transaction.
+    this.relays.onStreamStateChange((tx, streamId, state) => this.emitState(tx, streamId, state));
+  }
+
+  private async emitState(tx: Transaction<Database>, streamId: string, state: RelayState): Promise<void> {
+    const row = await repo.findStream(tx, streamId);
+    if (!row) return;
+    await emitEvent(tx, { type: `stream.${state}`, ownerId: row.owner_id, object: this.view(row), now: this.clock() });
   }
 
   /**
@@ -107,6 +116,8 @@ export class StreamsService {
       await repo.deleteStream(this.db, row.id);
       throw error;
     }
+    // The row was written before the worker could start (and removed if it did not): `starting` is reported once it did.
+    await this.db.transaction().execute((tx) => this.emitState(tx, row.id, 'starting'));
     return this.view(row);
   }
 

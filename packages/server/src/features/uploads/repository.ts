@@ -34,6 +34,12 @@ export function listUploads(
 export const updateUpload = (db: Q, id: string, patch: Updateable<UploadsTable>) =>
   db.updateTable('uploads').set(patch).where('id', '=', id).execute();
 
+/** Moves a processing upload to its end state; false when it was not processing (finished by an earlier run, or deleted). */
+export async function finishUpload(db: Q, id: string, patch: Updateable<UploadsTable>): Promise<boolean> {
+  const r = await db.updateTable('uploads').set(patch).where('id', '=', id).where('status', '=', 'processing').executeTakeFirst();
+  return Number(r.numUpdatedRows) === 1;
+}
+
 /** Moves progress forward only while still processing (a late report never overwrites ready/failed). */
 export const updateProgress = (db: Q, id: string, progress: number, updatedAt: string) =>
   db

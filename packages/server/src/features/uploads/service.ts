@@ -18,6 +18,7 @@ import type { HlsSegmentRef } from '../../media/hls-manifest.js';
 import { originalKey, uploadHlsPrefix, uploadPrefix } from './keys.js';
 import { publishHlsRendition } from '../../media/rendition.js';
 import { PROCESS_UPLOAD, type UploadJobPayload } from './jobs.js';
+import { emitEvent } from '../../events/emit.js';
 import * as repo from './repository.js';
 import type { UploadView } from './schemas.js';
 
@@ -328,8 +329,22 @@ export class UploadsService {
 
   static readonly playbackTokenSeconds = PLAYBACK_TOKEN_SECONDS;
 
-  private async finish(id: string, patch: Partial<UploadsTable>): Promise<void> {
-    await repo.updateUpload(this.deps.db, id, { ...patch, updated_at: nowIso(this.clock()) });
+  /**
+   * The upload reaches an end state (ready, failed, rejected): the row and
+   * its event change in one transaction, and only from `processing`, so a
+   * job that runs again after a crash never reports the same change twice.
+   */
+  private async finish(id: string, patch: Partial<UploadsTable> & { status: 'ready' | 'failed' | 'rejected' }): Promise<void> {
+    const now = this.clock();
+    const changed = await this.deps.db.transaction().execute(async (tx) => {
+      const updated = await repo.finishUpload(tx, id, { ...patch, updated_at: nowIso(now) });
+      if (!updated) return false;
+      const row = await repo.findUpload(tx, id);
+      if (!row) return false;
+      await emitEvent(tx, { type: `upload.${patch.status}`, ownerId: row.owner_id, object: this.view(row), now });
+      return true;
+    });
+    if (changed) this.deps.jobs.wake();
   }
 
   /** What FFmpeg and ffprobe read: the local file, or a presigned URL on S3. */
