@@ -23,6 +23,10 @@ import { FfmpegTranscoder } from './adapters/transcoder/ffmpeg.js';
 import { checkExternalAudioUrl } from './features/playlists/external-url.js';
 import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
+import { podcastsModule } from './features/podcasts/module.js';
+import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
+import { LogCdnPurger } from './adapters/cdn/log.js';
+import type { CdnPurger } from './adapters/cdn/types.js';
 import { installModules, type FeatureModule } from './modules.js';
 import { FieldCipher, deriveKey, ensurePrivateDir, loadOrCreateSecret } from './secrets.js';
 
@@ -33,6 +37,8 @@ export interface ContainerOptions {
   defaultMetrics?: boolean;
   /** Replaces the relay launcher config would pick (tests record calls instead of spawning workers). */
   relayLauncher?: RelayLauncher;
+  /** Replaces the CDN purger (tests record what it is sent). */
+  cdnPurger?: CdnPurger;
 }
 
 /**
@@ -155,12 +161,28 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  const cdn: CdnPurger = options.cdnPurger ?? new LogCdnPurger(logger);
+  const podcasts = podcastsModule({
+    db: db.kysely,
+    store: blobs,
+    uploads: uploads.service,
+    logger,
+    publicUrl: config.publicUrl,
+    jobs,
+    checkUrl: checkExternalAudioUrl,
+    allowPrivateUrls: config.network.allowPrivateUrls,
+    signer: new EnclosureSigner(deriveKey(jwtSecret, 'podcast-enclosures'), clock),
+    cdn,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
     mail: mailer.kind,
     virus_scan: scanner.kind,
     relay_launcher: relayLauncher.kind,
+    cdn: cdn.kind,
   });
   const ops = opsModule({ backends, ping: () => db.ping(), registry: metrics.registry });
 
@@ -168,7 +190,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
    * The feature modules: each registers its own routes, jobs and metrics, and
    * app.ts mounts their routes in this order. Adding a feature is one line here.
    */
-  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature];
+  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, podcasts, relaysFeature];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 
@@ -189,6 +211,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     uploads: uploads.service,
     playlists: playlists.service,
+    podcasts: podcasts.service,
+    cdn,
     modules,
     scanner,
     transcoder,

@@ -40,8 +40,16 @@ describe('the feature modules the container lists', () => {
   afterAll(() => t.close());
 
   it('are every feature, and register their jobs with the worker, one definition per kind', () => {
-    expect(t.container.modules.map((m) => m.name)).toEqual(['ops', 'auth', 'streams', 'uploads', 'playlists', 'relays']);
-    expect(t.container.worker.kinds.sort()).toEqual(['playlist.external_track', 'upload.process']);
+    expect(t.container.modules.map((m) => m.name)).toEqual([
+      'ops',
+      'auth',
+      'streams',
+      'uploads',
+      'playlists',
+      'podcasts',
+      'relays',
+    ]);
+    expect(t.container.worker.kinds.sort()).toEqual(['playlist.external_track', 'podcast.publish_episode', 'upload.process']);
   });
 
   it('register their metrics and routes', async () => {

@@ -18,7 +18,10 @@ export type IdPrefix =
   | 'rft'
   | 'job'
   | 'msg'
-  | 'trk';
+  | 'trk'
+  | 'art'
+  | 'pft'
+  | 'dld';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);
