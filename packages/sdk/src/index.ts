@@ -46,6 +46,7 @@ export {
   type PlaylistStreamUrls,
   type UpdatePlaylistRequest,
 } from './api/playlists.js';
+export { podcastGuidFor, validatePodcastFeed, type FeedProblem, type FeedReport } from './feed/validate.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';
 export { paginate, type Page } from './pagination.js';
