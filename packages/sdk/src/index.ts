@@ -46,6 +46,17 @@ export {
   type PlaylistStreamUrls,
   type UpdatePlaylistRequest,
 } from './api/playlists.js';
+export type {
+  CreateEpisodeRequest,
+  CreatePodcastRequest,
+  Episode,
+  EpisodeList,
+  Podcast,
+  PodcastFeedToken,
+  PodcastList,
+  UpdateEpisodeRequest,
+  UpdatePodcastRequest,
+} from './api/podcasts.js';
 export { podcastGuidFor, validatePodcastFeed, type FeedProblem, type FeedReport } from './feed/validate.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';
