@@ -147,7 +147,7 @@ export function registerPodcastPublicRoutes(app: App, deps: PodcastPublicDeps): 
   for (const route of [feed, personalFeed, media, chapters, artwork]) answerPlaybackPreflight(app, route);
 }
 
-function sendFeed(c: Context<AppEnv>, rendered: RenderedFeed): Response {
+async function sendFeed(c: Context<AppEnv>, rendered: RenderedFeed): Promise<Response> {
   const headers: Record<string, string> = {
     'Content-Type': RSS,
     ETag: rendered.etag,
@@ -158,5 +158,5 @@ function sendFeed(c: Context<AppEnv>, rendered: RenderedFeed): Response {
   if (isNotModified(conditional, { etag: rendered.etag, lastModified: rendered.lastModified })) {
     return new Response(null, { status: 304, headers });
   }
-  return new Response(c.req.method === 'HEAD' ? null : rendered.xml, { status: 200, headers });
+  return new Response(c.req.method === 'HEAD' ? null : await rendered.xml(), { status: 200, headers });
 }

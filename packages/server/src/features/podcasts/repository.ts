@@ -17,6 +17,17 @@ export const findArtwork = (db: Q, id: string) =>
 export const insertPodcast = (db: Q, row: PodcastsTable) => db.insertInto('podcasts').values(row).execute();
 export const findPodcast = (db: Q, id: string) => db.selectFrom('podcasts').selectAll().where('id', '=', id).executeTakeFirst();
 
+/** What a conditional feed request needs, without the (large) document itself. */
+export const findFeedHead = (db: Q, id: string) =>
+  db
+    .selectFrom('podcasts')
+    .select(['id', 'visibility', 'monetization_enabled', 'feed_etag', 'feed_updated_at', 'updated_at'])
+    .where('id', '=', id)
+    .executeTakeFirst();
+
+export const findFeedXml = async (db: Q, id: string) =>
+  (await db.selectFrom('podcasts').select('feed_xml').where('id', '=', id).executeTakeFirst())?.feed_xml ?? null;
+
 export function listPodcasts(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
   let q = db
     .selectFrom('podcasts')

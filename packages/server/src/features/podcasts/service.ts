@@ -52,7 +52,8 @@ export interface PodcastsDeps {
 
 /** A rendered feed and its validators. */
 export interface RenderedFeed {
-  xml: string;
+  /** Loaded only when the answer is not a 304. */
+  xml: () => Promise<string>;
   etag: string;
   lastModified: Date;
   /** Anyone may keep it (public, free) or only the player (signed enclosures inside). */
@@ -556,17 +557,25 @@ export class PodcastsService {
    * enclosures that expire within the hour.
    */
   async publicFeed(podcastId: string): Promise<RenderedFeed> {
+    const head = await repo.findFeedHead(this.deps.db, podcastId);
+    if (!head) throw new NotFound('Podcast', podcastId);
+    const open = head.visibility === 'public' && head.monetization_enabled === 0;
+    if (open && head.feed_etag && head.feed_updated_at) {
+      // The stored document: a revalidation reads only its validators.
+      const stored = () =>
+        repo.findFeedXml(this.deps.db, podcastId).then((xml) => {
+          if (xml === null) throw new NotFound('Podcast', podcastId);
+          return xml;
+        });
+      return { xml: stored, etag: head.feed_etag, lastModified: new Date(head.feed_updated_at), shared: true };
+    }
     const podcast = await repo.findPodcast(this.deps.db, podcastId);
     if (!podcast) throw new NotFound('Podcast', podcastId);
-    const open = podcast.visibility === 'public' && podcast.monetization_enabled === 0;
-    if (open && podcast.feed_xml && podcast.feed_etag && podcast.feed_updated_at) {
-      return { xml: podcast.feed_xml, etag: podcast.feed_etag, lastModified: new Date(podcast.feed_updated_at), shared: true };
-    }
     const xml = await this.render(this.deps.db, podcast, (episodeId) =>
       open ? null : this.deps.signer.sign(episodeId, null, { alignSeconds: FEED_SIGNATURE_WINDOW_SECONDS }),
     );
     return {
-      xml,
+      xml: async () => xml,
       etag: strongEtag(xml),
       lastModified: new Date(podcast.feed_updated_at ?? podcast.updated_at),
       shared: open,
@@ -581,7 +590,7 @@ export class PodcastsService {
     const xml = await this.render(this.deps.db, podcast, (episodeId) => this.deps.signer.sign(episodeId, grant.user_id), {
       feedUrl: this.personalFeedUrl(podcastId, token),
     });
-    return { xml, etag: strongEtag(xml), lastModified: this.clock(), shared: false };
+    return { xml: async () => xml, etag: strongEtag(xml), lastModified: this.clock(), shared: false };
   }
 
   /** Mints a personal feed URL for one listener (the owner, or the subscriptions feature, calls this). */
