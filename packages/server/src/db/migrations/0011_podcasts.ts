@@ -2,7 +2,9 @@ import type { Kysely } from 'kysely';
 
 // Podcasts: series, their artwork, episodes (from an upload or an external
 // URL), the stored RSS feed, personal feed tokens for subscribers, and the
-// download log the counting redirect writes for analytics.
+// download log the counting redirect writes for analytics. An upload an
+// episode uses cannot be deleted through the API (a delete guard); the
+// cascade is for deleting the whole account.
 export async function up(db: Kysely<any>): Promise<void> {
   await db.schema
     .createTable('podcast_artworks')
@@ -48,7 +50,7 @@ export async function up(db: Kysely<any>): Promise<void> {
     .addColumn('guid', 'varchar(100)', (c) => c.notNull().unique())
     .addColumn('title', 'varchar(200)', (c) => c.notNull())
     .addColumn('description', 'text', (c) => c.notNull())
-    .addColumn('upload_id', 'varchar(40)', (c) => c.references('uploads.id').onDelete('restrict'))
+    .addColumn('upload_id', 'varchar(40)', (c) => c.references('uploads.id').onDelete('cascade'))
     .addColumn('media_url', 'text')
     .addColumn('media_type', 'varchar(100)', (c) => c.notNull())
     .addColumn('media_bytes', 'integer', (c) => c.notNull())
