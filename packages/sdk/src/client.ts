@@ -2,6 +2,7 @@ import { createClient } from './openapi-fetch.js';
 import { authApi, loginTokens, meApi, refreshTokens } from './api/auth.js';
 import { type ApiContext, type RawClient, unwrap } from './api/context.js';
 import { playlistsApi } from './api/playlists.js';
+import { episodesApi, podcastsApi } from './api/podcasts.js';
 import { streamsApi } from './api/streams.js';
 import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
@@ -90,6 +91,8 @@ export function createDjcastClient(options: DjcastClientOptions) {
     playlists: playlistsApi(ctx),
     webhooks: webhooksApi(ctx),
     events: eventsApi(ctx),
+    podcasts: podcastsApi(ctx),
+    episodes: episodesApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

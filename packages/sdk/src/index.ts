@@ -67,6 +67,18 @@ export {
   type WebhookHeaders,
   type WebhookOperations,
 } from './api/webhooks.js';
+export type {
+  CreateEpisodeRequest,
+  CreatePodcastRequest,
+  Episode,
+  EpisodeList,
+  Podcast,
+  PodcastFeedToken,
+  PodcastList,
+  UpdateEpisodeRequest,
+  UpdatePodcastRequest,
+} from './api/podcasts.js';
+export { podcastGuidFor, validatePodcastFeed, type FeedProblem, type FeedReport } from './feed/validate.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';
 export { paginate, type Page } from './pagination.js';

@@ -25,6 +25,10 @@ import { checkExternalAudioUrl } from './features/playlists/external-url.js';
 import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
 import { webhooksModule } from './features/webhooks/module.js';
+import { podcastsModule } from './features/podcasts/module.js';
+import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
+import { LogCdnPurger } from './adapters/cdn/log.js';
+import type { CdnPurger } from './adapters/cdn/types.js';
 import { installModules, type FeatureModule } from './modules.js';
 import { FieldCipher, deriveKey, ensurePrivateDir, loadOrCreateSecret } from './secrets.js';
 
@@ -35,6 +39,8 @@ export interface ContainerOptions {
   defaultMetrics?: boolean;
   /** Replaces the relay launcher config would pick (tests record calls instead of spawning workers). */
   relayLauncher?: RelayLauncher;
+  /** Replaces the CDN purger (tests record what it is sent). */
+  cdnPurger?: CdnPurger;
 }
 
 /**
@@ -171,12 +177,28 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  const cdn: CdnPurger = options.cdnPurger ?? new LogCdnPurger(logger);
+  const podcasts = podcastsModule({
+    db: db.kysely,
+    store: blobs,
+    uploads: uploads.service,
+    logger,
+    publicUrl: config.publicUrl,
+    jobs,
+    checkUrl: checkExternalAudioUrl,
+    allowPrivateUrls: config.network.allowPrivateUrls,
+    signer: new EnclosureSigner(deriveKey(jwtSecret, 'podcast-enclosures'), clock),
+    cdn,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
     mail: mailer.kind,
     virus_scan: scanner.kind,
     relay_launcher: relayLauncher.kind,
+    cdn: cdn.kind,
   });
   const pages = pagesModule({
     streams: streamsFeature.service,
@@ -192,7 +214,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
    * The feature modules: each registers its own routes, jobs and metrics, and
    * app.ts mounts their routes in this order. Adding a feature is one line here.
    */
-  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, relaysFeature, webhooks, pages];
+  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, podcasts, relaysFeature, webhooks, pages];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 
@@ -214,6 +236,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     uploads: uploads.service,
     playlists: playlists.service,
     webhooks: webhooks.service,
+    podcasts: podcasts.service,
+    cdn,
     modules,
     scanner,
     transcoder,

@@ -46,6 +46,7 @@ describe('the feature modules the container lists', () => {
       'streams',
       'uploads',
       'playlists',
+      'podcasts',
       'relays',
       'webhooks',
       'pages',
@@ -53,6 +54,7 @@ describe('the feature modules the container lists', () => {
     expect(t.container.worker.kinds.sort()).toEqual([
       'events.fanout',
       'playlist.external_track',
+      'podcast.publish_episode',
       'upload.process',
       'webhooks.deliver',
     ]);

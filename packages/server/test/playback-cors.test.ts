@@ -14,6 +14,8 @@ import { parse } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, signUp, type TestApp } from './harness.js';
 import { RecordingLauncher, startFakeIcecast, type FakeSource } from './relay-fakes.js';
+import { Readable } from 'node:stream';
+import { png } from './podcasts-support.js';
 import { insertReadyUpload } from './uploads-support.js';
 
 interface Operation {
@@ -117,8 +119,53 @@ describe('every public media operation, from another origin', () => {
       await t.container.blobs.put(`streams/${id}/live/seg-1.ts`, Buffer.alloc(188 * 4, 1), { contentType: 'video/mp2t' });
       return id;
     };
+    const podcast = async (): Promise<{ id: string; episode: string; artwork: string; personalFeed: string }> => {
+      const created = await t.api(dj.token).POST('/v1/podcasts', {
+        body: { title: 'cors', description: 'cors', author: 'dj', category: 'Music' },
+      });
+      if (!created.data) throw new Error(`could not create a podcast: ${JSON.stringify(created.error)}`);
+      const episode = await t.api(dj.token).POST('/v1/podcasts/{id}/episodes', {
+        params: { path: { id: created.data.id } },
+        body: { title: 'cors', upload_id: upload, chapters: [{ start_time: 0, title: 'Intro' }] },
+      });
+      if (!episode.data) throw new Error(`could not add an episode: ${JSON.stringify(episode.error)}`);
+      const token = await t.api(dj.token).POST('/v1/podcasts/{id}/feed-tokens', {
+        params: { path: { id: created.data.id } },
+        body: { user_id: dj.userId },
+      });
+      if (!token.data) throw new Error(`could not mint a feed token: ${JSON.stringify(token.error)}`);
+      const art = await t.container.podcasts.uploadArtwork(
+        { userId: dj.userId, role: 'dj', scopes: new Set(), via: 'jwt' },
+        Readable.from([png(1400, 1400)]),
+      );
+      return {
+        id: created.data.id,
+        episode: episode.data.id,
+        artwork: new URL(art.url).pathname,
+        personalFeed: new URL(token.data.feed_url).pathname,
+      };
+    };
     let url: string;
     switch (route) {
+      case '/podcasts/{id}/rss.xml':
+        url = `/podcasts/${(await podcast()).id}/rss.xml`;
+        break;
+      case '/podcasts/{id}/feeds/{token}/rss.xml':
+        url = (await podcast()).personalFeed;
+        break;
+      case '/podcasts/{id}/episodes/{episode_id}/media.mp3': {
+        const p = await podcast();
+        url = `/podcasts/${p.id}/episodes/${p.episode}/media.mp3`;
+        break;
+      }
+      case '/podcasts/{id}/episodes/{episode_id}/chapters.json': {
+        const p = await podcast();
+        url = `/podcasts/${p.id}/episodes/${p.episode}/chapters.json`;
+        break;
+      }
+      case '/podcasts/artwork/{file}':
+        url = (await podcast()).artwork;
+        break;
       case '/streams/{id}/live.m3u8':
         url = `/streams/${await stream()}/live.m3u8`;
         break;

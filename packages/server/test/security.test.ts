@@ -89,6 +89,22 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
       if (!data?.data[0]) throw new Error('security test: no event was emitted');
       return data.data[0].id;
     }
+    case 'pod':
+      return created(
+        'a podcast',
+        api.POST('/v1/podcasts', { body: { title: 'owned', description: 'owned', author: 'owner', category: 'Music' } }),
+      );
+    case 'epi': {
+      const podcast = await ownedResource(t, token, 'pod');
+      const upload = await insertReadyUpload(t, await userIdOf(t, token));
+      return created(
+        'an episode',
+        api.POST('/v1/podcasts/{id}/episodes', {
+          params: { path: { id: podcast } },
+          body: { title: 'owned', upload_id: upload },
+        }),
+      );
+    }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
   }
@@ -101,10 +117,12 @@ async function userIdOf(t: TestApp, token: string): Promise<string> {
 }
 
 /** A body that passes validation for an operation on an existing resource, so the ownership check is what answers. */
-function validPatchBody(idPrefix: string | undefined): Record<string, unknown> {
+function validPatchBody(idPrefix: string | undefined, operationId: string): Record<string, unknown> {
   // Webhook endpoints (update, rotate-secret) and events (resend) accept an empty body: every field is optional.
   if (idPrefix === 'whe' || idPrefix === 'evt') return {};
-  return idPrefix === 'pls' ? { title: 'x' } : { name: 'x' };
+  if (operationId === 'createPodcastFeedToken') return { user_id: 'usr_01jd0v9m3x7k2p8q4r5s6t7u8v' };
+  if (operationId === 'createEpisode') return { title: 'x', upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' };
+  return idPrefix === 'pls' || idPrefix === 'epi' || idPrefix === 'pod' ? { title: 'x' } : { name: 'x' };
 }
 
 function idPrefixOf(op: Operation): string | undefined {
@@ -213,7 +231,7 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
       const id = await ownedResource(t, owner.token, idPrefixOf(op)!);
       const res = await t.request(method, urlFor(route, id), {
         token: stranger.token,
-        body: op.requestBody ? validPatchBody(idPrefixOf(op)) : undefined,
+        body: op.requestBody ? validPatchBody(idPrefixOf(op), op.operationId) : undefined,
       });
       expect(res.status).toBe(403);
       expect(((await res.json()) as { code: string }).code).toBe('not_owner');
@@ -311,6 +329,71 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
           body: { title: 'mix', visibility: 'public', items: [{ upload_id: upload }, { url: `${source.url}/track.mp3` }] },
         };
       }
+      case 'createPodcast':
+        return {
+          token: owner.token,
+          body: {
+            title: 'show',
+            description: 'notes',
+            author: 'DJ',
+            owner_email: 'dj@example.com',
+            language: 'en',
+            category: 'Music',
+            subcategory: 'Music History',
+            type: 'episodic',
+            visibility: 'public',
+            artwork_id: 'art_01jd0v9m3x7k2p8q4r5s6t7u8v',
+          },
+        };
+      case 'updatePodcast':
+        return {
+          url: `/v1/podcasts/${await ownedResource(t, owner.token, 'pod')}`,
+          token: owner.token,
+          body: {
+            title: 'renamed',
+            description: 'notes',
+            author: 'DJ',
+            owner_email: 'dj@example.com',
+            language: 'en',
+            category: 'Music',
+            subcategory: 'Music History',
+            type: 'serial',
+            visibility: 'public',
+            artwork_id: 'art_01jd0v9m3x7k2p8q4r5s6t7u8v',
+          },
+        };
+      case 'createEpisode':
+        return {
+          url: `/v1/podcasts/${await ownedResource(t, owner.token, 'pod')}/episodes`,
+          token: owner.token,
+          body: {
+            title: 'ep',
+            description: 'notes',
+            upload_id: await insertReadyUpload(t, owner.userId),
+            media_url: `${source.url}/ep.mp3`,
+            published_at: '2030-01-01T00:00:00Z',
+            episode_type: 'full',
+          },
+        };
+      case 'updateEpisode':
+        return {
+          url: `/v1/episodes/${await ownedResource(t, owner.token, 'epi')}`,
+          token: owner.token,
+          body: {
+            title: 'ep',
+            description: 'notes',
+            upload_id: await insertReadyUpload(t, owner.userId),
+            media_url: `${source.url}/ep.mp3`,
+            published_at: '2030-01-01T00:00:00Z',
+            episode_type: 'full',
+          },
+        };
+      case 'createPodcastFeedToken':
+        return {
+          url: `/v1/podcasts/${await ownedResource(t, owner.token, 'pod')}/feed-tokens`,
+          token: owner.token,
+          body: { user_id: owner.userId },
+        };
       case 'sendRelayHeartbeat': {
         const relay = launcher.specFor(await ownedResource(t, owner.token, 'str'));
         return {

@@ -22,7 +22,11 @@ export type IdPrefix =
   | 'evt'
   | 'whe'
   | 'whd'
-  | 'wha';
+  | 'wha'
+
+  | 'art'
+  | 'pft'
+  | 'dld';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

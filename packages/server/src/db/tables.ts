@@ -281,6 +281,96 @@ export interface WebhookAttemptsTable {
   created_at: string;
 }
 
+export interface PodcastArtworksTable {
+  /** art_… */
+  id: string;
+  owner_id: string;
+  storage_key: string;
+  content_type: 'image/jpeg' | 'image/png';
+  width: number;
+  height: number;
+  size_bytes: number;
+  created_at: string;
+}
+
+export interface PodcastsTable {
+  id: string;
+  owner_id: string;
+  title: string;
+  description: string;
+  author: string;
+  owner_email: string | null;
+  language: string;
+  /** One of Apple's categories, and optionally one of its subcategories. */
+  category: string;
+  subcategory: string | null;
+  explicit: number;
+  podcast_type: 'episodic' | 'serial';
+  visibility: 'public' | 'private';
+  monetization_enabled: number;
+  /** podcast:locked: other hosts may not import this feed. */
+  locked: number;
+  artwork_id: string | null;
+  /** The RSS document, rebuilt in the transaction of every podcast or episode change. */
+  feed_xml: string | null;
+  feed_etag: string | null;
+  feed_updated_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface EpisodesTable {
+  id: string;
+  podcast_id: string;
+  /** Fixed at creation; never changes, even when the media is replaced. */
+  guid: string;
+  title: string;
+  /** Sanitized HTML. */
+  description: string;
+  /** Exactly one of upload_id and media_url is set. */
+  upload_id: string | null;
+  media_url: string | null;
+  media_type: string;
+  /** The enclosure length: the stored MP3's exact size, or what the external host reported. */
+  media_bytes: number;
+  duration_seconds: number | null;
+  season: number | null;
+  episode_number: number | null;
+  episode_type: 'full' | 'trailer' | 'bonus';
+  /** Null: as the podcast. */
+  explicit: number | null;
+  /** JSON array of { start_time, title } (podcast:chapters). */
+  chapters: string | null;
+  /** draft -> scheduled -> published. */
+  status: 'draft' | 'scheduled' | 'published';
+  published_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PodcastFeedTokensTable {
+  /** pft_… */
+  id: string;
+  podcast_id: string;
+  /** The listener the personal feed belongs to. */
+  user_id: string;
+  /** SHA-256 of the token; the token itself is shown once. */
+  token_hash: string;
+  created_at: string;
+  revoked_at: string | null;
+}
+
+export interface EpisodeDownloadsTable {
+  id: string;
+  episode_id: string;
+  podcast_id: string;
+  user_id: string | null;
+  address: string;
+  user_agent: string | null;
+  range: string | null;
+  created_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -300,4 +390,9 @@ export interface Database {
   webhook_endpoints: WebhookEndpointsTable;
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
+  podcast_artworks: PodcastArtworksTable;
+  podcasts: PodcastsTable;
+  episodes: EpisodesTable;
+  podcast_feed_tokens: PodcastFeedTokensTable;
+  episode_downloads: EpisodeDownloadsTable;
 }

@@ -65,7 +65,7 @@ export async function createTestApp(
   dialect: TestDialect,
   env: Record<string, string> = {},
   /** Adapters to use instead of the ones config picks (a recording relay launcher, a manual clock). */
-  adapters: Pick<ContainerOptions, 'relayLauncher' | 'clock'> = {},
+  adapters: Pick<ContainerOptions, 'relayLauncher' | 'clock' | 'cdnPurger'> = {},
 ): Promise<TestApp> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'djcast-test-'));
   const schema = `t_${process.pid}_${Math.random().toString(36).slice(2, 10)}`;

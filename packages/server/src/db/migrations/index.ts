@@ -8,6 +8,7 @@ import * as m0006 from './0006_idempotency_keys.js';
 import * as m0008 from './0008_job_owner_and_resource.js';
 import * as m0009 from './0009_idempotency_per_credential.js';
 import * as m0010 from './0010_webhooks.js';
+import * as m0011 from './0011_podcasts.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
 export const migrations: Record<string, Migration> = {
@@ -20,4 +21,5 @@ export const migrations: Record<string, Migration> = {
   '0008_job_owner_and_resource': m0008,
   '0009_idempotency_per_credential': m0009,
   '0010_webhooks': m0010,
+  '0011_podcasts': m0011,
 };
