@@ -214,7 +214,17 @@ export async function createContainer(config: Config, options: ContainerOptions 
    * The feature modules: each registers its own routes, jobs and metrics, and
    * app.ts mounts their routes in this order. Adding a feature is one line here.
    */
-  const modules: FeatureModule[] = [ops, authFeature, streamsFeature, uploads, playlists, podcasts, relaysFeature, webhooks, pages];
+  const modules: FeatureModule[] = [
+    ops,
+    authFeature,
+    streamsFeature,
+    uploads,
+    playlists,
+    podcasts,
+    relaysFeature,
+    webhooks,
+    pages,
+  ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
 

@@ -23,7 +23,6 @@ export type IdPrefix =
   | 'whe'
   | 'whd'
   | 'wha'
-
   | 'art'
   | 'pft'
   | 'dld';
