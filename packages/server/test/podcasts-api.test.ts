@@ -52,6 +52,13 @@ describe.each(DIALECTS)('podcasts on %s', (dialect) => {
   });
 
   const post = (url: string, body: unknown, token = dj.token) => t.request('POST', url, { token, body });
+  /** The episode.published events (the outbox, through the API) about one episode. */
+  const publishedEvents = async (episodeId: string) => {
+    const res = await t.request('GET', '/v1/events?type=episode.published&limit=100', { token: dj.token });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { data: { data: { object: { id: string } } }[] };
+    return body.data.filter((e) => e.data.object.id === episodeId);
+  };
   const feedOf = async (id: string, headers: Record<string, string> = {}) =>
     t.request('GET', `/podcasts/${id}/rss.xml`, { headers });
 
@@ -216,6 +223,10 @@ describe.each(DIALECTS)('podcasts on %s', (dialect) => {
     expect(feed.items[0]!.pubDate?.toISOString()).toBe(new Date(at).toISOString());
     const got = (await (await t.request('GET', `/v1/episodes/${episode.id}`, { token: dj.token })).json()) as EpisodeJson;
     expect(got.status).toBe('published');
+    // The publish emitted exactly one episode.published event carrying the episode as the API shows it.
+    const events = await publishedEvents(episode.id);
+    expect(events).toHaveLength(1);
+    expect(events[0]!.data.object).toMatchObject({ id: episode.id, guid: episode.guid, status: 'published' });
   });
 
   it('keeps a draft out of the feed until it is published', async () => {
@@ -224,9 +235,13 @@ describe.each(DIALECTS)('podcasts on %s', (dialect) => {
     const draft = await addEpisode(podcast.id, { title: 'Draft', upload_id: upload, draft: true });
     expect(draft.status).toBe('draft');
     expect(partytime(await (await feedOf(podcast.id)).text()).items).toHaveLength(0);
+    expect(await publishedEvents(draft.id)).toHaveLength(0);
     const res = await post(`/v1/episodes/${draft.id}/publish`, undefined);
     expect(res.status).toBe(200);
     expect(partytime(await (await feedOf(podcast.id)).text()).items.map((i) => i.guid)).toEqual([draft.guid]);
+    // Publishing again changes nothing and emits nothing more.
+    expect((await post(`/v1/episodes/${draft.id}/publish`, undefined)).status).toBe(200);
+    expect(await publishedEvents(draft.id)).toHaveLength(1);
   });
 
   it('signs a monetized podcast’s enclosures for an hour: valid now, 403 when expired or tampered, 403 without', async () => {

@@ -1158,6 +1158,26 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "episode.published": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The episode was published (now, or at its scheduled time) and is in the podcast's feed.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onEpisodePublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1408,6 +1428,55 @@ export interface components {
             data: {
                 object: components["schemas"]["Playlist"];
             };
+        };
+        EpisodePublishedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "episode.published";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Episode"];
+            };
+        };
+        Episode: {
+            /** @example epi_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            podcast_id: string;
+            /** @description Fixed at creation; never changes, even when the media is replaced. */
+            guid: string;
+            title: string;
+            description: string;
+            upload_id: string | null;
+            media_url: string | null;
+            /** @enum {string} */
+            status: "draft" | "scheduled" | "published";
+            published_at: string | null;
+            enclosure: {
+                url: string;
+                length: number;
+                type: string;
+            };
+            duration_seconds: number | null;
+            season: number | null;
+            episode_number: number | null;
+            /** @enum {string} */
+            episode_type: "full" | "trailer" | "bonus";
+            explicit: boolean | null;
+            chapters: {
+                start_time: number;
+                title: string;
+            }[] | null;
+            feed_url: string;
+            created_at: string;
+            updated_at: string;
         };
         Health: {
             /** @enum {string} */
@@ -1762,38 +1831,6 @@ export interface components {
             /** @description From POST /v1/podcasts/artwork. */
             artwork_id?: string | null;
         };
-        Episode: {
-            /** @example epi_01jd0v9m3x7k2p8q4r5s6t7u8v */
-            id: string;
-            podcast_id: string;
-            /** @description Fixed at creation; never changes, even when the media is replaced. */
-            guid: string;
-            title: string;
-            description: string;
-            upload_id: string | null;
-            media_url: string | null;
-            /** @enum {string} */
-            status: "draft" | "scheduled" | "published";
-            published_at: string | null;
-            enclosure: {
-                url: string;
-                length: number;
-                type: string;
-            };
-            duration_seconds: number | null;
-            season: number | null;
-            episode_number: number | null;
-            /** @enum {string} */
-            episode_type: "full" | "trailer" | "bonus";
-            explicit: boolean | null;
-            chapters: {
-                start_time: number;
-                title: string;
-            }[] | null;
-            feed_url: string;
-            created_at: string;
-            updated_at: string;
-        };
         /** @description Send exactly one of `upload_id` and `media_url`. */
         CreateEpisodeRequest: {
             /** @example Live at the warehouse */
@@ -1915,7 +1952,7 @@ export interface components {
             secret: string;
         };
         /** @enum {string} */
-        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed";
+        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published";
         WebhookEndpoint: {
             /** @example whe_01jd0v9m3x7k2p8q4r5s6t7u8v */
             id: string;
@@ -1991,7 +2028,7 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
-        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"];
+        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"];
         ResendResult: {
             event_id: string;
             deliveries: {
@@ -8255,6 +8292,35 @@ export interface operations {
             };
         };
     };
+    onEpisodePublished: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["EpisodePublishedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -8285,6 +8351,9 @@ export const playlistStatusValues: ReadonlyArray<FlattenedDeepRequired<component
 export const playlistItemKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItem"]["kind"]> = ["upload", "external"];
 export const playlistItemStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItem"]["status"]> = ["pending", "ready", "failed"];
 export const playlistItemFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlaylistItemFailedEvent"]["type"]> = ["playlist.item_failed"];
+export const episodePublishedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EpisodePublishedEvent"]["type"]> = ["episode.published"];
+export const episodeStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Episode"]["status"]> = ["draft", "scheduled", "published"];
+export const episodeEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Episode"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
 export const readinessStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Readiness"]["status"]> = ["ready", "not_ready"];
 export const registerResponseRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterResponse"]["role"]> = ["dj", "listener", "admin"];
@@ -8305,12 +8374,10 @@ export const createPodcastRequestVisibilityValues: ReadonlyArray<FlattenedDeepRe
 export const updatePodcastRequestCategoryValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePodcastRequest"]["category"]> = ["Arts", "Business", "Comedy", "Education", "Fiction", "Government", "History", "Health & Fitness", "Kids & Family", "Leisure", "Music", "News", "Religion & Spirituality", "Science", "Society & Culture", "Sports", "Technology", "True Crime", "TV & Film"];
 export const updatePodcastRequestTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePodcastRequest"]["type"]> = ["episodic", "serial"];
 export const updatePodcastRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePodcastRequest"]["visibility"]> = ["public", "private"];
-export const episodeStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Episode"]["status"]> = ["draft", "scheduled", "published"];
-export const episodeEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Episode"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const createEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const updateEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const relayStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RelayState"]> = ["starting", "live", "reconnecting", "offline"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published"];
 export const webhookEndpointEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEndpoint"]["events"]> = ["*"];
 export const createWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateWebhookEndpointRequest"]["events"]> = ["*"];
 export const updateWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateWebhookEndpointRequest"]["events"]> = ["*"];

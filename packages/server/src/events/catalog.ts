@@ -9,6 +9,7 @@
 
 import { z } from '@hono/zod-openapi';
 import { PlaylistSchema } from '../features/playlists/schemas.js';
+import { EpisodeSchema } from '../features/podcasts/schemas.js';
 import { StreamSchema } from '../features/streams/schemas.js';
 import { UploadSchema } from '../features/uploads/schemas.js';
 
@@ -39,6 +40,10 @@ export const EVENT_CATALOG = {
   'playlist.item_failed': {
     object: PlaylistSchema,
     summary: 'An external track of the playlist could not be fetched or changed at its origin; its item says why.',
+  },
+  'episode.published': {
+    object: EpisodeSchema,
+    summary: "The episode was published (now, or at its scheduled time) and is in the podcast's feed.",
   },
 } as const satisfies Record<string, CatalogEntry>;
 

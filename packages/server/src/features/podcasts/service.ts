@@ -20,6 +20,7 @@ import { isSubcategoryOf } from './categories.js';
 import { type EnclosureSigner, withSignature } from './enclosure-signing.js';
 import { PUBLISH_EPISODE } from './jobs.js';
 import { podcastGuid } from './podcast-guid.js';
+import { emitEvent } from '../../events/emit.js';
 import * as repo from './repository.js';
 import { buildFeed, type FeedEpisode } from './rss.js';
 import { sanitizeDescription } from './sanitize.js';
@@ -437,6 +438,11 @@ export class PodcastsService {
     const when = at.getTime() > now.getTime() ? now : at;
     await repo.updateEpisode(tx, episodeId, { status: 'published', published_at: nowIso(when), updated_at: nowIso(now) });
     await this.rebuildFeedIn(tx, episode.podcast_id);
+    const podcast = await repo.findPodcast(tx, episode.podcast_id);
+    const published = await repo.findEpisode(tx, episodeId);
+    if (podcast && published) {
+      await emitEvent(tx, { type: 'episode.published', ownerId: podcast.owner_id, object: this.episodeView(published), now });
+    }
     return true;
   }
 
