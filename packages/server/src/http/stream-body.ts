@@ -20,12 +20,23 @@ export interface StreamOptions {
   idle?: { ms: number; onIdle: () => boolean };
   /** Called when the source fails mid-stream (after the headers went out). */
   onError?: (error: Error) => void;
+  /**
+   * On the Node server, send at most `burstBytes` plus `bytesPerSecond` per
+   * second since the response started (a radio-style stream: a player gets
+   * a head start, then a steady lead over real time, instead of the server
+   * filling every new listener's socket buffers as fast as the kernel takes
+   * bytes).
+   */
+  pace?: { bytesPerSecond: number; burstBytes: number };
 }
 
 interface DirectBody {
   source: PieceSource;
   options: StreamOptions;
 }
+
+/** A paced stream wakes up when this much is due again. */
+const PACE_BATCH_BYTES = 48 * 1024;
 
 const directBodies = new WeakMap<object, DirectBody>();
 
@@ -133,7 +144,9 @@ export function readablePieces(readable: Readable): PieceSource {
  * complete. A closed connection destroys the source.
  */
 export async function pumpToResponse(source: PieceSource, out: ServerResponse, options: StreamOptions = {}): Promise<void> {
-  const { idle, onError } = options;
+  const { idle, onError, pace } = options;
+  const started = performance.now();
+  let sent = 0;
   let closed = out.destroyed;
   let wake: (() => void) | null = null;
   const onClose = () => {
@@ -150,7 +163,25 @@ export async function pumpToResponse(source: PieceSource, out: ServerResponse, o
         out.end();
         return;
       }
-      if (out.write(piece)) continue;
+      sent += piece.length;
+      const written = out.write(piece);
+      if (pace) {
+        const ahead = sent - pace.burstBytes - (pace.bytesPerSecond * (performance.now() - started)) / 1000;
+        if (ahead > 0) {
+          // Sleep until a few pieces are due again: one timer per batch of writes, not per piece.
+          await new Promise<void>((resolve) => {
+            const timer = setTimeout(done, ((ahead + PACE_BATCH_BYTES) / pace.bytesPerSecond) * 1000);
+            function done() {
+              clearTimeout(timer);
+              wake = null;
+              resolve();
+            }
+            wake = done;
+          });
+          if (closed) return;
+        }
+      }
+      if (written || !out.writableNeedDrain) continue;
       // Node holds this piece until the kernel takes it: wait, and cut a listener that takes nothing.
       await new Promise<void>((resolve) => {
         const timer = idle

@@ -66,6 +66,16 @@ export const RETRY_AFTER_SECONDS = 5;
  * needs only a few reads a second.
  */
 const STREAM_BUFFER_BYTES = 16 * 1024;
+/**
+ * stream.mp3 goes out like a radio stream on the Node server: the first
+ * BURST_SECONDS of audio at once (a player's head start), then at most
+ * PACE_FACTOR times the stream's own byte rate. A real-time player always
+ * has a lead; the server never stuffs a new listener's socket buffers with
+ * megabytes it will play minutes later (with thousands of listeners that
+ * burst alone took the CPU and overflowed the accept queue).
+ */
+const BURST_SECONDS = 10;
+const PACE_FACTOR = 1.5;
 /** Playlists whose playback info stays cached (least recently played go first). */
 const CACHED_PLAYLISTS = 1000;
 
@@ -147,12 +157,17 @@ export class PlaylistPlaybackService {
     if (req.head || length === 0) return { status, headers, body: null };
 
     const slices = resolveRange(map, from + first, from + last);
+    const bytesPerSecond = map.totalSeconds > 0 ? map.totalLength / map.totalSeconds : 0;
+    const pace =
+      bytesPerSecond > 0
+        ? { bytesPerSecond: bytesPerSecond * PACE_FACTOR, burstBytes: bytesPerSecond * BURST_SECONDS }
+        : undefined;
     const sources = info.tracks.map((t) => t.source);
     const paths = localTrackPaths(sources, this.deps.store);
     if (paths) {
       // Local files: pulled a piece at a time through the shared piece cache, nothing read ahead.
       const body = new ConcatReader(map, slices, localPieceReader(paths, this.pieces), (error) => this.streamFailed(info, error));
-      return { status, headers, body };
+      return { status, headers, body, ...(pace ? { pace } : {}) };
     }
     const opener = createTrackOpener(sources, {
       store: this.deps.store,
@@ -164,7 +179,7 @@ export class PlaylistPlaybackService {
     // (headers are out: the connection closes without the final chunk, so no
     // cache keeps the cut-short body as complete).
     body.on('error', (error: Error) => this.streamFailed(info, error));
-    return { status, headers, body };
+    return { status, headers, body, ...(pace ? { pace } : {}) };
   }
 
   private async load(req: PlaybackRequest): Promise<CachedPlayback & { grant: PlaybackGrant }> {

@@ -16,6 +16,8 @@ export interface MediaAnswer {
   status: 200 | 206 | 302 | 304;
   headers: Record<string, string>;
   body: string | Readable | PieceSource | null;
+  /** Send a streamed body no faster than this (see StreamOptions.pace). */
+  pace?: StreamOptions['pace'];
 }
 
 /**
@@ -63,6 +65,9 @@ export function sendMedia(answer: MediaAnswer, options: SendOptions = {}): Respo
   const web =
     body === null || typeof body === 'string'
       ? body
-      : streamBody(body instanceof Readable ? readablePieces(body) : body, options);
+      : streamBody(
+          body instanceof Readable ? readablePieces(body) : body,
+          answer.pace ? { ...options, pace: answer.pace } : options,
+        );
   return new Response(web, { status: answer.status, headers: answer.headers });
 }
