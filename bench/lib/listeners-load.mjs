@@ -38,7 +38,7 @@ function startClient() {
  * they all left.
  */
 export async function listenLoad(server, url, n, opts = {}) {
-  const { bytesPerSecond = 16_000, seconds = 20, settleSeconds = 5, afterSeconds = 0 } = opts;
+  const { bytesPerSecond = 16_000, seconds = 20, settleSeconds = 5, afterSeconds = 0, during } = opts;
   const idleRss = rssBytes(server.pid);
   const clients = Array.from({ length: Math.ceil(n / PER_CLIENT) }, startClient);
   try {
@@ -53,10 +53,13 @@ export async function listenLoad(server, url, n, opts = {}) {
     const t0 = performance.now();
     let peakRss = rssBytes(server.pid);
     const end = t0 + seconds * 1000;
+    // Extra load in the window (e.g. a login storm), run alongside and awaited at its end.
+    const extra = during ? during(end) : Promise.resolve(undefined);
     while (performance.now() < end) {
       await sleep(500);
       peakRss = Math.max(peakRss, rssBytes(server.pid));
     }
+    const duringResult = await extra;
     const cpuPercent = ((cpuSeconds(server.pid) - cpu0) / ((performance.now() - t0) / 1000)) * 100;
     const reports = await Promise.all(clients.map((c) => c.ask({ type: 'report' })));
     await Promise.all(clients.map((c) => c.ask({ type: 'close' })));
@@ -68,6 +71,7 @@ export async function listenLoad(server, url, n, opts = {}) {
       keptUp: reports.reduce((s, r) => s + r.keptUp, 0),
       worstBehindSeconds: Math.max(...reports.map((r) => r.worstBehindSeconds ?? 0)),
       cpuPercent,
+      during: duringResult,
       idleRss,
       peakRss,
     };

@@ -7,12 +7,112 @@
 // BENCH_LISTENER_COUNTS (default "1000,5000"), BENCH_REPEATS (3),
 // BENCH_LISTEN_SECONDS (20) and BENCH_AFTER_SECONDS (60) shorten a run.
 
-import { pathToFileURL } from 'node:url';
+import { spawn } from 'node:child_process';
+import http from 'node:http';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { listenLoad } from '../lib/listeners-load.mjs';
 import { round, spread, stats } from '../lib/listeners-proc.mjs';
 import { benchMp3, publicPlaylistOf, startDjcast, startIcecastWith } from '../lib/listeners-servers.mjs';
 
 export const name = 'listeners';
+
+const OPEN_CONNECTIONS = 10;
+const OPEN_SECONDS = 5;
+
+/** One request on a new connection; resolves when the first KiB (or the whole, shorter body) arrived. */
+function firstKiB(url) {
+  return new Promise((resolve) => {
+    const req = http.get(url, { agent: false }, (res) => {
+      let got = 0;
+      const ok = res.statusCode === 200;
+      res.on('data', (c) => {
+        got += c.length;
+        if (got >= 1024) {
+          res.destroy();
+          resolve(ok);
+        }
+      });
+      res.on('end', () => resolve(ok));
+      res.on('error', () => resolve(false));
+    });
+    req.on('error', () => resolve(false));
+  });
+}
+
+/** Opens per second with OPEN_CONNECTIONS clients opening back to back (new connection each). */
+async function openRate(url) {
+  const end = performance.now() + OPEN_SECONDS * 1000;
+  let done = 0;
+  let failed = 0;
+  const started = performance.now();
+  await Promise.all(
+    Array.from({ length: OPEN_CONNECTIONS }, async () => {
+      while (performance.now() < end) {
+        if (await firstKiB(url)) done++;
+        else failed++;
+      }
+    }),
+  );
+  return { rate: done / ((performance.now() - started) / 1000), failed };
+}
+
+async function startBare() {
+  const script = path.join(path.dirname(fileURLToPath(import.meta.url)), '../lib/listeners-bare.mjs');
+  const child = spawn(process.execPath, [script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise((resolve, reject) => {
+    child.stdout.once('data', (d) => resolve(Number(String(d).trim())));
+    child.once('exit', (code) => reject(new Error(`the bare Hono server exited (${code})`)));
+  });
+  return {
+    url: `http://127.0.0.1:${port}/bare`,
+    async stop() {
+      child.kill('SIGTERM');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+    },
+  };
+}
+
+async function openingRow(file, repeats, log) {
+  const runs = { djcast: [], bare: [] };
+  for (let r = 0; r < repeats; r++) {
+    const server = await startDjcast();
+    try {
+      const { streamUrl } = await publicPlaylistOf(server, file);
+      await openRate(streamUrl); // warm-up run, not counted
+      const result = await openRate(streamUrl);
+      log(`[listeners] opening stream.mp3 repeat ${r + 1}: ${JSON.stringify(result)}`);
+      runs.djcast.push(result.rate);
+    } finally {
+      await server.stop();
+    }
+    const bare = await startBare();
+    try {
+      await openRate(bare.url);
+      const result = await openRate(bare.url);
+      log(`[listeners] bare Hono repeat ${r + 1}: ${JSON.stringify(result)}`);
+      runs.bare.push(result.rate);
+    } finally {
+      await bare.stop();
+    }
+  }
+  const d = stats(runs.djcast);
+  const b = stats(runs.bare);
+  const ratio = d.median / b.median;
+  return {
+    what: `opening stream.mp3 (first KiB, new connection each) at ${OPEN_CONNECTIONS} connections`,
+    unit: 'opens/s',
+    figure: round(d.median, 0),
+    spread: spread(d, 0),
+    peer: 'bare Hono JSON route, same client (new connection each)',
+    peerFigure: round(b.median, 0),
+    peerSpread: spread(b, 0),
+    ratio: round(ratio),
+    goal: '>= 0.30',
+    met: ratio >= 0.3,
+    note: `${OPEN_SECONDS} s per run after a warm-up run; the client runs in the bench process`,
+  };
+}
 
 const MB = 1e6;
 
@@ -46,6 +146,7 @@ export async function run(ctx = {}) {
   const file = benchMp3({ seconds: 600, bitrateKbps });
   const bytesPerSecond = (bitrateKbps * 1000) / 8;
   const rows = [];
+  if (process.env.BENCH_SKIP_OPENING !== '1') rows.push(await openingRow(file, repeats, log));
   for (const n of counts) {
     const runs = { djcast: [], icecast: [] };
     for (let r = 0; r < repeats; r++) {
