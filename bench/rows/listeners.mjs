@@ -125,7 +125,8 @@ async function once(kind, file, n, opts) {
       await ice.stop();
     }
   }
-  const server = await startDjcast();
+  // BENCH_DJCAST_ENV (JSON) adds server settings to try, e.g. {"NODE_OPTIONS":"--max-semi-space-size=1"}.
+  const server = await startDjcast({ env: JSON.parse(process.env.BENCH_DJCAST_ENV ?? '{}') });
   try {
     const { streamUrl } = await publicPlaylistOf(server, file);
     // One listen first: code paths and pools exist before the idle baseline.
@@ -138,7 +139,7 @@ async function once(kind, file, n, opts) {
 
 export async function run(ctx = {}) {
   const log = ctx.log ?? ((...a) => console.error(...a));
-  const counts = (process.env.BENCH_LISTENER_COUNTS ?? '1000,5000').split(',').map(Number);
+  const counts = (process.env.BENCH_LISTENER_COUNTS ?? '1000,5000').split(',').filter(Boolean).map(Number);
   const repeats = Number(process.env.BENCH_REPEATS ?? 3);
   const seconds = Number(process.env.BENCH_LISTEN_SECONDS ?? 20);
   const afterSeconds = Number(process.env.BENCH_AFTER_SECONDS ?? 60);
@@ -150,7 +151,7 @@ export async function run(ctx = {}) {
   for (const n of counts) {
     const runs = { djcast: [], icecast: [] };
     for (let r = 0; r < repeats; r++) {
-      for (const kind of ['djcast', 'icecast']) {
+      for (const kind of process.env.BENCH_DJCAST_ONLY === '1' ? ['djcast'] : ['djcast', 'icecast']) {
         const after = kind === 'djcast' && n === Math.max(...counts) ? afterSeconds : 0;
         const result = await once(kind, file, n, { bytesPerSecond, seconds, afterSeconds: after });
         log(`[listeners] ${kind} n=${n} repeat ${r + 1}: ${JSON.stringify(result)}`);

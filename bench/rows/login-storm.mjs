@@ -73,7 +73,12 @@ async function storm(baseUrl, account, end) {
 
 async function once(file, n, seconds, withStorm) {
   const server = await startDjcast({
-    env: { DJCAST_LOGIN_MAX_PER_IP: '1000000', DJCAST_PASSWORD_HASH_QUEUE: '1000' },
+    // BENCH_STORM_ENV (JSON) adds server settings to try, e.g. {"DJCAST_PASSWORD_HASH_CONCURRENCY":"1"}.
+    env: {
+      DJCAST_LOGIN_MAX_PER_IP: '1000000',
+      DJCAST_PASSWORD_HASH_QUEUE: '1000',
+      ...JSON.parse(process.env.BENCH_STORM_ENV ?? '{}'),
+    },
   });
   try {
     const { streamUrl, dj } = await publicPlaylistOf(server, file);
