@@ -33,7 +33,9 @@ describe('an idle stream.mp3 listener', () => {
   beforeAll(async () => {
     t = await createTestApp('sqlite', { DJCAST_LISTENER_IDLE_SECONDS: String(IDLE_MS / 1000) });
     const dj = await signUp(t);
-    const upload = await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(TRACK_BYTES, 0x5a), audioStart: 0, seconds: 600 });
+    // Two seconds of audio: stream.mp3 sends the first 10 s unpaced (then 1.5x real time), so the whole
+    // track goes out as fast as the client reads and a paused client fills the socket buffers at once.
+    const upload = await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(TRACK_BYTES, 0x5a), audioStart: 0, seconds: 2 });
     const res = await t.request('POST', '/v1/playlists', {
       token: dj.token,
       body: { title: 'Long', items: [{ upload_id: upload }] },

@@ -2,12 +2,16 @@
 // or greedy client from holding the process: how long a client may take to
 // send its headers and its whole request, how long an idle keep-alive
 // connection stays, how many requests one connection carries, and how many
-// connections the process accepts at once.
+// connections the process accepts at once. Media bodies made with
+// `streamBody` skip the web-stream conversion and are pumped straight into
+// the socket (http/stream-body.ts).
 
-import { createServer, type Server, type ServerOptions } from 'node:http';
+import { createServer, type Server, ServerResponse, type ServerOptions } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createAdaptorServer } from '@hono/node-server';
+import { RESPONSE_ALREADY_SENT } from '@hono/node-server/utils/response';
 import type { Config } from '../config.js';
+import { pumpToResponse, takeDirectBody } from './stream-body.js';
 
 export type HttpLimits = Omit<Config['http'], 'trustedProxies' | 'listenerIdleMs'>;
 
@@ -35,7 +39,11 @@ export function createHttpServer(
   app: { fetch: (request: Request, env?: unknown) => Response | Promise<Response> },
   limits: HttpLimits,
 ): Server {
-  const server = createAdaptorServer({ fetch: app.fetch, createServer, serverOptions: serverOptions(limits) }) as Server;
+  const server = createAdaptorServer({
+    fetch: directMediaBodies(app.fetch),
+    createServer,
+    serverOptions: serverOptions(limits),
+  }) as Server;
   server.maxRequestsPerSocket = limits.maxRequestsPerSocket;
   server.maxConnections = limits.maxConnections;
   return server;
@@ -50,4 +58,34 @@ export function serveHttp(
   const server = createHttpServer(app, config.http);
   server.listen(config.port, config.host, () => onListening(server.address() as AddressInfo));
   return server;
+}
+
+type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
+
+/**
+ * Wraps the app's fetch: when the final response (after every middleware)
+ * carries a `streamBody`, its status and headers are written to the Node
+ * response here and its pieces pumped straight into the socket, and the
+ * adapter is told the response is already sent. Everything else passes
+ * through untouched.
+ */
+export function directMediaBodies(fetch: Fetch): Fetch {
+  return async (request, env) => {
+    const res = await fetch(request, env);
+    const outgoing = (env as { outgoing?: unknown } | undefined)?.outgoing;
+    if (!(outgoing instanceof ServerResponse) || outgoing.headersSent || res.body === null) return res;
+    const direct = takeDirectBody(res.body);
+    if (!direct) return res;
+    outgoing.writeHead(res.status, nodeHeaders(res.headers));
+    void pumpToResponse(direct.source, outgoing, direct.options);
+    return RESPONSE_ALREADY_SENT;
+  };
+}
+
+function nodeHeaders(headers: Headers): Record<string, string | string[]> {
+  const out: Record<string, string | string[]> = {};
+  for (const [name, value] of headers) if (name !== 'set-cookie') out[name] = value;
+  const cookies = headers.getSetCookie();
+  if (cookies.length > 0) out['set-cookie'] = cookies;
+  return out;
 }

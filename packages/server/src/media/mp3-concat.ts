@@ -342,3 +342,90 @@ class ConcatStream extends Readable {
     source.destroy();
   }
 }
+
+/**
+ * Reads a track's file bytes by position, a piece at a time: the bytes from
+ * `at` on, at least one and at most up to `endInclusive` (fewer when the
+ * reader's own piece ends sooner). An empty buffer means the file ended
+ * there. `close` releases what the reader holds open.
+ */
+export interface TrackPieceReader {
+  read(trackIndex: number, at: number, endInclusive: number): Promise<Buffer>;
+  close(): void;
+}
+
+/** A pull source of response bytes: each `next()` gives the next piece, null at the end. */
+export interface PieceSource {
+  next(): Promise<Buffer | null>;
+  /** Stops early (the listener left): releases files and sockets. Idempotent. */
+  destroy(): void;
+}
+
+/**
+ * The bytes of `slices` (from `resolveRange`) pulled one piece at a time,
+ * with nothing read ahead: a listener whose socket is full costs no buffer
+ * here (the pieces come from `reader`, which may share them between
+ * listeners). The same checks as `streamConcat`: a source that ends before
+ * its slice fails with TrackSourceError, and so does one that cannot be read.
+ */
+export class ConcatReader implements PieceSource {
+  private index = 0;
+  private at: number;
+  private done = false;
+
+  constructor(
+    map: ConcatMap,
+    private readonly slices: readonly ConcatSlice[],
+    private readonly reader: TrackPieceReader,
+    private readonly onError?: (error: TrackSourceError) => void,
+  ) {
+    for (const s of slices) {
+      const t = map.tracks[s.trackIndex];
+      if (!t || s.fileStart < t.audioStart || s.fileEnd < s.fileStart || s.fileEnd >= t.audioStart + t.audioLength) {
+        throw new RangeError(`slice ${JSON.stringify(s)} is not inside that track's audio`);
+      }
+    }
+    this.at = slices[0]?.fileStart ?? 0;
+  }
+
+  async next(): Promise<Buffer | null> {
+    if (this.done) return null;
+    const slice = this.slices[this.index];
+    if (!slice) {
+      this.destroy();
+      return null;
+    }
+    let piece: Buffer;
+    try {
+      piece = await this.reader.read(slice.trackIndex, this.at, slice.fileEnd);
+    } catch (error) {
+      throw this.fail(new TrackSourceError(slice.trackIndex, `source failed: ${(error as Error).message}`, { cause: error }));
+    }
+    if (this.done) return null;
+    if (piece.length === 0) {
+      const expected = slice.fileEnd - slice.fileStart + 1;
+      throw this.fail(
+        new TrackSourceError(slice.trackIndex, `source ended after ${this.at - slice.fileStart} of ${expected} bytes`),
+      );
+    }
+    const take = Math.min(piece.length, slice.fileEnd - this.at + 1);
+    this.at += take;
+    if (this.at > slice.fileEnd) {
+      this.index++;
+      this.at = this.slices[this.index]?.fileStart ?? 0;
+    }
+    return take === piece.length ? piece : piece.subarray(0, take);
+  }
+
+  destroy(): void {
+    if (this.done) return;
+    this.done = true;
+    this.reader.close();
+  }
+
+  private fail(error: TrackSourceError): TrackSourceError {
+    this.destroy();
+    this.onError?.(error);
+    return error;
+  }
+}

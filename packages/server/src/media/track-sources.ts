@@ -10,10 +10,11 @@
 // and check the answer, and fail with TrackChangedError rather than splice
 // bytes of a different file into the stream.
 
+import { type FileHandle, open } from 'node:fs/promises';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { BlobStore } from '@djcast/relay/blob';
 import { fetchFollowing, type FollowedResponse, parseFetchUrl } from '@djcast/relay/net';
-import type { OpenTrack } from './mp3-concat.js';
+import type { OpenTrack, TrackPieceReader } from './mp3-concat.js';
 
 /** What identifies the bytes an external file had when it was mapped, as the origin described them. */
 export interface OriginFingerprint {
@@ -260,4 +261,111 @@ function skipBytes(count: number, highWaterMark?: number): Transform {
       callback(null, rest);
     },
   });
+}
+
+/** Size of the pieces local files are read and shared in. */
+export const PIECE_BYTES = 16 * 1024;
+
+/**
+ * Recently read pieces of local files, shared by every listener: many
+ * listeners of one playlist read the same pieces (aligned to PIECE_BYTES in
+ * the file), so a piece is read from disk once and each listener's socket
+ * holds a reference to it instead of its own copy, the way Icecast queues
+ * one buffer for all its listeners. Least recently used pieces go first; a
+ * piece still being written to a socket stays alive until it is written.
+ * Keys carry the file's identity (inode, size, mtime), so a file replaced at
+ * the same path is never served from an old piece.
+ */
+export class PieceCache {
+  private readonly pieces = new Map<string, Promise<Buffer>>();
+
+  constructor(readonly maxPieces = 512) {}
+
+  get size(): number {
+    return this.pieces.size;
+  }
+
+  get(key: string, load: () => Promise<Buffer>): Promise<Buffer> {
+    const hit = this.pieces.get(key);
+    if (hit) {
+      this.pieces.delete(key);
+      this.pieces.set(key, hit);
+      return hit;
+    }
+    const loading = load();
+    this.pieces.set(key, loading);
+    loading.catch(() => {
+      if (this.pieces.get(key) === loading) this.pieces.delete(key);
+    });
+    while (this.pieces.size > this.maxPieces) {
+      const oldest = this.pieces.keys().next().value as string;
+      this.pieces.delete(oldest);
+    }
+    return loading;
+  }
+}
+
+/**
+ * A TrackPieceReader over local files (the local blob store): one open file
+ * at a time per listener, pieces through the shared cache. `paths` are the
+ * tracks' files, by track index.
+ */
+export function localPieceReader(paths: readonly string[], cache: PieceCache): TrackPieceReader {
+  let current: { index: number; handle: Promise<{ handle: FileHandle; id: string }> } | null = null;
+  let closed = false;
+  const closeCurrent = () => {
+    const open_ = current;
+    current = null;
+    open_?.handle.then(({ handle }) => handle.close()).catch(() => {});
+  };
+  const openTrack = (index: number) => {
+    const path = paths[index];
+    if (path === undefined) throw new RangeError(`no source for track ${index}`);
+    return open(path, 'r').then(async (handle) => {
+      try {
+        const st = await handle.stat();
+        return { handle, id: `${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
+      } catch (error) {
+        await handle.close().catch(() => {});
+        throw error;
+      }
+    });
+  };
+  return {
+    async read(trackIndex, at, endInclusive) {
+      if (closed) throw new Error('the reader is closed');
+      if (current?.index !== trackIndex) {
+        closeCurrent();
+        current = { index: trackIndex, handle: openTrack(trackIndex) };
+      }
+      const { handle, id } = await current.handle;
+      const first = Math.floor(at / PIECE_BYTES) * PIECE_BYTES;
+      const piece = await cache.get(`${id}\0${first}`, async () => {
+        const buffer = Buffer.allocUnsafeSlow(PIECE_BYTES);
+        const { bytesRead } = await handle.read(buffer, 0, PIECE_BYTES, first);
+        return bytesRead === PIECE_BYTES ? buffer : Buffer.from(buffer.subarray(0, bytesRead));
+      });
+      if (closed) throw new Error('the reader is closed');
+      const from = at - first;
+      if (from >= piece.length) return Buffer.alloc(0);
+      return piece.subarray(from, Math.min(piece.length, endInclusive - first + 1));
+    },
+    close() {
+      if (closed) return;
+      closed = true;
+      closeCurrent();
+    },
+  };
+}
+
+/** The local files of `sources` when every one is a blob in a local store (else null: read them as streams). */
+export function localTrackPaths(sources: readonly TrackSource[], store: BlobStore): string[] | null {
+  const filePath = (store as { filePath?: (key: string) => string }).filePath;
+  if (store.kind !== 'local' || typeof filePath !== 'function') return null;
+  const paths: string[] = [];
+  for (const source of sources) {
+    if (source.kind !== 'blob') return null;
+    paths.push(filePath.call(store, source.key));
+  }
+  return paths;
 }

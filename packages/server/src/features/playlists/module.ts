@@ -29,6 +29,7 @@ export function playlistsModule(deps: PlaylistsModuleDeps): FeatureModule & { se
       registerPlaylistPlaybackRoutes(app, {
         playback: new PlaylistPlaybackService({
           playlists: service,
+          db: deps.db,
           authorizer: playback,
           store: deps.store,
           logger: deps.logger,

@@ -4,19 +4,30 @@
 // changes under a listener. The routes only read the request and send.
 
 import type { BlobStore } from '@djcast/relay/blob';
+import type { Kysely } from 'kysely';
+import type { Database } from '../../db/tables.js';
 import { isOpen, playbackCaching } from '../../http/playback-policy.js';
 import type { PlaybackAuthorizer, PlaybackCredentials, PlaybackGrant } from '../../http/playback.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import type { Logger } from '../../logger.js';
 import {
   buildConcatMap,
+  type ConcatMap,
+  ConcatReader,
   offsetForSeconds,
   parseRangeHeader,
   resolveRange,
   streamConcat,
   TrackSourceError,
 } from '../../media/mp3-concat.js';
-import { createTrackOpener, TrackChangedError } from '../../media/track-sources.js';
+import {
+  createTrackOpener,
+  localPieceReader,
+  localTrackPaths,
+  PieceCache,
+  TrackChangedError,
+} from '../../media/track-sources.js';
+import { findPlaylist } from './repository.js';
 import { serveBlob, type MediaAnswer } from '../uploads/blob-response.js';
 import { isNotModified, rangeAllowed, type ConditionalHeaders, type Validators } from './http-cache.js';
 import { withPlaybackToken } from '../../media/hls-manifest.js';
@@ -24,6 +35,8 @@ import type { PlaylistPlayback, PlaylistsService } from './service.js';
 
 export interface PlaylistPlaybackDeps {
   playlists: PlaylistsService;
+  /** Read for the playlist's row on each request (one query by primary key); the rest is cached per content version. */
+  db: Kysely<Database>;
   authorizer: PlaybackAuthorizer;
   store: BlobStore;
   logger: Logger;
@@ -53,8 +66,37 @@ export const RETRY_AFTER_SECONDS = 5;
  * needs only a few reads a second.
  */
 const STREAM_BUFFER_BYTES = 16 * 1024;
+/**
+ * stream.mp3 goes out like a radio stream on the Node server: the first
+ * BURST_SECONDS of audio at once (a player's head start), then at most
+ * PACE_FACTOR times the stream's own byte rate. A real-time player always
+ * has a lead; the server never stuffs a new listener's socket buffers with
+ * megabytes it will play minutes later (with thousands of listeners that
+ * burst alone took the CPU and overflowed the accept queue).
+ */
+const BURST_SECONDS = 10;
+const PACE_FACTOR = 1.5;
+/** Playlists whose playback info stays cached (least recently played go first). */
+const CACHED_PLAYLISTS = 1000;
+
+/** What a playlist's playback needs beyond its row, valid for one content version. */
+interface CachedPlayback {
+  info: PlaylistPlayback;
+  map: ConcatMap;
+}
 
 export class PlaylistPlaybackService {
+  /**
+   * Playback info and track map per playlist, for the content version they
+   * were loaded at: every change to what a playlist plays (items, their
+   * state, its access) bumps the version in the same transaction, so a
+   * request reads only the playlist's row and reloads the rest when the
+   * version moved on.
+   */
+  private readonly cache = new Map<string, CachedPlayback>();
+  /** Pieces of local track files, shared by every listener (see PieceCache). */
+  private readonly pieces = new PieceCache();
+
   constructor(private readonly deps: PlaylistPlaybackDeps) {}
 
   /** stream.m3u8: the unified manifest, with a playback token in segment URLs when the playlist is not open. */
@@ -84,8 +126,7 @@ export class PlaylistPlaybackService {
    * within it.
    */
   async mp3(req: PlaybackRequest & { start?: number | undefined; range?: string | undefined }): Promise<MediaAnswer> {
-    const { info } = await this.load(req);
-    const map = buildConcatMap(info.tracks.map((t) => t.concat));
+    const { info, map } = await this.load(req);
     const from = req.start ? offsetForSeconds(map, req.start) : 0;
     const length = map.totalLength - from;
     const v = validators(info, from > 0 ? `mp3.${from}` : 'mp3');
@@ -115,21 +156,34 @@ export class PlaylistPlaybackService {
     }
     if (req.head || length === 0) return { status, headers, body: null };
 
-    const opener = createTrackOpener(
-      info.tracks.map((t) => t.source),
-      { store: this.deps.store, http: { allowPrivate: this.deps.allowPrivateUrls }, highWaterMark: STREAM_BUFFER_BYTES },
-    );
-    const body = streamConcat(map, resolveRange(map, from + first, from + last), opener, { highWaterMark: STREAM_BUFFER_BYTES });
+    const slices = resolveRange(map, from + first, from + last);
+    const bytesPerSecond = map.totalSeconds > 0 ? map.totalLength / map.totalSeconds : 0;
+    const pace =
+      bytesPerSecond > 0
+        ? { bytesPerSecond: bytesPerSecond * PACE_FACTOR, burstBytes: bytesPerSecond * BURST_SECONDS }
+        : undefined;
+    const sources = info.tracks.map((t) => t.source);
+    const paths = localTrackPaths(sources, this.deps.store);
+    if (paths) {
+      // Local files: pulled a piece at a time through the shared piece cache, nothing read ahead.
+      const body = new ConcatReader(map, slices, localPieceReader(paths, this.pieces), (error) => this.streamFailed(info, error));
+      return { status, headers, body, ...(pace ? { pace } : {}) };
+    }
+    const opener = createTrackOpener(sources, {
+      store: this.deps.store,
+      http: { allowPrivate: this.deps.allowPrivateUrls },
+      highWaterMark: STREAM_BUFFER_BYTES,
+    });
+    const body = streamConcat(map, slices, opener, { highWaterMark: STREAM_BUFFER_BYTES });
     // A failing source ends the response where its bytes would have started
     // (headers are out: the connection closes without the final chunk, so no
     // cache keeps the cut-short body as complete).
     body.on('error', (error: Error) => this.streamFailed(info, error));
-    return { status, headers, body };
+    return { status, headers, body, ...(pace ? { pace } : {}) };
   }
 
-  private async load(req: PlaybackRequest): Promise<{ info: PlaylistPlayback; grant: PlaybackGrant }> {
-    const info = await this.deps.playlists.playback(req.id);
-    if (!info) throw new NotFound('Playlist', req.id);
+  private async load(req: PlaybackRequest): Promise<CachedPlayback & { grant: PlaybackGrant }> {
+    const { info, map } = await this.playbackInfo(req.id);
     const grant = await this.deps.authorizer.authorizeCredentials(req.credentials, info.resource, 'playlist');
     if (info.pending.length > 0) {
       throw new DomainError(
@@ -138,7 +192,27 @@ export class PlaylistPlaybackService {
         { pending_tracks: info.pending, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
       );
     }
-    return { info, grant };
+    return { info, map, grant };
+  }
+
+  /** The playlist's playback info: its row read now, the rest from the cache when the content version matches. */
+  private async playbackInfo(id: string): Promise<CachedPlayback> {
+    const row = await findPlaylist(this.deps.db, id);
+    if (!row) throw new NotFound('Playlist', id);
+    const cached = this.cache.get(id);
+    if (cached && cached.info.contentVersion === row.content_version) {
+      this.cache.delete(id);
+      this.cache.set(id, cached);
+      // Only the stored manifest may be rebuilt without a new version (repairs): take it from the row.
+      return cached.info.manifest === row.manifest ? cached : { ...cached, info: { ...cached.info, manifest: row.manifest } };
+    }
+    const info = await this.deps.playlists.playback(id);
+    if (!info) throw new NotFound('Playlist', id);
+    const loaded = { info, map: buildConcatMap(info.tracks.map((t) => t.concat)) };
+    this.cache.delete(id);
+    this.cache.set(id, loaded);
+    while (this.cache.size > CACHED_PLAYLISTS) this.cache.delete(this.cache.keys().next().value as string);
+    return loaded;
   }
 
   /** The token segment URLs carry: the caller's, or a fresh one when a bearer opened a protected playlist. */
