@@ -80,6 +80,8 @@ export async function startDjcast({ env = {}, nodeArgs = [] } = {}) {
       DJCAST_PUBLIC_URL: url,
       DJCAST_LOG_LEVEL: 'warn',
       DJCAST_HTTP_MAX_CONNECTIONS: '20000',
+      // Listeners connect straight to the origin here (no CDN): run it paced, as such a deployment should.
+      DJCAST_STREAM_PACE: '1.5',
       ...env,
     },
     stdio: ['ignore', 'ignore', 'pipe'],

@@ -152,6 +152,8 @@ const schema = z
     DJCAST_HTTP_MAX_REQUESTS_PER_SOCKET: z.coerce.number().int().min(0).default(1000),
     DJCAST_HTTP_MAX_CONNECTIONS: z.coerce.number().int().min(1).max(1_000_000).default(1024),
     DJCAST_LISTENER_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(30),
+    // stream.mp3 like a radio stream: 10 s of audio at once, then at most this many times real time. 0 = off.
+    DJCAST_STREAM_PACE: z.coerce.number().min(0).max(100).default(0),
     // Handed to process relay workers (their only inherited variables): FFmpeg lookup and a home dir.
     PATH: z.string().optional(),
     HOME: z.string().optional(),
@@ -325,6 +327,12 @@ function toConfig(env: z.infer<typeof schema>) {
       externalTrackMaxBytes: env.DJCAST_EXTERNAL_TRACK_MAX_BYTES,
       /** max-age of public playback responses (stream.mp3, stream.m3u8); a CDN in front absorbs listeners. */
       cacheSeconds: env.DJCAST_PLAYBACK_CACHE_SECONDS,
+      /**
+       * Pace of a whole (not ranged) stream.mp3 response after its head start, in multiples of real
+       * time; 0 sends as fast as the listener reads. Pacing spares the origin when thousands of
+       * listeners connect to it directly; behind a caching CDN leave it off (a cache fill would be paced too).
+       */
+      streamPaceFactor: env.DJCAST_STREAM_PACE,
     },
     mail: env.DJCAST_SMTP_URL
       ? { kind: 'smtp' as const, url: env.DJCAST_SMTP_URL, from: env.DJCAST_MAIL_FROM }

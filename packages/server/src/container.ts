@@ -157,6 +157,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     allowPrivateUrls: config.network.allowPrivateUrls,
     externalMaxBytes: config.playlists.externalTrackMaxBytes,
     cacheSeconds: config.playlists.cacheSeconds,
+    streamPaceFactor: config.playlists.streamPaceFactor,
     listenerIdleMs: config.http.listenerIdleMs,
     playback,
     workDir,

@@ -44,7 +44,8 @@ describe.each(DIALECTS)('stream.mp3 playback cache and direct body on %s', (dial
   let b: string;
 
   beforeAll(async () => {
-    t = await createTestApp(dialect);
+    // Pacing on (it is off by default), as a deployment without a CDN would run it.
+    t = await createTestApp(dialect, { DJCAST_STREAM_PACE: '1.5' });
     dj = await signUp(t);
     // Short tracks: the whole stream is inside the unpaced head start (see the pacing test below).
     a = await insertReadyUpload(t, dj.userId, { audio: A, seconds: 1 });
@@ -154,5 +155,10 @@ describe.each(DIALECTS)('stream.mp3 playback cache and direct body on %s', (dial
     expect(at2s).toBeGreaterThanOrEqual(100_000); // the head start
     // At most the burst, 1.5x the bitrate since, and one batch of pieces (48 KiB + 16 KiB) of slack.
     expect(at2s).toBeLessThanOrEqual(100_000 + 15_000 * seconds + 64 * 1024);
+
+    // A ranged request (seeking, a CDN's range fill) is never paced: 400 KB past the head start arrive at once.
+    const ranged = await get(`${base}/playlists/${id}/stream.mp3`, { range: 'bytes=100000-499999' });
+    expect(ranged.status).toBe(206);
+    expect(ranged.body.length).toBe(400_000);
   });
 });

@@ -58,6 +58,7 @@ describe('PlaylistPlaybackService', () => {
       logger: t.container.logger,
       allowPrivateUrls: true,
       cacheSeconds: 60,
+      paceFactor: 0,
     });
   });
   afterAll(() => t.close());

@@ -29,7 +29,7 @@ async function listenLikeProduction(app: Parameters<typeof createHttpServer>[0])
 const tracks = Number(process.env.TRACKS ?? 2);
 const trackBytes = Number(process.env.TRACK_BYTES ?? 5 * 1024 * 1024);
 
-const t = await createTestApp('sqlite', { DJCAST_LOG_LEVEL: 'warn' });
+const t = await createTestApp('sqlite', { DJCAST_LOG_LEVEL: 'warn', DJCAST_STREAM_PACE: process.env.DJCAST_STREAM_PACE ?? '0' });
 const dj = await signUp(t);
 const items = [];
 for (let i = 0; i < tracks; i++) {

@@ -12,11 +12,13 @@ export interface PlaylistsModuleDeps extends PlaylistsDeps {
   cacheSeconds: number;
   /** A stream.mp3 listener whose connection takes nothing for this long is disconnected. */
   listenerIdleMs: number;
+  /** DJCAST_STREAM_PACE (0 = off). */
+  streamPaceFactor: number;
 }
 
 /** Playlists: the API, the external-track job, and public playback (stream.m3u8, stream.mp3). */
 export function playlistsModule(deps: PlaylistsModuleDeps): FeatureModule & { service: PlaylistsService } {
-  const { playback, cacheSeconds, listenerIdleMs, ...serviceDeps } = deps;
+  const { playback, cacheSeconds, listenerIdleMs, streamPaceFactor, ...serviceDeps } = deps;
   const service = new PlaylistsService(serviceDeps);
   // An upload in a playlist cannot be deleted: playlists tell uploads, so uploads need not know playlists.
   deps.uploads.guardDelete((uploadId) => service.playlistsUsingUpload(uploadId));
@@ -35,6 +37,7 @@ export function playlistsModule(deps: PlaylistsModuleDeps): FeatureModule & { se
           logger: deps.logger,
           allowPrivateUrls: deps.allowPrivateUrls,
           cacheSeconds,
+          paceFactor: streamPaceFactor,
         }),
         listenerIdleMs,
       });

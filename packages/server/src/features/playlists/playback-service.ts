@@ -44,6 +44,8 @@ export interface PlaylistPlaybackDeps {
   allowPrivateUrls: boolean;
   /** max-age for public, free playlists. */
   cacheSeconds: number;
+  /** DJCAST_STREAM_PACE: a whole stream.mp3 after its head start goes at most this many times real time; 0 = unpaced. */
+  paceFactor: number;
 }
 
 export interface PlaybackRequest {
@@ -67,15 +69,16 @@ export const RETRY_AFTER_SECONDS = 5;
  */
 const STREAM_BUFFER_BYTES = 16 * 1024;
 /**
- * stream.mp3 goes out like a radio stream on the Node server: the first
- * BURST_SECONDS of audio at once (a player's head start), then at most
- * PACE_FACTOR times the stream's own byte rate. A real-time player always
- * has a lead; the server never stuffs a new listener's socket buffers with
- * megabytes it will play minutes later (with thousands of listeners that
- * burst alone took the CPU and overflowed the accept queue).
+ * With pacing on (DJCAST_STREAM_PACE), a whole stream.mp3 goes out like a
+ * radio stream on the Node server: the first BURST_SECONDS of audio at once
+ * (a player's head start), then at most paceFactor times the stream's own
+ * byte rate. A real-time player always has a lead; the server never stuffs a
+ * new listener's socket buffers with megabytes it will play minutes later
+ * (with thousands of direct listeners that burst alone took the CPU and
+ * overflowed the accept queue). Ranged requests (seeking, a CDN's range
+ * fills) are never paced.
  */
 const BURST_SECONDS = 10;
-const PACE_FACTOR = 1.5;
 /** Playlists whose playback info stays cached (least recently played go first). */
 const CACHED_PLAYLISTS = 1000;
 
@@ -159,8 +162,8 @@ export class PlaylistPlaybackService {
     const slices = resolveRange(map, from + first, from + last);
     const bytesPerSecond = map.totalSeconds > 0 ? map.totalLength / map.totalSeconds : 0;
     const pace =
-      bytesPerSecond > 0
-        ? { bytesPerSecond: bytesPerSecond * PACE_FACTOR, burstBytes: bytesPerSecond * BURST_SECONDS }
+      bytesPerSecond > 0 && this.deps.paceFactor > 0 && status === 200
+        ? { bytesPerSecond: bytesPerSecond * this.deps.paceFactor, burstBytes: bytesPerSecond * BURST_SECONDS }
         : undefined;
     const sources = info.tracks.map((t) => t.source);
     const paths = localTrackPaths(sources, this.deps.store);
