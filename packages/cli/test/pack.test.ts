@@ -107,7 +107,11 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
     mkdirSync(home);
     writeFileSync(path.join(prefix, 'package.json'), '{ "name": "djcast-pack-check", "private": true }\n');
     try {
-      await run('npm', ['install', '--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', sdkTarball, cliTarball], {
+      // A registry request that stalls is cut after 30 s and retried (npm's defaults wait 5 minutes, twice);
+      // --loglevel=http puts every fetch on stderr, so a failure shows which one stalled.
+      const flags = ['--no-audit', '--no-fund', '--prefer-offline', '--no-package-lock', '--loglevel=http'];
+      const network = ['--fetch-timeout=30000', '--fetch-retries=5', '--fetch-retry-mintimeout=2000'];
+      await run('npm', ['install', ...flags, ...network, sdkTarball, cliTarball], {
         cwd: prefix,
         env: userEnv(home),
         timeout: 600_000,
@@ -115,7 +119,7 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
     } catch (error) {
       const e = error as { stderr?: string; message: string };
       throw new Error(
-        `npm install of the tarballs failed (third-party packages come from the npm registry or npm's cache):\n${e.stderr ?? e.message}`,
+        `npm install of the tarballs failed (third-party packages come from the npm registry or npm's cache):\n${(e.stderr ?? e.message).slice(-4000)}`,
       );
     }
     const sdk = JSON.parse(readFileSync(path.join(prefix, 'node_modules/@djcast/sdk/package.json'), 'utf8')) as {
