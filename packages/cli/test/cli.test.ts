@@ -157,6 +157,36 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     expect((await ci.run(['stream', 'get', spare], { env })).code).toBe(1);
   });
 
+  it('podcast get --embed prints the podcast page’s iframe snippet; --json gives the page URL with it', async () => {
+    const created = await cli.run([
+      'podcast',
+      'create',
+      '--title',
+      'Warehouse Sessions',
+      '--description',
+      'Weekly sets',
+      '--author',
+      'DJ CLI',
+      '--category',
+      'Music',
+      '--json',
+    ]);
+    expect(created.code, created.stderr).toBe(0);
+    const podcast = json(created);
+    expect(podcast.page_url).toMatch(new RegExp(`/c/${podcast.id}$`));
+    expect(podcast.embed_html).toMatch(
+      new RegExp(`^<iframe src="[^"]+/embed/c/${podcast.id}" title="Warehouse Sessions on djcast" `),
+    );
+    const embed = await cli.run(['podcast', 'get', podcast.id, '--embed']);
+    expect(embed.code, embed.stderr).toBe(0);
+    expect(embed.stdout).toBe(`${podcast.embed_html}\n`);
+    const embedJson = json(await cli.run(['podcast', 'get', podcast.id, '--embed', '--json']));
+    expect(embedJson).toEqual({ id: podcast.id, page_url: podcast.page_url, embed_html: podcast.embed_html });
+    const human = await cli.run(['podcast', 'get', podcast.id]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`\npage: +${podcast.page_url.replace(/[.?]/g, '\\$&')}\n`));
+  });
+
   it('an unknown stream id exits 1 with one error line naming the code and request id', async () => {
     const missing = 'str_00000000000000000000000000';
     const result = await cli.run(['stream', 'get', missing]);

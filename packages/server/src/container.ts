@@ -205,6 +205,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     streams: streamsFeature.service,
     relays,
     playlists: playlists.service,
+    podcasts: podcasts.service,
     publicName: (userId) => auth.publicName(userId),
     playback,
     publicUrl: config.publicUrl,

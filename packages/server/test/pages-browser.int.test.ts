@@ -5,7 +5,8 @@
  * playlists of real uploads. The live page, its embed on another origin
  * (hls.js), the playlist page (stream.mp3) and its embed (native HLS) play
  * audio; the now-playing title follows the source; the live players recover
- * when the source drops and returns. Screenshots of every page at phone and
+ * when the source drops and returns; a podcast page plays an uploaded episode
+ * chosen by its Play link. Screenshots of every page at phone and
  * desktop widths go to test-artifacts/screenshots/.
  */
 import { existsSync } from 'node:fs';
@@ -115,6 +116,7 @@ describe('listener pages in Chromium: live stream, playlist, embeds on another o
   let streamId: string;
   let playlistId: string;
   let workDir: string;
+  const uploadIds: string[] = [];
   const consoleErrors: string[] = [];
   const pages: Page[] = [];
 
@@ -127,6 +129,29 @@ describe('listener pages in Chromium: live stream, playlist, embeds on another o
     pages.push(page);
     return page;
   };
+
+  /** Uploads a generated MP3 tone and returns the upload id (processing goes on in the worker). */
+  const uploadTone = async (title: string, seconds: number, frequency: number): Promise<string> => {
+    const file = await generateTestMp3(path.join(workDir, `${frequency}-${seconds}.mp3`), { seconds, frequency });
+    const body = multipartBody(await readFile(file), `${frequency}.mp3`);
+    const res = await fetch(`${baseUrl}/v1/uploads/audio?title=${encodeURIComponent(title)}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
+      body,
+    });
+    return ((await res.json()) as { id: string }).id;
+  };
+  const waitReady = (ids: string[]) =>
+    waitFor(
+      'the uploads to be ready',
+      async () => {
+        const all = await Promise.all(ids.map((id) => api('GET', `/v1/uploads/audio/${id}`)));
+        if (all.some((u) => u.status === 'failed' || u.status === 'rejected')) throw new Error(JSON.stringify(all));
+        return all.every((u) => u.status === 'ready');
+      },
+      90_000,
+      250,
+    );
 
   const api = async (method: string, route: string, body?: unknown) => {
     const res = await fetch(`${baseUrl}${route}`, {
@@ -209,30 +234,14 @@ describe('listener pages in Chromium: live stream, playlist, embeds on another o
     expect(streamId).toMatch(/^str_/);
 
     // Two short tracks, so the playlist player crosses from one title to the next.
-    const uploads: string[] = [];
     for (const [title, frequency] of [
       ['Opening Tone', 330],
       ['Closing Tone', 550],
     ] as const) {
-      const file = await generateTestMp3(path.join(workDir, `${frequency}.mp3`), { seconds: 6, frequency });
-      const body = multipartBody(await readFile(file), `${frequency}.mp3`);
-      const res = await fetch(`${baseUrl}/v1/uploads/audio?title=${encodeURIComponent(title)}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${BOUNDARY}` },
-        body,
-      });
-      uploads.push(((await res.json()) as { id: string }).id);
+      uploadIds.push(await uploadTone(title, 6, frequency));
     }
-    await waitFor(
-      'the uploads to be ready',
-      async () => {
-        const all = await Promise.all(uploads.map((id) => api('GET', `/v1/uploads/audio/${id}`)));
-        if (all.some((u) => u.status === 'failed' || u.status === 'rejected')) throw new Error(JSON.stringify(all));
-        return all.every((u) => u.status === 'ready');
-      },
-      90_000,
-      250,
-    );
+    const uploads = uploadIds;
+    await waitReady(uploads);
     playlistId = (
       await api('POST', '/v1/playlists', { title: 'Sunday tones', items: uploads.map((upload_id) => ({ upload_id })) })
     ).id;
@@ -377,5 +386,61 @@ describe('listener pages in Chromium: live stream, playlist, embeds on another o
     expect((await readPlayer(frame)).engine).toBe('native');
     expect(consoleErrors).toEqual([]);
     await screenshot(page, 'playlist-embed-other-origin');
+  });
+  it('the podcast page plays an episode: its play link loads it into the player, and currentTime advances', {
+    timeout: 150_000,
+  }, async () => {
+    const long = await uploadTone('Long Tone', 20, 440);
+    await waitReady([long]);
+    const podcast = await api('POST', '/v1/podcasts', {
+      title: 'Tone Talk',
+      description: '<p>Sine waves, <b>weekly</b>.</p>',
+      author: 'DJ Sine',
+      language: 'en',
+      category: 'Music',
+      explicit: false,
+    });
+    expect(podcast.id).toMatch(/^pod_/);
+    const episodeIds: string[] = [];
+    for (const [title, upload_id] of [
+      ['The long tone', long],
+      ['The short tone', uploadIds[0]!],
+    ] as const) {
+      const episode = await api('POST', `/v1/podcasts/${podcast.id}/episodes`, {
+        title,
+        description: `<p>Show notes of <em>${title}</em>.</p>`,
+        upload_id,
+        draft: true,
+      });
+      expect(episode.id, JSON.stringify(episode)).toMatch(/^epi_/);
+      expect((await api('POST', `/v1/episodes/${episode.id}/publish`)).status).toBe('published');
+      episodeIds.push(episode.id);
+    }
+
+    const page = await newPage();
+    await page.goto(`${baseUrl}/c/${podcast.id}`);
+    await expect.poll(async () => (await readPlayer(page)).defined, { timeout: 15_000 }).toBe(true);
+    expect(await page.locator('h1').textContent()).toBe('Tone Talk');
+    expect(await page.locator('ol.episodes h3').allTextContents()).toEqual(
+      expect.arrayContaining(['The long tone', 'The short tone']),
+    );
+    await screenshot(page, 'podcast-page');
+    // Selecting an episode loads it into the player.
+    await page.locator('a.play[aria-label="Play The long tone"]').click();
+    await page.waitForURL(`**/c/${podcast.id}?episode=${episodeIds[0]}*`);
+    await expect.poll(async () => (await readPlayer(page)).defined, { timeout: 15_000 }).toBe(true);
+    expect(await page.locator('djcast-player').getAttribute('src')).toBe(
+      `${baseUrl}/podcasts/${podcast.id}/episodes/${episodeIds[0]}/media.mp3`,
+    );
+    await page.locator('djcast-player button').click();
+    await expectAdvances(page, 'podcast episode', 5);
+    const state = await readPlayer(page);
+    expect(state.engine).toBe('mp3');
+    expect(state.now).toBe('The long tone');
+    expect(consoleErrors).toEqual([]);
+    await screenshot(page, 'podcast-page-playing');
+    const embed = await newPage();
+    await embed.goto(`${baseUrl}/embed/c/${podcast.id}`);
+    await screenshot(embed, 'podcast-embed');
   });
 });

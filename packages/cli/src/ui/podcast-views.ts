@@ -12,6 +12,7 @@ export const PODCAST_FIELDS: Field<Podcast>[] = [
   { header: 'monetization', get: (p) => (p.monetization_enabled ? 'on' : 'off') },
   { header: 'episodes', get: (p) => p.episode_count },
   { header: 'feed', get: (p) => p.feed_url },
+  { header: 'page', get: (p) => p.page_url },
   { header: 'created', get: (p) => p.created_at },
 ];
 

@@ -908,6 +908,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/c/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The public listener page of a podcast: episodes, show notes, subscribe links */
+        get: operations["getPodcastPage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/embed/c/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The embeddable player of a podcast (for an iframe) */
+        get: operations["getPodcastEmbed"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/oembed": {
         parameters: {
             query?: never;
@@ -915,7 +949,7 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** oEmbed (JSON, type rich) for a stream or playlist page URL */
+        /** oEmbed (JSON, type rich) for a stream, playlist or podcast page URL */
         get: operations["getOEmbed"];
         put?: never;
         post?: never;
@@ -1741,6 +1775,10 @@ export interface components {
             feed_url: string;
             /** @description podcast:guid, derived from the feed URL. */
             podcast_guid: string;
+            /** @description The public listener page (/c/{id}): the link a DJ shares. */
+            page_url: string;
+            /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
+            embed_html: string;
             episode_count: number;
             created_at: string;
             updated_at: string;
@@ -7708,9 +7746,176 @@ export interface operations {
             };
         };
     };
+    getPodcastPage: {
+        parameters: {
+            query?: {
+                /** @description A playback token: the owner’s share link for a private or monetized stream or playlist. */
+                token?: string;
+                /** @description Which playback engine the player uses; `auto` picks native HLS, then hls.js (live) or stream.mp3 (playlists). */
+                engine?: "auto" | "native" | "hls.js" | "mp3";
+                /** @description The episode in the player (podcast pages); the newest published one when absent. */
+                episode?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such page, or it is not public */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPodcastEmbed: {
+        parameters: {
+            query?: {
+                /** @description A playback token: the owner’s share link for a private or monetized stream or playlist. */
+                token?: string;
+                /** @description Which playback engine the player uses; `auto` picks native HLS, then hls.js (live) or stream.mp3 (playlists). */
+                engine?: "auto" | "native" | "hls.js" | "mp3";
+                /** @description The episode in the player (podcast pages); the newest published one when absent. */
+                episode?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The page */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description No such page, or it is not public */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "text/html": string;
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     getOEmbed: {
         parameters: {
             query: {
+                /** @description A stream (/s/), playlist (/p/) or podcast (/c/) page or embed URL. */
                 url: string;
                 /** @description Only JSON is served. */
                 format?: "json";
@@ -8334,6 +8539,8 @@ export const pathsSIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeep
 export const pathsPIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/p/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsEmbedSIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/embed/s/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsEmbedPIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/embed/p/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
+export const pathsCIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/c/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
+export const pathsEmbedCIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/embed/c/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsOembedGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/oembed"]["get"]["parameters"]["query"]["format"]> = ["json"];
 export const streamStartingEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStartingEvent"]["type"]> = ["stream.starting"];
 export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["visibility"]> = ["public", "private"];

@@ -1,4 +1,4 @@
-// The listener pages (/s/{id}, /p/{id}), their embeds (/embed/s|p/{id}),
+// The listener pages (/s/{id}, /p/{id}, /c/{id}), their embeds (/embed/s|p|c/{id}),
 // oEmbed, the public now-playing JSON the player polls, and the player's
 // versioned scripts. Public, unversioned URLs: people share them for years.
 
@@ -10,23 +10,30 @@ import { json, publicRoute } from '../../http/openapi.js';
 import { answerPlaybackPreflight, playbackCaching, playbackRoute } from '../../http/playback-policy.js';
 import { playbackCredentials } from '../../http/playback.js';
 import { PlaylistIdParam } from '../playlists/schemas.js';
+import { PodcastIdParam } from '../podcasts/schemas.js';
 import { StreamIdParam } from '../streams/schemas.js';
 import { pageAssets, pickEncoding, type Asset } from './assets.js';
-import { NowPlayingSchema, OEmbedQuery, OEmbedSchema, PageQuery } from './schemas.js';
+import { NowPlayingSchema, OEmbedQuery, OEmbedSchema, PageQuery, PodcastPageQuery } from './schemas.js';
 import type { PagesService } from './service.js';
 import { PAGE_STYLE_HASH, renderEmbed, renderNotFound, renderPage, type PageModel } from './templates.js';
 
 const htmlContent = { 'text/html': { schema: z.string() } };
 const notFoundHtml = { description: 'No such page, or it is not public', content: htmlContent };
 
-function pageRoute(path: string, params: typeof StreamIdParam | typeof PlaylistIdParam, operationId: string, summary: string) {
+function pageRoute<Q extends typeof PageQuery = typeof PageQuery>(
+  path: string,
+  params: typeof StreamIdParam | typeof PlaylistIdParam | typeof PodcastIdParam,
+  operationId: string,
+  summary: string,
+  query?: Q,
+) {
   return publicRoute({
     method: 'get',
     path,
     operationId,
     tags: ['pages'],
     summary,
-    request: { params, query: PageQuery },
+    request: { params, query: (query ?? PageQuery) as Q },
     responses: { 200: { description: 'The page', content: htmlContent }, 404: notFoundHtml },
   });
 }
@@ -46,12 +53,27 @@ const playlistEmbed = pageRoute(
   'The embeddable player of a playlist (for an iframe)',
 );
 
+const podcastPage = pageRoute(
+  '/c/{id}',
+  PodcastIdParam,
+  'getPodcastPage',
+  'The public listener page of a podcast: episodes, show notes, subscribe links',
+  PodcastPageQuery,
+);
+const podcastEmbed = pageRoute(
+  '/embed/c/{id}',
+  PodcastIdParam,
+  'getPodcastEmbed',
+  'The embeddable player of a podcast (for an iframe)',
+  PodcastPageQuery,
+);
+
 const oembed = publicRoute({
   method: 'get',
   path: '/oembed',
   operationId: 'getOEmbed',
   tags: ['pages'],
-  summary: 'oEmbed (JSON, type rich) for a stream or playlist page URL',
+  summary: 'oEmbed (JSON, type rich) for a stream, playlist or podcast page URL',
   request: { query: OEmbedQuery },
   responses: { 200: { description: 'The oEmbed answer', content: json(OEmbedSchema) } },
 });
@@ -192,6 +214,17 @@ export function registerPagesRoutes(app: App, pages: PagesService, publicUrl: st
     const { id } = c.req.valid('param');
     const { token, engine } = c.req.valid('query');
     return render(c, () => pages.playlistPage({ id, token, engine }), renderEmbed, 'any');
+  });
+
+  app.openapi(podcastPage, (c) => {
+    const { id } = c.req.valid('param');
+    const { engine, episode } = c.req.valid('query');
+    return render(c, () => pages.podcastPage({ id, engine, episode }), renderPage, 'deny');
+  });
+  app.openapi(podcastEmbed, (c) => {
+    const { id } = c.req.valid('param');
+    const { engine, episode } = c.req.valid('query');
+    return render(c, () => pages.podcastPage({ id, engine, episode }), renderEmbed, 'any');
   });
 
   app.openapi(oembed, async (c) => {

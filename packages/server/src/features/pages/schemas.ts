@@ -20,11 +20,26 @@ export const PageQuery = z.object({
     }),
 });
 
+export const PodcastPageQuery = PageQuery.extend({
+  episode: z
+    .string()
+    .regex(/^epi_[0-9a-z]{26}$/, 'must be an episode id (epi_…)')
+    .optional()
+    .openapi({
+      param: { name: 'episode', in: 'query' },
+      description: 'The episode in the player (podcast pages); the newest published one when absent.',
+    }),
+});
+
 export const OEmbedQuery = z.object({
   url: z
     .url({ protocol: /^https?$/ })
     .max(2000)
-    .openapi({ param: { name: 'url', in: 'query' }, example: 'https://djcast.example/s/str_01jd0v9m3x7k2p8q4r5s6t7u8v' }),
+    .openapi({
+      param: { name: 'url', in: 'query' },
+      example: 'https://djcast.example/s/str_01jd0v9m3x7k2p8q4r5s6t7u8v',
+      description: 'A stream (/s/), playlist (/p/) or podcast (/c/) page or embed URL.',
+    }),
   format: z
     .enum(['json'])
     .default('json')

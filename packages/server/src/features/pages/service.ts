@@ -5,6 +5,7 @@
 import { DomainError, NotFound } from '../../core/errors.js';
 import type { PlaybackAuthorizer, PlaybackCredentials, PlayableResource } from '../../http/playback.js';
 import type { PlaylistsService, PlaylistView } from '../playlists/service.js';
+import type { PodcastsService } from '../podcasts/service.js';
 import type { RelaysService } from '../relays/service.js';
 import type { StreamsService } from '../streams/service.js';
 import type { StreamsTable } from '../../db/tables.js';
@@ -16,6 +17,7 @@ export interface PagesDeps {
   streams: StreamsService;
   relays: RelaysService;
   playlists: PlaylistsService;
+  podcasts: PodcastsService;
   /** The DJ's public display name. */
   publicName: (userId: string) => Promise<string | null>;
   playback: PlaybackAuthorizer;
@@ -27,6 +29,8 @@ export interface PageRequest {
   /** A playback token in the page URL (`?token=`): the owner's share link for a private or monetized resource. */
   token?: string | undefined;
   engine: Engine;
+  /** Podcasts: the episode in the player (`?episode=`); the newest when absent or not one of the published ones. */
+  episode?: string | undefined;
 }
 
 export interface NowPlaying {
@@ -117,6 +121,67 @@ export class PagesService {
     });
   }
 
+  /**
+   * A podcast's page: its artwork, author, description, subscribe links and
+   * published episodes (newest first); the player holds one episode, its
+   * enclosure URL (the counting media route). Subscribers of a monetized
+   * podcast listen through their personal feed, so a page never grants.
+   */
+  async podcastPage(req: PageRequest): Promise<PageModel> {
+    const { podcast, episodes } = await this.deps.podcasts.pageData(req.id);
+    const resource: PlayableResource = {
+      id: podcast.id,
+      ownerId: podcast.owner_id,
+      visibility: podcast.visibility,
+      monetized: podcast.monetization_enabled,
+    };
+    const access = this.access(resource, undefined);
+    const open = access === 'open';
+    const current = open ? (episodes.find((e) => e.id === req.episode) ?? episodes[0]) : undefined;
+    const player: PlayerModel | null = current
+      ? {
+          kind: 'playlist',
+          hlsUrl: current.enclosure.url,
+          mp3Url: current.enclosure.url,
+          nowPlayingUrl: null,
+          tracks: [{ title: current.title, duration: current.duration_seconds ?? 0 }],
+          // An enclosure is one MP3: the audio element plays it whatever engine was asked for.
+          engine: 'mp3',
+        }
+      : null;
+    const page = pageUrl(this.deps.publicUrl, 'podcast', podcast.id);
+    const feed = new URL(podcast.feed_url);
+    const count = episodes.length === 1 ? '1 episode' : `${episodes.length} episodes`;
+    return {
+      ...this.model('podcast', podcast.id, {
+        title: podcast.title,
+        artist: podcast.author,
+        summary: `${podcast.title} by ${podcast.author}: a podcast on djcast, ${count}.`,
+        live: null,
+        tracks: [],
+        access,
+        player,
+      }),
+      artworkUrl: podcast.artwork_url,
+      podcast: {
+        description: podcast.description,
+        feedUrl: podcast.feed_url,
+        appleUrl: `podcast://${feed.host}${feed.pathname}`,
+        guid: podcast.podcast_guid,
+        playing: current?.title ?? null,
+        episodes: episodes.map((e) => ({
+          id: e.id,
+          title: e.title,
+          notes: e.description,
+          publishedAt: e.published_at,
+          durationSeconds: e.duration_seconds,
+          playUrl: open ? `${page}?episode=${encodeURIComponent(e.id)}#player` : null,
+          current: e.id === current?.id,
+        })),
+      },
+    };
+  }
+
   /** The live state and current track of a stream, for players; the caller has been authorized for playback. */
   async nowPlaying(id: string, credentials: PlaybackCredentials): Promise<{ body: NowPlaying; open: boolean }> {
     const row = await this.deps.streams.findPlayable(id);
@@ -136,16 +201,14 @@ export class PagesService {
     };
   }
 
-  /** The oEmbed answer for a page or embed URL of a public stream or playlist. */
+  /** The oEmbed answer for a page or embed URL of a public stream, playlist or podcast. */
   async oembed(url: string, max: { width?: number | undefined; height?: number | undefined }): Promise<OEmbed> {
     const target = parsePageUrl(this.deps.publicUrl, url);
-    if (!target || target.kind === 'podcast') {
-      throw new DomainError('not_found', `${url} is not a djcast stream or playlist page.`, { resource: 'page' });
+    if (!target) {
+      throw new DomainError('not_found', `${url} is not a djcast stream, playlist or podcast page.`, { resource: 'page' });
     }
-    const model =
-      target.kind === 'stream'
-        ? await this.streamPage({ id: target.id, engine: 'auto' })
-        : await this.playlistPage({ id: target.id, engine: 'auto' });
+    const load = { stream: this.streamPage, playlist: this.playlistPage, podcast: this.podcastPage }[target.kind];
+    const model = await load.call(this, { id: target.id, engine: 'auto' });
     const width = Math.min(max.width ?? EMBED_MAX_WIDTH, EMBED_MAX_WIDTH);
     const height = Math.min(max.height ?? EMBED_HEIGHT, EMBED_HEIGHT);
     return {
@@ -166,7 +229,10 @@ export class PagesService {
   private access(resource: PlayableResource, token: string | undefined): Access {
     if (token && this.deps.playback.verify(token, resource.id)) return 'granted';
     if (resource.visibility === 'private')
-      throw new PageHidden(resource.id.startsWith('str_') ? 'Stream' : 'Playlist', resource.id);
+      throw new PageHidden(
+        resource.id.startsWith('str_') ? 'Stream' : resource.id.startsWith('pod_') ? 'Podcast' : 'Playlist',
+        resource.id,
+      );
     return resource.monetized ? 'subscribers' : 'open';
   }
 

@@ -7,6 +7,7 @@
 // rendered into the same `documentShell` with the same <djcast-player>.
 
 import { createHash } from 'node:crypto';
+import sanitizeHtml from 'sanitize-html';
 import { html, jsonAttr, trusted, type SafeHtml } from './html.js';
 import type { PageKind } from './urls.js';
 
@@ -33,6 +34,32 @@ export interface TrackRow {
   durationSeconds: number | null;
 }
 
+export interface EpisodeRow {
+  id: string;
+  title: string;
+  /** Show notes: HTML, sanitized when stored; rendered through a stricter allowlist still. */
+  notes: string;
+  publishedAt: string | null;
+  durationSeconds: number | null;
+  /** The page with this episode in the player; null when the visitor gets no player. */
+  playUrl: string | null;
+  /** The episode the player holds. */
+  current: boolean;
+}
+
+export interface PodcastSection {
+  /** The podcast's description: HTML, sanitized when stored. */
+  description: string;
+  feedUrl: string;
+  /** `podcast://<feed host and path>`: opens the feed in Apple Podcasts (and other apps that claim the scheme). */
+  appleUrl: string;
+  guid: string;
+  /** The title of the episode in the player. */
+  playing: string | null;
+  /** Published episodes, newest first. */
+  episodes: EpisodeRow[];
+}
+
 export interface PageModel {
   kind: PageKind;
   id: string;
@@ -54,6 +81,8 @@ export interface PageModel {
   /** Root-relative URLs of the versioned scripts. */
   assets: { player: string; hls: string };
   embedSnippet: string;
+  /** Podcasts: the description, subscribe links and episodes. */
+  podcast?: PodcastSection | undefined;
 }
 
 const PAGE_CSS = `
@@ -77,6 +106,18 @@ djcast-player{display:block;min-height:72px}
 ol.tracks{padding-left:1.5em;margin:0}
 ol.tracks li{padding:4px 0;display:flex;justify-content:space-between;gap:8px}
 ol.tracks .len{color:var(--muted);font-variant-numeric:tabular-nums}
+.notes{overflow-wrap:anywhere}
+.notes :first-child{margin-top:0}
+.notes :last-child{margin-bottom:0}
+ul.subscribe{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:8px 16px}
+.guid{color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
+ol.episodes{list-style:none;padding:0;margin:0}
+ol.episodes>li{padding:12px 0;border-top:1px solid var(--line)}
+ol.episodes>li:first-child{border-top:0;padding-top:0}
+ol.episodes h3{font-size:1rem;margin:0;overflow-wrap:anywhere}
+ol.episodes .meta{color:var(--muted);font-size:.85rem;margin:2px 0 6px}
+a.play{display:inline-block;font-weight:600;text-decoration:none;padding:2px 10px;border-radius:99px;border:1px solid var(--accent)}
+li[aria-current] a.play{background:var(--accent);color:var(--accent-fg)}
 details summary{cursor:pointer;font-weight:600}
 textarea{width:100%;min-height:5.5em;font:13px/1.4 ui-monospace,monospace;background:var(--bg);color:var(--fg);border:1px solid var(--line);border-radius:8px;padding:8px}
 footer{color:var(--muted);font-size:.85rem;margin-top:24px;overflow-wrap:anywhere}
@@ -187,7 +228,75 @@ function nowPlaying(m: PageModel): SafeHtml | '' {
   return html`<p class="by">Now playing: <span data-role="now-playing">${m.live.currentTrack ?? '—'}</span></p>`;
 }
 
-/** The public page of a stream or playlist. */
+/**
+ * Show notes and a podcast's description are HTML, sanitized when stored;
+ * on the page they pass a stricter allowlist still (text formatting, lists
+ * and http(s) links, marked nofollow), so nothing else ever becomes markup.
+ */
+const NOTES_POLICY: sanitizeHtml.IOptions = {
+  allowedTags: ['p', 'br', 'b', 'strong', 'i', 'em', 'ul', 'ol', 'li', 'a'],
+  allowedAttributes: { a: ['href', 'rel', 'target'] },
+  allowedSchemes: ['http', 'https'],
+  allowProtocolRelative: false,
+  disallowedTagsMode: 'discard',
+  transformTags: {
+    a: (tagName, attribs) => ({
+      tagName,
+      attribs: {
+        ...(attribs.href ? { href: attribs.href } : {}),
+        rel: 'nofollow noopener ugc',
+        target: '_blank',
+      },
+    }),
+  },
+};
+
+export function showNotes(notes: string): SafeHtml {
+  return trusted(sanitizeHtml(notes, NOTES_POLICY));
+}
+
+function formatDate(iso: string | null): string {
+  if (!iso) return '';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 10);
+}
+
+function podcastSection(m: PageModel): SafeHtml | '' {
+  const p = m.podcast;
+  if (!p) return '';
+  const episodes =
+    p.episodes.length === 0
+      ? html`<p>No episodes yet.</p>`
+      : html`<ol class="episodes">
+${p.episodes.map(
+  (e) => html`<li data-episode="${e.id}"${e.current ? html` aria-current="true"` : ''}>
+<h3>${e.title}</h3>
+<p class="meta">${e.publishedAt ? html`<time datetime="${e.publishedAt}">${formatDate(e.publishedAt)}</time>` : ''}${
+    e.durationSeconds ? ` · ${formatDuration(e.durationSeconds)}` : ''
+  }</p>
+${e.playUrl ? html`<p><a class="play" href="${e.playUrl}" aria-label="Play ${e.title}">${e.current ? 'In the player' : 'Play'}</a></p>\n` : ''}<div class="notes">${showNotes(e.notes)}</div>
+</li>
+`,
+)}</ol>`;
+  return html`<section class="card" aria-labelledby="about-h">
+<h2 id="about-h">About</h2>
+<div class="notes" data-role="description">${showNotes(p.description)}</div>
+</section>
+<section class="card" aria-labelledby="subscribe-h">
+<h2 id="subscribe-h">Subscribe</h2>
+<ul class="subscribe">
+<li><a href="${p.feedUrl}" rel="alternate" type="application/rss+xml" data-role="rss">RSS feed</a></li>
+<li><a href="${p.appleUrl}" data-role="apple">Apple Podcasts</a></li>
+</ul>
+<p class="guid">podcast:guid <code data-role="guid">${p.guid}</code></p>
+</section>
+<section class="card" aria-labelledby="episodes-h">
+<h2 id="episodes-h">Episodes</h2>
+${episodes}
+</section>`;
+}
+
+/** The public page of a stream, playlist or podcast. */
 export function renderPage(m: PageModel): string {
   const body = html`<main>
 <header class="hero">
@@ -198,8 +307,15 @@ ${artwork(m)}
 ${nowPlaying(m)}
 </div>
 </header>
-${m.player ? html`<section class="card" aria-label="Player">${playerElement(m, m.player)}</section>` : lockedNotice(m)}
+${m.podcast?.playing ? html`<p class="by">In the player: <span data-role="episode">${m.podcast.playing}</span></p>\n` : ''}${
+  m.player
+    ? html`<section class="card" id="player" aria-label="Player">${playerElement(m, m.player)}</section>`
+    : m.podcast && m.access !== 'subscribers'
+      ? ''
+      : lockedNotice(m)
+}
 ${trackList(m)}
+${podcastSection(m)}
 ${
   m.access === 'open'
     ? html`<section class="card">
@@ -227,7 +343,13 @@ ${artwork(m)}
 <p class="by">${liveBadge(m)}${m.artist ?? ''}</p>
 </div>
 </div>
-${m.player ? playerElement(m, m.player) : html`<p data-role="subscription-required">For subscribers: <a href="${m.pageUrl}" target="_blank" rel="noopener">listen on djcast</a>.</p>`}
+${
+  m.player
+    ? playerElement(m, m.player)
+    : m.podcast && m.access !== 'subscribers'
+      ? html`<p>No episodes yet: <a href="${m.pageUrl}" target="_blank" rel="noopener">see the podcast on djcast</a>.</p>`
+      : html`<p data-role="subscription-required">For subscribers: <a href="${m.pageUrl}" target="_blank" rel="noopener">listen on djcast</a>.</p>`
+}
 </main>`;
   return documentShell(m, { bodyClass: 'embed', robots: 'noindex' }, body);
 }

@@ -72,6 +72,8 @@ export const PodcastSchema = z
     artwork_url: z.string().nullable(),
     feed_url: z.string().openapi({ description: 'The public RSS feed (exists from creation).' }),
     podcast_guid: z.string().openapi({ description: 'podcast:guid, derived from the feed URL.' }),
+    page_url: z.string().openapi({ description: 'The public listener page (/c/{id}): the link a DJ shares.' }),
+    embed_html: z.string().openapi({ description: 'An <iframe> snippet of the embeddable player, for the DJ’s own site.' }),
     episode_count: z.number().int(),
     created_at: z.string(),
     updated_at: z.string(),

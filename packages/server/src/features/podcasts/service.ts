@@ -14,6 +14,7 @@ import type { Logger } from '../../logger.js';
 import { withInternalDetail } from '../../net/outbound.js';
 import type { ExternalCheck, ExternalCheckOptions } from '../playlists/external-url.js';
 import { ExternalUrlError } from '../playlists/external-url.js';
+import { embedSnippet, pageUrl } from '../pages/urls.js';
 import type { UploadsService } from '../uploads/service.js';
 import { ArtworkRejected, checkArtwork } from './artwork-rules.js';
 import { isSubcategoryOf } from './categories.js';
@@ -291,10 +292,20 @@ export class PodcastsService {
       artwork_url: art ? this.artworkUrl(art.id, art.content_type) : null,
       feed_url: this.feedUrl(row.id),
       podcast_guid: podcastGuid(this.feedUrl(row.id)),
+      page_url: pageUrl(this.deps.publicUrl, 'podcast', row.id),
+      embed_html: embedSnippet(this.deps.publicUrl, 'podcast', row.id, row.title),
       episode_count: episodeCount,
       created_at: row.created_at,
       updated_at: row.updated_at,
     };
+  }
+
+  /** A podcast and its published episodes (newest first), for the public listener page; the page decides who sees it. */
+  async pageData(podcastId: string): Promise<{ podcast: PodcastView; episodes: EpisodeView[] }> {
+    const row = await repo.findPodcast(this.deps.db, podcastId);
+    if (!row) throw new NotFound('Podcast', podcastId);
+    const episodes = await repo.publishedEpisodes(this.deps.db, podcastId);
+    return { podcast: await this.view(row, episodes.length), episodes: episodes.map((e) => this.episodeView(e)) };
   }
 
   // -------------------------------------------------------------------------
