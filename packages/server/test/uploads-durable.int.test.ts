@@ -179,7 +179,16 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
         100,
       );
       expect(done).toMatchObject({ status: 'ready', progress: 100, status_reason: null });
-      const after = await db.kysely.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+      // The upload turns ready inside the job; the worker marks the job done just after it returns.
+      const after = await waitFor(
+        'the job marked done',
+        async () => {
+          const row = await db.kysely.selectFrom('jobs').selectAll().where('id', '=', job.id).executeTakeFirstOrThrow();
+          return row.state === 'running' ? null : row;
+        },
+        30_000,
+        100,
+      );
       expect(after).toMatchObject({ state: 'done', attempts: 2 });
       expect(logged(worker, 'job.started')).toMatchObject({ job_id: job.id, attempt: 2 });
       expect(logged(worker, 'worker.started')?.worker_id).not.toBe(deadWorker);
