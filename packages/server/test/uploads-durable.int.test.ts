@@ -4,20 +4,23 @@
 // `djcast-server worker` started afterwards picks the job up once its lease
 // runs out and finishes it. Both dialects.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/create-db.js';
 import { generateTestMp3 } from './fixtures/media/generate.js';
 import { DIALECTS, STRONG_PASSWORD, TEST_POSTGRES_URL, uniqueEmail } from './harness.js';
-import { processesWhoseArgvContains } from './processes.js';
+import {
+  killServerProcesses,
+  loggedEvent,
+  processesWhoseArgvContains,
+  startServerProcess,
+  type ServerProcess,
+} from './processes.js';
 import { multipartBody, BOUNDARY, waitFor } from './uploads-support.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const mediaDir = mkdtempSync(path.join(tmpdir(), 'djcast-durable-media-'));
 let long: Buffer;
 
@@ -35,46 +38,6 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => rmSync(mediaDir, { recursive: true, force: true }));
 
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function startServer(command: 'serve' | 'worker', env: Record<string, string>): Proc {
-  // Its own process group, so afterAll can kill whatever is left of it.
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/main.ts', command], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const lines: string[] = [];
-  let partial = '';
-  const collect = (d: Buffer) => {
-    const text = partial + d.toString();
-    const parts = text.split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, lines, exited };
-}
-
-function logged(proc: Proc, event: string): Record<string, unknown> | undefined {
-  for (const line of proc.lines) {
-    try {
-      const parsed = JSON.parse(line) as Record<string, unknown>;
-      if (parsed.event === event) return parsed;
-    } catch {
-      // not a log line
-    }
-  }
-  return undefined;
-}
-
 describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dialect) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'djcast-durable-'));
   const schema = `t_durable_${process.pid}_${Math.random().toString(36).slice(2, 8)}`;
@@ -86,12 +49,11 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
     DJCAST_JOB_LEASE_SECONDS: '2',
     ...(dialect === 'postgres' ? { DJCAST_DATABASE_URL: TEST_POSTGRES_URL, DJCAST_DATABASE_SCHEMA: schema } : {}),
   };
-  const procs: Proc[] = [];
+  const procs: ServerProcess[] = [];
   const dbUrl = dialect === 'postgres' ? TEST_POSTGRES_URL : `sqlite:${path.join(dataDir, 'djcast.sqlite')}`;
 
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) process.kill(-p.child.pid!, 'SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killServerProcesses(procs);
     if (dialect === 'postgres') {
       const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
       await sql.unsafe(`drop schema if exists "${schema}" cascade`);
@@ -101,9 +63,9 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
   });
 
   it('is picked up by `djcast-server worker` after the lease runs out, and finishes', async () => {
-    const serve = startServer('serve', env);
+    const serve = startServerProcess('serve', env);
     procs.push(serve);
-    const started = await waitFor('the server to start', async () => logged(serve, 'server.started'), 60_000);
+    const started = await waitFor('the server to start', async () => loggedEvent(serve, 'server.started'), 60_000);
     const port = (started as { port: number }).port;
     const base = `http://127.0.0.1:${port}`;
 
@@ -163,7 +125,7 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
         .executeTakeFirstOrThrow();
       expect(row.status).toBe('processing');
 
-      const worker = startServer('worker', env);
+      const worker = startServerProcess('worker', env);
       procs.push(worker);
       const done = await waitFor(
         'the worker to finish the upload',
@@ -190,10 +152,10 @@ describe.each(DIALECTS)('a transcode interrupted by a dying server on %s', (dial
         100,
       );
       expect(after).toMatchObject({ state: 'done', attempts: 2 });
-      expect(logged(worker, 'job.started')).toMatchObject({ job_id: job.id, attempt: 2 });
-      expect(logged(worker, 'worker.started')?.worker_id).not.toBe(deadWorker);
+      expect(loggedEvent(worker, 'job.started')).toMatchObject({ job_id: job.id, attempt: 2 });
+      expect(loggedEvent(worker, 'worker.started')?.worker_id).not.toBe(deadWorker);
       // The worker swept the dead server's temp folder when it started.
-      expect(logged(worker, 'work_dir.swept')).toMatchObject({ removed: leftovers });
+      expect(loggedEvent(worker, 'work_dir.swept')).toMatchObject({ removed: leftovers });
       expect(readdirSync(workDir).filter((n) => leftovers.includes(n))).toEqual([]);
 
       // The worker stops cleanly on SIGTERM.

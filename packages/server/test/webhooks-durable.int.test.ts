@@ -5,20 +5,18 @@
 // event (same webhook-id) once the dead worker's lease runs out: exactly one
 // event for the one change, delivered after the restart. Both dialects.
 
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import postgres from 'postgres';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createDb } from '../src/db/create-db.js';
 import { generateTestMp3 } from './fixtures/media/generate.js';
 import { DIALECTS, STRONG_PASSWORD, TEST_POSTGRES_URL, uniqueEmail, waitFor } from './harness.js';
 import { BOUNDARY, multipartBody } from './uploads-support.js';
+import { killServerProcesses, loggedEvent, startServerProcess, type ServerProcess } from './processes.js';
 import { startWebhookReceiver, type WebhookReceiver } from './webhook-receiver.js';
 
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
 const mediaDir = mkdtempSync(path.join(tmpdir(), 'djcast-webhooks-durable-media-'));
 let mp3: Buffer;
 
@@ -26,44 +24,6 @@ beforeAll(async () => {
   mp3 = readFileSync(await generateTestMp3(path.join(mediaDir, 'short.mp3'), { seconds: 3 }));
 }, 60_000);
 afterAll(() => rmSync(mediaDir, { recursive: true, force: true }));
-
-interface Proc {
-  child: ChildProcess;
-  lines: string[];
-  exited: Promise<number | null>;
-}
-
-function startServer(env: Record<string, string>): Proc {
-  const child = spawn(process.execPath, ['--conditions=source', '--import', 'tsx', 'packages/server/src/main.ts', 'serve'], {
-    cwd: root,
-    env: { ...process.env, ...env },
-    stdio: ['ignore', 'pipe', 'pipe'],
-    detached: true,
-  });
-  const lines: string[] = [];
-  let partial = '';
-  const collect = (d: Buffer) => {
-    const parts = (partial + d.toString()).split('\n');
-    partial = parts.pop()!;
-    lines.push(...parts);
-  };
-  child.stdout!.on('data', collect);
-  child.stderr!.on('data', collect);
-  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  return { child, lines, exited };
-}
-
-function logged(proc: Proc, event: string): Record<string, unknown> | undefined {
-  for (const line of proc.lines) {
-    try {
-      const parsed = JSON.parse(line) as Record<string, unknown>;
-      if (parsed.event === event) return parsed;
-    } catch {
-      // not a log line
-    }
-  }
-  return undefined;
-}
 
 describe.each(DIALECTS)('a webhook delivery interrupted by a dying server on %s', (dialect) => {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'djcast-webhooks-durable-'));
@@ -79,7 +39,7 @@ describe.each(DIALECTS)('a webhook delivery interrupted by a dying server on %s'
     DJCAST_WEBHOOK_TIMEOUT_SECONDS: '60',
     ...(dialect === 'postgres' ? { DJCAST_DATABASE_URL: TEST_POSTGRES_URL, DJCAST_DATABASE_SCHEMA: schema } : {}),
   };
-  const procs: Proc[] = [];
+  const procs: ServerProcess[] = [];
   let receiver: WebhookReceiver;
   const dbUrl = dialect === 'postgres' ? TEST_POSTGRES_URL : `sqlite:${path.join(dataDir, 'djcast.sqlite')}`;
 
@@ -87,8 +47,7 @@ describe.each(DIALECTS)('a webhook delivery interrupted by a dying server on %s'
     receiver = await startWebhookReceiver();
   });
   afterAll(async () => {
-    for (const p of procs) if (p.child.exitCode === null && p.child.signalCode === null) process.kill(-p.child.pid!, 'SIGKILL');
-    await Promise.all(procs.map((p) => p.exited));
+    await killServerProcesses(procs);
     await receiver.close();
     if (dialect === 'postgres') {
       const sql = postgres(TEST_POSTGRES_URL, { max: 1, onnotice: () => {} });
@@ -99,9 +58,9 @@ describe.each(DIALECTS)('a webhook delivery interrupted by a dying server on %s'
   });
 
   it('is delivered by the restarted server, the same event exactly once', async () => {
-    const serve = startServer(env);
+    const serve = startServerProcess('serve', env);
     procs.push(serve);
-    const started = await waitFor('the server to start', async () => logged(serve, 'server.started'), 60_000);
+    const started = await waitFor('the server to start', async () => loggedEvent(serve, 'server.started'), 60_000);
     const base = `http://127.0.0.1:${(started as { port: number }).port}`;
     const post = (p: string, body: unknown, token?: string) =>
       fetch(`${base}${p}`, {
@@ -151,7 +110,7 @@ describe.each(DIALECTS)('a webhook delivery interrupted by a dying server on %s'
       expect(delivery).toMatchObject({ state: 'pending', attempts: 0 });
 
       receiver.setMode('ok');
-      const restarted = startServer(env);
+      const restarted = startServerProcess('serve', env);
       procs.push(restarted);
       const delivered = await waitFor(
         'the restarted server to deliver it',
