@@ -1,5 +1,6 @@
 import { sql, type Kysely, type Transaction, type Updateable } from 'kysely';
 import type { Database, PlaylistItemsTable, PlaylistsTable } from '../../db/tables.js';
+import { listOwnedPage, type OwnedPageQuery } from '../../db/owned-page.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -7,16 +8,7 @@ export const insertPlaylist = (db: Q, row: PlaylistsTable) => db.insertInto('pla
 
 export const findPlaylist = (db: Q, id: string) => db.selectFrom('playlists').selectAll().where('id', '=', id).executeTakeFirst();
 
-export function listPlaylists(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
-  let q = db
-    .selectFrom('playlists')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(opts.limit + 1);
-  if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
-  if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);
-  return q.execute();
-}
+export const listPlaylists = (db: Q, opts: OwnedPageQuery) => listOwnedPage(db, 'playlists', opts);
 
 export const updatePlaylist = (db: Q, id: string, patch: Updateable<PlaylistsTable>) =>
   db.updateTable('playlists').set(patch).where('id', '=', id).execute();

@@ -7,6 +7,7 @@ import type {
   PodcastFeedTokensTable,
   PodcastsTable,
 } from '../../db/tables.js';
+import { listOwnedPage, type OwnedPageQuery } from '../../db/owned-page.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -28,16 +29,7 @@ export const findFeedHead = (db: Q, id: string) =>
 export const findFeedXml = async (db: Q, id: string) =>
   (await db.selectFrom('podcasts').select('feed_xml').where('id', '=', id).executeTakeFirst())?.feed_xml ?? null;
 
-export function listPodcasts(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
-  let q = db
-    .selectFrom('podcasts')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(opts.limit + 1);
-  if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
-  if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);
-  return q.execute();
-}
+export const listPodcasts = (db: Q, opts: OwnedPageQuery) => listOwnedPage(db, 'podcasts', opts);
 
 export const updatePodcast = (db: Q, id: string, patch: Updateable<PodcastsTable>) =>
   db.updateTable('podcasts').set(patch).where('id', '=', id).execute();

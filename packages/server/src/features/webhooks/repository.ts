@@ -6,6 +6,7 @@ import type {
   WebhookDeliveriesTable,
   WebhookEndpointsTable,
 } from '../../db/tables.js';
+import { listOwnedPage, type OwnedPageQuery } from '../../db/owned-page.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -16,16 +17,7 @@ export const insertEndpoint = (db: Q, row: WebhookEndpointsTable) => db.insertIn
 export const findEndpoint = (db: Q, id: string) =>
   db.selectFrom('webhook_endpoints').selectAll().where('id', '=', id).executeTakeFirst();
 
-export function listEndpoints(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
-  let q = db
-    .selectFrom('webhook_endpoints')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(opts.limit + 1);
-  if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
-  if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);
-  return q.execute();
-}
+export const listEndpoints = (db: Q, opts: OwnedPageQuery) => listOwnedPage(db, 'webhook_endpoints', opts);
 
 export const enabledEndpointsOf = (db: Q, ownerId: string) =>
   db.selectFrom('webhook_endpoints').selectAll().where('owner_id', '=', ownerId).where('enabled', '=', 1).orderBy('id').execute();
