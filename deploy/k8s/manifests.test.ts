@@ -52,6 +52,7 @@ describe('deploy/k8s manifests', () => {
       'server-secret.example.yaml',
       'server-service.yaml',
       'serviceaccount.yaml',
+      'worker-deployment.yaml',
     ]);
   });
 
@@ -124,6 +125,32 @@ describe('deploy/k8s manifests', () => {
     expect(service.spec.selector).toEqual(deployment.spec.selector.matchLabels);
     expect(service.spec.ports[0].targetPort).toBe(container.ports[0].name);
     expect(env.DJCAST_RELAY_API_URL).toBe(`http://${service.metadata.name}.${service.metadata.namespace}.svc.cluster.local`);
+  });
+
+  it('runs the job workers apart from the API, with the same image, Secret and launcher settings', () => {
+    const server = find('Deployment', 'djcast-server').spec.template.spec;
+    const worker = find('Deployment', 'djcast-worker').spec.template.spec;
+    const envOf = (container: { env: { name: string; value?: string }[] }) =>
+      Object.fromEntries(container.env.map((e) => [e.name, e.value ?? e]));
+    const serverEnv = envOf(server.containers[0]);
+    const workerEnv = envOf(worker.containers[0]);
+    // The API serves requests only; without this every replica would also run jobs.
+    expect(serverEnv.DJCAST_JOB_WORKER).toBe('off');
+    expect(worker.containers[0].args).toEqual(['worker']);
+    expect(worker.containers[0].image).toBe(server.containers[0].image);
+    expect(worker.containers[0].envFrom).toEqual(server.containers[0].envFrom);
+    expect(worker.serviceAccountName).toBe(server.serviceAccountName);
+    for (const name of [
+      'DJCAST_DATA_DIR',
+      'DJCAST_RELAY_LAUNCHER',
+      'DJCAST_K8S_NAMESPACE',
+      'DJCAST_K8S_RELAY_IMAGE',
+      'DJCAST_RELAY_API_URL',
+    ]) {
+      expect(workerEnv[name], name).toEqual(serverEnv[name]);
+    }
+    expect(restrictedPodSecurityProblems(worker)).toEqual([]);
+    expect(JSON.stringify(worker)).not.toMatch(/SECRET_ACCESS_KEY|JWT_SECRET|DATABASE_URL|PASSWORD/);
   });
 
   it('keeps secrets out of everything but the example Secrets', () => {
