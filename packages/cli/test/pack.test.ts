@@ -70,6 +70,7 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
     expect(files).toContain('package/oclif.manifest.json');
     expect(files).toContain('package/bin/run.js');
     expect(files).toContain('package/bin/node-version.js');
+    expect(files).toContain('package/CHANGELOG.md');
     expect(files).toContain('package/dist/commands/stream/wait.js');
     expect(files.filter((f) => f.startsWith('package/src/') || /stamp$/.test(f))).toEqual([]);
     const manifest = JSON.parse((await run('tar', ['-xzOf', cliTarball, 'package/oclif.manifest.json'])).stdout) as {
@@ -87,7 +88,11 @@ describe('the packed SDK and CLI install from their tarballs alone', () => {
 
   it('the SDK tarball ships dist/ only, and its exports point nowhere else', async () => {
     const files = await contents(sdkTarball);
-    expect(files.filter((f) => !f.startsWith('package/dist/'))).toEqual(['package/README.md', 'package/package.json']);
+    expect(files.filter((f) => !f.startsWith('package/dist/'))).toEqual([
+      'package/CHANGELOG.md',
+      'package/README.md',
+      'package/package.json',
+    ]);
     expect(files).toEqual(
       expect.arrayContaining([
         'package/dist/index.js',
