@@ -93,7 +93,11 @@ describe('the scrape token', () => {
   afterAll(() => t.close());
 
   it('refuses a scrape without the token or with a wrong one, with a 401 problem', async () => {
-    for (const headers of [{}, { authorization: 'Bearer wrong-token-0123456789' }, { authorization: token }]) {
+    for (const headers of [
+      {} as Record<string, string>,
+      { authorization: 'Bearer wrong-token-0123456789' },
+      { authorization: token },
+    ]) {
       const res = await t.request('GET', '/metrics', { headers });
       expect(res.status).toBe(401);
       expect(res.headers.get('content-type')).toContain('application/problem+json');

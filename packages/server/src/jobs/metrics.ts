@@ -15,12 +15,7 @@ export async function jobQueueStats(db: Db, now: Date): Promise<JobQueueRow[]> {
   const nowIso = now.toISOString();
   const rows = await db.kysely
     .selectFrom('jobs')
-    .select((eb) => [
-      'kind',
-      'state',
-      eb.fn.countAll<number | string>().as('n'),
-      eb.fn.min<string>('run_after').as('oldest'),
-    ])
+    .select((eb) => ['kind', 'state', eb.fn.countAll<number | string>().as('n'), eb.fn.min<string>('run_after').as('oldest')])
     .where((eb) => eb.or([eb('state', '=', 'running'), eb.and([eb('state', '=', 'queued'), eb('run_after', '<=', nowIso)])]))
     .groupBy(['kind', 'state'])
     .execute();

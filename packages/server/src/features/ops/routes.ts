@@ -66,9 +66,13 @@ export function registerOpsRoutes(app: App, deps: OpsModuleDeps): void {
     if (token) {
       const presented = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
       if (!presented || !timingSafeEqual(digest(presented), token)) {
-        throw new DomainError('unauthenticated', 'This /metrics needs the scrape token: Authorization: Bearer <DJCAST_METRICS_TOKEN>.', {
-          headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
-        });
+        throw new DomainError(
+          'unauthenticated',
+          'This /metrics needs the scrape token: Authorization: Bearer <DJCAST_METRICS_TOKEN>.',
+          {
+            headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+          },
+        );
       }
     }
     const body = await deps.registry.metrics();
