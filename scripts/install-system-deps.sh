@@ -12,6 +12,7 @@ declare -A package_of=(
   [ffmpeg]=ffmpeg [ffprobe]=ffmpeg [icecast2]=icecast2 [clamd]=clamav-daemon [clamscan]=clamav
   [pebble]=pebble [promtool]=prometheus [nginx]=nginx [chromium]=chromium
   [curl]=curl [jq]=jq [ip]=iproute2 [unshare]=util-linux
+  [prometheus]=prometheus [prometheus-alertmanager]=prometheus-alertmanager [amtool]=prometheus-alertmanager
 )
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=("${!package_of[@]}")
@@ -39,6 +40,6 @@ echo "djcast: installing system packages: $packages" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $packages >&2
 # The packages start daemons of their own on install; the tests run their own instances.
-for svc in icecast2 clamav-daemon clamav-freshclam nginx prometheus; do
+for svc in icecast2 clamav-daemon clamav-freshclam nginx prometheus prometheus-alertmanager prometheus-node-exporter; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done

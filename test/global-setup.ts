@@ -8,6 +8,10 @@ const required: Array<[string, string]> = [
   ['icecast2', 'icecast2'],
   ['clamd', 'clamav-daemon'],
   ['chromium', 'chromium'],
+  ['prometheus', 'prometheus'],
+  ['promtool', 'prometheus'],
+  ['prometheus-alertmanager', 'prometheus-alertmanager'],
+  ['amtool', 'prometheus-alertmanager'],
 ];
 
 function found(bin: string): boolean {

@@ -35,12 +35,30 @@ export function createRelayMetrics(streamId: string) {
     labelNames: ['stream_id'],
     registers: [registry],
   });
+  const adBreakFailures = new Counter({
+    name: 'relay_ad_break_failures_total',
+    help: 'Ad breaks the relay could not insert (the ad could not be fetched, decoded or spliced); the stream went on without it',
+    labelNames: ['stream_id'],
+    registers: [registry],
+  });
   // Present from the first scrape, not only after the first event.
   listenerCount.set(labels, 0);
   cpuUsagePercent.set(labels, 0);
   segmentsPublished.inc(labels, 0);
   sourceRestarts.inc(labels, 0);
-  return { registry, labels, listenerCount, segmentGenerationSeconds, cpuUsagePercent, segmentsPublished, sourceRestarts };
+  adBreakFailures.inc(labels, 0);
+  return {
+    registry,
+    labels,
+    listenerCount,
+    segmentGenerationSeconds,
+    cpuUsagePercent,
+    segmentsPublished,
+    /** Reconnects to the source: each FFmpeg restart after the source dropped or could not be reached. */
+    sourceRestarts,
+    /** Incremented by the ad-insertion code when a break fails. */
+    adBreakFailures,
+  };
 }
 
 export type RelayMetrics = ReturnType<typeof createRelayMetrics>;

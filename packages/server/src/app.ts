@@ -63,7 +63,9 @@ export function createApp(container: Container): App {
     } finally {
       setResponseHeader(c, 'X-Request-Id', requestId);
       const latencyMs = performance.now() - started;
-      const route = c.req.routePath || 'unmatched';
+      // The template that matched; a request no route took reports the catch-all middleware's '/*'.
+      const matched = c.req.routePath;
+      const route = !matched || matched === '/*' || matched === '*' ? 'unmatched' : matched;
       const labels = { method: c.req.method, route, status_code: String(c.res.status) };
       metrics.httpRequests.inc(labels);
       metrics.httpDuration.observe(labels, latencyMs / 1000);

@@ -28,6 +28,7 @@ const schema = z
       .regex(/^[a-z_][a-z0-9_]{0,62}$/, 'a lower-case SQL identifier')
       .optional(),
     DJCAST_PUBLIC_URL: z.url().optional(),
+    DJCAST_METRICS_TOKEN: z.string().min(16, 'at least 16 characters').optional(),
     DJCAST_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
     DJCAST_JWT_SECRET: z.string().min(32, 'at least 32 characters').optional(),
     DJCAST_JWT_ISSUER: z.string().optional(),
@@ -209,6 +210,7 @@ const SECRET_VARIABLES = [
   'DJCAST_ENCRYPTION_KEY',
   'DJCAST_S3_SECRET_ACCESS_KEY',
   'DJCAST_SMTP_URL',
+  'DJCAST_METRICS_TOKEN',
 ] as const;
 
 export class ConfigError extends Error {
@@ -241,6 +243,10 @@ function toConfig(env: z.infer<typeof schema>) {
     dataDir,
     publicUrl,
     logLevel: env.DJCAST_LOG_LEVEL,
+    metrics: {
+      /** When set, /metrics requires `Authorization: Bearer <token>`. */
+      token: env.DJCAST_METRICS_TOKEN,
+    },
     database: {
       url: env.DJCAST_DATABASE_URL ?? `sqlite:${path.join(dataDir, 'djcast.sqlite')}`,
       schema: env.DJCAST_DATABASE_SCHEMA,

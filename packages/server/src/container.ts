@@ -13,7 +13,8 @@ import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
 import { streamsModule } from './features/streams/module.js';
 import { createLogger, type Logger } from './logger.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, timedTranscoder, type Metrics } from './metrics.js';
+import { jobQueueStats } from './jobs/metrics.js';
 import { PlaybackAuthorizer } from './http/playback.js';
 import { JobQueue } from './jobs/queue.js';
 import { JobWorker } from './jobs/worker.js';
@@ -128,7 +129,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
           { streamMaxBytes: config.virusScan.streamMaxBytes },
         )
       : new OffScanner();
-  const transcoder = new FfmpegTranscoder();
+  const transcoder = timedTranscoder(new FfmpegTranscoder(), metrics.transcodeDuration);
   const worker = new JobWorker(jobs, logger, { concurrency: config.jobs.concurrency, leaseMs: config.jobs.leaseMs });
   const workDir = path.join(config.dataDir, 'work');
   const uploads = uploadsModule({
@@ -210,7 +211,13 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     publicUrl: config.publicUrl,
   });
-  const ops = opsModule({ backends, ping: () => db.ping(), registry: metrics.registry });
+  const ops = opsModule({
+    backends,
+    ping: () => db.ping(),
+    registry: metrics.registry,
+    metricsToken: config.metrics.token,
+    jobQueue: { stats: () => jobQueueStats(db, clock()), kinds: () => worker.kinds, clock },
+  });
 
   /**
    * The feature modules: each registers its own routes, jobs and metrics, and

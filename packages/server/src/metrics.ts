@@ -1,4 +1,5 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { TranscodeError, type Transcoder } from './adapters/transcoder/types.js';
 
 /** One registry per app instance, so tests can build many apps side by side. */
 export function createMetrics(opts: { poolUsage: () => number; defaultMetrics?: boolean }) {
@@ -25,7 +26,32 @@ export function createMetrics(opts: { poolUsage: () => number; defaultMetrics?: 
       this.set(opts.poolUsage());
     },
   });
-  return { registry, httpRequests, httpDuration };
+  const transcodeDuration = new Histogram({
+    name: 'transcode_duration_seconds',
+    help: 'Wall time of one audio-to-HLS transcode, by outcome (ok, or the TranscodeError code)',
+    labelNames: ['outcome'] as const,
+    buckets: [0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
+    registers: [registry],
+  });
+  return { registry, httpRequests, httpDuration, transcodeDuration };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/** The transcoder, timed: every toHls call lands in transcode_duration_seconds, failures by their code. */
+export function timedTranscoder(inner: Transcoder, histogram: Metrics['transcodeDuration']): Transcoder {
+  return {
+    kind: inner.kind,
+    async toHls(input, outDir, opts) {
+      const end = histogram.startTimer();
+      try {
+        const result = await inner.toHls(input, outDir, opts);
+        end({ outcome: 'ok' });
+        return result;
+      } catch (error) {
+        end({ outcome: error instanceof TranscodeError ? error.code : 'error' });
+        throw error;
+      }
+    },
+  };
+}

@@ -45,7 +45,10 @@ export interface paths {
             path?: never;
             cookie?: never;
         };
-        /** Prometheus metrics */
+        /**
+         * Prometheus metrics
+         * @description Prometheus text exposition. When the server is configured with DJCAST_METRICS_TOKEN, a scrape must send `Authorization: Bearer <token>` (stream ids are labels); otherwise it is open.
+         */
         get: operations["getMetrics"];
         put?: never;
         post?: never;

@@ -1,4 +1,6 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
 import { z } from '@hono/zod-openapi';
+import { DomainError } from '../../core/errors.js';
 import type { App } from '../../http/env.js';
 import type { OpsModuleDeps } from './module.js';
 import { publicRoute } from '../../http/openapi.js';
@@ -46,6 +48,8 @@ const metrics = publicRoute({
   operationId: 'getMetrics',
   tags: ['operations'],
   summary: 'Prometheus metrics',
+  description:
+    'Prometheus text exposition. When the server is configured with DJCAST_METRICS_TOKEN, a scrape must send `Authorization: Bearer <token>` (stream ids are labels); otherwise it is open.',
   responses: { 200: { description: 'Prometheus text exposition', content: { 'text/plain': { schema: z.string() } } } },
 });
 
@@ -57,8 +61,23 @@ export function registerOpsRoutes(app: App, deps: OpsModuleDeps): void {
     return c.json({ status: database ? ('ready' as const) : ('not_ready' as const), checks: { database } }, database ? 200 : 503);
   });
 
+  const token = deps.metricsToken ? digest(deps.metricsToken) : null;
   app.openapi(metrics, async (c) => {
+    if (token) {
+      const presented = /^Bearer (.+)$/i.exec(c.req.header('authorization') ?? '')?.[1];
+      if (!presented || !timingSafeEqual(digest(presented), token)) {
+        throw new DomainError(
+          'unauthenticated',
+          'This /metrics needs the scrape token: Authorization: Bearer <DJCAST_METRICS_TOKEN>.',
+          {
+            headers: { 'WWW-Authenticate': 'Bearer realm="metrics"' },
+          },
+        );
+      }
+    }
     const body = await deps.registry.metrics();
     return c.text(body, 200, { 'Content-Type': deps.registry.contentType });
   });
 }
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
