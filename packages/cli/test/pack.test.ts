@@ -14,6 +14,16 @@ import { PASSWORD, startTestServer, uniqueEmail, type TestServer } from '../../s
 
 const run = promisify(execFile);
 const NODE_DIR = path.dirname(process.execPath);
+const NETWORK_ENV = [
+  'NODE_EXTRA_CA_CERTS',
+  'npm_config_cafile',
+  'HTTPS_PROXY',
+  'https_proxy',
+  'HTTP_PROXY',
+  'http_proxy',
+  'NO_PROXY',
+  'no_proxy',
+];
 
 /** Only what a user's machine has: the project's Node (for npm and the bin's `env node`), a HOME, no DJCAST_* or workspace settings. */
 function userEnv(home: string, extra: Record<string, string> = {}): NodeJS.ProcessEnv {
@@ -25,6 +35,8 @@ function userEnv(home: string, extra: Record<string, string> = {}): NodeJS.Proce
     // npm's cache stays the machine's, so a registry hiccup does not fail a second run.
     npm_config_cache: process.env.npm_config_cache || path.join(process.env.HOME || home, '.npm'),
     npm_config_update_notifier: 'false',
+    // How this machine reaches the registry (a proxy, the certificate authority it is signed by) is the machine's, not the project's.
+    ...Object.fromEntries(NETWORK_ENV.flatMap((name) => (process.env[name] ? [[name, process.env[name]]] : []))),
     ...extra,
   };
 }
