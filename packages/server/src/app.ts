@@ -12,6 +12,7 @@ import { internalDetailOf } from './net/outbound.js';
 import { resolveClientAddress, TrustedProxies } from './http/playback-policy.js';
 import { mountModuleRoutes } from './modules.js';
 import { VERSION } from './version.js';
+import { parseTraceparent, requestContext, type RequestLogContext } from './http/trace-context.js';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -57,9 +58,13 @@ export function createApp(container: Container): App {
     c.set('principal', null);
     // Body limits, authentication and idempotency are declared on each route (http/openapi.ts); these are what they use.
     c.set('http', httpDeps);
+    const trace = parseTraceparent(c.req.header('traceparent'));
+    const context: RequestLogContext = trace
+      ? { request_id: requestId, trace_id: trace.traceId, span_id: trace.spanId }
+      : { request_id: requestId };
     const started = performance.now();
     try {
-      await next();
+      await requestContext.run(context, next);
     } finally {
       setResponseHeader(c, 'X-Request-Id', requestId);
       const latencyMs = performance.now() - started;
@@ -78,6 +83,7 @@ export function createApp(container: Container): App {
           route,
           status_code: c.res.status,
           latency_ms: Math.round(latencyMs * 100) / 100,
+          ...(trace ? { trace_id: trace.traceId, span_id: trace.spanId } : undefined),
         },
         'request',
       );

@@ -1,4 +1,5 @@
 import { pino, type Logger, type DestinationStream } from 'pino';
+import { requestLogFields } from './http/trace-context.js';
 
 export type { Logger };
 
@@ -50,6 +51,8 @@ export function createLogger(level: string, destination: DestinationStream = std
     {
       level,
       base: { service: 'djcast-server' },
+      // Lines written while a request is handled carry its request_id and W3C trace id.
+      mixin: requestLogFields,
       timestamp: () => `,"timestamp":"${new Date().toISOString()}"`,
       messageKey: 'message',
       formatters: { level: (label) => ({ level: label }) },
