@@ -23,7 +23,10 @@ export function createListenerSessions(deps: {
     clock: deps.clock ?? (() => new Date()),
     flushIntervalMs: deps.flushIntervalMs,
     onWriteError: (error) =>
-      deps.logger.error({ event: 'analytics.sessions_write_failed', err: error }, 'could not write listener sessions; kept for the next try'),
+      deps.logger.error(
+        { event: 'analytics.sessions_write_failed', err: error },
+        'could not write listener sessions; kept for the next try',
+      ),
   });
 }
 

@@ -44,13 +44,19 @@ export function sessionTotals(db: Q, from: string, to: string) {
     .execute();
 }
 
-/** Start and end of each playlist session that overlaps [from, to), for the peak-concurrency sweep. */
-export function playlistSessionSpans(db: Q, from: string, to: string) {
+/**
+ * Start and end of each playlist session that overlaps [from, to), for the
+ * peak-concurrency sweep. Sessions are looked for from a day before `from`
+ * (bounded, so the started_at index keeps this a range read; a session
+ * longer than a day is counted from its start day only).
+ */
+export function playlistSessionSpans(db: Q, from: string, to: string, lookBackFrom: string) {
   return db
     .selectFrom('listener_sessions')
     .select(['resource_id', 'started_at', 'ended_at'])
-    .where('resource_kind', '=', 'playlist')
+    .where('started_at', '>=', lookBackFrom)
     .where('started_at', '<', to)
+    .where('resource_kind', '=', 'playlist')
     .where('ended_at', '>', from)
     .execute();
 }
@@ -85,9 +91,18 @@ export function episodeSizes(db: Q, ids: readonly string[]) {
 /** The earliest raw row of any kind (where a first fold starts). */
 export async function earliestRaw(db: Q): Promise<string | null> {
   const rows = await Promise.all([
-    db.selectFrom('listener_sessions').select((eb) => eb.fn.min('started_at').as('at')).executeTakeFirst(),
-    db.selectFrom('episode_downloads').select((eb) => eb.fn.min('created_at').as('at')).executeTakeFirst(),
-    db.selectFrom('stream_listener_samples').select((eb) => eb.fn.min('sampled_at').as('at')).executeTakeFirst(),
+    db
+      .selectFrom('listener_sessions')
+      .select((eb) => eb.fn.min('started_at').as('at'))
+      .executeTakeFirst(),
+    db
+      .selectFrom('episode_downloads')
+      .select((eb) => eb.fn.min('created_at').as('at'))
+      .executeTakeFirst(),
+    db
+      .selectFrom('stream_listener_samples')
+      .select((eb) => eb.fn.min('sampled_at').as('at'))
+      .executeTakeFirst(),
   ]);
   const all = rows.map((r) => (r?.at as string | null | undefined) ?? null).filter((x): x is string => x !== null);
   return all.length ? all.sort()[0]! : null;
@@ -132,9 +147,6 @@ export function dailyOf(db: Q, resourceId: string, fromDay: string, toDay: strin
 
 /** A quick count, for tests and the bench: how many raw sessions are stored. */
 export async function countSessions(db: Q): Promise<number> {
-  const row = await db
-    .selectFrom('listener_sessions')
-    .select(sql<string | number>`count(*)`.as('n'))
-    .executeTakeFirst();
+  const row = await db.selectFrom('listener_sessions').select(sql<string | number>`count(*)`.as('n')).executeTakeFirst();
   return Number(row?.n ?? 0);
 }

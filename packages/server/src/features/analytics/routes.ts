@@ -57,7 +57,9 @@ const playlistAnalytics = securedRoute('analytics:read', {
     'last); on stream.mp3, one connection, its audio computed from the bytes it was sent. ' +
     RANGE_RULES,
   request: { params: PlaylistIdParam, query: RangeQuery },
-  responses: { 200: { description: 'The analytics', headers: csvHeaders, content: { ...json(PlaylistAnalyticsSchema), ...csv } } },
+  responses: {
+    200: { description: 'The analytics', headers: csvHeaders, content: { ...json(PlaylistAnalyticsSchema), ...csv } },
+  },
 });
 
 const podcastAnalytics = securedRoute('analytics:read', {

@@ -76,8 +76,6 @@ export const PodcastAnalyticsSchema = z
     to: z.string(),
     total_downloads: z.number().int(),
     daily_downloads: DailyDownloads,
-    episodes: z.array(
-      z.object({ episode_id: z.string(), total_downloads: z.number().int(), daily_downloads: DailyDownloads }),
-    ),
+    episodes: z.array(z.object({ episode_id: z.string(), total_downloads: z.number().int(), daily_downloads: DailyDownloads })),
   })
   .openapi('PodcastAnalytics');

@@ -113,7 +113,9 @@ export class AnalyticsService {
     const today = dayOf(now);
     const cutoffDay = addDays(today, -this.deps.rawRetentionDays);
     const last = await repo.foldedAt(db);
-    let first = last ? addDays(dayOf(new Date(last)), -1) : await repo.earliestRaw(db).then((at) => (at ? at.slice(0, 10) : today));
+    let first = last
+      ? addDays(dayOf(new Date(last)), -1)
+      : await repo.earliestRaw(db).then((at) => (at ? at.slice(0, 10) : today));
     if (first < cutoffDay) first = cutoffDay;
     const days = daysBetween(first, today);
     for (const day of days) await this.foldDay(day);
@@ -140,7 +142,9 @@ export class AnalyticsService {
         put(r.resource_kind, r.resource_id, METRICS.plays, Number(r.plays ?? 0));
         put(r.resource_kind, r.resource_id, METRICS.listeningSeconds, Math.round(Number(r.audio_ms ?? 0) / 1000));
       }
-      for (const [id, peak] of peakConcurrency(await repo.playlistSessionSpans(trx, from, to))) {
+      for (const [id, peak] of peakConcurrency(
+        await repo.playlistSessionSpans(trx, from, to, `${addDays(day, -1)}T00:00:00.000Z`),
+      )) {
         put('playlist', id, METRICS.peakConcurrent, peak);
       }
       // A live stream's concurrency is what its relay reported (HLS sessions plus direct source listeners).
@@ -154,7 +158,10 @@ export class AnalyticsService {
       const sizes = new Map<string, EpisodeSize>(
         (await repo.episodeSizes(trx, [...podcastOf.keys()])).map((e) => [
           e.id,
-          { media_bytes: Number(e.media_bytes), duration_seconds: e.duration_seconds === null ? null : Number(e.duration_seconds) },
+          {
+            media_bytes: Number(e.media_bytes),
+            duration_seconds: e.duration_seconds === null ? null : Number(e.duration_seconds),
+          },
         ]),
       );
       const perEpisode = new Map<string, number>();
@@ -284,8 +291,14 @@ function sumOf(byDay: Map<string, Map<string, number>>, metric: string): number 
   return n;
 }
 
-/** The most sessions open at once, per resource (a sweep over starts and ends; an end before a start at the same instant). */
-export function peakConcurrency(spans: readonly { resource_id: string; started_at: string; ended_at: string }[]): Map<string, number> {
+/**
+ * The most sessions open at once, per resource: a sweep over starts and ends.
+ * A session that ends the instant another starts counts as overlapping it
+ * (starts sort first), so a session of zero length still counts as one.
+ */
+export function peakConcurrency(
+  spans: readonly { resource_id: string; started_at: string; ended_at: string }[],
+): Map<string, number> {
   const events = new Map<string, [number, number][]>();
   for (const s of spans) {
     let list = events.get(s.resource_id);
@@ -294,7 +307,7 @@ export function peakConcurrency(spans: readonly { resource_id: string; started_a
   }
   const peaks = new Map<string, number>();
   for (const [id, list] of events) {
-    list.sort((a, b) => a[0] - b[0] || a[1] - b[1]);
+    list.sort((a, b) => a[0] - b[0] || b[1] - a[1]);
     let open = 0;
     let peak = 0;
     for (const [, delta] of list) {

@@ -126,7 +126,9 @@ describe('listener sessions', () => {
     t0 = performance.now();
     while ((await body.next()) !== null);
     const pieceNs = ((performance.now() - t0) * 1e6) / n;
-    console.log(`analytics hot path: hls touch ${hlsNs.toFixed(0)} ns, mp3 piece ${pieceNs.toFixed(0)} ns (incl. the source's own await)`);
+    console.log(
+      `analytics hot path: hls touch ${hlsNs.toFixed(0)} ns, mp3 piece ${pieceNs.toFixed(0)} ns (incl. the source's own await)`,
+    );
     // Generous bounds for a loaded 2-core machine; a database write per fetch would be ~100x these.
     expect(hlsNs).toBeLessThan(20_000);
     expect(pieceNs).toBeLessThan(50_000);
