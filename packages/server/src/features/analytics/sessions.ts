@@ -53,6 +53,12 @@ export interface SessionRecorderOptions {
 
 /** Rows kept when the database is down; beyond this the oldest are dropped (a counted loss, never unbounded memory). */
 const MAX_PENDING = 50_000;
+/**
+ * Open HLS sessions tracked at once. Each ends two target durations after
+ * its last fetch; a flood of made-up user agents beyond this is not
+ * tracked (counted in `dropped`) rather than growing the map.
+ */
+const MAX_OPEN = 200_000;
 
 /** What the playback routes record into (SessionRecorder; tests may pass their own). */
 export interface ListenerSessionSink {
@@ -81,6 +87,10 @@ export class SessionRecorder implements ListenerSessionSink {
       return;
     }
     if (current) this.closeHls(current);
+    else if (this.open.size >= MAX_OPEN) {
+      this.dropped++;
+      return;
+    }
     this.open.set(mapKey, { kind, resourceId, key, started: now, last: now, targetMs });
   }
 
