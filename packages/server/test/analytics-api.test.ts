@@ -146,6 +146,53 @@ describe.each(DIALECTS)('analytics on %s', (dialect) => {
     expect(body.peak_listeners).toBeGreaterThanOrEqual(1);
   });
 
+  it('playlist over HLS: segment fetches within two target durations are one session; 30 s of them make a play', async () => {
+    clock.set(Date.parse('2025-06-02T15:00:00Z'));
+    const segments = Array.from({ length: 8 }, (_, i) => ({ uri: `segment_0000${i}.ts`, duration: 6 }));
+    const upload = await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(48_000, 5), seconds: 48, segments });
+    for (const seg of segments) {
+      await t.container.blobs.put(`uploads/audio/${upload}/hls/${seg.uri}`, Buffer.alloc(188, 1), { contentType: 'video/mp2t' });
+    }
+    const created = await t.request('POST', '/v1/playlists', {
+      token: dj.token,
+      body: { title: 'HLS mix', items: [{ upload_id: upload }] },
+    });
+    const playlistId = ((await created.json()) as Json).id as string;
+    const manifest = await (await t.request('GET', `/playlists/${playlistId}/stream.m3u8`)).text();
+    const uris = manifest.split('\n').filter((l) => l && !l.startsWith('#'));
+    expect(uris).toHaveLength(8);
+    const fetchSegment = async (uri: string, ua: string) => {
+      const res = await t.request('GET', new URL(uri, `http://djcast.test/playlists/${playlistId}/stream.m3u8`).pathname, {
+        headers: { 'user-agent': ua },
+      });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    // Player H plays 6 segments, one every 6 s: 30 s from first to last fetch + 6 s = 36 s of audio.
+    for (const uri of uris.slice(0, 6)) {
+      await fetchSegment(uri, 'Player H');
+      clock.advance(6000);
+    }
+    // Player I fetches 2 segments (12 s): not a play.
+    await fetchSegment(uris[0]!, 'Player I');
+    clock.advance(6000);
+    await fetchSegment(uris[1]!, 'Player I');
+    await settle();
+    const sessions = await t.container.db.kysely
+      .selectFrom('listener_sessions')
+      .selectAll()
+      .where('resource_id', '=', playlistId)
+      .execute();
+    expect(sessions.map((s) => [s.protocol, Number(s.audio_ms)]).sort()).toEqual([
+      ['hls', 12_000],
+      ['hls', 36_000],
+    ]);
+    await t.container.analytics.fold();
+    const body = (await (await get(`/v1/analytics/playlists/${playlistId}?from=2025-06-02&to=2025-06-02`)).json()) as Json;
+    expect(body.total_plays).toBe(1);
+    expect(body.play_count[0]).toMatchObject({ plays: 1, unique_listeners: 2, peak_concurrent: 2 });
+  });
+
   it('podcast: downloads per day and episode through the counting redirect, IAB rules (bots, probes, 24 h)', async () => {
     clock.set(Date.parse('2025-06-02T13:00:00Z'));
     const podcast = (await (
