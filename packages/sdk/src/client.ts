@@ -4,6 +4,7 @@ import { type ApiContext, type RawClient, unwrap } from './api/context.js';
 import { playlistsApi } from './api/playlists.js';
 import { episodesApi, podcastsApi } from './api/podcasts.js';
 import { streamsApi } from './api/streams.js';
+import { analyticsApi } from './api/analytics.js';
 import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
 import { eventsApi, webhooksApi } from './api/webhooks.js';
@@ -93,6 +94,7 @@ export function createDjcastClient(options: DjcastClientOptions) {
     events: eventsApi(ctx),
     podcasts: podcastsApi(ctx),
     episodes: episodesApi(ctx),
+    analytics: analyticsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

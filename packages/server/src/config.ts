@@ -109,6 +109,12 @@ const schema = z
       .max(24 * 14)
       .default(72),
     DJCAST_PLAYBACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
+    /** Raw listener sessions, download requests and listener samples are deleted this many days after they were folded. */
+    DJCAST_ANALYTICS_RAW_RETENTION_DAYS: z.coerce.number().int().min(2).max(3660).default(30),
+    /** How often the fold job turns raw analytics rows into daily aggregates. */
+    DJCAST_ANALYTICS_FOLD_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86400).default(300),
+    /** How often finished listener sessions are written (in one batch). */
+    DJCAST_ANALYTICS_FLUSH_SECONDS: z.coerce.number().min(0.05).max(600).default(10),
     DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
     DJCAST_S3_BUCKET: z.string().optional(),
     DJCAST_S3_REGION: z.string().default('us-east-1'),
@@ -318,6 +324,11 @@ function toConfig(env: z.infer<typeof schema>) {
             streamMaxBytes: env.DJCAST_CLAMAV_STREAM_MAX_BYTES,
           }
         : { kind: 'off' as const },
+    analytics: {
+      rawRetentionDays: env.DJCAST_ANALYTICS_RAW_RETENTION_DAYS,
+      foldIntervalMs: env.DJCAST_ANALYTICS_FOLD_INTERVAL_SECONDS * 1000,
+      flushIntervalMs: Math.round(env.DJCAST_ANALYTICS_FLUSH_SECONDS * 1000),
+    },
     jobs: {
       /** `serve` runs a worker loop unless this is off (then run `djcast-server worker` processes). */
       inProcessWorker: env.DJCAST_JOB_WORKER === 'in-process',

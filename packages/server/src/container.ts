@@ -26,6 +26,7 @@ import { checkExternalAudioUrl } from './features/playlists/external-url.js';
 import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
 import { webhooksModule } from './features/webhooks/module.js';
+import { analyticsModule, createListenerSessions } from './features/analytics/module.js';
 import { podcastsModule } from './features/podcasts/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
@@ -106,6 +107,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     },
     clock,
   );
+  const listenerSessions = createListenerSessions({
+    db: db.kysely,
+    logger,
+    flushIntervalMs: config.analytics.flushIntervalMs,
+    clock,
+  });
   const relaysFeature = relaysModule({ relays, logger, watchdogIntervalMs: config.relay.watchdogIntervalMs });
   const streamsFeature = streamsModule({
     db: db.kysely,
@@ -115,6 +122,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     probe: { allowPrivateUrls: config.network.allowPrivateUrls, timeoutMs: config.relay.probeTimeoutMs },
     playback,
     store: blobs,
+    sessions: listenerSessions,
     clock,
   });
 
@@ -160,6 +168,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     cacheSeconds: config.playlists.cacheSeconds,
     streamPaceFactor: config.playlists.streamPaceFactor,
     listenerIdleMs: config.http.listenerIdleMs,
+    sessions: listenerSessions,
     playback,
     workDir,
     clock,
@@ -191,6 +200,19 @@ export async function createContainer(config: Config, options: ContainerOptions 
     allowPrivateUrls: config.network.allowPrivateUrls,
     signer: new EnclosureSigner(deriveKey(jwtSecret, 'podcast-enclosures'), clock),
     cdn,
+    clock,
+  });
+
+  const analytics = analyticsModule({
+    db: db.kysely,
+    streams: streamsFeature.service,
+    playlists: playlists.service,
+    podcasts: podcasts.service,
+    jobs,
+    logger,
+    sessions: listenerSessions,
+    rawRetentionDays: config.analytics.rawRetentionDays,
+    foldIntervalMs: config.analytics.foldIntervalMs,
     clock,
   });
 
@@ -233,6 +255,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     relaysFeature,
     webhooks,
     pages,
+    analytics,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
@@ -257,6 +280,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     webhooks: webhooks.service,
     podcasts: podcasts.service,
     cdn,
+    analytics: analytics.service,
     modules,
     scanner,
     transcoder,
@@ -268,6 +292,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     async close() {
       await worker.stop();
       await relayWatchdog.stop();
+      // Open listener sessions end now and are written before the database closes.
+      await analytics.service.stop().catch(() => {});
       // Process relays are children of this server: none may outlive it.
       await relayLauncher.close();
       await db.close();

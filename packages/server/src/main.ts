@@ -91,6 +91,7 @@ async function startBackground(container: Container, what: { worker: boolean; wa
   if (swept.length > 0)
     container.logger.info({ event: 'work_dir.swept', removed: swept }, 'removed temp files left by a crashed process');
   if (what.worker) container.worker.start();
+  await container.analytics.start();
   if (what.watchdog) container.relayWatchdog.start();
 }
 

@@ -1013,6 +1013,66 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/streams/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Daily listeners of a live stream, its peak and listening hours, and who listens now
+         * @description A listener session is an HLS player (playback token, else signed-in user, else address + user agent) fetching the live playlist with no gap longer than two target durations; it lasts from the first fetch to one target duration after the last. `unique_listeners` counts distinct listeners whose session started that day; `peak_concurrent` is the highest listener count the relay reported in a heartbeat that day (HLS sessions plus listeners connected to the source directly); `current_listeners` comes from the latest heartbeat. Days are UTC calendar days, both ends included; `from` after `to`, a range longer than 366 days or a date that is not YYYY-MM-DD is a 400. Answers read only the daily aggregates the fold job writes (every few minutes), never raw events.
+         */
+        get: operations["getStreamAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/playlists/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Plays of a playlist per day
+         * @description A play is a listener session that received at least 30 seconds of audio: on HLS, a player fetching the manifest and segments with no gap longer than two target durations (its audio is the time from the first fetch to one target duration after the last); on stream.mp3, one connection, its audio computed from the bytes it was sent. Days are UTC calendar days, both ends included; `from` after `to`, a range longer than 366 days or a date that is not YYYY-MM-DD is a 400. Answers read only the daily aggregates the fold job writes (every few minutes), never raw events.
+         */
+        get: operations["getPlaylistAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/analytics/podcasts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Downloads of a podcast per day, in total and per episode (IAB rules)
+         * @description Downloads are counted from the enclosure URLs’ counting redirect the way the IAB Tech Lab podcast measurement guidelines count them: requests are grouped by episode, client address (an IPv6 address by its /64 prefix) and user agent; known bots (the `isbot` list) and requests without a user agent are left out; a group counts one download once its requests asked for at least one minute of audio (by their byte ranges; no Range means the whole file), so `bytes=0-1` probes never count; after a download the same group counts nothing more for 24 hours. A download belongs to the day it reached the minute. CSV metrics: `downloads` (all episodes) and `downloads:<episode id>`. Days are UTC calendar days, both ends included; `from` after `to`, a range longer than 366 days or a date that is not YYYY-MM-DD is a 400. Answers read only the daily aggregates the fold job writes (every few minutes), never raw events.
+         */
+        get: operations["getPodcastAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "stream.starting": {
@@ -2105,6 +2165,61 @@ export interface components {
             /** @example Daft Punk - Veridis Quo */
             current_track: string | null;
             last_heartbeat_at: string | null;
+        };
+        StreamAnalytics: {
+            stream_id: string;
+            from: string;
+            to: string;
+            /** @description From the relay’s latest heartbeat (and live HLS sessions). */
+            current_listeners: number;
+            /** @description When that heartbeat arrived. */
+            current_as_of: string | null;
+            /** @description The highest daily peak in the range. */
+            peak_listeners: number;
+            total_listening_hours: number;
+            daily_listeners: {
+                /** @example 2025-06-01 */
+                date: string;
+                /** @description Distinct listeners whose session started that day. */
+                unique_listeners: number;
+                /** @description The highest listener count the relay reported that day. */
+                peak_concurrent: number;
+                listening_hours: number;
+            }[];
+        };
+        PlaylistAnalytics: {
+            playlist_id: string;
+            from: string;
+            to: string;
+            total_plays: number;
+            peak_listeners: number;
+            total_listening_hours: number;
+            play_count: {
+                date: string;
+                /** @description Sessions (HLS or stream.mp3) that received at least 30 s of audio. */
+                plays: number;
+                unique_listeners: number;
+                peak_concurrent: number;
+                listening_hours: number;
+            }[];
+        };
+        PodcastAnalytics: {
+            podcast_id: string;
+            from: string;
+            to: string;
+            total_downloads: number;
+            daily_downloads: {
+                date: string;
+                downloads: number;
+            }[];
+            episodes: {
+                episode_id: string;
+                total_downloads: number;
+                daily_downloads: {
+                    date: string;
+                    downloads: number;
+                }[];
+            }[];
         };
     };
     responses: never;
@@ -8239,6 +8354,264 @@ export interface operations {
             };
         };
     };
+    getStreamAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive. Default: 29 days before `to`. */
+                from?: string;
+                /** @description Last day (UTC), inclusive. Default: today. */
+                to?: string;
+                /** @description `csv` answers `text/csv` (columns `date,metric,value`); so does `Accept: text/csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analytics */
+            200: {
+                headers: {
+                    /** @description CSV only: `attachment; filename="djcast-<kind>-<id>-<from>-<to>.csv"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamAnalytics"];
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPlaylistAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive. Default: 29 days before `to`. */
+                from?: string;
+                /** @description Last day (UTC), inclusive. Default: today. */
+                to?: string;
+                /** @description `csv` answers `text/csv` (columns `date,metric,value`); so does `Accept: text/csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analytics */
+            200: {
+                headers: {
+                    /** @description CSV only: `attachment; filename="djcast-<kind>-<id>-<from>-<to>.csv"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlaylistAnalytics"];
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPodcastAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive. Default: 29 days before `to`. */
+                from?: string;
+                /** @description Last day (UTC), inclusive. Default: today. */
+                to?: string;
+                /** @description `csv` answers `text/csv` (columns `date,metric,value`); so does `Accept: text/csv`. */
+                format?: "json" | "csv";
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analytics */
+            200: {
+                headers: {
+                    /** @description CSV only: `attachment; filename="djcast-<kind>-<id>-<from>-<to>.csv"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PodcastAnalytics"];
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     onStreamStarting: {
         parameters: {
             query?: never;
@@ -8545,6 +8918,9 @@ export const pathsEmbedPIdGetParametersQueryEngineValues: ReadonlyArray<Flattene
 export const pathsCIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/c/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsEmbedCIdGetParametersQueryEngineValues: ReadonlyArray<FlattenedDeepRequired<paths>["/embed/c/{id}"]["get"]["parameters"]["query"]["engine"]> = ["auto", "native", "hls.js", "mp3"];
 export const pathsOembedGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/oembed"]["get"]["parameters"]["query"]["format"]> = ["json"];
+export const pathsV1AnalyticsStreamsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/streams/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
+export const pathsV1AnalyticsPlaylistsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/playlists/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
+export const pathsV1AnalyticsPodcastsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/podcasts/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
 export const streamStartingEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStartingEvent"]["type"]> = ["stream.starting"];
 export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["visibility"]> = ["public", "private"];
 export const streamStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStatus"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];

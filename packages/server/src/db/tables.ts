@@ -371,6 +371,35 @@ export interface EpisodeDownloadsTable {
   created_at: string;
 }
 
+/** A listener session (features/analytics/sessions.ts defines one); raw, deleted after the retention. */
+export interface ListenerSessionsTable {
+  id: string;
+  resource_kind: 'stream' | 'playlist';
+  resource_id: string;
+  protocol: 'hls' | 'mp3';
+  /** Hashed: a playback token, a user id, or address + user agent. */
+  listener_key: string;
+  started_at: string;
+  ended_at: string;
+  bytes: number | string;
+  audio_ms: number | string;
+}
+
+/** One value of one daily metric; `sub_id` is an episode id for per-episode downloads, else ''. */
+export interface AnalyticsDailyTable {
+  resource_id: string;
+  day: string;
+  metric: string;
+  sub_id: string;
+  resource_kind: string;
+  value: number;
+}
+
+export interface AnalyticsFoldStateTable {
+  id: string;
+  folded_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -395,4 +424,7 @@ export interface Database {
   episodes: EpisodesTable;
   podcast_feed_tokens: PodcastFeedTokensTable;
   episode_downloads: EpisodeDownloadsTable;
+  listener_sessions: ListenerSessionsTable;
+  analytics_daily: AnalyticsDailyTable;
+  analytics_fold_state: AnalyticsFoldStateTable;
 }

@@ -1,5 +1,6 @@
 import type { FeatureModule } from '../../modules.js';
 import type { PlaybackAuthorizer } from '../../http/playback.js';
+import type { ListenerSessionSink } from '../analytics/sessions.js';
 import { fetchExternalTrackJob } from './jobs.js';
 import { registerPlaylistPlaybackRoutes } from './playback-routes.js';
 import { PlaylistPlaybackService } from './playback-service.js';
@@ -14,11 +15,13 @@ export interface PlaylistsModuleDeps extends PlaylistsDeps {
   listenerIdleMs: number;
   /** DJCAST_STREAM_PACE (0 = off). */
   streamPaceFactor: number;
+  /** Where HLS and stream.mp3 listener sessions are recorded for analytics. */
+  sessions?: ListenerSessionSink;
 }
 
 /** Playlists: the API, the external-track job, and public playback (stream.m3u8, stream.mp3). */
 export function playlistsModule(deps: PlaylistsModuleDeps): FeatureModule & { service: PlaylistsService } {
-  const { playback, cacheSeconds, listenerIdleMs, streamPaceFactor, ...serviceDeps } = deps;
+  const { playback, cacheSeconds, listenerIdleMs, streamPaceFactor, sessions, ...serviceDeps } = deps;
   const service = new PlaylistsService(serviceDeps);
   // An upload in a playlist cannot be deleted: playlists tell uploads, so uploads need not know playlists.
   deps.uploads.guardDelete((uploadId) => service.playlistsUsingUpload(uploadId));
@@ -40,6 +43,7 @@ export function playlistsModule(deps: PlaylistsModuleDeps): FeatureModule & { se
           paceFactor: streamPaceFactor,
         }),
         listenerIdleMs,
+        ...(sessions ? { sessions } : {}),
       });
     },
   };

@@ -10,6 +10,12 @@ import type { App, AppEnv } from '../../http/env.js';
 import { answerPlaybackPreflight, playbackRoute } from '../../http/playback-policy.js';
 import { playbackCredentials } from '../../http/playback.js';
 import { extraErrors } from '../../http/openapi.js';
+import { SEGMENT_SECONDS } from '../../media/rendition.js';
+import type { PieceSource } from '../../media/mp3-concat.js';
+import type { ListenerSessionSink } from '../analytics/sessions.js';
+import { sessionKeyFor } from '../relays/service.js';
+import { readablePieces } from '../../http/stream-body.js';
+import { Readable } from 'node:stream';
 import { sendMedia } from '../uploads/blob-response.js';
 import { RETRY_AFTER_SECONDS, type PlaylistPlaybackService, type PlaybackRequest } from './playback-service.js';
 import { PlaylistIdParam, SegmentParams, StreamQuery } from './schemas.js';
@@ -18,6 +24,8 @@ export interface PlaybackRouteDeps {
   playback: PlaylistPlaybackService;
   /** A stream.mp3 listener whose connection takes nothing for this long is disconnected. */
   listenerIdleMs: number;
+  /** Listener sessions for analytics: segment fetches (HLS) and stream.mp3 connections. */
+  sessions?: ListenerSessionSink;
 }
 
 const binary = (type: string) => ({ [type]: { schema: z.string().openapi({ format: 'binary' }) } });
@@ -86,6 +94,17 @@ function playbackRequest(c: Context<AppEnv>, id: string): PlaybackRequest {
   };
 }
 
+/** Who is listening (hashed): the playback token or bearer credential, else address + user agent. */
+function listenerKey(c: Context<AppEnv>): string {
+  const credentials = playbackCredentials(c);
+  return sessionKeyFor({
+    token: credentials.token ?? credentials.authorization ?? null,
+    userId: null,
+    address: c.get('clientAddress'),
+    userAgent: c.req.header('user-agent') ?? '',
+  });
+}
+
 /** Drops the listener's connection (on a Node server; elsewhere the stream just ends). */
 function dropConnection(c: Context<AppEnv>): () => boolean {
   const outgoing = (c.env as { outgoing?: { destroy(): void } } | undefined)?.outgoing;
@@ -96,13 +115,17 @@ function dropConnection(c: Context<AppEnv>): () => boolean {
 }
 
 export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps): void {
-  const { playback, listenerIdleMs } = deps;
+  const { playback, listenerIdleMs, sessions } = deps;
 
   app.openapi(streamM3u8, async (c) => sendMedia(await playback.manifest(playbackRequest(c, c.req.valid('param').id))));
 
   app.openapi(segment, async (c) => {
     const { id, source, file } = c.req.valid('param');
-    return sendMedia(await playback.segment({ ...playbackRequest(c, id), source, file }));
+    const answer = await playback.segment({ ...playbackRequest(c, id), source, file });
+    // An HLS playlist session is its segment fetches (the VOD manifest is fetched once, and with a bearer
+    // credential its segments carry a different token): the audio is in the segments.
+    if (sessions && c.req.method === 'GET') sessions.hls('playlist', id, listenerKey(c), SEGMENT_SECONDS);
+    return sendMedia(answer);
   });
 
   app.openapi(streamMp3, async (c) => {
@@ -111,6 +134,11 @@ export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps
       start: c.req.valid('query').start,
       range: c.req.header('range'),
     });
+    const { body } = answer;
+    if (sessions && body !== null && typeof body !== 'string') {
+      const source: PieceSource = body instanceof Readable ? readablePieces(body) : body;
+      answer.body = sessions.mp3('playlist', c.req.valid('param').id, listenerKey(c), source, answer.audioBytesPerSecond ?? 0);
+    }
     return sendMedia(answer, { idle: { ms: listenerIdleMs, onIdle: dropConnection(c) } });
   });
 

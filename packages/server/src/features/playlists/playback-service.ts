@@ -170,7 +170,7 @@ export class PlaylistPlaybackService {
     if (paths) {
       // Local files: pulled a piece at a time through the shared piece cache, nothing read ahead.
       const body = new ConcatReader(map, slices, localPieceReader(paths, this.pieces), (error) => this.streamFailed(info, error));
-      return { status, headers, body, ...(pace ? { pace } : {}) };
+      return { status, headers, body, audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
     }
     const opener = createTrackOpener(sources, {
       store: this.deps.store,
@@ -182,7 +182,7 @@ export class PlaylistPlaybackService {
     // (headers are out: the connection closes without the final chunk, so no
     // cache keeps the cut-short body as complete).
     body.on('error', (error: Error) => this.streamFailed(info, error));
-    return { status, headers, body, ...(pace ? { pace } : {}) };
+    return { status, headers, body, audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
   }
 
   private async load(req: PlaybackRequest): Promise<CachedPlayback & { grant: PlaybackGrant }> {

@@ -5,6 +5,7 @@ import type { BlobStore } from '@djcast/relay/blob';
 import type { StreamsTable } from '../../db/tables.js';
 import { isOpen, playbackCaching, type Audience } from '../../http/playback-policy.js';
 import { DomainError, NotFound } from '../../core/errors.js';
+import type { ListenerSessionSink } from '../analytics/sessions.js';
 import { sessionKeyFor, type RelaysService } from '../relays/service.js';
 import { isSegmentName, playlistMaxAge, rewritePlaylistUris, segmentContentType, segmentNameOf } from './live-playlist.js';
 
@@ -38,6 +39,8 @@ export class LivePlayback {
   constructor(
     private readonly blobs: BlobStore,
     private readonly relays: RelaysService,
+    /** Listener sessions for analytics (recorded in memory, written in batches). */
+    private readonly sessions?: ListenerSessionSink,
   ) {}
 
   async playlist(stream: StreamsTable, listener: Listener): Promise<ServedPlaylist> {
@@ -55,7 +58,9 @@ export class LivePlayback {
       }
       return `live/${name}${query}`;
     });
-    await this.relays.recordPlaybackSession(stream.id, sessionKeyFor(listener));
+    const sessionKey = sessionKeyFor(listener);
+    await this.relays.recordPlaybackSession(stream.id, sessionKey);
+    this.sessions?.hls('stream', stream.id, sessionKey, this.relays.segmentSeconds);
     const maxAge = playlistMaxAge(this.relays.segmentSeconds);
     return {
       body,

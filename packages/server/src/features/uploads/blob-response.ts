@@ -18,6 +18,8 @@ export interface MediaAnswer {
   body: string | Readable | PieceSource | null;
   /** Send a streamed body no faster than this (see StreamOptions.pace). */
   pace?: StreamOptions['pace'];
+  /** For a streamed audio body: its bytes per second of audio (analytics turns bytes sent into listening time). */
+  audioBytesPerSecond?: number;
 }
 
 /**
