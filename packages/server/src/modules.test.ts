@@ -50,8 +50,10 @@ describe('the feature modules the container lists', () => {
       'relays',
       'webhooks',
       'pages',
+      'analytics',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
+      'analytics.fold',
       'events.fanout',
       'playlist.external_track',
       'podcast.publish_episode',
