@@ -50,8 +50,12 @@ describe('the feature modules the container lists', () => {
       'relays',
       'webhooks',
       'pages',
+      'domains',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
+      'domain.check',
+      'domain.issue_certificate',
+      'domain.renew_certificate',
       'events.fanout',
       'playlist.external_track',
       'podcast.publish_episode',
