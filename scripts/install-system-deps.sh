@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the system tools the platform and its tests drive for real, from
 # Debian's packages: FFmpeg, Icecast, ClamAV's clamd, Pebble, Prometheus
-# (promtool) and nginx; Chromium (the listener pages' browser tests); curl and jq (the walkthroughs use them, and the docs
+# (promtool) and nginx; PowerDNS with its sqlite3 backend (the custom-domain tests); Chromium (the listener pages' browser tests); curl and jq (the walkthroughs use them, and the docs
 # run as tests); ip and unshare (the SSRF test's network namespace). Run as root (or with sudo); it does nothing when all
 # are present.
 #   scripts/install-system-deps.sh               every tool
@@ -13,6 +13,7 @@ declare -A package_of=(
   [pebble]=pebble [promtool]=prometheus [nginx]=nginx [chromium]=chromium
   [curl]=curl [jq]=jq [ip]=iproute2 [unshare]=util-linux
   [prometheus]=prometheus [prometheus-alertmanager]=prometheus-alertmanager [amtool]=prometheus-alertmanager
+  [pdns_server]="pdns-server pdns-backend-sqlite3" [sqlite3]=sqlite3
 )
 wanted=("$@")
 [ ${#wanted[@]} -eq 0 ] && wanted=("${!package_of[@]}")
@@ -40,6 +41,6 @@ echo "djcast: installing system packages: $packages" >&2
 $SUDO apt-get update -qq
 DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends $packages >&2
 # The packages start daemons of their own on install; the tests run their own instances.
-for svc in icecast2 clamav-daemon clamav-freshclam nginx prometheus prometheus-alertmanager prometheus-node-exporter; do
+for svc in icecast2 clamav-daemon clamav-freshclam nginx prometheus prometheus-alertmanager prometheus-node-exporter pdns; do
   $SUDO service "$svc" stop >/dev/null 2>&1 || true
 done

@@ -8,6 +8,7 @@ import { analyticsApi } from './api/analytics.js';
 import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
 import { eventsApi, webhooksApi } from './api/webhooks.js';
+import { domainsApi } from './api/domains.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
 import {
@@ -95,6 +96,7 @@ export function createDjcastClient(options: DjcastClientOptions) {
     podcasts: podcastsApi(ctx),
     episodes: episodesApi(ctx),
     analytics: analyticsApi(ctx),
+    domains: domainsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

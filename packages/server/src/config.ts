@@ -161,6 +161,44 @@ const schema = z
     DJCAST_LISTENER_IDLE_SECONDS: z.coerce.number().positive().max(3600).default(30),
     // stream.mp3 like a radio stream: 10 s of audio at once, then at most this many times real time. 0 = off.
     DJCAST_STREAM_PACE: z.coerce.number().min(0).max(100).default(0),
+    /** Custom domains: the hostname their CNAME points at (the edge/CDN); the public URL's host by default. */
+    DJCAST_DOMAIN_CNAME_TARGET: z
+      .string()
+      .regex(/^[A-Za-z0-9.-]{1,253}$/, 'a host name')
+      .optional(),
+    /** The platform's own domains (comma-separated): they and their subdomains cannot be claimed. */
+    DJCAST_PLATFORM_DOMAINS: z.string().optional(),
+    /** DNS servers the domain verifier asks (comma-separated IP[:port]); the system's when empty. */
+    DJCAST_DNS_RESOLVERS: z
+      .string()
+      .default('')
+      .transform((v) =>
+        v
+          .split(',')
+          .map((s) => s.trim())
+          .filter(Boolean),
+      ),
+    DJCAST_DNS_PROVIDER: z.enum(['none', 'powerdns', 'cloudflare']).default('none'),
+    DJCAST_POWERDNS_API_URL: z.url().optional(),
+    DJCAST_POWERDNS_API_KEY: z.string().optional(),
+    DJCAST_POWERDNS_SERVER_ID: z.string().default('localhost'),
+    DJCAST_CLOUDFLARE_API_TOKEN: z.string().optional(),
+    /** Only to point the Cloudflare client elsewhere (a test fake); the real API by default. */
+    DJCAST_CLOUDFLARE_API_URL: z.url().optional(),
+    DJCAST_DOMAIN_POLL_SECONDS: z.coerce.number().positive().max(86400).default(60),
+    DJCAST_DOMAIN_UNVERIFIED_EMAIL_HOURS: z.coerce.number().positive().default(24),
+    DJCAST_DOMAIN_GIVE_UP_HOURS: z.coerce
+      .number()
+      .positive()
+      .default(7 * 24),
+    /** ACME directory: Let's Encrypt production or staging, or Pebble; certificates are off when unset. */
+    DJCAST_ACME_DIRECTORY_URL: z.url().optional(),
+    DJCAST_ACME_EMAIL: z.email().optional(),
+    /** A CA certificate (PEM file) to trust for the ACME directory's own TLS (Pebble). */
+    DJCAST_ACME_CA_FILE: z.string().optional(),
+    DJCAST_CERT_RENEW_DAYS: z.coerce.number().positive().max(89).default(30),
+    /** Port of the HTTPS listener that serves custom domains by SNI; off when unset. */
+    DJCAST_HTTPS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
     // Handed to process relay workers (their only inherited variables): FFmpeg lookup and a home dir.
     PATH: z.string().optional(),
     HOME: z.string().optional(),
@@ -190,6 +228,20 @@ const schema = z
         message: 'must start with postgres:// or sqlite:',
       });
     }
+    if (env.DJCAST_DNS_PROVIDER === 'powerdns' && (!env.DJCAST_POWERDNS_API_URL || !env.DJCAST_POWERDNS_API_KEY)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_POWERDNS_API_URL'],
+        message: 'DJCAST_POWERDNS_API_URL and DJCAST_POWERDNS_API_KEY are required when DJCAST_DNS_PROVIDER is powerdns',
+      });
+    }
+    if (env.DJCAST_DNS_PROVIDER === 'cloudflare' && !env.DJCAST_CLOUDFLARE_API_TOKEN) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_CLOUDFLARE_API_TOKEN'],
+        message: 'required when DJCAST_DNS_PROVIDER is cloudflare',
+      });
+    }
     if (env.DJCAST_CLAMAV_HOST && env.DJCAST_CLAMAV_SOCKET) {
       ctx.addIssue({
         code: 'custom',
@@ -217,6 +269,8 @@ const SECRET_VARIABLES = [
   'DJCAST_S3_SECRET_ACCESS_KEY',
   'DJCAST_SMTP_URL',
   'DJCAST_METRICS_TOKEN',
+  'DJCAST_POWERDNS_API_KEY',
+  'DJCAST_CLOUDFLARE_API_TOKEN',
 ] as const;
 
 export class ConfigError extends Error {
@@ -366,6 +420,37 @@ function toConfig(env: z.infer<typeof schema>) {
             secretAccessKey: env.DJCAST_S3_SECRET_ACCESS_KEY,
           }
         : { kind: 'local' as const, dir: path.join(dataDir, 'media') },
+    domains: {
+      cnameTarget: env.DJCAST_DOMAIN_CNAME_TARGET ?? new URL(publicUrl).hostname,
+      platformDomains: (env.DJCAST_PLATFORM_DOMAINS ?? new URL(publicUrl).hostname)
+        .split(',')
+        .map((d) => d.trim())
+        .filter(Boolean),
+      resolvers: env.DJCAST_DNS_RESOLVERS,
+      provider:
+        env.DJCAST_DNS_PROVIDER === 'powerdns'
+          ? {
+              kind: 'powerdns' as const,
+              apiUrl: env.DJCAST_POWERDNS_API_URL!,
+              apiKey: env.DJCAST_POWERDNS_API_KEY!,
+              serverId: env.DJCAST_POWERDNS_SERVER_ID,
+            }
+          : env.DJCAST_DNS_PROVIDER === 'cloudflare'
+            ? { kind: 'cloudflare' as const, apiToken: env.DJCAST_CLOUDFLARE_API_TOKEN!, baseUrl: env.DJCAST_CLOUDFLARE_API_URL }
+            : { kind: 'none' as const },
+      pollIntervalMs: Math.round(env.DJCAST_DOMAIN_POLL_SECONDS * 1000),
+      unverifiedNoticeAfterMs: Math.round(env.DJCAST_DOMAIN_UNVERIFIED_EMAIL_HOURS * 3_600_000),
+      giveUpAfterMs: Math.round(env.DJCAST_DOMAIN_GIVE_UP_HOURS * 3_600_000),
+      renewBeforeMs: Math.round(env.DJCAST_CERT_RENEW_DAYS * 86_400_000),
+      acme: env.DJCAST_ACME_DIRECTORY_URL
+        ? {
+            directoryUrl: env.DJCAST_ACME_DIRECTORY_URL,
+            email: env.DJCAST_ACME_EMAIL,
+            caFile: env.DJCAST_ACME_CA_FILE,
+          }
+        : null,
+      httpsPort: env.DJCAST_HTTPS_PORT,
+    },
     relay: {
       launcher:
         env.DJCAST_RELAY_LAUNCHER === 'kubernetes'

@@ -32,6 +32,11 @@ import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
 import { installModules, type FeatureModule } from './modules.js';
+import { domainsModule } from './features/domains/module.js';
+import { createDnsProvider } from './adapters/dns/index.js';
+import { NodeDnsLookup } from './adapters/dns/resolver.js';
+import type { DnsLookup } from './adapters/dns/types.js';
+import { createCertificateIssuer } from './adapters/certificates/index.js';
 import { FieldCipher, deriveKey, ensurePrivateDir, loadOrCreateSecret } from './secrets.js';
 
 export interface ContainerOptions {
@@ -43,6 +48,8 @@ export interface ContainerOptions {
   relayLauncher?: RelayLauncher;
   /** Replaces the CDN purger (tests record what it is sent). */
   cdnPurger?: CdnPurger;
+  /** Replaces the DNS reader of the domain verifier. */
+  dnsLookup?: DnsLookup;
 }
 
 /**
@@ -216,6 +223,22 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  const dnsProvider = createDnsProvider(config.domains.provider);
+  const certificateIssuer = createCertificateIssuer(config.domains.acme, db.kysely, cipher);
+  const domains = domainsModule({
+    db: db.kysely,
+    jobs,
+    mailer,
+    cipher,
+    lookup: options.dnsLookup ?? new NodeDnsLookup(config.domains.resolvers),
+    provider: dnsProvider,
+    issuer: certificateIssuer,
+    podcasts: podcasts.service,
+    logger,
+    settings: config.domains,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
@@ -223,6 +246,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     virus_scan: scanner.kind,
     relay_launcher: relayLauncher.kind,
     cdn: cdn.kind,
+    dns: dnsProvider.kind,
+    certificates: certificateIssuer.kind,
   });
   const pages = pagesModule({
     streams: streamsFeature.service,
@@ -256,6 +281,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     webhooks,
     pages,
     analytics,
+    domains,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
@@ -279,6 +305,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playlists: playlists.service,
     webhooks: webhooks.service,
     podcasts: podcasts.service,
+    domains: domains.service,
     cdn,
     analytics: analytics.service,
     modules,

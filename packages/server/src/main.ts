@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from './config.js';
 import { createContainer, type Container } from './container.js';
 import { createDb, migrate } from './db/create-db.js';
 import { serveHttp } from './http/server.js';
+import { createHttpsServer } from './http/https-server.js';
 import { sweepWorkDir } from './media/rendition.js';
 
 /** Composition root: loadConfig -> createContainer -> createApp -> serve. */
@@ -68,8 +69,24 @@ async function main(argv: string[]): Promise<number> {
     );
   });
 
+  // Custom domains over HTTPS, by SNI, when a port is configured.
+  const httpsPort = config.domains.httpsPort;
+  const https =
+    httpsPort === undefined
+      ? null
+      : createHttpsServer(
+          app,
+          config.http,
+          (name) => container.domains.secureContextFor(name),
+          (servername, err) => container.logger.warn({ event: 'https.sni_failed', servername, err }, 'SNI lookup failed'),
+        );
+  https?.listen(httpsPort, config.host, () =>
+    container.logger.info({ event: 'https.started', port: httpsPort }, `custom domains over HTTPS on port ${httpsPort}`),
+  );
+
   const shutdown = (signal: string) => {
     container.logger.info({ event: 'server.stopping', signal }, 'shutting down');
+    https?.close();
     server.close(async () => {
       await container.close();
       process.exit(0);

@@ -51,9 +51,13 @@ describe('the feature modules the container lists', () => {
       'webhooks',
       'pages',
       'analytics',
+      'domains',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
       'analytics.fold',
+      'domain.check',
+      'domain.issue_certificate',
+      'domain.renew_certificate',
       'events.fanout',
       'playlist.external_track',
       'podcast.publish_episode',

@@ -105,6 +105,15 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
         }),
       );
     }
+    case 'dom': {
+      const podcast = await ownedResource(t, token, 'pod');
+      return created(
+        'a domain',
+        api.POST('/v1/domains', {
+          body: { hostname: `owned-${Math.random().toString(36).slice(2, 10)}.example.com`, podcast_id: podcast },
+        }),
+      );
+    }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
   }
@@ -424,6 +433,14 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
           url: `/v1/events/${await ownedResource(t, owner.token, 'evt')}/resend`,
           token: owner.token,
           body: { endpoint_id: await ownedResource(t, owner.token, 'whe') },
+        };
+      case 'createDomain':
+        return {
+          token: owner.token,
+          body: {
+            hostname: `nul-${Math.random().toString(36).slice(2, 10)}.example.com`,
+            podcast_id: await ownedResource(t, owner.token, 'pod'),
+          },
         };
       default:
         throw new Error(`security test: teach acceptedBody() a body that ${operationId} accepts`);

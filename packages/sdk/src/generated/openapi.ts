@@ -1073,6 +1073,62 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/domains": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your custom domains, newest first */
+        get: operations["listDomains"];
+        put?: never;
+        /**
+         * Add your own hostname for a podcast's feed; the answer lists the DNS records to create
+         * @description Create the TXT record (proves you own the name) and the CNAME (points it at the platform). A poller checks DNS; `POST /v1/domains/{id}/verify` checks now. Once verified, the CNAME is created for you when the platform manages your zone, then a certificate is issued and `https://{hostname}/rss.xml` serves the feed. IP addresses, wildcards and the platform's own domain are refused (400); a hostname another account verified is 409.
+         */
+        post: operations["createDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/domains/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One custom domain: its state, the records expected and the records found */
+        get: operations["getDomain"];
+        put?: never;
+        post?: never;
+        /** Remove the domain: HTTPS for it stops, and a CNAME the platform created is deleted */
+        delete: operations["deleteDomain"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/domains/{id}/verify": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Check DNS now, and move the domain on as far as its records allow */
+        post: operations["verifyDomain"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "stream.starting": {
@@ -1269,6 +1325,66 @@ export interface webhooks {
          * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
          */
         post: operations["onEpisodePublished"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.verified": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The TXT record was found: the hostname is proven yours; next, the CNAME and the certificate.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onDomainVerified"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.active": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The certificate was issued: `https://{hostname}/rss.xml` serves the feed.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onDomainActive"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "domain.failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The domain could not be set up; `failure_reason` says why.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onDomainFailed"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1574,6 +1690,106 @@ export interface components {
             feed_url: string;
             created_at: string;
             updated_at: string;
+        };
+        DomainVerifiedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "domain.verified";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Domain"];
+            };
+        };
+        Domain: {
+            /** @example dom_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            podcast_id: string;
+            /**
+             * @description ASCII (IDNA) form.
+             * @example podcast.djname.com
+             */
+            hostname: string;
+            /**
+             * @description `pending_verification` (the TXT record is not there yet) -> `verified` (waiting for the CNAME) -> `issuing` (certificate ordered) -> `active` (served over HTTPS); `failed` with `failure_reason`.
+             * @enum {string}
+             */
+            state: "pending_verification" | "verified" | "issuing" | "active" | "failed";
+            failure_reason: string | null;
+            /** @description The DNS records to create, and whether each was found. */
+            records: components["schemas"]["ExpectedDnsRecord"][];
+            /** @description What the last check read at the TXT and CNAME names. */
+            records_found: {
+                txt: string[];
+                cname: string[];
+            };
+            /** @description The DNS provider that created the CNAME; null when you create it yourself. */
+            cname_managed_by: string | null;
+            /** @description The podcast's feed at this hostname, once active. */
+            feed_url: string;
+            /** @description The certificate served for this hostname, when there is one. */
+            certificate: {
+                not_before: string;
+                not_after: string;
+            } | null;
+            last_checked_at: string | null;
+            verified_at: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        ExpectedDnsRecord: components["schemas"]["DnsRecord"] & {
+            /** @description Whether the last check saw this record with this value. */
+            found: boolean;
+        };
+        DnsRecord: {
+            /** @enum {string} */
+            type: "TXT" | "CNAME";
+            /** @example _djcast-challenge.podcast.djname.com */
+            name: string;
+            /** @example djcast-verify=3f9c2a… */
+            value: string;
+        };
+        DomainActiveEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "domain.active";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Domain"];
+            };
+        };
+        DomainFailedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "domain.failed";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Domain"];
+            };
         };
         Health: {
             /** @enum {string} */
@@ -2053,7 +2269,7 @@ export interface components {
             secret: string;
         };
         /** @enum {string} */
-        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published";
+        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published" | "domain.verified" | "domain.active" | "domain.failed";
         WebhookEndpoint: {
             /** @example whe_01jd0v9m3x7k2p8q4r5s6t7u8v */
             id: string;
@@ -2129,7 +2345,7 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
-        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"];
+        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"] | components["schemas"]["DomainVerifiedEvent"] | components["schemas"]["DomainActiveEvent"] | components["schemas"]["DomainFailedEvent"];
         ResendResult: {
             event_id: string;
             deliveries: {
@@ -2220,6 +2436,17 @@ export interface components {
                     downloads: number;
                 }[];
             }[];
+        };
+        CreateDomainRequest: {
+            /** @example podcast.djname.com */
+            hostname: string;
+            /** @example pod_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            podcast_id: string;
+        };
+        DomainList: {
+            data: components["schemas"]["Domain"][];
+            has_more: boolean;
+            next_cursor: string | null;
         };
     };
     responses: never;
@@ -8612,6 +8839,397 @@ export interface operations {
             };
         };
     };
+    listDomains: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Domains */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["DomainList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateDomainRequest"];
+            };
+        };
+        responses: {
+            /** @description Added; create the records it lists */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The domain */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    verifyDomain: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The domain after the check */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Domain"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     onStreamStarting: {
         parameters: {
             query?: never;
@@ -8902,6 +9520,93 @@ export interface operations {
             };
         };
     };
+    onDomainVerified: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainVerifiedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDomainActive: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainActiveEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onDomainFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["DomainFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -8940,6 +9645,11 @@ export const playlistItemFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequi
 export const episodePublishedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EpisodePublishedEvent"]["type"]> = ["episode.published"];
 export const episodeStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Episode"]["status"]> = ["draft", "scheduled", "published"];
 export const episodeEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Episode"]["episode_type"]> = ["full", "trailer", "bonus"];
+export const domainVerifiedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DomainVerifiedEvent"]["type"]> = ["domain.verified"];
+export const domainStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Domain"]["state"]> = ["pending_verification", "verified", "issuing", "active", "failed"];
+export const dnsRecordTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DnsRecord"]["type"]> = ["TXT", "CNAME"];
+export const domainActiveEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DomainActiveEvent"]["type"]> = ["domain.active"];
+export const domainFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DomainFailedEvent"]["type"]> = ["domain.failed"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
 export const readinessStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Readiness"]["status"]> = ["ready", "not_ready"];
 export const registerResponseRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterResponse"]["role"]> = ["dj", "listener", "admin"];
@@ -8963,7 +9673,7 @@ export const updatePodcastRequestVisibilityValues: ReadonlyArray<FlattenedDeepRe
 export const createEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const updateEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const relayStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RelayState"]> = ["starting", "live", "reconnecting", "offline"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published", "domain.verified", "domain.active", "domain.failed"];
 export const webhookEndpointEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEndpoint"]["events"]> = ["*"];
 export const createWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateWebhookEndpointRequest"]["events"]> = ["*"];
 export const updateWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateWebhookEndpointRequest"]["events"]> = ["*"];

@@ -427,4 +427,58 @@ export interface Database {
   listener_sessions: ListenerSessionsTable;
   analytics_daily: AnalyticsDailyTable;
   analytics_fold_state: AnalyticsFoldStateTable;
+  domains: DomainsTable;
+  domain_certificates: DomainCertificatesTable;
+  acme_accounts: AcmeAccountsTable;
+  acme_challenges: AcmeChallengesTable;
+}
+
+export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';
+
+export interface DomainsTable {
+  id: string;
+  owner_id: string;
+  podcast_id: string;
+  /** ASCII (punycode) form, lower case, no trailing dot. */
+  hostname: string;
+  state: DomainState;
+  failure_reason: string | null;
+  txt_name: string;
+  txt_value: string;
+  cname_target: string;
+  /** The DNS provider that created the CNAME (null: the DJ creates it). */
+  cname_managed_by: string | null;
+  /** JSON { txt: string[], cname: string[] }: what the last check found. */
+  records_found: string;
+  last_checked_at: string | null;
+  verified_at: string | null;
+  unverified_notice_sent_at: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface DomainCertificatesTable {
+  domain_id: string;
+  hostname: string;
+  cert_pem: string;
+  /** The private key, sealed with the field cipher. */
+  key_sealed: string;
+  not_before: string;
+  not_after: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AcmeAccountsTable {
+  directory_url: string;
+  key_sealed: string;
+  account_url: string | null;
+  created_at: string;
+}
+
+export interface AcmeChallengesTable {
+  token: string;
+  key_authorization: string;
+  hostname: string;
+  created_at: string;
 }

@@ -10,6 +10,7 @@
 import { z } from '@hono/zod-openapi';
 import { PlaylistSchema } from '../features/playlists/schemas.js';
 import { EpisodeSchema } from '../features/podcasts/schemas.js';
+import { DomainSchema } from '../features/domains/schemas.js';
 import { StreamSchema } from '../features/streams/schemas.js';
 import { UploadSchema } from '../features/uploads/schemas.js';
 
@@ -45,6 +46,15 @@ export const EVENT_CATALOG = {
     object: EpisodeSchema,
     summary: "The episode was published (now, or at its scheduled time) and is in the podcast's feed.",
   },
+  'domain.verified': {
+    object: DomainSchema,
+    summary: 'The TXT record was found: the hostname is proven yours; next, the CNAME and the certificate.',
+  },
+  'domain.active': {
+    object: DomainSchema,
+    summary: 'The certificate was issued: `https://{hostname}/rss.xml` serves the feed.',
+  },
+  'domain.failed': { object: DomainSchema, summary: 'The domain could not be set up; `failure_reason` says why.' },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;
