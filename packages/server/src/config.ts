@@ -107,6 +107,12 @@ const schema = z
       .positive()
       .max(24 * 14)
       .default(72),
+    /** How long an active subscription keeps playing past its period end while its renewal is processed. */
+    DJCAST_BILLING_GRACE_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .default(72),
     DJCAST_PLAYBACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
     DJCAST_STORAGE: z.enum(['local', 's3']).default('local'),
     DJCAST_S3_BUCKET: z.string().optional(),
@@ -333,6 +339,11 @@ function toConfig(env: z.infer<typeof schema>) {
        * listeners connect to it directly; behind a caching CDN leave it off (a cache fill would be paced too).
        */
       streamPaceFactor: env.DJCAST_STREAM_PACE,
+    },
+    billing: {
+      /** `local`: the explicit test mode (no money moves, provider "local" on every object). */
+      kind: 'local' as const,
+      graceMs: Math.round(env.DJCAST_BILLING_GRACE_HOURS * 3600 * 1000),
     },
     mail: env.DJCAST_SMTP_URL
       ? { kind: 'smtp' as const, url: env.DJCAST_SMTP_URL, from: env.DJCAST_MAIL_FROM }

@@ -26,6 +26,8 @@ import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
 import { webhooksModule } from './features/webhooks/module.js';
 import { podcastsModule } from './features/podcasts/module.js';
+import { billingModule } from './features/billing/module.js';
+import { LocalBilling } from './adapters/billing/local.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -81,7 +83,24 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const mailer: Mailer =
     config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
   const jobs = new JobQueue(db, clock);
-  const playback = new PlaybackAuthorizer(deriveKey(jwtSecret, 'playback-tokens'), auth, undefined, clock);
+  // Monetization: the one paywall policy every kind of playback asks (PlaybackAuthorizer, podcasts).
+  const billing = billingModule({
+    db: db.kysely,
+    provider: new LocalBilling(config.publicUrl, clock),
+    mailer,
+    jobs,
+    logger,
+    publicUrl: config.publicUrl,
+    graceMs: config.billing.graceMs,
+    clock,
+  });
+  const playback = new PlaybackAuthorizer(
+    deriveKey(jwtSecret, 'playback-tokens'),
+    auth,
+    (principal, resource) => billing.service.allows(principal, resource),
+    clock,
+    (principal, resource, what) => billing.service.denial(principal?.userId ?? null, resource, what),
+  );
   const blobs: BlobStore = createBlobStore(config.storage);
   const relayLauncher: RelayLauncher = options.relayLauncher ?? launcherFor(config.relay, relayLogger(logger));
   const relays = new RelaysService(
@@ -191,6 +210,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     signer: new EnclosureSigner(deriveKey(jwtSecret, 'podcast-enclosures'), clock),
     cdn,
     clock,
+    paywall: billing.service,
   });
 
   const backends = (): Record<string, string> => ({
@@ -200,6 +220,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     virus_scan: scanner.kind,
     relay_launcher: relayLauncher.kind,
     cdn: cdn.kind,
+    billing: billing.service.mode,
   });
   const pages = pagesModule({
     streams: streamsFeature.service,
@@ -226,6 +247,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     relaysFeature,
     webhooks,
     pages,
+    billing,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
@@ -249,6 +271,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playlists: playlists.service,
     webhooks: webhooks.service,
     podcasts: podcasts.service,
+    billing: billing.service,
+    /** For the ads feature: whether a listener's subscription to the DJ includes a feature ("ad-free"). */
+    hasFeature: billing.hasFeature,
     cdn,
     modules,
     scanner,

@@ -50,6 +50,7 @@ describe('the feature modules the container lists', () => {
       'relays',
       'webhooks',
       'pages',
+      'billing',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
       'events.fanout',

@@ -8,6 +8,7 @@
 // here imports a service, so any feature may import `events/` downward.
 
 import { z } from '@hono/zod-openapi';
+import { PlanSchema, SubscriptionSchema } from '../features/billing/schemas.js';
 import { PlaylistSchema } from '../features/playlists/schemas.js';
 import { EpisodeSchema } from '../features/podcasts/schemas.js';
 import { StreamSchema } from '../features/streams/schemas.js';
@@ -44,6 +45,16 @@ export const EVENT_CATALOG = {
   'episode.published': {
     object: EpisodeSchema,
     summary: "The episode was published (now, or at its scheduled time) and is in the podcast's feed.",
+  },
+  'plan.created': { object: PlanSchema, summary: 'A plan was created and is on sale.' },
+  'plan.updated': { object: PlanSchema, summary: 'A plan changed (name, price, features, unlocks) or was archived.' },
+  'subscription.created': {
+    object: SubscriptionSchema,
+    summary: "A listener subscribed to one of the DJ's plans (`status` says whether it is active or waits for checkout).",
+  },
+  'subscription.updated': {
+    object: SubscriptionSchema,
+    summary: 'A subscription changed: status (active, past_due, canceled, ...), cancel at period end, or renewal.',
   },
 } as const satisfies Record<string, CatalogEntry>;
 
