@@ -108,6 +108,13 @@ const schema = z
       .max(24 * 14)
       .default(72),
     /** How long an active subscription keeps playing past its period end while its renewal is processed. */
+    /** With a key, billing runs on Stripe; without, in the explicit local test mode. */
+    DJCAST_STRIPE_SECRET_KEY: z.string().optional(),
+    /** The signing secret of the Stripe webhook endpoint (POST /v1/webhooks/stripe). */
+    DJCAST_STRIPE_WEBHOOK_SECRET: z.string().optional(),
+    /** Where the Stripe API is; tests point it at a loopback fake. */
+    DJCAST_STRIPE_API_BASE: z.url().optional(),
+    DJCAST_BILLING_APPLICATION_FEE_PERCENT: z.coerce.number().min(0).max(100).default(10),
     DJCAST_BILLING_GRACE_HOURS: z.coerce
       .number()
       .min(0)
@@ -215,6 +222,8 @@ const SECRET_VARIABLES = [
   'DJCAST_ENCRYPTION_KEY',
   'DJCAST_S3_SECRET_ACCESS_KEY',
   'DJCAST_SMTP_URL',
+  'DJCAST_STRIPE_SECRET_KEY',
+  'DJCAST_STRIPE_WEBHOOK_SECRET',
 ] as const;
 
 export class ConfigError extends Error {
@@ -342,7 +351,15 @@ function toConfig(env: z.infer<typeof schema>) {
     },
     billing: {
       /** `local`: the explicit test mode (no money moves, provider "local" on every object). */
-      kind: 'local' as const,
+      kind: env.DJCAST_STRIPE_SECRET_KEY ? ('stripe' as const) : ('local' as const),
+      stripe: env.DJCAST_STRIPE_SECRET_KEY
+        ? {
+            secretKey: env.DJCAST_STRIPE_SECRET_KEY,
+            webhookSecret: env.DJCAST_STRIPE_WEBHOOK_SECRET,
+            apiBase: env.DJCAST_STRIPE_API_BASE,
+            applicationFeePercent: env.DJCAST_BILLING_APPLICATION_FEE_PERCENT,
+          }
+        : undefined,
       graceMs: Math.round(env.DJCAST_BILLING_GRACE_HOURS * 3600 * 1000),
     },
     mail: env.DJCAST_SMTP_URL

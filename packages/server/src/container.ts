@@ -28,6 +28,7 @@ import { webhooksModule } from './features/webhooks/module.js';
 import { podcastsModule } from './features/podcasts/module.js';
 import { billingModule } from './features/billing/module.js';
 import { LocalBilling } from './adapters/billing/local.js';
+import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -84,9 +85,17 @@ export async function createContainer(config: Config, options: ContainerOptions 
     config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
   const jobs = new JobQueue(db, clock);
   // Monetization: the one paywall policy every kind of playback asks (PlaybackAuthorizer, podcasts).
+  const stripe = config.billing.stripe ? createStripeClient(config.billing.stripe) : null;
   const billing = billingModule({
     db: db.kysely,
-    provider: new LocalBilling(config.publicUrl, clock),
+    provider:
+      stripe && config.billing.stripe
+        ? new StripeBilling(stripe, { applicationFeePercent: config.billing.stripe.applicationFeePercent })
+        : new LocalBilling(config.publicUrl, clock),
+    verifyWebhook:
+      stripe && config.billing.stripe?.webhookSecret
+        ? stripeWebhookVerifier(stripe, config.billing.stripe.webhookSecret)
+        : undefined,
     mailer,
     jobs,
     logger,

@@ -1,3 +1,4 @@
+import { z } from '@hono/zod-openapi';
 import { principalOf } from '../../http/auth.js';
 import type { App } from '../../http/env.js';
 import { extraErrors, json, publicRoute, securedRoute } from '../../http/openapi.js';
@@ -157,6 +158,23 @@ const setLocalState = securedRoute('subscriptions:write', {
   responses: { 200: { description: 'The subscription', content: json(SubscriptionSchema) }, ...extraErrors(409) },
 });
 
+const stripeWebhook = publicRoute({
+  method: 'post',
+  path: '/v1/webhooks/stripe',
+  operationId: 'receiveStripeWebhook',
+  tags: subTags,
+  summary: 'Stripe events (signed with the endpoint secret): payments, subscription changes, checkout completions',
+  description:
+    'The raw body is verified against the `Stripe-Signature` header within a 5-minute tolerance (400 otherwise, nothing changed). ' +
+    'Each event id is processed once; an event older than the state already held never rolls it back.',
+  responses: {
+    200: {
+      description: 'Received (duplicate: a replay of an event already processed)',
+      content: json(z.object({ received: z.literal(true), duplicate: z.boolean() }).openapi('StripeWebhookReceipt')),
+    },
+  },
+});
+
 export function registerBillingRoutes(app: App, billing: BillingService): void {
   app.openapi(createPlan, async (c) => c.json(await billing.createPlan(principalOf(c), c.req.valid('json')), 201));
   app.openapi(listPlans, async (c) => c.json(await billing.listPlans(principalOf(c), c.req.valid('query')), 200));
@@ -179,6 +197,9 @@ export function registerBillingRoutes(app: App, billing: BillingService): void {
     c.json(await billing.cancelSubscription(principalOf(c), c.req.valid('param').id, c.req.valid('json').at_period_end), 200),
   );
   app.openapi(portalLink, async (c) => c.json(await billing.portalLink(principalOf(c), c.req.valid('param').id), 200));
+  app.openapi(stripeWebhook, async (c) =>
+    c.json(await billing.handleWebhook(await c.req.text(), c.req.header('stripe-signature')), 200),
+  );
   app.openapi(setLocalState, async (c) =>
     c.json(await billing.setLocalState(principalOf(c), c.req.valid('param').id, c.req.valid('json').status), 200),
   );

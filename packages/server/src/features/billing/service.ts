@@ -1,4 +1,6 @@
 import type { Kysely } from 'kysely';
+import type { BillingEvent } from '../../adapters/billing/stripe.js';
+import { ourStatus, periodEnd } from '../../adapters/billing/stripe-mapping.js';
 import { addInterval, BillingUnavailable, type BillingProvider, type ProviderPlan } from '../../adapters/billing/types.js';
 import type { Mailer } from '../../adapters/mailer/index.js';
 import { DomainError, NotFound } from '../../core/errors.js';
@@ -32,6 +34,8 @@ export interface BillingDeps {
   clock?: () => Date;
   /** How long an active subscription keeps playing past its period end while its renewal is processed. */
   graceMs?: number;
+  /** Verifies a provider webhook (Stripe's signature scheme); absent without a webhook secret. */
+  verifyWebhook?: ((raw: string, signature: string | undefined) => BillingEvent) | undefined;
 }
 
 /** What the paywall answers a caller it turns away with (the 403's problem fields). */
@@ -329,6 +333,114 @@ export class BillingService {
     }
     if (status === 'past_due') await this.mailPaymentFailed(row);
     return this.applyChange(row, patch);
+  }
+
+  // ---- provider webhooks
+
+  /**
+   * One Stripe webhook delivery: verified, recorded by event id (a replay is a
+   * no-op), applied unless the subscription already holds a newer state.
+   */
+  async handleWebhook(raw: string, signature: string | undefined): Promise<{ received: true; duplicate: boolean }> {
+    const verify = this.deps.verifyWebhook;
+    if (!verify) throw new DomainError('not_found', 'Stripe webhooks are not configured on this server.');
+    let event: BillingEvent;
+    try {
+      event = verify(raw, signature);
+    } catch (error) {
+      this.deps.logger.warn({ event: 'billing.webhook_rejected', reason: (error as Error).message }, 'stripe webhook rejected');
+      throw new DomainError('validation_failed', 'The Stripe-Signature is missing, invalid or outside the tolerance window.', {
+        errors: [{ path: 'stripe-signature', message: 'invalid signature', code: 'invalid_signature' }],
+      });
+    }
+    const now = nowIso(this.clock());
+    let mailTo: SubscriptionsTable | null = null;
+    let changed: SubscriptionsTable | null = null;
+    const fresh = await this.deps.db.transaction().execute(async (tx) => {
+      if (!(await repo.recordBillingEvent(tx, event.id, event.type, now))) return false;
+      const update = await this.eventToChange(tx, event);
+      if (!update) return true;
+      const { row, patch } = update;
+      // Out of order: an event older than the state we hold never rolls it back.
+      if (row.provider_updated_at && Date.parse(row.provider_updated_at) > event.created.getTime()) {
+        this.deps.logger.info(
+          { event: 'billing.webhook_stale', stripe_event: event.id, subscription_id: row.id },
+          'older stripe event ignored',
+        );
+        return true;
+      }
+      const full = { ...patch, provider_updated_at: nowIso(event.created), updated_at: now };
+      await repo.updateSubscription(tx, row.id, full);
+      changed = { ...row, ...full } as SubscriptionsTable;
+      await emitEvent(tx, {
+        type: 'subscription.updated',
+        ownerId: row.dj_id,
+        object: this.subscriptionView(changed),
+        now: this.clock(),
+      });
+      if (patch.status === 'past_due' && row.status !== 'past_due') mailTo = changed;
+      return true;
+    });
+    if (changed) this.deps.jobs.wake();
+    if (mailTo) await this.mailPaymentFailed(mailTo);
+    return { received: true, duplicate: !fresh };
+  }
+
+  /** What a Stripe event changes, and on which subscription; null for events we do not act on. */
+  private async eventToChange(
+    tx: Kysely<Database>,
+    event: BillingEvent,
+  ): Promise<{ row: SubscriptionsTable; patch: Partial<SubscriptionsTable> } | null> {
+    const o = event.object;
+    const byStripeId = async (id: unknown) =>
+      typeof id === 'string' ? ((await repo.findSubscriptionByProviderId(tx, id)) ?? null) : null;
+    switch (event.type) {
+      case 'checkout.session.completed': {
+        const row =
+          typeof o.client_reference_id === 'string' ? await repo.findSubscription(tx, o.client_reference_id) : undefined;
+        if (!row) return null;
+        return {
+          row,
+          patch: {
+            provider_subscription_id: typeof o.subscription === 'string' ? o.subscription : row.provider_subscription_id,
+            provider_customer_id: typeof o.customer === 'string' ? o.customer : row.provider_customer_id,
+            checkout_url: null,
+            ...(o.payment_status === 'paid' ? { status: 'active' as const } : {}),
+          },
+        };
+      }
+      case 'invoice.paid':
+      case 'invoice.payment_failed': {
+        const subId = o.parent?.subscription_details?.subscription ?? o.subscription;
+        const row = await byStripeId(subId);
+        if (!row) return null;
+        const end = o.lines?.data?.[0]?.period?.end;
+        return {
+          row,
+          patch:
+            event.type === 'invoice.paid'
+              ? { status: 'active', ...(typeof end === 'number' ? { current_period_end: nowIso(new Date(end * 1000)) } : {}) }
+              : { status: 'past_due' },
+        };
+      }
+      case 'customer.subscription.updated':
+      case 'customer.subscription.deleted': {
+        const row = await byStripeId(o.id);
+        if (!row) return null;
+        const end = periodEnd(o);
+        return {
+          row,
+          patch: {
+            status: event.type === 'customer.subscription.deleted' ? 'canceled' : ourStatus(String(o.status)),
+            cancel_at_period_end: o.cancel_at_period_end ? 1 : 0,
+            ...(end ? { current_period_end: nowIso(end) } : {}),
+            ...(event.type === 'customer.subscription.deleted' ? { canceled_at: nowIso(event.created) } : {}),
+          },
+        };
+      }
+      default:
+        return null;
+    }
   }
 
   // ---- the paywall
