@@ -9,6 +9,7 @@ import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
 import { eventsApi, webhooksApi } from './api/webhooks.js';
 import { domainsApi } from './api/domains.js';
+import { plansApi, subscriptionsApi } from './api/billing.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
 import {
@@ -97,6 +98,8 @@ export function createDjcastClient(options: DjcastClientOptions) {
     episodes: episodesApi(ctx),
     analytics: analyticsApi(ctx),
     domains: domainsApi(ctx),
+    plans: plansApi(ctx),
+    subscriptions: subscriptionsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

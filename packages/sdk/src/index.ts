@@ -86,3 +86,16 @@ export { paginate, type Page } from './pagination.js';
 export type { components, operations, paths } from './generated/openapi.js';
 export { EVENT_TYPES, PLAYLIST_VISIBILITIES, SCOPES, STREAM_STATUSES, STREAM_VISIBILITIES, UPLOAD_STATUSES } from './enums.js';
 export type { CreateDomainRequest, Domain, DomainList, ListDomainsQuery } from './api/domains.js';
+export type {
+  BillingPortalLink,
+  CreatePlanRequest,
+  ListPlansQuery,
+  ListSubscriptionsQuery,
+  LocalSubscriptionState,
+  Plan,
+  PlanList,
+  PublicPlanList,
+  Subscription,
+  SubscriptionList,
+  UpdatePlanRequest,
+} from './api/billing.js';

@@ -108,6 +108,19 @@ const schema = z
       .positive()
       .max(24 * 14)
       .default(72),
+    /** How long an active subscription keeps playing past its period end while its renewal is processed. */
+    /** With a key, billing runs on Stripe; without, in the explicit local test mode. */
+    DJCAST_STRIPE_SECRET_KEY: z.string().optional(),
+    /** The signing secret of the Stripe webhook endpoint (POST /v1/webhooks/stripe). */
+    DJCAST_STRIPE_WEBHOOK_SECRET: z.string().optional(),
+    /** Where the Stripe API is; tests point it at a loopback fake. */
+    DJCAST_STRIPE_API_BASE: z.url().optional(),
+    DJCAST_BILLING_APPLICATION_FEE_PERCENT: z.coerce.number().min(0).max(100).default(10),
+    DJCAST_BILLING_GRACE_HOURS: z.coerce
+      .number()
+      .min(0)
+      .max(24 * 30)
+      .default(72),
     DJCAST_PLAYBACK_CACHE_SECONDS: z.coerce.number().int().min(0).max(86400).default(60),
     /** Raw listener sessions, download requests and listener samples are deleted this many days after they were folded. */
     DJCAST_ANALYTICS_RAW_RETENTION_DAYS: z.coerce.number().int().min(2).max(3660).default(30),
@@ -271,6 +284,8 @@ const SECRET_VARIABLES = [
   'DJCAST_METRICS_TOKEN',
   'DJCAST_POWERDNS_API_KEY',
   'DJCAST_CLOUDFLARE_API_TOKEN',
+  'DJCAST_STRIPE_SECRET_KEY',
+  'DJCAST_STRIPE_WEBHOOK_SECRET',
 ] as const;
 
 export class ConfigError extends Error {
@@ -404,6 +419,19 @@ function toConfig(env: z.infer<typeof schema>) {
        * listeners connect to it directly; behind a caching CDN leave it off (a cache fill would be paced too).
        */
       streamPaceFactor: env.DJCAST_STREAM_PACE,
+    },
+    billing: {
+      /** `local`: the explicit test mode (no money moves, provider "local" on every object). */
+      kind: env.DJCAST_STRIPE_SECRET_KEY ? ('stripe' as const) : ('local' as const),
+      stripe: env.DJCAST_STRIPE_SECRET_KEY
+        ? {
+            secretKey: env.DJCAST_STRIPE_SECRET_KEY,
+            webhookSecret: env.DJCAST_STRIPE_WEBHOOK_SECRET,
+            apiBase: env.DJCAST_STRIPE_API_BASE,
+            applicationFeePercent: env.DJCAST_BILLING_APPLICATION_FEE_PERCENT,
+          }
+        : undefined,
+      graceMs: Math.round(env.DJCAST_BILLING_GRACE_HOURS * 3600 * 1000),
     },
     mail: env.DJCAST_SMTP_URL
       ? { kind: 'smtp' as const, url: env.DJCAST_SMTP_URL, from: env.DJCAST_MAIL_FROM }

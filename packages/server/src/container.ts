@@ -28,6 +28,9 @@ import { uploadsModule } from './features/uploads/module.js';
 import { webhooksModule } from './features/webhooks/module.js';
 import { analyticsModule, createListenerSessions } from './features/analytics/module.js';
 import { podcastsModule } from './features/podcasts/module.js';
+import { billingModule } from './features/billing/module.js';
+import { LocalBilling } from './adapters/billing/local.js';
+import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -90,7 +93,32 @@ export async function createContainer(config: Config, options: ContainerOptions 
   const mailer: Mailer =
     config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
   const jobs = new JobQueue(db, clock);
-  const playback = new PlaybackAuthorizer(deriveKey(jwtSecret, 'playback-tokens'), auth, undefined, clock);
+  // Monetization: the one paywall policy every kind of playback asks (PlaybackAuthorizer, podcasts).
+  const stripe = config.billing.stripe ? createStripeClient(config.billing.stripe) : null;
+  const billing = billingModule({
+    db: db.kysely,
+    provider:
+      stripe && config.billing.stripe
+        ? new StripeBilling(stripe, { applicationFeePercent: config.billing.stripe.applicationFeePercent })
+        : new LocalBilling(config.publicUrl, clock),
+    verifyWebhook:
+      stripe && config.billing.stripe?.webhookSecret
+        ? stripeWebhookVerifier(stripe, config.billing.stripe.webhookSecret)
+        : undefined,
+    mailer,
+    jobs,
+    logger,
+    publicUrl: config.publicUrl,
+    graceMs: config.billing.graceMs,
+    clock,
+  });
+  const playback = new PlaybackAuthorizer(
+    deriveKey(jwtSecret, 'playback-tokens'),
+    auth,
+    (principal, resource) => billing.service.allows(principal, resource),
+    clock,
+    (principal, resource, what) => billing.service.denial(principal?.userId ?? null, resource, what),
+  );
   const blobs: BlobStore = createBlobStore(config.storage);
   const relayLauncher: RelayLauncher = options.relayLauncher ?? launcherFor(config.relay, relayLogger(logger));
   const relays = new RelaysService(
@@ -208,6 +236,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     signer: new EnclosureSigner(deriveKey(jwtSecret, 'podcast-enclosures'), clock),
     cdn,
     clock,
+    paywall: billing.service,
   });
 
   const analytics = analyticsModule({
@@ -248,6 +277,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     cdn: cdn.kind,
     dns: dnsProvider.kind,
     certificates: certificateIssuer.kind,
+    billing: billing.service.mode,
   });
   const pages = pagesModule({
     streams: streamsFeature.service,
@@ -282,6 +312,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     pages,
     analytics,
     domains,
+    billing,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
@@ -306,6 +337,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     webhooks: webhooks.service,
     podcasts: podcasts.service,
     domains: domains.service,
+    billing: billing.service,
+    /** For the ads feature: whether a listener's subscription to the DJ includes a feature ("ad-free"). */
+    hasFeature: billing.hasFeature,
     cdn,
     analytics: analytics.service,
     modules,

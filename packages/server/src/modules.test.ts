@@ -52,6 +52,7 @@ describe('the feature modules the container lists', () => {
       'pages',
       'analytics',
       'domains',
+      'billing',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
       'analytics.fold',

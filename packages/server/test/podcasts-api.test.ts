@@ -248,7 +248,17 @@ describe.each(DIALECTS)('podcasts on %s', (dialect) => {
     const podcast = await createPodcast({ monetization_enabled: true });
     const upload = await insertReadyUpload(t, dj.userId, { audio: Buffer.alloc(500, 1) });
     const episode = await addEpisode(podcast.id, { title: 'Paid', upload_id: upload });
-    const feed = partytime(await (await feedOf(podcast.id)).text());
+    // The public feed lists the episodes, but its enclosures carry no listener: the paywall keeps them shut.
+    const publicFeed = partytime(await (await feedOf(podcast.id)).text());
+    const anonymous = new URL(publicFeed.items[0]!.enclosure.url);
+    const shut = await t.request('GET', `${anonymous.pathname}${anonymous.search}`);
+    expect(shut.status).toBe(403);
+    expect(((await shut.json()) as { code: string }).code).toBe('subscription_required');
+    // The DJ's own personal feed: signed for the owner, who may always play.
+    const mine = (await (await post(`/v1/podcasts/${podcast.id}/feed-tokens`, { user_id: dj.userId })).json()) as {
+      feed_url: string;
+    };
+    const feed = partytime(await (await t.request('GET', new URL(mine.feed_url).pathname)).text());
     const signed = new URL(feed.items[0]!.enclosure.url);
     const exp = Number(signed.searchParams.get('exp'));
     expect(exp * 1000 - clock.ms).toBeLessThanOrEqual(3_600_000);
@@ -274,6 +284,17 @@ describe.each(DIALECTS)('podcasts on %s', (dialect) => {
     const listener = await signUp(t, { role: 'listener' });
     const upload = await insertReadyUpload(t, dj.userId);
     await addEpisode(podcast.id, { title: 'Paid', upload_id: upload });
+    // A monetized podcast's personal feed plays for a subscriber (local test-mode billing).
+    const plan = (await (
+      await post('/v1/plans', {
+        name: 'Feed',
+        price_cents: 300,
+        currency: 'usd',
+        billing_interval: 'month',
+        unlocks: [podcast.id],
+      })
+    ).json()) as { id: string };
+    expect((await post('/v1/subscriptions', { plan_id: plan.id }, listener.token)).status).toBe(201);
     const res = await post(`/v1/podcasts/${podcast.id}/feed-tokens`, { user_id: listener.userId });
     expect(res.status).toBe(201);
     const token = (await res.json()) as { id: string; feed_url: string };

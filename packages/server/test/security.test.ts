@@ -114,6 +114,17 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
         }),
       );
     }
+    case 'pln':
+      return created(
+        'a plan',
+        api.POST('/v1/plans', { body: { name: 'owned', price_cents: 100, currency: 'usd', billing_interval: 'month' } }),
+      );
+    case 'sub': {
+      // The token's user subscribes to a plan of a DJ of its own (local test-mode billing).
+      const seller = await signUp(t);
+      const plan = await ownedResource(t, seller.token, 'pln');
+      return created('a subscription', api.POST('/v1/subscriptions', { body: { plan_id: plan } }));
+    }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
   }
@@ -131,6 +142,8 @@ function validPatchBody(idPrefix: string | undefined, operationId: string): Reco
   if (idPrefix === 'whe' || idPrefix === 'evt') return {};
   if (operationId === 'createPodcastFeedToken') return { user_id: 'usr_01jd0v9m3x7k2p8q4r5s6t7u8v' };
   if (operationId === 'createEpisode') return { title: 'x', upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' };
+  if (operationId === 'setLocalSubscriptionState') return { status: 'active' };
+  if (idPrefix === 'sub') return {};
   return idPrefix === 'pls' || idPrefix === 'epi' || idPrefix === 'pod' ? { title: 'x' } : { name: 'x' };
 }
 
@@ -441,6 +454,40 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
             hostname: `nul-${Math.random().toString(36).slice(2, 10)}.example.com`,
             podcast_id: await ownedResource(t, owner.token, 'pod'),
           },
+        };
+      case 'createPlan':
+        return {
+          token: owner.token,
+          body: {
+            name: 'Gold',
+            description: 'no ads',
+            price_cents: 499,
+            currency: 'usd',
+            billing_interval: 'month',
+            features: ['ad-free'],
+            unlocks: ['str_01jd0v9m3x7k2p8q4r5s6t7u8v'],
+          },
+        };
+      case 'updatePlan':
+        return {
+          url: `/v1/plans/${await ownedResource(t, owner.token, 'pln')}`,
+          token: owner.token,
+          body: { name: 'Gold', description: 'no ads', price_cents: 599, features: ['ad-free'], unlocks: 'all' },
+        };
+      case 'createSubscription': {
+        const seller = await signUp(t);
+        return {
+          token: owner.token,
+          body: { plan_id: await ownedResource(t, seller.token, 'pln'), payment_method_id: 'pm_card_visa' },
+        };
+      }
+      case 'cancelSubscription':
+        return { url: `/v1/subscriptions/${await ownedResource(t, owner.token, 'sub')}/cancel`, token: owner.token, body: {} };
+      case 'setLocalSubscriptionState':
+        return {
+          url: `/v1/subscriptions/${await ownedResource(t, owner.token, 'sub')}/local-state`,
+          token: owner.token,
+          body: { status: 'past_due' },
         };
       default:
         throw new Error(`security test: teach acceptedBody() a body that ${operationId} accepts`);

@@ -1129,6 +1129,175 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your plans, newest first; `?feature=ad-free` keeps the plans with that feature */
+        get: operations["listPlans"];
+        put?: never;
+        /**
+         * Create a subscription plan: price, interval, features, and what it unlocks
+         * @description With Stripe configured, creates a Product and Price (on your connected account) and stores their ids; in local test mode nothing is sent and the plan says `provider: "local"`. A provider outage answers 503 and creates nothing.
+         */
+        post: operations["createPlan"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/plans/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One of your plans */
+        get: operations["getPlan"];
+        put?: never;
+        post?: never;
+        /** Archive a plan: no new subscriptions; existing ones run on */
+        delete: operations["deletePlan"];
+        options?: never;
+        head?: never;
+        /** Rename, change features or unlocks, or change the price (a new Price; subscribers keep theirs) */
+        patch: operations["updatePlan"];
+        trace?: never;
+    };
+    "/v1/djs/{user_id}/plans": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A DJ's plans on sale, for listeners (no sign-in) */
+        get: operations["listDjPlans"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Your subscriptions (or, with role=dj, the subscriptions to your plans), newest first */
+        get: operations["listSubscriptions"];
+        put?: never;
+        /**
+         * Subscribe to a DJ's plan
+         * @description With `payment_method_id`, the card is charged and the subscription is `active` when the provider says so; without one, the answer carries a `checkout_url` and the subscription turns active when the payment webhook arrives. In local test mode it is active at once and no money moves.
+         */
+        post: operations["createSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One subscription (its subscriber and the plan’s DJ may read it) */
+        get: operations["getSubscription"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Cancel at the end of the paid period (default), or now: playback stops at once */
+        post: operations["cancelSubscription"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/portal": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** A billing-portal link where the subscriber changes their card, renews, and sees invoices */
+        post: operations["createBillingPortalLink"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/webhooks/stripe": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Stripe events (signed with the endpoint secret): payments, subscription changes, checkout completions
+         * @description The raw body is verified against the `Stripe-Signature` header within a 5-minute tolerance (400 otherwise, nothing changed). Each event id is processed once; an event older than the state already held never rolls it back.
+         */
+        post: operations["receiveStripeWebhook"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/subscriptions/{id}/local-state": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Local test mode only: move a subscription to active, past_due, unpaid, expired or canceled
+         * @description What the provider’s webhooks do in production. 409 for a Stripe subscription.
+         */
+        post: operations["setLocalSubscriptionState"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "stream.starting": {
@@ -1385,6 +1554,86 @@ export interface webhooks {
          * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
          */
         post: operations["onDomainFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "plan.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A plan was created and is on sale.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onPlanCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "plan.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A plan changed (name, price, features, unlocks) or was archived.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onPlanUpdated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.created": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A listener subscribed to one of the DJ's plans (`status` says whether it is active or waits for checkout).
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onSubscriptionCreated"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "subscription.updated": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A subscription changed: status (active, past_due, canceled, ...), cancel at period end, or renewal.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onSubscriptionUpdated"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1789,6 +2038,132 @@ export interface components {
             created_at: string;
             data: {
                 object: components["schemas"]["Domain"];
+            };
+        };
+        PlanCreatedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.created";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Plan"];
+            };
+        };
+        Plan: {
+            /** @example pln_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            name: string;
+            description: string | null;
+            price_cents: number;
+            currency: string;
+            /** @enum {string} */
+            billing_interval: "month" | "year";
+            features: string[];
+            unlocks: "all" | string[];
+            /**
+             * @description `archived`: no new subscriptions (existing ones run on at their price).
+             * @enum {string}
+             */
+            status: "pending" | "active" | "archived";
+            /**
+             * @description `local`: test mode, no money moves.
+             * @enum {string}
+             */
+            provider: "local" | "stripe";
+            provider_product_id: string | null;
+            provider_price_id: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        PlanUpdatedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "plan.updated";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Plan"];
+            };
+        };
+        SubscriptionCreatedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "subscription.created";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Subscription"];
+            };
+        };
+        Subscription: {
+            /** @example sub_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            plan_id: string;
+            listener_id: string;
+            dj_id: string;
+            /**
+             * @description `active` plays; `past_due` (a payment failed), `unpaid`, `expired` and `canceled` do not; `pending`/`incomplete` wait for checkout.
+             * @enum {string}
+             */
+            status: "pending" | "incomplete" | "active" | "past_due" | "unpaid" | "expired" | "canceled";
+            /** @description Whether the subscription opens the paywall now. */
+            entitled: boolean;
+            /** @description The price subscribed at. */
+            price_cents: number;
+            currency: string;
+            /** @enum {string} */
+            billing_interval: "month" | "year";
+            cancel_at_period_end: boolean;
+            current_period_end: string | null;
+            canceled_at: string | null;
+            /** @description When no payment method was given: the page where the listener pays. */
+            checkout_url: string | null;
+            /**
+             * @description `local`: test mode, no money moves.
+             * @enum {string}
+             */
+            provider: "local" | "stripe";
+            created_at: string;
+            updated_at: string;
+        };
+        SubscriptionUpdatedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "subscription.updated";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["Subscription"];
             };
         };
         Health: {
@@ -2269,7 +2644,7 @@ export interface components {
             secret: string;
         };
         /** @enum {string} */
-        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published" | "domain.verified" | "domain.active" | "domain.failed";
+        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published" | "domain.verified" | "domain.active" | "domain.failed" | "plan.created" | "plan.updated" | "subscription.created" | "subscription.updated";
         WebhookEndpoint: {
             /** @example whe_01jd0v9m3x7k2p8q4r5s6t7u8v */
             id: string;
@@ -2345,7 +2720,7 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
-        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"] | components["schemas"]["DomainVerifiedEvent"] | components["schemas"]["DomainActiveEvent"] | components["schemas"]["DomainFailedEvent"];
+        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"] | components["schemas"]["DomainVerifiedEvent"] | components["schemas"]["DomainActiveEvent"] | components["schemas"]["DomainFailedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanUpdatedEvent"] | components["schemas"]["SubscriptionCreatedEvent"] | components["schemas"]["SubscriptionUpdatedEvent"];
         ResendResult: {
             event_id: string;
             deliveries: {
@@ -2447,6 +2822,99 @@ export interface components {
             data: components["schemas"]["Domain"][];
             has_more: boolean;
             next_cursor: string | null;
+        };
+        CreatePlanRequest: {
+            /** @example Gold */
+            name: string;
+            description?: string;
+            /** @example 499 */
+            price_cents: number;
+            /** @example usd */
+            currency: string;
+            /** @enum {string} */
+            billing_interval: "month" | "year";
+            /** @default [] */
+            features?: string[];
+            /**
+             * @description `all`: every monetized stream, playlist and podcast of the DJ; or a list of the resources it unlocks (named resources open to subscribers even when not marked monetized).
+             * @default all
+             * @example all
+             */
+            unlocks?: "all" | string[];
+        };
+        PlanList: {
+            data: components["schemas"]["Plan"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        UpdatePlanRequest: {
+            name?: string;
+            description?: string | null;
+            /** @description A new price for new subscribers; existing subscribers keep theirs. */
+            price_cents?: number;
+            features?: string[];
+            /**
+             * @description `all`: every monetized stream, playlist and podcast of the DJ; or a list of the resources it unlocks (named resources open to subscribers even when not marked monetized).
+             * @example all
+             */
+            unlocks?: "all" | string[];
+        };
+        PublicPlanList: {
+            data: components["schemas"]["PublicPlan"][];
+        };
+        PublicPlan: {
+            /** @example pln_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            owner_id: string;
+            name: string;
+            description: string | null;
+            price_cents: number;
+            currency: string;
+            /** @enum {string} */
+            billing_interval: "month" | "year";
+            features: string[];
+            unlocks: "all" | string[];
+            /**
+             * @description `local`: test mode, no money moves.
+             * @enum {string}
+             */
+            provider: "local" | "stripe";
+            /** @description POST here with {"plan_id"} (signed in) to subscribe. */
+            subscribe_url: string;
+        };
+        CreateSubscriptionRequest: {
+            plan_id: string;
+            /** @description Charge this card now; without it the answer carries a checkout_url. */
+            payment_method_id?: string;
+        };
+        SubscriptionList: {
+            data: components["schemas"]["Subscription"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        CancelSubscriptionRequest: {
+            /**
+             * @description true: plays until the paid period ends; false: ends now (playback stops at once).
+             * @default true
+             */
+            at_period_end?: boolean;
+        };
+        BillingPortalLink: {
+            url: string;
+            /**
+             * @description `local`: test mode, no money moves.
+             * @enum {string}
+             */
+            provider: "local" | "stripe";
+        };
+        StripeWebhookReceipt: {
+            /** @enum {boolean} */
+            received: true;
+            duplicate: boolean;
+        };
+        LocalSubscriptionStateRequest: {
+            /** @enum {string} */
+            status: "active" | "past_due" | "unpaid" | "expired" | "canceled";
         };
     };
     responses: never;
@@ -9230,6 +9698,1104 @@ export interface operations {
             };
         };
     };
+    listPlans: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+                /** @description Only plans that include this feature. */
+                feature?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Plans */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PlanList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePlanRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getPlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The plan */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deletePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Archived */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    updatePlan: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["UpdatePlanRequest"];
+            };
+        };
+        responses: {
+            /** @description Updated */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Plan"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listDjPlans: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                user_id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Plans on sale */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["PublicPlanList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listSubscriptions: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+                /** @description `listener`: your subscriptions; `dj`: the subscriptions to your plans. */
+                role?: "listener" | "dj";
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Subscriptions */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SubscriptionList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    cancelSubscription: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CancelSubscriptionRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createBillingPortalLink: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The link */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["BillingPortalLink"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Service unavailable */
+            503: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    receiveStripeWebhook: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Received (duplicate: a replay of an event already processed) */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StripeWebhookReceipt"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    setLocalSubscriptionState: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["LocalSubscriptionStateRequest"];
+            };
+        };
+        responses: {
+            /** @description The subscription */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Subscription"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     onStreamStarting: {
         parameters: {
             query?: never;
@@ -9607,6 +11173,122 @@ export interface operations {
             };
         };
     };
+    onPlanCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onPlanUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["PlanUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionCreated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionCreatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onSubscriptionUpdated: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["SubscriptionUpdatedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -9626,6 +11308,7 @@ export const pathsOembedGetParametersQueryFormatValues: ReadonlyArray<FlattenedD
 export const pathsV1AnalyticsStreamsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/streams/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
 export const pathsV1AnalyticsPlaylistsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/playlists/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
 export const pathsV1AnalyticsPodcastsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/podcasts/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
+export const pathsV1SubscriptionsGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/subscriptions"]["get"]["parameters"]["query"]["role"]> = ["listener", "dj"];
 export const streamStartingEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStartingEvent"]["type"]> = ["stream.starting"];
 export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["visibility"]> = ["public", "private"];
 export const streamStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStatus"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];
@@ -9650,6 +11333,17 @@ export const domainStateValues: ReadonlyArray<FlattenedDeepRequired<components>[
 export const dnsRecordTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DnsRecord"]["type"]> = ["TXT", "CNAME"];
 export const domainActiveEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DomainActiveEvent"]["type"]> = ["domain.active"];
 export const domainFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["DomainFailedEvent"]["type"]> = ["domain.failed"];
+export const planCreatedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlanCreatedEvent"]["type"]> = ["plan.created"];
+export const planBilling_intervalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Plan"]["billing_interval"]> = ["month", "year"];
+export const planUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Plan"]["unlocks"]> = ["all"];
+export const planStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Plan"]["status"]> = ["pending", "active", "archived"];
+export const planProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Plan"]["provider"]> = ["local", "stripe"];
+export const planUpdatedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PlanUpdatedEvent"]["type"]> = ["plan.updated"];
+export const subscriptionCreatedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionCreatedEvent"]["type"]> = ["subscription.created"];
+export const subscriptionStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Subscription"]["status"]> = ["pending", "incomplete", "active", "past_due", "unpaid", "expired", "canceled"];
+export const subscriptionBilling_intervalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Subscription"]["billing_interval"]> = ["month", "year"];
+export const subscriptionProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Subscription"]["provider"]> = ["local", "stripe"];
+export const subscriptionUpdatedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionUpdatedEvent"]["type"]> = ["subscription.updated"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
 export const readinessStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Readiness"]["status"]> = ["ready", "not_ready"];
 export const registerResponseRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterResponse"]["role"]> = ["dj", "listener", "admin"];
@@ -9673,7 +11367,7 @@ export const updatePodcastRequestVisibilityValues: ReadonlyArray<FlattenedDeepRe
 export const createEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const updateEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const relayStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RelayState"]> = ["starting", "live", "reconnecting", "offline"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published", "domain.verified", "domain.active", "domain.failed"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published", "domain.verified", "domain.active", "domain.failed", "plan.created", "plan.updated", "subscription.created", "subscription.updated"];
 export const webhookEndpointEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEndpoint"]["events"]> = ["*"];
 export const createWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateWebhookEndpointRequest"]["events"]> = ["*"];
 export const updateWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateWebhookEndpointRequest"]["events"]> = ["*"];
@@ -9682,3 +11376,11 @@ export const webhookDeliveryAttemptDelivery_stateValues: ReadonlyArray<Flattened
 export const oEmbedVersionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OEmbed"]["version"]> = ["1.0"];
 export const oEmbedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OEmbed"]["type"]> = ["rich"];
 export const streamNowPlayingStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamNowPlaying"]["state"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];
+export const createPlanRequestBilling_intervalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlanRequest"]["billing_interval"]> = ["month", "year"];
+export const createPlanRequestUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlanRequest"]["unlocks"]> = ["all"];
+export const updatePlanRequestUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePlanRequest"]["unlocks"]> = ["all"];
+export const publicPlanBilling_intervalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPlan"]["billing_interval"]> = ["month", "year"];
+export const publicPlanUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPlan"]["unlocks"]> = ["all"];
+export const publicPlanProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPlan"]["provider"]> = ["local", "stripe"];
+export const billingPortalLinkProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BillingPortalLink"]["provider"]> = ["local", "stripe"];
+export const localSubscriptionStateRequestStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LocalSubscriptionStateRequest"]["status"]> = ["active", "past_due", "unpaid", "expired", "canceled"];

@@ -431,6 +431,9 @@ export interface Database {
   domain_certificates: DomainCertificatesTable;
   acme_accounts: AcmeAccountsTable;
   acme_challenges: AcmeChallengesTable;
+  plans: PlansTable;
+  subscriptions: SubscriptionsTable;
+  billing_events: BillingEventsTable;
 }
 
 export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';
@@ -457,6 +460,29 @@ export interface DomainsTable {
   updated_at: string;
 }
 
+export interface PlansTable {
+  /** pln_… */
+  id: string;
+  owner_id: string;
+  name: string;
+  description: string | null;
+  price_cents: number;
+  currency: string;
+  billing_interval: 'month' | 'year';
+  /** A JSON array of feature names: JSONB on Postgres (read back as an array), JSON text on SQLite. */
+  features: string | string[];
+  /** 1: every monetized stream, playlist and podcast of the DJ; 0: only `unlocked_ids`. */
+  unlocks_all: number;
+  /** A JSON array of resource ids the plan unlocks (besides everything, when unlocks_all). */
+  unlocked_ids: string;
+  status: 'pending' | 'active' | 'archived';
+  provider: 'local' | 'stripe';
+  provider_product_id: string | null;
+  provider_price_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface DomainCertificatesTable {
   domain_id: string;
   hostname: string;
@@ -465,6 +491,31 @@ export interface DomainCertificatesTable {
   key_sealed: string;
   not_before: string;
   not_after: string;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface SubscriptionsTable {
+  /** sub_… */
+  id: string;
+  plan_id: string;
+  listener_id: string;
+  /** The plan's owner, copied so the paywall finds a listener's subscriptions to one DJ with one index. */
+  dj_id: string;
+  status: 'pending' | 'incomplete' | 'active' | 'past_due' | 'unpaid' | 'expired' | 'canceled';
+  /** The price the listener subscribed at: a later price change does not move them. */
+  price_cents: number;
+  currency: string;
+  billing_interval: 'month' | 'year';
+  cancel_at_period_end: number;
+  current_period_end: string | null;
+  canceled_at: string | null;
+  provider: 'local' | 'stripe';
+  provider_customer_id: string | null;
+  provider_subscription_id: string | null;
+  checkout_url: string | null;
+  /** The provider's own timestamp of the last state applied: older events never roll it back. */
+  provider_updated_at: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -481,4 +532,11 @@ export interface AcmeChallengesTable {
   key_authorization: string;
   hostname: string;
   created_at: string;
+}
+
+export interface BillingEventsTable {
+  /** The provider's event id (evt_… at Stripe). */
+  id: string;
+  type: string;
+  received_at: string;
 }

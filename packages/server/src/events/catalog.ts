@@ -8,6 +8,7 @@
 // here imports a service, so any feature may import `events/` downward.
 
 import { z } from '@hono/zod-openapi';
+import { PlanSchema, SubscriptionSchema } from '../features/billing/schemas.js';
 import { PlaylistSchema } from '../features/playlists/schemas.js';
 import { EpisodeSchema } from '../features/podcasts/schemas.js';
 import { DomainSchema } from '../features/domains/schemas.js';
@@ -55,6 +56,16 @@ export const EVENT_CATALOG = {
     summary: 'The certificate was issued: `https://{hostname}/rss.xml` serves the feed.',
   },
   'domain.failed': { object: DomainSchema, summary: 'The domain could not be set up; `failure_reason` says why.' },
+  'plan.created': { object: PlanSchema, summary: 'A plan was created and is on sale.' },
+  'plan.updated': { object: PlanSchema, summary: 'A plan changed (name, price, features, unlocks) or was archived.' },
+  'subscription.created': {
+    object: SubscriptionSchema,
+    summary: "A listener subscribed to one of the DJ's plans (`status` says whether it is active or waits for checkout).",
+  },
+  'subscription.updated': {
+    object: SubscriptionSchema,
+    summary: 'A subscription changed: status (active, past_due, canceled, ...), cancel at period end, or renewal.',
+  },
 } as const satisfies Record<string, CatalogEntry>;
 
 export type EventType = keyof typeof EVENT_CATALOG;

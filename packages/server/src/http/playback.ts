@@ -41,6 +41,16 @@ export function playbackCredentials(c: Context<AppEnv>): PlaybackCredentials {
 
 export type PaywallCheck = (principal: Principal, resource: PlayableResource) => Promise<boolean>;
 
+/** What a 403 for a monetized resource says: the plans that unlock it and a subscribe link, or a renewal link. */
+export type PaywallExplainer = (
+  principal: Principal | null,
+  resource: PlayableResource,
+  what: string,
+) => Promise<{ detail: string; extra: Record<string, unknown> }>;
+
+/** A subscriber's bearer request is answered with a token this short-lived for its segments: a cancellation shuts it out within minutes. */
+export const SUBSCRIBER_TOKEN_SECONDS = 300;
+
 export class PlaybackAuthorizer {
   constructor(
     private readonly secret: Uint8Array,
@@ -48,6 +58,7 @@ export class PlaybackAuthorizer {
     /** Whether a non-owner may play a private or monetized resource (the money feature plugs in subscriptions here). */
     private readonly paywall: PaywallCheck = async () => false,
     private readonly clock: () => Date = () => new Date(),
+    private readonly explain?: PaywallExplainer,
   ) {}
 
   sign(resourceId: string, userId: string | null, ttlSeconds: number): { token: string; expires_at: string } {
@@ -98,7 +109,20 @@ export class PlaybackAuthorizer {
     }
     const bearer = authorization ? /^Bearer\s+(\S+)$/i.exec(authorization)?.[1] : undefined;
     const principal = bearer ? await this.auth.authenticate(bearer) : null;
-    if (await this.mayPlay(principal, resource)) return { token: null, userId: principal?.userId ?? null };
+    if (await this.mayPlay(principal, resource)) {
+      // Granted by a subscription (not ownership): segments carry a short-lived grant instead of a database check each.
+      const viaPaywall =
+        principal !== null &&
+        !(resource.visibility === 'public' && !resource.monetized) &&
+        principal.userId !== resource.ownerId &&
+        principal.role !== 'admin';
+      const granted = viaPaywall ? this.sign(resource.id, principal.userId, SUBSCRIBER_TOKEN_SECONDS).token : null;
+      return { token: granted, userId: principal?.userId ?? null };
+    }
+    if (resource.monetized && this.explain) {
+      const { detail, extra } = await this.explain(principal, resource, what);
+      throw new DomainError('subscription_required', detail, extra);
+    }
     if (resource.monetized) {
       throw new DomainError('subscription_required', `This ${what} is for subscribers. Subscribe to the DJ's plan to listen.`, {
         resource_id: resource.id,

@@ -10,6 +10,7 @@ import * as m0009 from './0009_idempotency_per_credential.js';
 import * as m0010 from './0010_webhooks.js';
 import * as m0011 from './0011_podcasts.js';
 import * as m0012 from './0012_domains.js';
+import * as m0013 from './0013_billing.js';
 import * as m0014 from './0014_analytics.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
@@ -25,5 +26,6 @@ export const migrations: Record<string, Migration> = {
   '0010_webhooks': m0010,
   '0011_podcasts': m0011,
   '0012_domains': m0012,
+  '0013_billing': m0013,
   '0014_analytics': m0014,
 };

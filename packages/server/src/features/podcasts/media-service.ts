@@ -16,6 +16,7 @@ import type { MediaAnswer } from '../uploads/blob-response.js';
 import type { UploadsService } from '../uploads/service.js';
 import { ENCLOSURE_TTL_SECONDS, type EnclosureSigner } from './enclosure-signing.js';
 import * as repo from './repository.js';
+import { assertSubscribed, type PodcastPaywall } from './service.js';
 
 export interface EpisodeMediaDeps {
   db: Kysely<Database>;
@@ -23,6 +24,7 @@ export interface EpisodeMediaDeps {
   uploads: UploadsService;
   signer: EnclosureSigner;
   clock: () => Date;
+  paywall?: PodcastPaywall | undefined;
 }
 
 export interface MediaRequest {
@@ -51,6 +53,7 @@ export class EpisodeMediaService {
     if (!open) {
       const check = this.deps.signer.check(episode.id, req.signature);
       if (check === 'missing') {
+        await assertSubscribed(this.deps.paywall, null, podcast);
         throw new DomainError(
           podcast.monetization_enabled ? 'subscription_required' : 'forbidden',
           'This episode is for subscribers: use the enclosure URL from your feed.',
@@ -64,6 +67,9 @@ export class EpisodeMediaService {
       if (check === 'invalid')
         throw new DomainError('forbidden', 'This episode link is not valid.', { reason: 'invalid_signature' });
       userId = req.signature.u ?? null;
+      // A monetized episode plays for its listener's standing subscription (a cancellation closes it at once),
+      // never for a signature alone: the public feed's enclosures carry no listener.
+      await assertSubscribed(this.deps.paywall, userId, podcast);
     }
     if (!req.head) {
       await repo.insertDownload(db, {

@@ -18,6 +18,7 @@ export function podcastsModule(deps: PodcastsModuleDeps): FeatureModule & { serv
     uploads: deps.uploads,
     signer: deps.signer,
     clock: deps.clock ?? (() => new Date()),
+    paywall: deps.paywall,
   });
   return {
     name: 'podcasts',

@@ -50,6 +50,31 @@ export interface PodcastsDeps {
   signer: EnclosureSigner;
   cdn: CdnPurger;
   clock?: () => Date;
+  /** The one paywall (the billing feature): whether a listener's subscription opens a monetized podcast. */
+  paywall?: PodcastPaywall;
+}
+
+/** Subscriptions as podcasts need them: personal feeds and enclosures of a monetized podcast play for its subscribers only. */
+export interface PodcastPaywall {
+  allowsUser(userId: string, resource: { id: string; ownerId: string; monetized: boolean }): Promise<boolean>;
+  denial(
+    userId: string | null,
+    resource: { id: string; ownerId: string; monetized: boolean },
+    what: string,
+  ): Promise<{ detail: string; extra: Record<string, unknown> }>;
+}
+
+/** Throws the paywall's 403 unless the listener may play the monetized podcast (owner or subscriber). */
+export async function assertSubscribed(
+  paywall: PodcastPaywall | undefined,
+  userId: string | null,
+  podcast: { id: string; owner_id: string; monetization_enabled: number },
+): Promise<void> {
+  if (!paywall || podcast.monetization_enabled !== 1) return;
+  const resource = { id: podcast.id, ownerId: podcast.owner_id, monetized: true };
+  if (userId && (await paywall.allowsUser(userId, resource))) return;
+  const { detail, extra } = await paywall.denial(userId, resource, 'podcast');
+  throw new DomainError('subscription_required', detail, extra);
 }
 
 /** A rendered feed and its validators. */
@@ -604,6 +629,7 @@ export class PodcastsService {
     const grant = await repo.findLiveFeedToken(this.deps.db, podcastId, hashToken(token));
     const podcast = grant ? await repo.findPodcast(this.deps.db, podcastId) : undefined;
     if (!grant || !podcast) throw new NotFound('Feed', podcastId);
+    await assertSubscribed(this.deps.paywall, grant.user_id, podcast);
     const xml = await this.render(this.deps.db, podcast, (episodeId) => this.deps.signer.sign(episodeId, grant.user_id), {
       feedUrl: this.personalFeedUrl(podcastId, token),
     });
