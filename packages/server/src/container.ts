@@ -26,6 +26,7 @@ import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
 import { webhooksModule } from './features/webhooks/module.js';
 import { podcastsModule } from './features/podcasts/module.js';
+import { archivesModule } from './features/archives/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -193,6 +194,20 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  const archives = archivesModule({
+    db: db.kysely,
+    store: blobs,
+    streams: streamsFeature.service,
+    relays,
+    podcasts: podcasts.service,
+    uploads: uploads.service,
+    jobs,
+    logger,
+    workDir,
+    handoverMs: 2 * (config.relay.heartbeatIntervalMs ?? 5000) + config.relay.segmentSeconds * 1000,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
@@ -226,6 +241,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     relaysFeature,
     webhooks,
     pages,
+    archives,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;

@@ -9,6 +9,7 @@
 
 import { z } from '@hono/zod-openapi';
 import { PlaylistSchema } from '../features/playlists/schemas.js';
+import { ArchiveSchema } from '../features/archives/schemas.js';
 import { EpisodeSchema } from '../features/podcasts/schemas.js';
 import { StreamSchema } from '../features/streams/schemas.js';
 import { UploadSchema } from '../features/uploads/schemas.js';
@@ -44,6 +45,14 @@ export const EVENT_CATALOG = {
   'episode.published': {
     object: EpisodeSchema,
     summary: "The episode was published (now, or at its scheduled time) and is in the podcast's feed.",
+  },
+  'stream.archived': {
+    object: ArchiveSchema,
+    summary: 'A live set became an episode of `podcast_id` (`episode_id`: a draft unless auto-published), with chapters.',
+  },
+  'stream.archive_failed': {
+    object: ArchiveSchema,
+    summary: 'A live set could not become an episode (or archiving was turned off during it); `failure_reason` says why.',
   },
 } as const satisfies Record<string, CatalogEntry>;
 
