@@ -50,8 +50,12 @@ describe('the feature modules the container lists', () => {
       'relays',
       'webhooks',
       'pages',
+      'archives',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
+      'archive.join_set',
+      'archive.make_episode',
+      'archive.purge_feed',
       'events.fanout',
       'playlist.external_track',
       'podcast.publish_episode',
