@@ -487,7 +487,7 @@ class Worker implements RelayWorker {
   private noteTrack(): void {
     const track = np.currentTrack(this.nowPlaying);
     // An ICY connection that carries no title yet must not hide the stats page's from the set's chapters.
-    this.archive.noteTitle(track ?? this.nowPlaying.statsTitle, this.now());
+    this.archive.noteTitle(track || this.nowPlaying.statsTitle, this.now());
     if (track !== this.lastTrack) {
       this.lastTrack = track;
       this.log.info({ event: 'track.changed', current_track: track }, 'now playing');

@@ -93,7 +93,7 @@ function pitchTrack(pcm: Int16Array, rate = 8000, window = 0.25): number[] {
   const out: number[] = [];
   for (let start = 0; start + n <= pcm.length; start += n) {
     let crossings = 0;
-    for (let i = start + 1; i < start + n; i++) if ((pcm[i - 1]! < 0) !== (pcm[i]! < 0)) crossings++;
+    for (let i = start + 1; i < start + n; i++) if (pcm[i - 1]! < 0 !== pcm[i]! < 0) crossings++;
     out.push(crossings / 2 / window);
   }
   return out;
@@ -237,9 +237,12 @@ describe('a live set on a real Icecast source becomes a draft episode with chapt
     expect(episode.chapters.map((c: Json) => c.title)).toEqual(['Track One', 'Track Two', 'Track Three']);
 
     // The MP3 decodes at the source bitrate; its duration is what it decodes to.
-    const mp3 = (container.blobs as unknown as { filePath(k: string): string }).filePath(`uploads/audio/${archive.upload_id}/original.mp3`);
+    const mp3 = (container.blobs as unknown as { filePath(k: string): string }).filePath(
+      `uploads/audio/${archive.upload_id}/original.mp3`,
+    );
     const probe = JSON.parse(
-      (await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,bit_rate:format=duration', '-of', 'json', mp3])).stdout,
+      (await run('ffprobe', ['-v', 'error', '-show_entries', 'stream=codec_name,bit_rate:format=duration', '-of', 'json', mp3]))
+        .stdout,
     ) as { streams: Json[]; format: Json };
     expect(probe.streams[0]).toMatchObject({ codec_name: 'mp3', bit_rate: '128000' });
     const pcm = await decodePcm(mp3);
