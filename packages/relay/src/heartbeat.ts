@@ -21,6 +21,8 @@ export interface HeartbeatBody {
 
 export interface HeartbeatResult {
   ok: boolean;
+  /** The API's receipt (when it answered 2xx with JSON): what it tells the worker back, e.g. `archive_prefix`. */
+  receipt?: { archive_prefix?: string | null } & Record<string, unknown>;
   status?: number;
   error?: string;
   body: HeartbeatBody;
@@ -87,14 +89,23 @@ export class HeartbeatSender {
         body: JSON.stringify(body),
         signal: AbortSignal.timeout(this.options.timeoutMs),
       });
-      await res.arrayBuffer().catch(() => undefined); // release the connection
+      const text = await res.text().catch(() => ''); // also releases the connection
       return res.ok
-        ? { ok: true, status: res.status, body, reason }
+        ? { ok: true, status: res.status, body, reason, ...receiptOf(text) }
         : { ok: false, status: res.status, error: `HTTP ${res.status}`, body, reason };
     } catch (err) {
       const e = err as Error & { cause?: { code?: string; message?: string } };
       const detail = e.cause?.code ?? e.cause?.message;
       return { ok: false, error: detail ? `${e.message} (${detail})` : e.message, body, reason };
     }
+  }
+}
+
+function receiptOf(text: string): { receipt?: HeartbeatResult['receipt'] } {
+  try {
+    const value = JSON.parse(text) as unknown;
+    return value && typeof value === 'object' && !Array.isArray(value) ? { receipt: value as HeartbeatResult['receipt'] } : {};
+  } catch {
+    return {};
   }
 }

@@ -16,6 +16,7 @@ import {
   relayTransition,
 } from './relay-machine.js';
 import { RELAY_USER_AGENT } from './relay-listeners.js';
+import { ArchiveRecorder } from './archive-recorder.js';
 import { SegmentPublisher } from './segment-publisher.js';
 import type { LookupFunction } from './source-http.js';
 import { type SourceRun, startSourceRun } from './source-run.js';
@@ -95,6 +96,7 @@ class Worker implements RelayWorker {
   private readonly machineOptions: RelayMachineOptions;
   private readonly heartbeats: HeartbeatSender;
   private readonly publisher: SegmentPublisher;
+  private readonly archive: ArchiveRecorder;
   private readonly cpuSampler = new CpuSampler();
   private readonly stopController = new AbortController();
 
@@ -154,6 +156,12 @@ class Worker implements RelayWorker {
       fetch: deps.fetch ?? globalThis.fetch,
       timeoutMs: Math.min(10_000, Math.max(1000, config.heartbeatMs)),
       onResult: (result) => this.onHeartbeatResult(result),
+    });
+    this.archive = new ArchiveRecorder(deps.blobStore, config.streamId, {
+      started: (prefix) => this.log.info({ event: 'archive.started', prefix }, 'keeping the live set for its episode'),
+      stopped: (prefix) => this.log.info({ event: 'archive.stopped', prefix }, 'no longer keeping segments for this set'),
+      keepFailed: (msn, err) =>
+        this.log.error({ event: 'archive.keep_failed', msn, err: err.message }, 'could not keep a segment of the set'),
     });
     this.publisher = new SegmentPublisher(
       deps.blobStore,
@@ -414,9 +422,11 @@ class Worker implements RelayWorker {
 
   private async publishSegment(run: number, segment: TsSegment): Promise<void> {
     const started = performance.now();
+    const completeAt = this.now();
     if (segment.discontinuity) this.publisher.markDiscontinuity();
     const result = await this.publisher.publish(segment.bytes, segment.duration);
     if (!result) return;
+    await this.archive.keep(result.msn, segment.bytes, segment.duration, completeAt);
     const seconds = (performance.now() - started) / 1000;
     this.lastSegmentAt = this.now();
     this.metrics.segmentGenerationSeconds.observe(this.metrics.labels, seconds);
@@ -476,6 +486,8 @@ class Worker implements RelayWorker {
 
   private noteTrack(): void {
     const track = np.currentTrack(this.nowPlaying);
+    // An ICY connection that carries no title yet must not hide the stats page's from the set's chapters.
+    this.archive.noteTitle(track || this.nowPlaying.statsTitle, this.now());
     if (track !== this.lastTrack) {
       this.lastTrack = track;
       this.log.info({ event: 'track.changed', current_track: track }, 'now playing');
@@ -489,6 +501,7 @@ class Worker implements RelayWorker {
   }
 
   private onHeartbeatResult(result: HeartbeatResult): void {
+    if (result.ok && result.reason !== 'final') this.archive.setPrefix(result.receipt?.archive_prefix);
     if (result.ok) {
       this.log.debug({ event: 'heartbeat.sent', state: result.body.state, reason: result.reason }, 'heartbeat sent');
     } else {

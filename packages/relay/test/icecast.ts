@@ -37,6 +37,8 @@ export interface ToneSourceOptions {
   bitrateKbps: number;
   /** Hz of the sine tone (default 440). */
   frequency?: number;
+  /** A whole lavfi source instead of the tone (e.g. an aevalsrc whose pitch changes over time). */
+  lavfi?: string;
   /** How long to wait for the mount to come up (default 10 s). */
   timeoutMs?: number;
 }
@@ -186,7 +188,7 @@ export async function startToneSource(
       '-f',
       'lavfi',
       '-i',
-      `sine=frequency=${options.frequency ?? 440}:sample_rate=44100`,
+      options.lavfi ?? `sine=frequency=${options.frequency ?? 440}:sample_rate=44100`,
       '-ac',
       '2',
       ...codec,

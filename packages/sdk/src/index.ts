@@ -24,6 +24,7 @@ export type {
   StreamStatus,
   UpdateStreamRequest,
 } from './api/streams.js';
+export type { StreamArchive, StreamArchiveList } from './api/streams.js';
 export type {
   CreateUploadOptions,
   CreateUploadQuery,

@@ -31,6 +31,7 @@ import { podcastsModule } from './features/podcasts/module.js';
 import { billingModule } from './features/billing/module.js';
 import { LocalBilling } from './adapters/billing/local.js';
 import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
+import { archivesModule } from './features/archives/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -268,6 +269,20 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  const archives = archivesModule({
+    db: db.kysely,
+    store: blobs,
+    streams: streamsFeature.service,
+    relays,
+    podcasts: podcasts.service,
+    uploads: uploads.service,
+    jobs,
+    logger,
+    workDir,
+    handoverMs: 2 * (config.relay.heartbeatIntervalMs ?? 5000) + config.relay.segmentSeconds * 1000,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
@@ -313,6 +328,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     analytics,
     domains,
     billing,
+    archives,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;

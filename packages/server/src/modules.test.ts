@@ -53,9 +53,13 @@ describe('the feature modules the container lists', () => {
       'analytics',
       'domains',
       'billing',
+      'archives',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
       'analytics.fold',
+      'archive.join_set',
+      'archive.make_episode',
+      'archive.purge_feed',
       'domain.check',
       'domain.issue_certificate',
       'domain.renew_certificate',

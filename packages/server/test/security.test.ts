@@ -334,13 +334,20 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
             visibility: 'public',
             source_username: 'source',
             source_password: 'hackme',
+            archive_to_podcast: await ownedResource(t, owner.token, 'pod'),
           },
         };
       case 'updateStream':
         return {
           url: `/v1/streams/${await ownedResource(t, owner.token, 'str')}`,
           token: owner.token,
-          body: { name: 'renamed', visibility: 'public', source_username: 'source', source_password: 'hackme' },
+          body: {
+            name: 'renamed',
+            visibility: 'public',
+            source_username: 'source',
+            source_password: 'hackme',
+            archive_to_podcast: await ownedResource(t, owner.token, 'pod'),
+          },
         };
       case 'createPlaylist':
       case 'updatePlaylist': {

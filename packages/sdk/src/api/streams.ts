@@ -10,6 +10,8 @@ export type StreamLiveStatus = Schemas['StreamLiveStatus'];
 export type CreateStreamRequest = Schemas['CreateStreamRequest'];
 export type UpdateStreamRequest = Schemas['UpdateStreamRequest'];
 export type ListStreamsQuery = NonNullable<operations['listStreams']['parameters']['query']>;
+export type StreamArchive = Schemas['StreamArchive'];
+export type StreamArchiveList = Schemas['StreamArchiveList'];
 
 export function streamsApi({ raw }: ApiContext) {
   const list = (query: ListStreamsQuery = {}): Promise<StreamList> => unwrap(raw.GET('/v1/streams', { params: { query } }));
@@ -27,5 +29,10 @@ export function streamsApi({ raw }: ApiContext) {
     delete: (id: string): Promise<void> => unwrapEmpty(raw.DELETE('/v1/streams/{id}', { params: { path: { id } } })),
     /** Live state from the relay: state, current track, bitrate, listeners. */
     status: (id: string): Promise<StreamLiveStatus> => unwrap(raw.GET('/v1/streams/{id}/status', { params: { path: { id } } })),
+    /** Ends the live set being recorded; it becomes an episode of the stream's `archive_to_podcast`. */
+    archive: (id: string): Promise<StreamArchive> => unwrap(raw.POST('/v1/streams/{id}/archive', { params: { path: { id } } })),
+    /** The stream's recorded sets, newest first. */
+    archives: (id: string): Promise<StreamArchiveList> =>
+      unwrap(raw.GET('/v1/streams/{id}/archives', { params: { path: { id } } })),
   };
 }

@@ -1298,6 +1298,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/streams/{id}/archive": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * End the live set being recorded and turn it into an episode now
+         * @description The set recorded since the stream went live (or since its last archive) is joined into one MP3 and becomes a draft episode of `archive_to_podcast` (published at once with `archive_auto_publish`). A stream that is still live goes on into a new set. The same happens by itself when the stream goes offline.
+         */
+        post: operations["archiveStream"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{id}/archives": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The stream’s recorded sets, newest first, with their episodes */
+        get: operations["listStreamArchives"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "stream.starting": {
@@ -1640,6 +1677,46 @@ export interface webhooks {
         patch?: never;
         trace?: never;
     };
+    "stream.archived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A live set became an episode of `podcast_id` (`episode_id`: a draft unless auto-published), with chapters.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onStreamArchived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "stream.archive_failed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A live set could not become an episode (or archiving was turned off during it); `failure_reason` says why.
+         * @description Sent to every enabled endpoint subscribed to this type, signed with the endpoint secret (Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature`). Answer 2xx within the timeout; anything else is retried.
+         */
+        post: operations["onStreamArchiveFailed"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface components {
     schemas: {
@@ -1681,6 +1758,10 @@ export interface components {
             page_url: string;
             /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
             embed_html: string;
+            /** @description The podcast each live set is archived into; null: none. */
+            archive_to_podcast: string | null;
+            /** @description Archived episodes are published at once instead of waiting as drafts. */
+            archive_auto_publish: boolean;
             created_at: string;
             updated_at: string;
         };
@@ -2166,6 +2247,72 @@ export interface components {
                 object: components["schemas"]["Subscription"];
             };
         };
+        StreamArchivedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.archived";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["StreamArchive"];
+            };
+        };
+        StreamArchive: {
+            /** @example arc_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            stream_id: string;
+            podcast_id: string;
+            status: components["schemas"]["StreamArchiveStatus"];
+            title: string;
+            auto_publish: boolean;
+            started_at: string;
+            ended_at: string | null;
+            /** @description The joined MP3, stored as one of your uploads. */
+            upload_id: string | null;
+            /** @description The episode made from the set (a draft unless auto-published). */
+            episode_id: string | null;
+            duration_seconds: number | null;
+            /** @description The MP3’s constant bitrate: the source’s. */
+            bitrate_kbps: number | null;
+            segment_count: number | null;
+            /** @description From the track titles seen in the stream, seconds from the start of the set. */
+            chapters: {
+                start_time: number;
+                title: string;
+            }[] | null;
+            failure_reason: string | null;
+            created_at: string;
+            updated_at: string;
+        };
+        /**
+         * @description recording while the set is live; processing once it ended (its segments are being joined); done with its episode; failed with `failure_reason`; empty when no audio was kept.
+         * @enum {string}
+         */
+        StreamArchiveStatus: "recording" | "processing" | "done" | "failed" | "empty";
+        StreamArchiveFailedEvent: {
+            /**
+             * @description Time-sortable; the `webhook-id` header.
+             * @example evt_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            id: string;
+            /**
+             * @description discriminator enum property added by openapi-typescript
+             * @enum {string}
+             */
+            type: "stream.archive_failed";
+            /** @description When the change happened (ISO 8601, UTC). */
+            created_at: string;
+            data: {
+                object: components["schemas"]["StreamArchive"];
+            };
+        };
         Health: {
             /** @enum {string} */
             status: "ok";
@@ -2311,6 +2458,13 @@ export interface components {
             source_username?: string;
             /** @description Stored encrypted; never returned. */
             source_password?: string;
+            /**
+             * @description A podcast of yours: while the stream is live its feed carries a podcast:liveItem, and each live set becomes a draft episode of it.
+             * @example pod_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            archive_to_podcast?: string | null;
+            /** @default false */
+            archive_auto_publish?: boolean;
         };
         StreamList: {
             data: components["schemas"]["Stream"][];
@@ -2324,6 +2478,12 @@ export interface components {
             monetization_enabled?: boolean;
             source_username?: string | null;
             source_password?: string | null;
+            /**
+             * @description A podcast of yours: while the stream is live its feed carries a podcast:liveItem, and each live set becomes a draft episode of it.
+             * @example pod_01jd0v9m3x7k2p8q4r5s6t7u8v
+             */
+            archive_to_podcast?: string | null;
+            archive_auto_publish?: boolean;
         };
         StreamLiveStatus: {
             stream_id: string;
@@ -2617,6 +2777,8 @@ export interface components {
             stream_id: string;
             state: components["schemas"]["RelayState"];
             received_at: string;
+            /** @description While the stream’s live set is being archived: the blob-store prefix to keep every segment (and its track titles) under; null: keep nothing. */
+            archive_prefix?: string | null;
         };
         /** @enum {string} */
         RelayState: "starting" | "live" | "reconnecting" | "offline";
@@ -2644,7 +2806,7 @@ export interface components {
             secret: string;
         };
         /** @enum {string} */
-        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published" | "domain.verified" | "domain.active" | "domain.failed" | "plan.created" | "plan.updated" | "subscription.created" | "subscription.updated";
+        EventType: "stream.starting" | "stream.live" | "stream.reconnecting" | "stream.offline" | "upload.ready" | "upload.failed" | "upload.rejected" | "playlist.ready" | "playlist.item_failed" | "episode.published" | "domain.verified" | "domain.active" | "domain.failed" | "plan.created" | "plan.updated" | "subscription.created" | "subscription.updated" | "stream.archived" | "stream.archive_failed";
         WebhookEndpoint: {
             /** @example whe_01jd0v9m3x7k2p8q4r5s6t7u8v */
             id: string;
@@ -2720,7 +2882,7 @@ export interface components {
             has_more: boolean;
             next_cursor: string | null;
         };
-        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"] | components["schemas"]["DomainVerifiedEvent"] | components["schemas"]["DomainActiveEvent"] | components["schemas"]["DomainFailedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanUpdatedEvent"] | components["schemas"]["SubscriptionCreatedEvent"] | components["schemas"]["SubscriptionUpdatedEvent"];
+        Event: components["schemas"]["StreamStartingEvent"] | components["schemas"]["StreamLiveEvent"] | components["schemas"]["StreamReconnectingEvent"] | components["schemas"]["StreamOfflineEvent"] | components["schemas"]["UploadReadyEvent"] | components["schemas"]["UploadFailedEvent"] | components["schemas"]["UploadRejectedEvent"] | components["schemas"]["PlaylistReadyEvent"] | components["schemas"]["PlaylistItemFailedEvent"] | components["schemas"]["EpisodePublishedEvent"] | components["schemas"]["DomainVerifiedEvent"] | components["schemas"]["DomainActiveEvent"] | components["schemas"]["DomainFailedEvent"] | components["schemas"]["PlanCreatedEvent"] | components["schemas"]["PlanUpdatedEvent"] | components["schemas"]["SubscriptionCreatedEvent"] | components["schemas"]["SubscriptionUpdatedEvent"] | components["schemas"]["StreamArchivedEvent"] | components["schemas"]["StreamArchiveFailedEvent"];
         ResendResult: {
             event_id: string;
             deliveries: {
@@ -2915,6 +3077,11 @@ export interface components {
         LocalSubscriptionStateRequest: {
             /** @enum {string} */
             status: "active" | "past_due" | "unpaid" | "expired" | "canceled";
+        };
+        StreamArchiveList: {
+            data: components["schemas"]["StreamArchive"][];
+            has_more: boolean;
+            next_cursor: string | null;
         };
     };
     responses: never;
@@ -10796,6 +10963,180 @@ export interface operations {
             };
         };
     };
+    archiveStream: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The set, now processing */
+            202: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamArchive"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStreamArchives: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Sets */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StreamArchiveList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     onStreamStarting: {
         parameters: {
             query?: never;
@@ -11289,6 +11630,64 @@ export interface operations {
             };
         };
     };
+    onStreamArchived: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamArchivedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    onStreamArchiveFailed: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The event id; the same on every retry. */
+                "webhook-id": string;
+                /** @description Unix seconds when this attempt was signed. */
+                "webhook-timestamp": string;
+                /** @description Space-separated `v1,<base64 HMAC-SHA256>`; two during a secret rotation overlap. */
+                "webhook-signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["StreamArchiveFailedEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx acknowledges the event. */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
 }
 type FlattenedDeepRequired<T> = {
     [K in keyof T]-?: FlattenedDeepRequired<T[K] extends unknown[] | undefined | null ? Extract<T[K], unknown[]>[number] : T[K]>;
@@ -11344,6 +11743,9 @@ export const subscriptionStatusValues: ReadonlyArray<FlattenedDeepRequired<compo
 export const subscriptionBilling_intervalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Subscription"]["billing_interval"]> = ["month", "year"];
 export const subscriptionProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Subscription"]["provider"]> = ["local", "stripe"];
 export const subscriptionUpdatedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["SubscriptionUpdatedEvent"]["type"]> = ["subscription.updated"];
+export const streamArchivedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamArchivedEvent"]["type"]> = ["stream.archived"];
+export const streamArchiveStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamArchiveStatus"]> = ["recording", "processing", "done", "failed", "empty"];
+export const streamArchiveFailedEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamArchiveFailedEvent"]["type"]> = ["stream.archive_failed"];
 export const healthStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Health"]["status"]> = ["ok"];
 export const readinessStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Readiness"]["status"]> = ["ready", "not_ready"];
 export const registerResponseRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RegisterResponse"]["role"]> = ["dj", "listener", "admin"];
@@ -11367,7 +11769,7 @@ export const updatePodcastRequestVisibilityValues: ReadonlyArray<FlattenedDeepRe
 export const createEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const updateEpisodeRequestEpisode_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateEpisodeRequest"]["episode_type"]> = ["full", "trailer", "bonus"];
 export const relayStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["RelayState"]> = ["starting", "live", "reconnecting", "offline"];
-export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published", "domain.verified", "domain.active", "domain.failed", "plan.created", "plan.updated", "subscription.created", "subscription.updated"];
+export const eventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["EventType"]> = ["stream.starting", "stream.live", "stream.reconnecting", "stream.offline", "upload.ready", "upload.failed", "upload.rejected", "playlist.ready", "playlist.item_failed", "episode.published", "domain.verified", "domain.active", "domain.failed", "plan.created", "plan.updated", "subscription.created", "subscription.updated", "stream.archived", "stream.archive_failed"];
 export const webhookEndpointEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["WebhookEndpoint"]["events"]> = ["*"];
 export const createWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateWebhookEndpointRequest"]["events"]> = ["*"];
 export const updateWebhookEndpointRequestEventsAnyOf1Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateWebhookEndpointRequest"]["events"]> = ["*"];

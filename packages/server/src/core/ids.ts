@@ -25,7 +25,8 @@ export type IdPrefix =
   | 'wha'
   | 'art'
   | 'pft'
-  | 'dld';
+  | 'dld'
+  | 'arc';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

@@ -59,6 +59,10 @@ export interface StreamsTable {
   status: string;
   created_at: string;
   updated_at: string;
+  /** The podcast (pod_…) each live set is archived into as an episode; null: not archived. */
+  archive_to_podcast: string | null;
+  /** 1: the archived episode is published at once; 0: it stays a draft. */
+  archive_auto_publish: number;
 }
 
 export interface JobsTable {
@@ -400,6 +404,31 @@ export interface AnalyticsFoldStateTable {
   folded_at: string;
 }
 
+export interface StreamArchivesTable {
+  /** arc_… */
+  id: string;
+  stream_id: string;
+  owner_id: string;
+  podcast_id: string;
+  /** recording (while live) -> processing -> done | failed | empty. */
+  status: 'recording' | 'processing' | 'done' | 'failed' | 'empty';
+  auto_publish: number;
+  title: string;
+  started_at: string;
+  ended_at: string | null;
+  /** The joined MP3, stored as an upload of the DJ's. */
+  upload_id: string | null;
+  episode_id: string | null;
+  duration_seconds: number | null;
+  bitrate_kbps: number | null;
+  segment_count: number | null;
+  /** JSON array of { start_time, title }. */
+  chapters: string | null;
+  failure_reason: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
 export interface Database {
   users: UsersTable;
   refresh_tokens: RefreshTokensTable;
@@ -434,6 +463,7 @@ export interface Database {
   plans: PlansTable;
   subscriptions: SubscriptionsTable;
   billing_events: BillingEventsTable;
+  stream_archives: StreamArchivesTable;
 }
 
 export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';

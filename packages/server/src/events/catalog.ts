@@ -10,6 +10,7 @@
 import { z } from '@hono/zod-openapi';
 import { PlanSchema, SubscriptionSchema } from '../features/billing/schemas.js';
 import { PlaylistSchema } from '../features/playlists/schemas.js';
+import { ArchiveSchema } from '../features/archives/schemas.js';
 import { EpisodeSchema } from '../features/podcasts/schemas.js';
 import { DomainSchema } from '../features/domains/schemas.js';
 import { StreamSchema } from '../features/streams/schemas.js';
@@ -65,6 +66,14 @@ export const EVENT_CATALOG = {
   'subscription.updated': {
     object: SubscriptionSchema,
     summary: 'A subscription changed: status (active, past_due, canceled, ...), cancel at period end, or renewal.',
+  },
+  'stream.archived': {
+    object: ArchiveSchema,
+    summary: 'A live set became an episode of `podcast_id` (`episode_id`: a draft unless auto-published), with chapters.',
+  },
+  'stream.archive_failed': {
+    object: ArchiveSchema,
+    summary: 'A live set could not become an episode (or archiving was turned off during it); `failure_reason` says why.',
   },
 } as const satisfies Record<string, CatalogEntry>;
 

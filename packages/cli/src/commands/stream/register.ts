@@ -31,6 +31,11 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
       summary: 'Password the source asks for; stored encrypted.',
       env: 'DJCAST_SOURCE_PASSWORD',
     }),
+    'archive-to-podcast': Flags.string({
+      summary: 'A podcast of yours (pod_…): each live set becomes a draft episode of it.',
+      env: 'DJCAST_ARCHIVE_TO_PODCAST',
+    }),
+    'archive-auto-publish': Flags.boolean({ summary: 'Publish archived sets at once instead of as drafts.', default: false }),
     wait: Flags.boolean({ summary: 'Wait until the stream is live.', default: false }),
     timeout: Flags.integer({ summary: 'With --wait: seconds to wait before giving up (exit 4).', default: 120, min: 1 }),
   };
@@ -49,6 +54,8 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
         monetization_enabled: this.flags.monetization,
         source_username: this.flags['source-username'],
         source_password: this.flags['source-password'],
+        archive_to_podcast: this.flags['archive-to-podcast'],
+        archive_auto_publish: this.flags['archive-auto-publish'],
       }),
     );
     let stream = created;

@@ -23,7 +23,7 @@ import { PUBLISH_EPISODE } from './jobs.js';
 import { podcastGuid } from './podcast-guid.js';
 import { emitEvent } from '../../events/emit.js';
 import * as repo from './repository.js';
-import { buildFeed, type FeedEpisode } from './rss.js';
+import { buildFeed, type FeedEpisode, type FeedLiveItem } from './rss.js';
 import { sanitizeDescription } from './sanitize.js';
 import type {
   ArtworkView,
@@ -93,14 +93,28 @@ const MAX_MEDIA_BYTES = 2 ** 31 - 1;
 /** A public monetized feed is re-signed at most this often (so it can be revalidated in between). */
 const FEED_SIGNATURE_WINDOW_SECONDS = 5 * 60;
 
+/** The live sets a podcast's feed carries (podcast:liveItem); the archives feature provides them. */
+export type LiveItemSource = (db: Q, podcastId: string) => Promise<FeedLiveItem[]>;
+
 const hashToken = (token: string) => createHash('sha256').update(token).digest('hex');
 const strongEtag = (body: string) => `"${createHash('sha256').update(body).digest('base64url').slice(0, 32)}"`;
 
 export class PodcastsService {
   private readonly clock: () => Date;
+  private liveItemSource: LiveItemSource | null = null;
 
   constructor(private readonly deps: PodcastsDeps) {
     this.clock = deps.clock ?? (() => new Date());
+  }
+
+  /** Live sets in progress (archives registers this, so podcasts need not know streams). */
+  liveItemsFrom(source: LiveItemSource): void {
+    this.liveItemSource = source;
+  }
+
+  /** Tells the CDN the public feed changed (after the transaction that rebuilt it committed). */
+  async purgeFeed(podcastId: string): Promise<void> {
+    await this.purge(podcastId);
   }
 
   get store(): BlobStore {
@@ -700,7 +714,9 @@ export class PodcastsService {
       explicit: e.explicit === null ? null : e.explicit === 1,
       chaptersUrl: e.chapters ? this.chaptersUrl(podcast.id, e.id) : null,
     }));
+    const liveItems = this.liveItemSource ? await this.liveItemSource(db, podcast.id) : [];
     return buildFeed({
+      liveItems,
       // podcast:guid always derives from the public feed URL, also in a personal feed.
       feedUrl,
       guidSourceUrl: this.feedUrl(podcast.id),

@@ -46,6 +46,10 @@ export const HeartbeatResponse = z
     stream_id: z.string(),
     state: RelayState,
     received_at: z.string(),
+    archive_prefix: z.string().nullable().optional().openapi({
+      description:
+        'While the stream’s live set is being archived: the blob-store prefix to keep every segment (and its track titles) under; null: keep nothing.',
+    }),
   })
   .openapi('RelayHeartbeatReceipt');
 

@@ -74,6 +74,14 @@ export interface RelayStatus {
  */
 export type StreamStateListener = (tx: Transaction<Database>, streamId: string, state: RelayState) => Promise<void>;
 
+/** Adds fields to the heartbeat receipt for a stream (archives: where to keep the set's segments). */
+export type ReceiptExtension = (streamId: string) => Promise<ReceiptExtras>;
+
+/** Receipt fields other features add (HeartbeatResponse in schemas.ts). */
+export interface ReceiptExtras {
+  archive_prefix?: string | null;
+}
+
 export interface RelayMetricRow {
   streamId: string;
   relayId: string;
@@ -91,6 +99,7 @@ export interface RelayMetricRow {
  */
 export class RelaysService {
   private readonly stateListeners: StreamStateListener[] = [];
+  private readonly receiptExtensions: ReceiptExtension[] = [];
 
   constructor(
     private readonly db: Kysely<Database>,
@@ -106,6 +115,11 @@ export class RelaysService {
   /** A feature that reports stream states (streams, for its events) registers here, so dependencies run one way. */
   onStreamStateChange(listener: StreamStateListener): void {
     this.stateListeners.push(listener);
+  }
+
+  /** What a worker is told back on each heartbeat, beyond the receipt (archives registers one). */
+  extendReceipt(extension: ReceiptExtension): void {
+    this.receiptExtensions.push(extension);
   }
 
   private async streamStateChanged(tx: Transaction<Database>, streamId: string, state: RelayState): Promise<void> {
@@ -236,7 +250,7 @@ export class RelaysService {
   async heartbeat(
     relay: RelaysTable,
     input: HeartbeatInput,
-  ): Promise<{ relay_id: string; stream_id: string; state: RelayState; received_at: string }> {
+  ): Promise<{ relay_id: string; stream_id: string; state: RelayState; received_at: string } & ReceiptExtras> {
     const at = this.clock();
     const now = nowIso(at);
     const windowStart = nowIso(new Date(at.getTime() - this.listenerWindowMs));
@@ -283,7 +297,9 @@ export class RelaysService {
         `relay ${input.state}`,
       );
     }
-    return { relay_id: relay.id, stream_id: relay.stream_id, state: input.state, received_at: now };
+    const extra: ReceiptExtras = {};
+    for (const extension of this.receiptExtensions) Object.assign(extra, await extension(relay.stream_id));
+    return { ...extra, relay_id: relay.id, stream_id: relay.stream_id, state: input.state, received_at: now };
   }
 
   /** Remembers that a player fetched the live playlist; `sessionKey` comes from sessionKeyFor(). */

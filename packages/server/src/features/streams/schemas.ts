@@ -14,6 +14,15 @@ const SourceUrl = z
   }, 'must not contain credentials; send source_username and source_password instead')
   .openapi({ example: 'http://my.shoutcast.example:8000/' });
 
+const ArchivePodcast = z
+  .string()
+  .regex(/^pod_[0-9a-z]{26}$/, 'must be a podcast id (pod_…)')
+  .openapi({
+    example: 'pod_01jd0v9m3x7k2p8q4r5s6t7u8v',
+    description:
+      'A podcast of yours: while the stream is live its feed carries a podcast:liveItem, and each live set becomes a draft episode of it.',
+  });
+
 const Mount = z
   .string()
   .regex(/^\/[A-Za-z0-9._~\-/]{0,199}$/, 'must start with "/" and contain only URL path characters')
@@ -38,6 +47,10 @@ export const StreamSchema = z
     playback_url: z.string().openapi({ description: 'Public HLS playlist URL (live.m3u8).' }),
     page_url: z.string().openapi({ description: 'The public listener page (/s/{id}): the link a DJ shares.' }),
     embed_html: z.string().openapi({ description: 'An <iframe> snippet of the embeddable player, for the DJ’s own site.' }),
+    archive_to_podcast: z.string().nullable().openapi({ description: 'The podcast each live set is archived into; null: none.' }),
+    archive_auto_publish: z
+      .boolean()
+      .openapi({ description: 'Archived episodes are published at once instead of waiting as drafts.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -52,6 +65,8 @@ export const CreateStreamBody = z
     monetization_enabled: z.boolean().default(false),
     source_username: z.string().min(1).max(200).optional(),
     source_password: z.string().min(1).max(500).optional().openapi({ description: 'Stored encrypted; never returned.' }),
+    archive_to_podcast: ArchivePodcast.nullable().optional(),
+    archive_auto_publish: z.boolean().default(false),
   })
   .strict()
   .openapi('CreateStreamRequest');
@@ -63,6 +78,8 @@ export const UpdateStreamBody = z
     monetization_enabled: z.boolean(),
     source_username: z.string().min(1).max(200).nullable(),
     source_password: z.string().min(1).max(500).nullable(),
+    archive_to_podcast: ArchivePodcast.nullable(),
+    archive_auto_publish: z.boolean(),
   })
   .partial()
   .strict()

@@ -35,6 +35,14 @@ export type PlaybackSigner = (
 /** Long enough for a whole DJ set: players keep re-fetching the playlist with the same token. */
 export const PLAYBACK_TOKEN_TTL_SECONDS = 12 * 60 * 60;
 
+/** What the archives feature does for streams (podcasts come after streams in the container). */
+export interface StreamArchiveHooks {
+  /** Refuses (422) a podcast the caller may not archive into. */
+  check(principal: Principal, podcastId: string): Promise<void>;
+  /** A stream was created (before: null) or its archive settings changed. */
+  changed(before: StreamsTable | null, after: StreamsTable): Promise<void>;
+}
+
 /** What StreamsService is built from (the streams module hands these in). */
 export interface StreamsDeps {
   db: Kysely<Database>;
@@ -55,6 +63,7 @@ export class StreamsService {
   private readonly probe: ProbeSettings & { prober?: SourceProber };
   private readonly signPlayback: PlaybackSigner;
   private readonly clock: () => Date;
+  private archiveHooks: StreamArchiveHooks | null = null;
 
   constructor(deps: StreamsDeps) {
     this.db = deps.db;
@@ -66,6 +75,17 @@ export class StreamsService {
     this.clock = deps.clock ?? (() => new Date());
     // The relay's heartbeats (and the watchdog) change a stream's state: each change is an event, in that transaction.
     this.relays.onStreamStateChange((tx, streamId, state) => this.emitState(tx, streamId, state));
+  }
+
+  /** The archives feature checks `archive_to_podcast` and follows its changes. */
+  useArchiveHooks(hooks: StreamArchiveHooks): void {
+    this.archiveHooks = hooks;
+  }
+
+  private async checkArchiveTarget(principal: Principal, podcastId: string | null | undefined): Promise<void> {
+    if (!podcastId) return;
+    if (!this.archiveHooks) throw new Error('archive_to_podcast is set but the archives feature is not installed');
+    await this.archiveHooks.check(principal, podcastId);
   }
 
   private async emitState(tx: Transaction<Database>, streamId: string, state: RelayState): Promise<void> {
@@ -81,6 +101,7 @@ export class StreamsService {
    */
   async create(principal: Principal, input: CreateStreamInput): Promise<StreamView> {
     const url = parseSourceUrl(input.source_url);
+    await this.checkArchiveTarget(principal, input.archive_to_podcast);
     const mount = input.mount ?? (url.pathname || '/');
     const source = await probeSourceOrExplain(
       streamUrl({ source_url: url.toString(), mount }),
@@ -103,6 +124,8 @@ export class StreamsService {
       status: 'starting',
       created_at: now,
       updated_at: now,
+      archive_to_podcast: input.archive_to_podcast ?? null,
+      archive_auto_publish: input.archive_auto_publish ? 1 : 0,
     };
     await repo.insertStream(this.db, row);
     try {
@@ -118,6 +141,7 @@ export class StreamsService {
     }
     // The row was written before the worker could start (and removed if it did not): `starting` is reported once it did.
     await this.db.transaction().execute((tx) => this.emitState(tx, row.id, 'starting'));
+    if (row.archive_to_podcast) await this.archiveHooks?.changed(null, row);
     return this.view(row);
   }
 
@@ -143,7 +167,10 @@ export class StreamsService {
 
   async update(principal: Principal, id: string, input: UpdateStreamInput): Promise<StreamView> {
     const row = await this.getOwned(principal, id);
+    await this.checkArchiveTarget(principal, input.archive_to_podcast);
     const patch: Partial<StreamsTable> = { updated_at: nowIso(this.clock()) };
+    if (input.archive_to_podcast !== undefined) patch.archive_to_podcast = input.archive_to_podcast;
+    if (input.archive_auto_publish !== undefined) patch.archive_auto_publish = input.archive_auto_publish ? 1 : 0;
     if (input.name !== undefined) patch.name = input.name;
     if (input.visibility !== undefined) patch.visibility = input.visibility;
     if (input.monetization_enabled !== undefined) patch.monetization_enabled = input.monetization_enabled ? 1 : 0;
@@ -158,6 +185,9 @@ export class StreamsService {
       (k) => k in patch && patch[k] !== row[k],
     );
     if (reconfigure) await this.relays.restart(updated, 'reconfigured');
+    if (updated.archive_to_podcast !== row.archive_to_podcast || updated.archive_auto_publish !== row.archive_auto_publish) {
+      await this.archiveHooks?.changed(row, updated);
+    }
     return this.view(updated);
   }
 
@@ -206,6 +236,8 @@ export class StreamsService {
       playback_url: this.playbackUrl(row.id),
       page_url: pageUrl(this.publicUrl, 'stream', row.id),
       embed_html: embedSnippet(this.publicUrl, 'stream', row.id, row.name),
+      archive_to_podcast: row.archive_to_podcast,
+      archive_auto_publish: row.archive_auto_publish === 1,
       created_at: row.created_at,
       updated_at: row.updated_at,
     };

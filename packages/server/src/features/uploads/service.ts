@@ -74,9 +74,13 @@ const PLAYBACK_TOKEN_SECONDS = 6 * 60 * 60;
 /** Names the playlists (or other resources) that still use an upload; any name blocks its deletion. */
 export type UploadDeleteGuard = (uploadId: string) => Promise<string[]>;
 
+/** Told, inside the transaction that settles it, that an upload is ready, failed or rejected. */
+export type UploadFinishedListener = (tx: Transaction<Database>, upload: UploadsTable) => Promise<void>;
+
 export class UploadsService {
   private readonly clock: () => Date;
   private readonly deleteGuards: UploadDeleteGuard[] = [];
+  private readonly finishedListeners: UploadFinishedListener[] = [];
 
   constructor(private readonly deps: UploadsDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -222,6 +226,11 @@ export class UploadsService {
   }
 
   /** A feature that uses uploads (playlists) registers what blocks deleting one. */
+  /** A feature waiting for an upload it made (archives) registers here, so uploads need not know it. */
+  onFinished(listener: UploadFinishedListener): void {
+    this.finishedListeners.push(listener);
+  }
+
   guardDelete(guard: UploadDeleteGuard): void {
     this.deleteGuards.push(guard);
   }
@@ -342,6 +351,7 @@ export class UploadsService {
       const row = await repo.findUpload(tx, id);
       if (!row) return false;
       await emitEvent(tx, { type: `upload.${patch.status}`, ownerId: row.owner_id, object: this.view(row), now });
+      for (const listener of this.finishedListeners) await listener(tx, row);
       return true;
     });
     if (changed) this.deps.jobs.wake();
