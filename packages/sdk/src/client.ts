@@ -7,6 +7,7 @@ import { streamsApi } from './api/streams.js';
 import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
 import { eventsApi, webhooksApi } from './api/webhooks.js';
+import { adsApi } from './api/ads.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
 import {
@@ -93,6 +94,7 @@ export function createDjcastClient(options: DjcastClientOptions) {
     events: eventsApi(ctx),
     podcasts: podcastsApi(ctx),
     episodes: episodesApi(ctx),
+    ads: adsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

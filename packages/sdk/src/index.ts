@@ -84,3 +84,10 @@ export type { FetchLike, RetryInfo, Sleep } from './transport.js';
 export { paginate, type Page } from './pagination.js';
 export type { components, operations, paths } from './generated/openapi.js';
 export { EVENT_TYPES, PLAYLIST_VISIBILITIES, SCOPES, STREAM_STATUSES, STREAM_VISIBILITIES, UPLOAD_STATUSES } from './enums.js';
+export type {
+  AdMarker,
+  AdMarkerList,
+  AdMarkerPageQuery,
+  CreatePlaylistAdMarkerRequest,
+  CreateStreamAdMarkerRequest,
+} from './api/ads.js';

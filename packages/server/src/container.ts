@@ -26,6 +26,7 @@ import { playlistsModule } from './features/playlists/module.js';
 import { uploadsModule } from './features/uploads/module.js';
 import { webhooksModule } from './features/webhooks/module.js';
 import { podcastsModule } from './features/podcasts/module.js';
+import { adsModule } from './features/ads/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -193,6 +194,23 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  // Ads: markers, normalization of their sources, and the splicing port playlist playback uses.
+  // adFree: the money feature's "ad-free" plans answer it (default: nobody).
+  const ads = adsModule({
+    db: db.kysely,
+    store: blobs,
+    transcoder,
+    playlists: playlists.service,
+    streams: streamsFeature.service,
+    uploads: uploads.service,
+    logger,
+    jobs,
+    allowPrivateUrls: config.network.allowPrivateUrls,
+    sourceMaxBytes: config.playlists.externalTrackMaxBytes,
+    workDir,
+    clock,
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
@@ -226,6 +244,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     relaysFeature,
     webhooks,
     pages,
+    ads,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
@@ -249,6 +268,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playlists: playlists.service,
     webhooks: webhooks.service,
     podcasts: podcasts.service,
+    ads: ads.service,
     cdn,
     modules,
     scanner,

@@ -25,7 +25,9 @@ export type IdPrefix =
   | 'wha'
   | 'art'
   | 'pft'
-  | 'dld';
+  | 'dld'
+  | 'adm'
+  | 'adi';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

@@ -9,6 +9,7 @@ import * as m0008 from './0008_job_owner_and_resource.js';
 import * as m0009 from './0009_idempotency_per_credential.js';
 import * as m0010 from './0010_webhooks.js';
 import * as m0011 from './0011_podcasts.js';
+import * as m0015 from './0015_ads.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
 export const migrations: Record<string, Migration> = {
@@ -22,4 +23,5 @@ export const migrations: Record<string, Migration> = {
   '0009_idempotency_per_credential': m0009,
   '0010_webhooks': m0010,
   '0011_podcasts': m0011,
+  '0015_ads': m0015,
 };
