@@ -50,8 +50,10 @@ describe('the feature modules the container lists', () => {
       'relays',
       'webhooks',
       'pages',
+      'ads',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
+      'ads.normalize',
       'events.fanout',
       'playlist.external_track',
       'podcast.publish_episode',

@@ -15,8 +15,8 @@ import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAudioRange } from '../src/media/mp3.js';
 import { generateTestMp3 } from './fixtures/media/generate.js';
-import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
-import { postUpload, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
+import { DIALECTS, closedPort, createTestApp, signUp, type TestApp } from './harness.js';
+import { externalHost, postUpload, serveBytes, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
 
 const RATE = 44100;
 const FRAME_SECONDS = 1152 / RATE;
@@ -265,6 +265,45 @@ describe.each(DIALECTS)('playlist mid-rolls with real audio on %s', (dialect) =>
       t.container.ads.useAdFree(async () => false);
     }
   });
+
+  it('a URL source is fetched through the guarded client and normalized; an unreachable one fails the marker, not playback', async () => {
+    const spot = readFileSync(path.join(dir, `ad-${dialect}.mp3`));
+    const host = await externalHost((req, res) => serveBytes(res, req, spot));
+    try {
+      const add = async (url: string, position: number) => {
+        const res = await t.request('POST', `/v1/playlists/${playlistId}/ad-markers`, {
+          token: dj.token,
+          body: { position_seconds: position, duration_seconds: 3, source: { url } },
+        });
+        expect(res.status, await res.clone().text()).toBe(201);
+        return ((await res.json()) as { id: string }).id;
+      };
+      const fromUrl = await add(`${host.url}/spots/ad.mp3`, 24);
+      const unreachable = await add(`http://127.0.0.1:${await closedPort()}/ad.mp3`, 6);
+      const settled = async (id: string) =>
+        waitFor(
+          `marker ${id} to settle`,
+          async () => {
+            const m = (await (await t.request('GET', `/v1/ad-markers/${id}`, { token: dj.token })).json()) as {
+              status: string;
+              reason: string | null;
+            };
+            return m.status === 'pending' ? null : m;
+          },
+          120_000,
+        );
+      expect((await settled(fromUrl)).status).toBe('ready');
+      const failed = await settled(unreachable);
+      expect(failed.status).toBe('failed');
+      expect(failed.reason).toBeTruthy();
+      // Playback carries on with the ads that are ready: the programme, the mid-roll and the URL's 3 s ad.
+      const mp3 = Buffer.from(await (await t.request('GET', `/playlists/${playlistId}/stream.mp3`)).arrayBuffer());
+      expect(Math.abs(mp3.length - full.length - 3 * 16_000)).toBeLessThanOrEqual(418);
+      for (const id of [fromUrl, unreachable]) await t.request('DELETE', `/v1/ad-markers/${id}`, { token: dj.token });
+    } finally {
+      await host.close();
+    }
+  }, 180_000);
 
   it('removing the marker takes the ad out at once', async () => {
     const del = await t.request('DELETE', `/v1/ad-markers/${markerId}`, { token: dj.token });

@@ -95,11 +95,16 @@ export async function normalizeAd(
     timeout: opts.timeoutMs ?? 10 * 60_000,
     ...(opts.signal ? { cancelSignal: opts.signal } : {}),
   });
-  // FFmpeg may stop reading once it has the duration it needs: a closed pipe is not a failure.
-  const feed = pipeline(input, child.stdin!).catch(() => {});
+  // FFmpeg may stop reading once it has the duration it needs: a closed pipe is not a failure,
+  // but a source that failed (unreachable mid-way, over the size limit) is.
+  let inputError: Error | null = null;
+  const feed = pipeline(input, child.stdin!).catch(() => {
+    inputError = input.errored;
+  });
   const result = await child;
   await feed;
   input.destroy();
+  if (inputError) throw inputError;
   if (result.exitCode !== 0) {
     const stderr = String(result.stderr ?? '').slice(-2000);
     throw new NormalizeError(`ffmpeg could not normalize the ad (exit ${result.exitCode ?? result.signal}): ${stderr}`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { readFile, rm, truncate } from 'node:fs/promises';
 import path from 'node:path';
-import type { Readable } from 'node:stream';
+import { type Readable, Transform } from 'node:stream';
 import type { BlobStore } from '@djcast/relay/blob';
 import type { Kysely } from 'kysely';
 import type { Transcoder } from '../../adapters/transcoder/types.js';
@@ -23,7 +23,7 @@ import type { StreamsService } from '../streams/service.js';
 import { originalKey } from '../uploads/keys.js';
 import type { UploadsService } from '../uploads/service.js';
 import { NORMALIZE_AD } from './jobs.js';
-import { type AdTarget, framesLength, mp3Bitrate, normalizeAd, openFile } from './normalize.js';
+import { type AdTarget, framesLength, mp3Bitrate, NormalizeError, normalizeAd, openFile } from './normalize.js';
 import * as repo from './repository.js';
 import type { AdMarkerView, CreatePlaylistAdMarker, CreateStreamAdMarker } from './schemas.js';
 
@@ -280,7 +280,17 @@ export class AdsService implements PlaylistAdsPort {
       allowPrivate: this.deps.allowPrivateUrls,
       signal,
     });
-    return body;
+    // An origin that ignores Range sends the whole file: stop at the limit all the same.
+    let seen = 0;
+    const cap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        seen += chunk.length;
+        if (seen > max) return callback(new NormalizeError(`The ad source is larger than ${max} bytes.`));
+        callback(null, chunk);
+      },
+    });
+    body.on('error', (error) => cap.destroy(error));
+    return body.pipe(cap);
   }
 
   // The playlists' port (PlaylistAdsPort)
