@@ -10,6 +10,7 @@ import { uploadsApi } from './api/uploads.js';
 import { eventsApi, webhooksApi } from './api/webhooks.js';
 import { domainsApi } from './api/domains.js';
 import { plansApi, subscriptionsApi } from './api/billing.js';
+import { adsApi } from './api/ads.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
 import {
@@ -100,6 +101,7 @@ export function createDjcastClient(options: DjcastClientOptions) {
     domains: domainsApi(ctx),
     plans: plansApi(ctx),
     subscriptions: subscriptionsApi(ctx),
+    ads: adsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),
     /** The tokens this client currently holds (after any login or refresh). */

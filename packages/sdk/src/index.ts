@@ -100,3 +100,10 @@ export type {
   SubscriptionList,
   UpdatePlanRequest,
 } from './api/billing.js';
+export type {
+  AdMarker,
+  AdMarkerList,
+  AdMarkerPageQuery,
+  CreatePlaylistAdMarkerRequest,
+  CreateStreamAdMarkerRequest,
+} from './api/ads.js';

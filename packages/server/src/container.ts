@@ -32,6 +32,7 @@ import { billingModule } from './features/billing/module.js';
 import { LocalBilling } from './adapters/billing/local.js';
 import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
 import { archivesModule } from './features/archives/module.js';
+import { adsModule } from './features/ads/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
@@ -283,6 +284,25 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
+  // Ads: markers, normalization of their sources, and the splicing port playlist playback uses.
+  // adFree: the money feature's "ad-free" plans answer it (default: nobody).
+  const ads = adsModule({
+    db: db.kysely,
+    store: blobs,
+    transcoder,
+    playlists: playlists.service,
+    streams: streamsFeature.service,
+    uploads: uploads.service,
+    logger,
+    jobs,
+    allowPrivateUrls: config.network.allowPrivateUrls,
+    sourceMaxBytes: config.playlists.externalTrackMaxBytes,
+    workDir,
+    clock,
+    // Subscribers whose plan has the "ad-free" feature hear no ads from that DJ.
+    adFree: (userId, djOwnerId) => (userId ? billing.hasFeature(userId, djOwnerId, 'ad-free') : Promise.resolve(false)),
+  });
+
   const backends = (): Record<string, string> => ({
     database: db.dialect,
     storage: config.storage.kind,
@@ -329,6 +349,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     domains,
     billing,
     archives,
+    ads,
   ];
   installModules(modules, { worker, registry: metrics.registry });
   const relayWatchdog = relaysFeature.watchdog;
@@ -356,6 +377,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     billing: billing.service,
     /** For the ads feature: whether a listener's subscription to the DJ includes a feature ("ad-free"). */
     hasFeature: billing.hasFeature,
+    ads: ads.service,
     cdn,
     analytics: analytics.service,
     modules,

@@ -54,8 +54,10 @@ describe('the feature modules the container lists', () => {
       'domains',
       'billing',
       'archives',
+      'ads',
     ]);
     expect(t.container.worker.kinds.sort()).toEqual([
+      'ads.normalize',
       'analytics.fold',
       'archive.join_set',
       'archive.make_episode',

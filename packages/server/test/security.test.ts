@@ -125,6 +125,17 @@ async function ownedResource(t: TestApp, token: string, idPrefix: string): Promi
       const plan = await ownedResource(t, seller.token, 'pln');
       return created('a subscription', api.POST('/v1/subscriptions', { body: { plan_id: plan } }));
     }
+    case 'adm': {
+      const playlist = await ownedResource(t, token, 'pls');
+      const upload = await insertReadyUpload(t, await userIdOf(t, token));
+      return created(
+        'an ad marker',
+        api.POST('/v1/playlists/{id}/ad-markers', {
+          params: { path: { id: playlist } },
+          body: { position_seconds: 10, duration_seconds: 5, source: { upload_id: upload }, kind: 'mid-roll' },
+        }),
+      );
+    }
     default:
       throw new Error(`security test: teach ownedResource() to create a "${idPrefix}_" resource`);
   }
@@ -144,6 +155,10 @@ function validPatchBody(idPrefix: string | undefined, operationId: string): Reco
   if (operationId === 'createEpisode') return { title: 'x', upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' };
   if (operationId === 'setLocalSubscriptionState') return { status: 'active' };
   if (idPrefix === 'sub') return {};
+  if (operationId === 'createPlaylistAdMarker')
+    return { position_seconds: 10, duration_seconds: 5, source: { upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' } };
+  if (operationId === 'createStreamAdMarker')
+    return { duration_seconds: 5, source: { upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' } };
   return idPrefix === 'pls' || idPrefix === 'epi' || idPrefix === 'pod' ? { title: 'x' } : { name: 'x' };
 }
 
@@ -495,6 +510,28 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
           url: `/v1/subscriptions/${await ownedResource(t, owner.token, 'sub')}/local-state`,
           token: owner.token,
           body: { status: 'past_due' },
+        };
+      case 'createPlaylistAdMarker':
+        return {
+          url: `/v1/playlists/${await ownedResource(t, owner.token, 'pls')}/ad-markers`,
+          token: owner.token,
+          body: {
+            position_seconds: 10,
+            duration_seconds: 5,
+            source: { upload_id: await insertReadyUpload(t, owner.userId) },
+            kind: 'mid-roll',
+          },
+        };
+      case 'createStreamAdMarker':
+        return {
+          url: `/v1/streams/${await ownedResource(t, owner.token, 'str')}/ad-markers`,
+          token: owner.token,
+          body: {
+            starts_at: '2030-01-01T20:00:00Z',
+            duration_seconds: 5,
+            source: { url: `${source.url}/ad.mp3` },
+            kind: 'mid-roll',
+          },
         };
       default:
         throw new Error(`security test: teach acceptedBody() a body that ${operationId} accepts`);

@@ -1335,6 +1335,63 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/playlists/{id}/ad-markers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ad markers of a playlist */
+        get: operations["listPlaylistAdMarkers"];
+        put?: never;
+        /**
+         * Insert an ad into a playlist at a programme position (mid-roll) or before it (pre-roll)
+         * @description The source (one of your ready uploads, or an MP3 URL fetched through the guarded client) is normalized once in the background: transcoded to the playlist’s MP3 format, loudness-normalized with loudnorm, cut or padded to `duration_seconds`. Once `status` is `ready` it plays in stream.m3u8 (segment boundary nearest the position, discontinuities around it) and stream.mp3 (frame boundary nearest the position) for every listener whose plan is not ad-free.
+         */
+        post: operations["createPlaylistAdMarker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/streams/{id}/ad-markers": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ad markers of a stream */
+        get: operations["listStreamAdMarkers"];
+        put?: never;
+        /** An ad for a live stream: a scheduled break (`starts_at`), an on-demand break, or a pre-roll */
+        post: operations["createStreamAdMarker"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ad-markers/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One ad marker, with whether its audio is ready */
+        get: operations["getAdMarker"];
+        put?: never;
+        post?: never;
+        /** Remove an ad marker; listeners stop hearing it at once */
+        delete: operations["deleteAdMarker"];
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "stream.starting": {
@@ -3082,6 +3139,80 @@ export interface components {
             data: components["schemas"]["StreamArchive"][];
             has_more: boolean;
             next_cursor: string | null;
+        };
+        AdMarker: {
+            /** @example adm_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            playlist_id: string | null;
+            stream_id: string | null;
+            /** @enum {string} */
+            kind: "pre-roll" | "mid-roll";
+            position_seconds: number | null;
+            starts_at: string | null;
+            duration_seconds: number;
+            source: {
+                upload_id: string | null;
+                url: string | null;
+            };
+            /**
+             * @description Whether the normalized ad audio is ready to play.
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "failed";
+            /** @description Why normalization failed. */
+            reason: string | null;
+            created_at: string;
+        };
+        CreatePlaylistAdMarkerRequest: {
+            /**
+             * @description Where in the programme (ads not counted) the ad goes; 0 for a pre-roll.
+             * @example 900
+             */
+            position_seconds: number;
+            /**
+             * @description Seconds the ad plays (the source is cut or padded with silence to it).
+             * @example 60
+             */
+            duration_seconds: number;
+            source: components["schemas"]["AdSource"];
+            /**
+             * @default mid-roll
+             * @enum {string}
+             */
+            kind?: "pre-roll" | "mid-roll";
+        };
+        /** @description One of your ready uploads, or an MP3 URL (fetched once, through the guarded client). */
+        AdSource: {
+            upload_id: string;
+        } | {
+            /**
+             * Format: uri
+             * @example https://ads.example.com/spots/coffee.mp3
+             */
+            url: string;
+        };
+        AdMarkerList: {
+            data: components["schemas"]["AdMarker"][];
+            has_more: boolean;
+            next_cursor: string | null;
+        };
+        CreateStreamAdMarkerRequest: {
+            /**
+             * Format: date-time
+             * @description When a scheduled break starts; leave out for an on-demand break or a pre-roll.
+             */
+            starts_at?: string;
+            /**
+             * @description Seconds the ad plays (the source is cut or padded with silence to it).
+             * @example 60
+             */
+            duration_seconds: number;
+            source: components["schemas"]["AdSource"];
+            /**
+             * @default mid-roll
+             * @enum {string}
+             */
+            kind?: "pre-roll" | "mid-roll";
         };
     };
     responses: never;
@@ -5651,7 +5782,7 @@ export interface operations {
             header?: never;
             path: {
                 id: string;
-                /** @description The upload or external track the segment belongs to. */
+                /** @description The upload, external track or ad marker the segment belongs to. */
                 source: string;
                 file: string;
             };
@@ -11137,6 +11268,494 @@ export interface operations {
             };
         };
     };
+    listPlaylistAdMarkers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Markers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdMarkerList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createPlaylistAdMarker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreatePlaylistAdMarkerRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdMarker"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    listStreamAdMarkers: {
+        parameters: {
+            query?: {
+                limit?: number;
+                /** @description Return items after this id (from next_cursor). */
+                starting_after?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Markers */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdMarkerList"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    createStreamAdMarker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateStreamAdMarkerRequest"];
+            };
+        };
+        responses: {
+            /** @description Created */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdMarker"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAdMarker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The marker */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdMarker"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    deleteAdMarker: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Deleted */
+            204: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     onStreamStarting: {
         parameters: {
             query?: never;
@@ -11786,3 +12405,7 @@ export const publicPlanUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<
 export const publicPlanProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PublicPlan"]["provider"]> = ["local", "stripe"];
 export const billingPortalLinkProviderValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["BillingPortalLink"]["provider"]> = ["local", "stripe"];
 export const localSubscriptionStateRequestStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["LocalSubscriptionStateRequest"]["status"]> = ["active", "past_due", "unpaid", "expired", "canceled"];
+export const adMarkerKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AdMarker"]["kind"]> = ["pre-roll", "mid-roll"];
+export const adMarkerStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AdMarker"]["status"]> = ["pending", "ready", "failed"];
+export const createPlaylistAdMarkerRequestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlaylistAdMarkerRequest"]["kind"]> = ["pre-roll", "mid-roll"];
+export const createStreamAdMarkerRequestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateStreamAdMarkerRequest"]["kind"]> = ["pre-roll", "mid-roll"];

@@ -26,7 +26,9 @@ export type IdPrefix =
   | 'art'
   | 'pft'
   | 'dld'
-  | 'arc';
+  | 'arc'
+  | 'adm'
+  | 'adi';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

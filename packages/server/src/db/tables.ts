@@ -464,6 +464,9 @@ export interface Database {
   subscriptions: SubscriptionsTable;
   billing_events: BillingEventsTable;
   stream_archives: StreamArchivesTable;
+  ad_renditions: AdRenditionsTable;
+  ad_markers: AdMarkersTable;
+  ad_impressions: AdImpressionsTable;
 }
 
 export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';
@@ -569,4 +572,57 @@ export interface BillingEventsTable {
   id: string;
   type: string;
   received_at: string;
+}
+
+/** One normalized ad source: transcoded to a target format, loudness-normalized, cut or padded to its duration. */
+export interface AdRenditionsTable {
+  /** Derived from owner, source and target: the same source in the same format is normalized once. */
+  id: string;
+  owner_id: string;
+  source_upload_id: string | null;
+  source_url: string | null;
+  /** JSON of the target format (codec, sample rate, bitrate, channels, duration). */
+  target: string;
+  status: 'pending' | 'ready' | 'failed';
+  reason: string | null;
+  mp3_key: string | null;
+  audio_start: number | null;
+  audio_end: number | null;
+  /** JSON array: offsets (from audio_start) of the frame nearest each whole second. */
+  seek_index: string | null;
+  duration_seconds: number | null;
+  hls_prefix: string | null;
+  /** JSON array of { uri, duration }. */
+  hls_segments: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AdMarkersTable {
+  id: string;
+  owner_id: string;
+  playlist_id: string | null;
+  stream_id: string | null;
+  kind: 'pre-roll' | 'mid-roll';
+  /** Playlists: where in the programme the ad goes. */
+  position_seconds: number | null;
+  /** Streams: when a scheduled break starts (null: on demand only). */
+  starts_at: string | null;
+  duration_seconds: number;
+  source_upload_id: string | null;
+  source_url: string | null;
+  rendition_id: string;
+  created_at: string;
+}
+
+export interface AdImpressionsTable {
+  id: string;
+  marker_id: string;
+  owner_id: string;
+  /** The playlist or stream the ad played in. */
+  resource_id: string;
+  session_id: string;
+  listener_id: string | null;
+  started_at: string;
+  completed_at: string | null;
 }

@@ -12,6 +12,7 @@ import * as m0011 from './0011_podcasts.js';
 import * as m0012 from './0012_domains.js';
 import * as m0013 from './0013_billing.js';
 import * as m0014 from './0014_analytics.js';
+import * as m0015 from './0015_ads.js';
 import * as m0016 from './0016_stream_archives.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
@@ -29,5 +30,6 @@ export const migrations: Record<string, Migration> = {
   '0012_domains': m0012,
   '0013_billing': m0013,
   '0014_analytics': m0014,
+  '0015_ads': m0015,
   '0016_stream_archives': m0016,
 };

@@ -32,6 +32,14 @@ import { serveBlob, type MediaAnswer } from '../uploads/blob-response.js';
 import { isNotModified, rangeAllowed, type ConditionalHeaders, type Validators } from './http-cache.js';
 import { withPlaybackToken } from '../../media/hls-manifest.js';
 import type { PlaylistPlayback, PlaylistsService } from './service.js';
+import type { PlaylistAdBreak } from './ads-port.js';
+import { adSpans, type AdSpan, type SplicePiece, spliceHls, spliceMp3 } from '../../media/ad-splice.js';
+import { buildPlaylistManifest } from '../../media/hls-manifest.js';
+import type { PieceSource } from '../../media/mp3-concat.js';
+import type { TrackSource } from '../../media/track-sources.js';
+import { readablePieces } from '../../http/stream-body.js';
+import { Readable } from 'node:stream';
+import { newId } from '../../core/ids.js';
 
 export interface PlaylistPlaybackDeps {
   playlists: PlaylistsService;
@@ -86,6 +94,18 @@ const CACHED_PLAYLISTS = 1000;
 interface CachedPlayback {
   info: PlaylistPlayback;
   map: ConcatMap;
+  /** Ready mid-rolls (empty without the ads feature or markers). */
+  breaks: PlaylistAdBreak[];
+  /** The programme with its ads spliced in, built on first use. */
+  withAds?: AdVariant;
+}
+
+/** What a listener who hears ads gets: the spliced MP3 map and sources, and the HLS manifest with the ads in. */
+interface AdVariant {
+  map: ConcatMap;
+  sources: TrackSource[];
+  spans: AdSpan[];
+  manifest: string;
 }
 
 export class PlaylistPlaybackService {
@@ -104,18 +124,21 @@ export class PlaylistPlaybackService {
 
   /** stream.m3u8: the unified manifest, with a playback token in segment URLs when the playlist is not open. */
   async manifest(req: PlaybackRequest): Promise<MediaAnswer> {
-    const { info, grant } = await this.load(req);
+    const loaded = await this.load(req);
+    const { info, grant } = loaded;
+    const ads = await this.adVariant(loaded, grant);
     const token = this.segmentToken(info, grant);
-    const v = validators(info, token ? `m3u8.${token.slice(-12)}` : 'm3u8');
+    const v = validators(info, `${token ? `m3u8.${token.slice(-12)}` : 'm3u8'}${ads ? '.ads' : ''}`);
     const headers = { ...this.documentHeaders(info, v), 'Content-Type': 'application/vnd.apple.mpegurl' };
     if (isNotModified(req.conditional, v)) return { status: 304, headers, body: null };
-    return { status: 200, headers, body: withPlaybackToken(info.manifest ?? '', token) };
+    return { status: 200, headers, body: withPlaybackToken(ads ? ads.manifest : (info.manifest ?? ''), token) };
   }
 
   /** One HLS segment of a track of the playlist. */
   async segment(req: PlaybackRequest & { source: string; file: string }): Promise<MediaAnswer> {
-    const { info } = await this.load(req);
-    const key = await this.deps.playlists.segmentKey(req.id, req.source, req.file, info);
+    const { info, breaks } = await this.load(req);
+    const ad = breaks.find((b) => b.markerId === req.source);
+    const key = ad ? `${ad.hlsPrefix}${req.file}` : await this.deps.playlists.segmentKey(req.id, req.source, req.file, info);
     const answer = key
       ? await serveBlob(this.deps.store, key, playbackCaching.segment({ open: isOpen(info.resource) }), req.head)
       : null;
@@ -129,10 +152,13 @@ export class PlaylistPlaybackService {
    * within it.
    */
   async mp3(req: PlaybackRequest & { start?: number | undefined; range?: string | undefined }): Promise<MediaAnswer> {
-    const { info, map } = await this.load(req);
+    const loaded = await this.load(req);
+    const { info, grant } = loaded;
+    const ads = await this.adVariant(loaded, grant);
+    const map = ads ? ads.map : loaded.map;
     const from = req.start ? offsetForSeconds(map, req.start) : 0;
     const length = map.totalLength - from;
-    const v = validators(info, from > 0 ? `mp3.${from}` : 'mp3');
+    const v = validators(info, `${from > 0 ? `mp3.${from}` : 'mp3'}${ads ? '.ads' : ''}`);
     const headers: Record<string, string> = {
       ...this.documentHeaders(info, v),
       'Content-Type': 'audio/mpeg',
@@ -165,12 +191,14 @@ export class PlaylistPlaybackService {
       bytesPerSecond > 0 && this.deps.paceFactor > 0 && status === 200
         ? { bytesPerSecond: bytesPerSecond * this.deps.paceFactor, burstBytes: bytesPerSecond * BURST_SECONDS }
         : undefined;
-    const sources = info.tracks.map((t) => t.source);
+    const sources = ads ? ads.sources : info.tracks.map((t) => t.source);
+    const counted = (body: PieceSource | Readable): PieceSource | Readable =>
+      ads && ads.spans.length > 0 ? this.countImpressions(info, grant.userId, ads.spans, from + first, body) : body;
     const paths = localTrackPaths(sources, this.deps.store);
     if (paths) {
       // Local files: pulled a piece at a time through the shared piece cache, nothing read ahead.
       const body = new ConcatReader(map, slices, localPieceReader(paths, this.pieces), (error) => this.streamFailed(info, error));
-      return { status, headers, body, audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
+      return { status, headers, body: counted(body), audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
     }
     const opener = createTrackOpener(sources, {
       store: this.deps.store,
@@ -182,11 +210,83 @@ export class PlaylistPlaybackService {
     // (headers are out: the connection closes without the final chunk, so no
     // cache keeps the cut-short body as complete).
     body.on('error', (error: Error) => this.streamFailed(info, error));
-    return { status, headers, body, audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
+    return { status, headers, body: counted(body), audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
   }
 
-  private async load(req: PlaybackRequest): Promise<CachedPlayback & { grant: PlaybackGrant }> {
-    const { info, map } = await this.playbackInfo(req.id);
+  /** The spliced programme for a listener who hears ads; null when there are none or the listener is ad-free. */
+  private async adVariant(loaded: CachedPlayback & { entry: CachedPlayback }, grant: PlaybackGrant): Promise<AdVariant | null> {
+    const port = this.deps.playlists.ads;
+    if (!port || loaded.breaks.length === 0) return null;
+    if (await port.adFree(grant.userId, loaded.info.resource.ownerId)) return null;
+    if (loaded.entry.withAds) return loaded.entry.withAds;
+    const programme: SplicePiece<TrackSource>[] = loaded.info.tracks.map((t) => ({
+      source: t.source,
+      sourceId: t.sourceId,
+      concat: t.concat,
+      segments: t.segments,
+    }));
+    const mp3 = spliceMp3(programme, loaded.breaks);
+    const hls = spliceHls(programme, loaded.breaks);
+    loaded.entry.withAds = {
+      map: buildConcatMap(mp3.map((p) => p.concat)),
+      sources: mp3.map((p) => p.source),
+      spans: adSpans(mp3),
+      manifest: buildPlaylistManifest(hls.map((p) => ({ base: `hls/${p.sourceId}/`, segments: p.segments }))),
+    };
+    return loaded.entry.withAds;
+  }
+
+  /**
+   * Passes the body through, telling the ads feature when this listener
+   * session's bytes reach an ad's first byte (started) and its last
+   * (completed). `at` is the stream offset of the body's first byte.
+   */
+  private countImpressions(
+    info: PlaylistPlayback,
+    listenerId: string | null,
+    spans: readonly AdSpan[],
+    at: number,
+    body: PieceSource | Readable,
+  ): PieceSource {
+    const port = this.deps.playlists.ads!;
+    const source = body instanceof Readable ? readablePieces(body) : body;
+    const sessionId = newId('adi');
+    const started = new Set<string>();
+    const completed = new Set<string>();
+    let position = at;
+    // One after the other: a session's completion must not overtake its start.
+    let recorded = Promise.resolve();
+    const report = (markerId: string, event: 'started' | 'completed') => {
+      const e = { markerId, playlistId: info.resource.id, ownerId: info.resource.ownerId, sessionId, listenerId, event };
+      recorded = recorded.then(() => port.impression(e));
+    };
+    return {
+      async next() {
+        const piece = await source.next();
+        if (piece === null) return null;
+        const end = position + piece.length;
+        for (const span of spans) {
+          if (!started.has(span.markerId) && position <= span.offset && span.offset < end) {
+            started.add(span.markerId);
+            report(span.markerId, 'started');
+          }
+          if (started.has(span.markerId) && !completed.has(span.markerId) && end >= span.offset + span.length) {
+            completed.add(span.markerId);
+            report(span.markerId, 'completed');
+          }
+        }
+        position = end;
+        return piece;
+      },
+      destroy() {
+        source.destroy();
+      },
+    };
+  }
+
+  private async load(req: PlaybackRequest): Promise<CachedPlayback & { grant: PlaybackGrant; entry: CachedPlayback }> {
+    const entry = await this.playbackInfo(req.id);
+    const { info } = entry;
     const grant = await this.deps.authorizer.authorizeCredentials(req.credentials, info.resource, 'playlist');
     if (info.pending.length > 0) {
       throw new DomainError(
@@ -195,7 +295,7 @@ export class PlaylistPlaybackService {
         { pending_tracks: info.pending, headers: { 'Retry-After': String(RETRY_AFTER_SECONDS) } },
       );
     }
-    return { info, map, grant };
+    return { ...entry, grant, entry };
   }
 
   /** The playlist's playback info: its row read now, the rest from the cache when the content version matches. */
@@ -211,7 +311,8 @@ export class PlaylistPlaybackService {
     }
     const info = await this.deps.playlists.playback(id);
     if (!info) throw new NotFound('Playlist', id);
-    const loaded = { info, map: buildConcatMap(info.tracks.map((t) => t.concat)) };
+    const breaks = (await this.deps.playlists.ads?.breaks(id)) ?? [];
+    const loaded: CachedPlayback = { info, map: buildConcatMap(info.tracks.map((t) => t.concat)), breaks };
     this.cache.delete(id);
     this.cache.set(id, loaded);
     while (this.cache.size > CACHED_PLAYLISTS) this.cache.delete(this.cache.keys().next().value as string);

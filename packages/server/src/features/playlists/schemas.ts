@@ -107,10 +107,10 @@ export const SegmentParams = z.object({
   id: PlaylistIdParam.shape.id,
   source: z
     .string()
-    .regex(/^(upl|trk)_[0-9a-z]{26}$/)
+    .regex(/^(upl|trk|adm)_[0-9a-z]{26}$/)
     .openapi({
       param: { name: 'source', in: 'path' },
-      description: 'The upload or external track the segment belongs to.',
+      description: 'The upload, external track or ad marker the segment belongs to.',
       example: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v',
     }),
   file: z

@@ -18,6 +18,7 @@ import type { Logger } from '../../logger.js';
 import { withInternalDetail } from '../../net/outbound.js';
 import { probeAudio } from '../../media/ffprobe.js';
 import { findAudioRange, NotMp3Error } from '../../media/mp3.js';
+import type { PlaylistAdsPort } from './ads-port.js';
 import type { ConcatTrackInput } from '../../media/mp3-concat.js';
 import { fetchHttpRange, type OriginFingerprint, type TrackSource } from '../../media/track-sources.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
@@ -91,6 +92,7 @@ export const externalHlsPrefix = (playlistId: string, trackId: string) => `playl
 
 export class PlaylistsService {
   private readonly clock: () => Date;
+  private adsPort: PlaylistAdsPort | null = null;
 
   constructor(private readonly deps: PlaylistsDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -383,6 +385,20 @@ export class PlaylistsService {
       tx,
     );
     await emitEvent(tx, { type, ownerId: row.owner_id, object: this.view(row, items, uploads), now: this.clock() });
+  }
+
+  /** Plugs in ad insertion (the ads module calls this); without it playback has no ads. */
+  useAds(port: PlaylistAdsPort): void {
+    this.adsPort = port;
+  }
+
+  get ads(): PlaylistAdsPort | null {
+    return this.adsPort;
+  }
+
+  /** Moves the content version on (what the playlist plays changed elsewhere, e.g. its ads): caches and ETags follow. */
+  touch(playlistId: string, db: Kysely<Database> | Transaction<Database> = this.deps.db): Promise<unknown> {
+    return repo.bumpContentVersion(db, playlistId, { content_updated_at: nowIso(this.clock()) });
   }
 
   /** Rebuilds the stored HLS manifest on its own (for repairs and tests); changes in this file use rebuildIn. */

@@ -1,0 +1,373 @@
+import { createHash } from 'node:crypto';
+import { readFile, rm, truncate } from 'node:fs/promises';
+import path from 'node:path';
+import { type Readable, Transform } from 'node:stream';
+import type { BlobStore } from '@djcast/relay/blob';
+import type { Kysely } from 'kysely';
+import type { Transcoder } from '../../adapters/transcoder/types.js';
+import { DomainError, NotFound } from '../../core/errors.js';
+import { newId } from '../../core/ids.js';
+import { page } from '../../core/pagination.js';
+import { assertCanAccess, type Principal } from '../../core/principal.js';
+import type { AdMarkersTable, AdRenditionsTable, Database } from '../../db/tables.js';
+import type { JobContext } from '../../jobs/definition.js';
+import { enqueue, type JobQueue } from '../../jobs/queue.js';
+import type { Logger } from '../../logger.js';
+import type { HlsSegmentRef } from '../../media/hls-manifest.js';
+import { findAudioRange } from '../../media/mp3.js';
+import { makeWorkDir, publishHlsRendition } from '../../media/rendition.js';
+import { fetchHttpRange } from '../../media/track-sources.js';
+import type { AdImpressionEvent, PlaylistAdBreak, PlaylistAdsPort } from '../playlists/ads-port.js';
+import type { PlaylistsService } from '../playlists/service.js';
+import type { StreamsService } from '../streams/service.js';
+import { originalKey } from '../uploads/keys.js';
+import type { UploadsService } from '../uploads/service.js';
+import { NORMALIZE_AD } from './jobs.js';
+import { type AdTarget, framesLength, mp3Bitrate, NormalizeError, normalizeAd, openFile } from './normalize.js';
+import * as repo from './repository.js';
+import type { AdMarkerView, CreatePlaylistAdMarker, CreateStreamAdMarker } from './schemas.js';
+
+/** Whether a listener hears no ads from a DJ (the money feature's "ad-free" plans answer it). */
+export type AdFreePort = (userId: string | null, djOwnerId: string) => Promise<boolean>;
+
+export interface AdsDeps {
+  db: Kysely<Database>;
+  store: BlobStore;
+  transcoder: Transcoder;
+  playlists: PlaylistsService;
+  streams: StreamsService;
+  uploads: UploadsService;
+  logger: Logger;
+  jobs: Pick<JobQueue, 'wake'>;
+  /** Default: nobody is ad-free. */
+  adFree?: AdFreePort;
+  allowPrivateUrls: boolean;
+  /** Largest ad source fetched from a URL. */
+  sourceMaxBytes: number;
+  workDir?: string;
+  clock?: () => Date;
+}
+
+/** The format live streams' ads are normalized to until the relay inserts them (the relay's own output format). */
+const LIVE_TARGET = { sampleRate: 44100, bitrateKbps: 128, channels: 2 as const };
+
+export const adPrefix = (renditionId: string) => `ads/${renditionId}/`;
+
+export class AdsService implements PlaylistAdsPort {
+  private readonly clock: () => Date;
+  private adFreePort: AdFreePort;
+
+  constructor(private readonly deps: AdsDeps) {
+    this.clock = deps.clock ?? (() => new Date());
+    this.adFreePort = deps.adFree ?? (() => Promise.resolve(false));
+  }
+
+  /** Wires who hears no ads (the money feature's ad-free plans). */
+  useAdFree(port: AdFreePort): void {
+    this.adFreePort = port;
+  }
+
+  private now(): string {
+    return this.clock().toISOString();
+  }
+
+  async createForPlaylist(principal: Principal, playlistId: string, input: CreatePlaylistAdMarker): Promise<AdMarkerView> {
+    const playlist = await this.deps.playlists.get(principal, playlistId);
+    const first = playlist.items.find((i) => i.upload_id);
+    let format: Omit<AdTarget, 'durationSeconds'> = LIVE_TARGET;
+    if (first?.upload_id) {
+      const u = await this.deps.uploads.getOwned(principal, first.upload_id);
+      format = {
+        sampleRate: u.sample_rate ?? 44100,
+        bitrateKbps: mp3Bitrate(u.bitrate_kbps ?? 128),
+        channels: u.channels === 1 ? 1 : 2,
+      };
+    }
+    const position = input.kind === 'pre-roll' ? 0 : input.position_seconds;
+    const id = await this.insert(
+      principal,
+      input,
+      { ...format, durationSeconds: input.duration_seconds },
+      {
+        playlist_id: playlistId,
+        stream_id: null,
+        position_seconds: position,
+        starts_at: null,
+      },
+    );
+    return this.get(principal, id);
+  }
+
+  async createForStream(principal: Principal, streamId: string, input: CreateStreamAdMarker): Promise<AdMarkerView> {
+    await this.deps.streams.get(principal, streamId);
+    const id = await this.insert(
+      principal,
+      input,
+      { ...LIVE_TARGET, durationSeconds: input.duration_seconds },
+      {
+        playlist_id: null,
+        stream_id: streamId,
+        position_seconds: null,
+        starts_at: input.starts_at ? new Date(input.starts_at).toISOString() : null,
+      },
+    );
+    return this.get(principal, id);
+  }
+
+  async listForPlaylist(principal: Principal, playlistId: string, opts: { limit: number; starting_after?: string | undefined }) {
+    await this.deps.playlists.get(principal, playlistId);
+    const rows = await repo.listMarkers(this.deps.db, { playlistId, startingAfter: opts.starting_after, limit: opts.limit });
+    const result = page(rows, opts.limit);
+    return { ...result, data: result.data.map(view) };
+  }
+
+  async listForStream(principal: Principal, streamId: string, opts: { limit: number; starting_after?: string | undefined }) {
+    await this.deps.streams.get(principal, streamId);
+    const rows = await repo.listMarkers(this.deps.db, { streamId, startingAfter: opts.starting_after, limit: opts.limit });
+    const result = page(rows, opts.limit);
+    return { ...result, data: result.data.map(view) };
+  }
+
+  async get(principal: Principal, id: string): Promise<AdMarkerView> {
+    const row = await repo.findMarker(this.deps.db, id);
+    if (!row) throw new NotFound('Ad marker', id);
+    assertCanAccess(principal, row.owner_id, 'ad marker');
+    return view(row);
+  }
+
+  async delete(principal: Principal, id: string): Promise<void> {
+    const row = await repo.findMarker(this.deps.db, id);
+    if (!row) throw new NotFound('Ad marker', id);
+    assertCanAccess(principal, row.owner_id, 'ad marker');
+    await this.deps.db.transaction().execute(async (tx) => {
+      await repo.deleteMarker(tx, id);
+      if (row.playlist_id) await this.deps.playlists.touch(row.playlist_id, tx);
+    });
+  }
+
+  private async insert(
+    principal: Principal,
+    input: CreatePlaylistAdMarker | CreateStreamAdMarker,
+    target: AdTarget,
+    where: Pick<AdMarkersTable, 'playlist_id' | 'stream_id' | 'position_seconds' | 'starts_at'>,
+  ): Promise<string> {
+    const source = input.source;
+    const uploadId = 'upload_id' in source ? source.upload_id : null;
+    const url = 'url' in source ? source.url : null;
+    if (uploadId) {
+      const u = await this.deps.uploads.getOwned(principal, uploadId);
+      if (u.status !== 'ready')
+        throw new DomainError('validation_failed', `Upload ${uploadId} is ${u.status}; an ad source must be ready.`, {
+          errors: [{ path: 'source.upload_id', message: `upload is ${u.status}` }],
+        });
+    }
+    const now = this.now();
+    const renditionId = renditionIdOf(principal.userId, uploadId ?? url!, target);
+    const id = newId('adm');
+    await this.deps.db.transaction().execute(async (tx) => {
+      const created = await repo.insertRenditionIfAbsent(tx, {
+        id: renditionId,
+        owner_id: principal.userId,
+        source_upload_id: uploadId,
+        source_url: url,
+        target: JSON.stringify(target),
+        status: 'pending',
+        reason: null,
+        mp3_key: null,
+        audio_start: null,
+        audio_end: null,
+        seek_index: null,
+        duration_seconds: null,
+        hls_prefix: null,
+        hls_segments: null,
+        created_at: now,
+        updated_at: now,
+      });
+      await repo.insertMarker(tx, {
+        id,
+        owner_id: principal.userId,
+        kind: input.kind,
+        duration_seconds: input.duration_seconds,
+        source_upload_id: uploadId,
+        source_url: url,
+        rendition_id: renditionId,
+        created_at: now,
+        ...where,
+      });
+      // Once per source and format: a second marker with the same ad reuses the first one's audio.
+      if (created)
+        await enqueue(
+          tx,
+          NORMALIZE_AD,
+          { rendition_id: renditionId },
+          { ownerId: principal.userId, resourceId: renditionId, now: this.clock() },
+        );
+      if (where.playlist_id) await this.deps.playlists.touch(where.playlist_id, tx);
+    });
+    this.deps.jobs.wake();
+    return id;
+  }
+
+  /** The normalization job: fetch the source, normalize it (FFmpeg, loudnorm), map its frames, segment it, publish. */
+  async normalize(renditionId: string, ctx: JobContext): Promise<void> {
+    const { db, store } = this.deps;
+    const rendition = await repo.findRendition(db, renditionId);
+    if (!rendition || rendition.status !== 'pending') return;
+    const target = JSON.parse(rendition.target) as AdTarget;
+    const dir = await makeWorkDir(this.deps.workDir, 'ext');
+    try {
+      const file = path.join(dir, 'ad.mp3');
+      await normalizeAd(await this.openSource(rendition, ctx.signal), target, file, { signal: ctx.signal });
+      const analysed = await findAudioRange(file);
+      // Exactly the frames of the marker's duration (to the nearest frame), so the programme resumes where it should.
+      const wanted = Math.round((target.durationSeconds * analysed.sampleRate) / 1152);
+      const kept = framesLength(await readFile(file), analysed.audioStart, wanted);
+      await truncate(file, analysed.audioStart + kept.length);
+      const map = {
+        ...analysed,
+        audioEnd: analysed.audioStart + kept.length,
+        seekIndex: analysed.seekIndex.filter((offset) => offset < kept.length),
+        durationSeconds: (kept.frames * 1152) / analysed.sampleRate,
+      };
+      const prefix = adPrefix(renditionId);
+      const mp3Key = `${prefix}ad.mp3`;
+      await store.put(mp3Key, openFile(file), { contentType: 'audio/mpeg', signal: ctx.signal });
+      const hls = await publishHlsRendition(this.deps.transcoder, store, {
+        input: openFile(file),
+        prefix: `${prefix}hls/`,
+        durationSeconds: map.durationSeconds,
+        signal: ctx.signal,
+        workDir: dir,
+      });
+      await db.transaction().execute(async (tx) => {
+        await repo.updateRendition(tx, renditionId, {
+          status: 'ready',
+          mp3_key: mp3Key,
+          audio_start: map.audioStart,
+          audio_end: map.audioEnd,
+          seek_index: JSON.stringify(map.seekIndex),
+          duration_seconds: map.durationSeconds,
+          hls_prefix: `${prefix}hls/`,
+          hls_segments: JSON.stringify(hls.segments),
+          updated_at: this.now(),
+        });
+        for (const { playlist_id } of await repo.playlistsOfRendition(tx, renditionId))
+          if (playlist_id) await this.deps.playlists.touch(playlist_id, tx);
+      });
+      ctx.logger.info(
+        { event: 'ads.normalized', rendition_id: renditionId, duration_seconds: map.durationSeconds },
+        'ad normalized',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  }
+
+  async markFailed(renditionId: string, reason: string, logger: Logger): Promise<void> {
+    await repo.updateRendition(this.deps.db, renditionId, { status: 'failed', reason, updated_at: this.now() });
+    logger.warn({ event: 'ads.normalize_failed', rendition_id: renditionId, reason }, 'ad could not be normalized');
+  }
+
+  private async openSource(rendition: AdRenditionsTable, signal: AbortSignal): Promise<Readable> {
+    if (rendition.source_upload_id) {
+      const object = await this.deps.store.get(originalKey(rendition.source_upload_id));
+      if (!object) throw new Error(`upload ${rendition.source_upload_id} has no stored audio`);
+      return object.body;
+    }
+    // Through the guarded client: loopback and private addresses are refused unless allowed.
+    const max = this.deps.sourceMaxBytes;
+    const { body } = await fetchHttpRange(rendition.source_url!, 0, max - 1, {
+      allowPrivate: this.deps.allowPrivateUrls,
+      signal,
+    });
+    // An origin that ignores Range sends the whole file: stop at the limit all the same.
+    let seen = 0;
+    const cap = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        seen += chunk.length;
+        if (seen > max) return callback(new NormalizeError(`The ad source is larger than ${max} bytes.`));
+        callback(null, chunk);
+      },
+    });
+    body.on('error', (error) => cap.destroy(error));
+    return body.pipe(cap);
+  }
+
+  // The playlists' port (PlaylistAdsPort)
+
+  async breaks(playlistId: string): Promise<PlaylistAdBreak[]> {
+    const rows = await repo.readyPlaylistBreaks(this.deps.db, playlistId);
+    return rows.map((r) => ({
+      markerId: r.marker_id,
+      positionSeconds: r.position_seconds ?? 0,
+      hlsPrefix: r.hls_prefix!,
+      ad: {
+        source: { kind: 'blob', key: r.mp3_key! },
+        sourceId: r.marker_id,
+        concat: {
+          id: r.rendition_id,
+          audioStart: r.audio_start!,
+          audioLength: r.audio_end! - r.audio_start!,
+          seekIndex: JSON.parse(r.seek_index!) as number[],
+          durationSeconds: r.duration_seconds!,
+        },
+        segments: JSON.parse(r.hls_segments!) as HlsSegmentRef[],
+      },
+    }));
+  }
+
+  adFree(listenerId: string | null, ownerId: string): Promise<boolean> {
+    return this.adFreePort(listenerId, ownerId);
+  }
+
+  impression(event: AdImpressionEvent): Promise<void> {
+    return this.recordImpression(event).catch((error: unknown) =>
+      this.deps.logger.error(
+        { event: 'ads.impression_failed', marker_id: event.markerId, err: error },
+        'could not record an ad impression',
+      ),
+    );
+  }
+
+  private async recordImpression(e: AdImpressionEvent): Promise<void> {
+    const now = this.now();
+    if (e.event === 'started') {
+      if (await repo.findImpression(this.deps.db, e.markerId, e.sessionId)) return;
+      await repo.insertImpression(this.deps.db, {
+        id: newId('adi'),
+        marker_id: e.markerId,
+        owner_id: e.ownerId,
+        resource_id: e.playlistId,
+        session_id: e.sessionId,
+        listener_id: e.listenerId,
+        started_at: now,
+        completed_at: null,
+      });
+    } else {
+      await repo.completeImpression(this.deps.db, e.markerId, e.sessionId, now);
+    }
+  }
+}
+
+function renditionIdOf(ownerId: string, source: string, target: AdTarget): string {
+  const digest = createHash('sha256')
+    .update(JSON.stringify([ownerId, source, target]))
+    .digest('hex');
+  return `adr_${digest.slice(0, 32)}`;
+}
+
+function view(row: repo.MarkerRow): AdMarkerView {
+  return {
+    id: row.id,
+    playlist_id: row.playlist_id,
+    stream_id: row.stream_id,
+    kind: row.kind,
+    position_seconds: row.position_seconds,
+    starts_at: row.starts_at,
+    duration_seconds: row.duration_seconds,
+    source: { upload_id: row.source_upload_id, url: row.source_url },
+    status: row.status,
+    reason: row.reason,
+    created_at: row.created_at,
+  };
+}

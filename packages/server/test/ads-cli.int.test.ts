@@ -1,0 +1,123 @@
+// `djcast ads add|list|remove` with the built CLI against the real server on
+// loopback (job worker running, real ffmpeg): a mid-roll at 0:06 from an
+// upload, its normalization to ready, the list, usage errors, and removal.
+
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { generateTestMp3 } from './fixtures/media/generate.js';
+import { createTestApp, signUp, type TestApp } from './harness.js';
+import { listen, waitFor } from './uploads-support.js';
+
+// The CLI's own test support (a sandboxed subprocess runner, and the build-once
+// helper shared with the SDK tests), loaded by URL: it lives outside this
+// package's TypeScript root.
+interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+interface CliSandbox {
+  run(args: string[], options?: { env?: Record<string, string | undefined> }): Promise<CliResult>;
+  runOnTerminal(
+    args: string[],
+    answers: { prompt: string; answer: string }[],
+    options?: { env?: Record<string, string | undefined> },
+  ): Promise<CliResult>;
+}
+const support = (relative: string) => import(new URL(relative, import.meta.url).href);
+const { cliSandbox, removeSandboxes } = (await support('../../cli/test/support/run-cli.ts')) as {
+  cliSandbox(apiUrl: string): CliSandbox;
+  removeSandboxes(): void;
+};
+const { ensureBuilt } = (await support('../../sdk/test/support/build.ts')) as { ensureBuilt(target: 'cli'): Promise<void> };
+
+const dir = mkdtempSync(path.join(tmpdir(), 'djcast-cli-ads-'));
+
+function json<T = any>(result: CliResult): T {
+  try {
+    return JSON.parse(result.stdout) as T;
+  } catch {
+    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
+  }
+}
+
+describe('djcast ads against a real server', { timeout: 180_000 }, () => {
+  let t: TestApp;
+  let server: Awaited<ReturnType<typeof listen>>;
+  let cli: CliSandbox;
+  let env: Record<string, string>;
+
+  beforeAll(async () => {
+    await ensureBuilt('cli');
+    await generateTestMp3(path.join(dir, 'set.mp3'), { seconds: 12 });
+    await generateTestMp3(path.join(dir, 'spot.mp3'), { seconds: 5, frequency: 1500 });
+    t = await createTestApp('sqlite');
+    t.container.worker.start();
+    server = await listen(t);
+    cli = cliSandbox(server.url);
+    env = { DJCAST_TOKEN: (await signUp(t)).token };
+  }, 180_000);
+  afterAll(async () => {
+    await server?.close();
+    await t?.close();
+    removeSandboxes();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('adds a mid-roll from an upload at mm:ss, lists it until ready, and removes it', async () => {
+    const set = json(await cli.run(['upload', path.join(dir, 'set.mp3'), '--wait', '--json'], { env })).id as string;
+    const spot = json(await cli.run(['upload', path.join(dir, 'spot.mp3'), '--wait', '--json'], { env })).id as string;
+    const created = await cli.run(['playlist', 'create', '--title', 'With ads', '--upload', set, '--json'], { env });
+    expect(created.code, created.stderr).toBe(0);
+    const playlist = json(created).id as string;
+
+    const added = await cli.run(
+      ['ads', 'add', '--playlist', playlist, '--at', '0:06', '--duration', '4', '--source', spot, '--json'],
+      { env },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const marker = json(added);
+    expect(marker).toMatchObject({ playlist_id: playlist, position_seconds: 6, duration_seconds: 4, kind: 'mid-roll' });
+    expect(marker.source).toEqual({ upload_id: spot, url: null });
+
+    const ready = await waitFor(
+      'the ad to be normalized',
+      async () => {
+        const listed = await cli.run(['ads', 'list', '--playlist', playlist, '--json'], { env });
+        expect(listed.code, listed.stderr).toBe(0);
+        const rows = json<{ id: string; status: string }[]>(listed);
+        return rows[0]?.status === 'ready' ? rows : null;
+      },
+      120_000,
+    );
+    expect(ready.map((m) => m.id)).toEqual([marker.id]);
+
+    const human = await cli.run(['ads', 'list', '--playlist', playlist], { env });
+    expect(human.stdout).toMatch(new RegExp(`${marker.id} +mid-roll +0:06 +4 s +${spot} +ready`));
+
+    const removed = await cli.run(['ads', 'remove', marker.id], { env });
+    expect(removed.code, removed.stderr).toBe(0);
+    expect(removed.stdout).toBe(`Removed ${marker.id}.\n`);
+    expect(json(await cli.run(['ads', 'list', '--playlist', playlist, '--json'], { env }))).toEqual([]);
+  });
+
+  it('usage errors exit 2 with one line: a mid-roll without --at, a bad position, both targets', async () => {
+    const spot = 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v';
+    const playlist = 'pls_01jd0v9m3x7k2p8q4r5s6t7u8v';
+    const noAt = await cli.run(['ads', 'add', '--playlist', playlist, '--duration', '30', '--source', spot], { env });
+    expect(noAt.code).toBe(2);
+    expect(noAt.stderr).toContain('A mid-roll needs --at.');
+    const bad = await cli.run(['ads', 'add', '--playlist', playlist, '--at', '15:75', '--duration', '30', '--source', spot], {
+      env,
+    });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"15:75" is not a position.');
+    const both = await cli.run(
+      ['ads', 'add', '--playlist', playlist, '--stream', 'str_01jd0v9m3x7k2p8q4r5s6t7u8v', '--duration', '30', '--source', spot],
+      { env },
+    );
+    expect(both.code).toBe(2);
+  });
+});
