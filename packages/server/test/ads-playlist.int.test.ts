@@ -254,6 +254,34 @@ describe.each(DIALECTS)('playlist mid-rolls with real audio on %s', (dialect) =>
     expect(after.filter((r) => r.completed_at === null)).toHaveLength(1);
   }, 60_000);
 
+  it('a subscriber to the DJ’s plan with the ad-free feature hears no ads; a listener without one does (billing, local mode)', async () => {
+    const plan = await t.request('POST', '/v1/plans', {
+      token: dj.token,
+      body: { name: 'Ad-free', price_cents: 299, currency: 'usd', billing_interval: 'month', features: ['ad-free'] },
+    });
+    expect(plan.status, await plan.clone().text()).toBe(201);
+    const subscriber = await signUp(t);
+    const sub = await t.request('POST', '/v1/subscriptions', {
+      token: subscriber.token,
+      body: { plan_id: ((await plan.json()) as { id: string }).id },
+    });
+    expect(sub.status, await sub.clone().text()).toBe(201);
+    expect(((await sub.json()) as { status: string }).status).toBe('active');
+    const other = await signUp(t);
+
+    const listen = async (token: string) => {
+      const res = await t.request('GET', `/playlists/${playlistId}/stream.mp3`, { token });
+      expect(res.status).toBe(200);
+      return Buffer.from(await res.arrayBuffer());
+    };
+    expect((await listen(subscriber.token)).length).toBe(programmeMap.audioLength);
+    const withAds = await listen(other.token);
+    expect(withAds.length).toBeGreaterThan(programmeMap.audioLength);
+    const manifest = async (token: string) => (await t.request('GET', `/playlists/${playlistId}/stream.m3u8`, { token })).text();
+    expect(await manifest(subscriber.token)).not.toContain(markerId);
+    expect(await manifest(other.token)).toContain(markerId);
+  }, 60_000);
+
   it('a listener on an ad-free plan gets the programme alone, in MP3 and HLS', async () => {
     t.container.ads.useAdFree(async () => true);
     try {
