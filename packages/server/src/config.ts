@@ -198,6 +198,13 @@ const schema = z
     DJCAST_CLOUDFLARE_API_TOKEN: z.string().optional(),
     /** Only to point the Cloudflare client elsewhere (a test fake); the real API by default. */
     DJCAST_CLOUDFLARE_API_URL: z.url().optional(),
+    /** A CDN in front of the public URLs, purged when a feed changes: none (log the URLs) or cloudflare. */
+    DJCAST_CDN: z.enum(['none', 'cloudflare']).default('none'),
+    /** The Cloudflare zone that serves DJCAST_PUBLIC_URL (DJCAST_CDN=cloudflare). */
+    DJCAST_CLOUDFLARE_ZONE_ID: z
+      .string()
+      .regex(/^[0-9a-f]{32}$/, 'must be a Cloudflare zone id (32 hex characters)')
+      .optional(),
     DJCAST_DOMAIN_POLL_SECONDS: z.coerce.number().positive().max(86400).default(60),
     DJCAST_DOMAIN_UNVERIFIED_EMAIL_HOURS: z.coerce.number().positive().default(24),
     DJCAST_DOMAIN_GIVE_UP_HOURS: z.coerce
@@ -253,6 +260,13 @@ const schema = z
         code: 'custom',
         path: ['DJCAST_CLOUDFLARE_API_TOKEN'],
         message: 'required when DJCAST_DNS_PROVIDER is cloudflare',
+      });
+    }
+    if (env.DJCAST_CDN === 'cloudflare' && (!env.DJCAST_CLOUDFLARE_API_TOKEN || !env.DJCAST_CLOUDFLARE_ZONE_ID)) {
+      ctx.addIssue({
+        code: 'custom',
+        path: ['DJCAST_CLOUDFLARE_ZONE_ID'],
+        message: 'DJCAST_CLOUDFLARE_API_TOKEN and DJCAST_CLOUDFLARE_ZONE_ID are required when DJCAST_CDN is cloudflare',
       });
     }
     if (env.DJCAST_CLAMAV_HOST && env.DJCAST_CLAMAV_SOCKET) {
@@ -448,6 +462,15 @@ function toConfig(env: z.infer<typeof schema>) {
             secretAccessKey: env.DJCAST_S3_SECRET_ACCESS_KEY,
           }
         : { kind: 'local' as const, dir: path.join(dataDir, 'media') },
+    cdn:
+      env.DJCAST_CDN === 'cloudflare'
+        ? {
+            kind: 'cloudflare' as const,
+            apiToken: env.DJCAST_CLOUDFLARE_API_TOKEN!,
+            zoneId: env.DJCAST_CLOUDFLARE_ZONE_ID!,
+            baseUrl: env.DJCAST_CLOUDFLARE_API_URL,
+          }
+        : { kind: 'none' as const },
     domains: {
       cnameTarget: env.DJCAST_DOMAIN_CNAME_TARGET ?? new URL(publicUrl).hostname,
       platformDomains: (env.DJCAST_PLATFORM_DOMAINS ?? new URL(publicUrl).hostname)

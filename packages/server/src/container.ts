@@ -35,6 +35,7 @@ import { archivesModule } from './features/archives/module.js';
 import { adsModule } from './features/ads/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
+import { CloudflareCdnPurger } from './adapters/cdn/cloudflare.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
 import { installModules, type FeatureModule } from './modules.js';
 import { domainsModule } from './features/domains/module.js';
@@ -225,7 +226,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
-  const cdn: CdnPurger = options.cdnPurger ?? new LogCdnPurger(logger);
+  const cdn: CdnPurger =
+    options.cdnPurger ??
+    (config.cdn.kind === 'cloudflare' ? new CloudflareCdnPurger(config.cdn, logger) : new LogCdnPurger(logger));
   const podcasts = podcastsModule({
     db: db.kysely,
     store: blobs,

@@ -1,5 +1,5 @@
 // A loopback stand-in for Cloudflare's API v4 (zones and DNS records), for the
-// Cloudflare DNS adapter's tests. It checks what each request must carry as
+// Cloudflare DNS adapter's and CDN purger's tests. It checks what each request must carry as
 // Cloudflare documents it: the path under /client/v4, the method, the
 // `Authorization: Bearer <token>` header, and the JSON body of writes; anything
 // else is answered 400 and recorded as a violation.
@@ -22,6 +22,8 @@ export interface FakeCloudflare {
   zones: { id: string; name: string }[];
   records: Map<string, FakeRecord[]>;
   requests: { method: string; path: string; body: unknown }[];
+  /** Every URL purged from the cache, in order. */
+  purged: string[];
   violations: string[];
   close(): Promise<void>;
 }
@@ -39,6 +41,7 @@ export async function startFakeCloudflare(zones: { id: string; name: string }[])
   const records = new Map<string, FakeRecord[]>(zones.map((z) => [z.id, []]));
   const requests: FakeCloudflare['requests'] = [];
   const violations: string[] = [];
+  const purged: string[] = [];
   let nextId = 1;
 
   const server = http.createServer((req, res) => {
@@ -64,6 +67,20 @@ export async function startFakeCloudflare(zones: { id: string; name: string }[])
         const name = url.searchParams.get('name');
         const found = zones.filter((z) => !name || z.name === name);
         return send(200, envelope(found, { count: found.length }));
+      }
+      const purge = /^\/zones\/([^/]+)\/purge_cache$/.exec(p);
+      if (purge) {
+        // Purge by URL: POST with a JSON body of `files`, at most 30 full URLs (every plan's limit).
+        if (req.method !== 'POST') return fail('purge_cache takes POST');
+        if (!zones.some((z) => z.id === purge[1]))
+          return send(404, { success: false, errors: [{ code: 7003, message: 'no such zone' }], messages: [], result: null });
+        const files = (body as { files?: unknown } | undefined)?.files;
+        const keys = Object.keys(body ?? {}).join(',');
+        if (keys !== 'files') return fail(`unexpected purge body fields ${keys}`);
+        if (!Array.isArray(files) || files.length === 0 || files.length > 30) return fail(`files must hold 1 to 30 URLs: ${raw}`);
+        if (!files.every((f) => typeof f === 'string' && /^https?:\/\//.test(f))) return fail(`files must be full URLs: ${raw}`);
+        purged.push(...(files as string[]));
+        return send(200, envelope({ id: purge[1] }));
       }
       const m = /^\/zones\/([^/]+)\/dns_records(?:\/([^/]+))?$/.exec(p);
       if (!m) return fail('unknown path');
@@ -133,6 +150,7 @@ export async function startFakeCloudflare(zones: { id: string; name: string }[])
     zones,
     records,
     requests,
+    purged,
     violations,
     close: () =>
       new Promise<void>((resolve) => {
