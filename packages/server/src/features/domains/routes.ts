@@ -1,7 +1,8 @@
 import { z } from '@hono/zod-openapi';
 import { PaginationQuery } from '../../core/pagination.js';
 import { principalOf } from '../../http/auth.js';
-import type { App } from '../../http/env.js';
+import type { Context } from 'hono';
+import type { App, AppEnv } from '../../http/env.js';
 import { extraErrors, json, securedRoute } from '../../http/openapi.js';
 import { CreateDomainBody, DomainIdParam, DomainListSchema, DomainSchema } from './schemas.js';
 import type { DomainsService } from './service.js';
@@ -78,7 +79,8 @@ const TOKEN = z.string().regex(/^[A-Za-z0-9_-]{1,200}$/);
 
 /**
  * What a custom hostname is served: the ACME HTTP-01 answers (the CA asks on
- * port 80 of the hostname), and `/rss.xml`, the podcast's feed, by Host.
+ * port 80 of the hostname), `/rss.xml`, the podcast's feed, and `/`, its
+ * listener page, by Host.
  * Plain routes, outside the API document: they exist on the DJs' hostnames.
  */
 export function registerCustomHostRoutes(app: App, domains: DomainsService): void {
@@ -88,12 +90,21 @@ export function registerCustomHostRoutes(app: App, domains: DomainsService): voi
     if (answer === null) return c.text('not found', 404);
     return c.text(answer, 200, { 'cache-control': 'no-store' });
   });
-  app.get('/rss.xml', async (c) => {
+  // The DJ's hostname is the podcast's own address: its feed at /rss.xml and its listener page at /.
+  const servePodcastPath = (path: (podcastId: string) => string) => async (c: Context<AppEnv>) => {
     const host = (c.req.header('host') ?? '').replace(/:\d+$/, '');
     const podcastId = host ? await domains.podcastForHost(host) : null;
     if (!podcastId) return c.notFound();
     const url = new URL(c.req.url);
-    url.pathname = `/podcasts/${podcastId}/rss.xml`;
+    url.pathname = path(podcastId);
     return app.fetch(new Request(url, c.req.raw), c.env);
-  });
+  };
+  app.get(
+    '/rss.xml',
+    servePodcastPath((id) => `/podcasts/${id}/rss.xml`),
+  );
+  app.get(
+    '/',
+    servePodcastPath((id) => `/c/${id}`),
+  );
 }
