@@ -325,6 +325,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     publicName: (userId) => auth.publicName(userId),
     playback,
     publicUrl: config.publicUrl,
+    plansFor: (resource) => billing.service.plansUnlocking(resource),
   });
   const ops = opsModule({
     backends,

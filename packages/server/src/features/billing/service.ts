@@ -469,26 +469,26 @@ export class BillingService {
     return subs.some((s) => standing(s, now, this.graceMs) === 'entitled' && repo.readFeatures(s.features).includes(feature));
   }
 
+  /** The DJ's plans on sale that unlock the resource (the paywall's 403 and the listener pages list them). */
+  async plansUnlocking(resource: { id: string; ownerId: string; monetized: boolean }) {
+    const rows = await repo.listPlans(this.deps.db, { ownerId: resource.ownerId, status: 'active', limit: 100 });
+    return rows.filter((p) => unlocks(p, resource)).map((p) => this.publicPlanView(p));
+  }
+
   /** Why the caller is turned away, and where to go: the plans that unlock it, or the renewal of a lapsed subscription. */
   async denial(
     userId: string | null,
     resource: { id: string; ownerId: string; monetized: boolean },
     what: string,
   ): Promise<PaywallDenial> {
-    const rows = await repo.listPlans(this.deps.db, { ownerId: resource.ownerId, status: 'active', limit: 100 });
-    const plans = rows
-      .filter((p) => unlocks(p, resource))
-      .map((p) => {
-        const v = this.publicPlanView(p);
-        return {
-          id: v.id,
-          name: v.name,
-          price_cents: v.price_cents,
-          currency: v.currency,
-          billing_interval: v.billing_interval,
-          subscribe_url: v.subscribe_url,
-        };
-      });
+    const plans = (await this.plansUnlocking(resource)).map((v) => ({
+      id: v.id,
+      name: v.name,
+      price_cents: v.price_cents,
+      currency: v.currency,
+      billing_interval: v.billing_interval,
+      subscribe_url: v.subscribe_url,
+    }));
     const extra: Record<string, unknown> = {
       resource_id: resource.id,
       plans,

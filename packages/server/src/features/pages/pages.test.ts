@@ -157,6 +157,40 @@ describe.each(DIALECTS)('listener pages on %s', (dialect) => {
     expect(((await np.json()) as { code: string }).code).toBe('subscription_required');
   });
 
+  it('monetized: the page lists the DJ’s plans that unlock it, with price, features and how to subscribe', async () => {
+    await t.api(dj.token).PATCH('/v1/streams/{id}', { params: { path: { id: streamId } }, body: { monetization_enabled: true } });
+    const none = await (await t.request('GET', `/s/${streamId}`)).text();
+    expect(none).toContain('The DJ has no plan on sale for it yet.');
+    const create = async (body: Record<string, unknown>) => {
+      const res = await t.request('POST', '/v1/plans', { token: dj.token, body });
+      expect(res.status, await res.clone().text()).toBe(201);
+      return ((await res.json()) as { id: string }).id;
+    };
+    const gold = await create({
+      name: 'Gold <club>',
+      price_cents: 499,
+      currency: 'usd',
+      billing_interval: 'month',
+      features: ['ad-free', 'archives'],
+    });
+    const other = await create({
+      name: 'Other stream only',
+      price_cents: 100,
+      currency: 'eur',
+      billing_interval: 'year',
+      unlocks: ['str_01jd0v9m3x7k2p8q4r5s6t7u8v'],
+    });
+    const page = await (await t.request('GET', `/s/${streamId}`)).text();
+    expect(page).toContain(`data-plan-id="${gold}"`);
+    expect(page).toContain('<strong>Gold &lt;club&gt;</strong>');
+    expect(page).toContain('4.99 USD / month');
+    expect(page).toContain('(ad-free, archives)');
+    expect(page).toContain(`djcast subscription create --plan ${gold}`);
+    // A plan that unlocks other content is not offered here.
+    expect(page).not.toContain(other);
+    expect(page).not.toContain('<djcast-player');
+  });
+
   it('private: the page is the same 404 as a missing one', async () => {
     await t.api(dj.token).PATCH('/v1/playlists/{id}', { params: { path: { id: playlistId } }, body: { visibility: 'private' } });
     const hidden = await t.request('GET', `/p/${playlistId}`);

@@ -10,7 +10,7 @@ import type { RelaysService } from '../relays/service.js';
 import type { StreamsService } from '../streams/service.js';
 import type { StreamsTable } from '../../db/tables.js';
 import { pageAssets } from './assets.js';
-import type { Engine, LiveState, PageModel, PlayerModel } from './templates.js';
+import type { Engine, LiveState, PageModel, PagePlan, PlayerModel } from './templates.js';
 import { EMBED_HEIGHT, EMBED_MAX_WIDTH, embedSnippet, embedUrl, pageUrl, parsePageUrl, type PageKind } from './urls.js';
 
 export interface PagesDeps {
@@ -22,6 +22,8 @@ export interface PagesDeps {
   publicName: (userId: string) => Promise<string | null>;
   playback: PlaybackAuthorizer;
   publicUrl: string;
+  /** The DJ's plans on sale that unlock a monetized resource (the billing feature answers). */
+  plansFor?: (resource: PlayableResource) => Promise<PagePlan[]>;
 }
 
 export interface PageRequest {
@@ -82,6 +84,7 @@ export class PagesService {
           };
     const artist = await this.deps.publicName(row.owner_id);
     return this.model('stream', row.id, {
+      plans: await this.plans(access, resource),
       title: row.name,
       artist,
       summary: `${row.name}${artist ? ` by ${artist}` : ''}: a live DJ stream on djcast.`,
@@ -94,7 +97,8 @@ export class PagesService {
 
   async playlistPage(req: PageRequest): Promise<PageModel> {
     const playlist = await this.findPlaylist(req.id);
-    const access = this.access(playlistResource(playlist), req.token);
+    const resource = playlistResource(playlist);
+    const access = this.access(resource, req.token);
     const query = tokenQuery(access, req.token);
     const ready = playlist.items.filter((i) => i.status === 'ready');
     const player: PlayerModel | null =
@@ -111,6 +115,7 @@ export class PagesService {
     const artist = await this.deps.publicName(playlist.owner_id);
     const count = ready.length === 1 ? '1 track' : `${ready.length} tracks`;
     return this.model('playlist', playlist.id, {
+      plans: await this.plans(access, resource),
       title: playlist.title,
       artist,
       summary: `${playlist.title}${artist ? ` by ${artist}` : ''}: ${count}, ${Math.round(playlist.duration_seconds / 60)} min on djcast.`,
@@ -154,6 +159,7 @@ export class PagesService {
     const count = episodes.length === 1 ? '1 episode' : `${episodes.length} episodes`;
     return {
       ...this.model('podcast', podcast.id, {
+        plans: await this.plans(access, resource),
         title: podcast.title,
         artist: podcast.author,
         summary: `${podcast.title} by ${podcast.author}: a podcast on djcast, ${count}.`,
@@ -225,6 +231,10 @@ export class PagesService {
     };
   }
 
+  private async plans(access: Access, resource: PlayableResource): Promise<PagePlan[] | undefined> {
+    return access === 'subscribers' && this.deps.plansFor ? this.deps.plansFor(resource) : undefined;
+  }
+
   /** Public and free: open. A valid `?token=` for this resource: granted. Monetized: the page says subscribe. Private: hidden. */
   private access(resource: PlayableResource, token: string | undefined): Access {
     if (token && this.deps.playback.verify(token, resource.id)) return 'granted';
@@ -247,7 +257,7 @@ export class PagesService {
   private model(
     kind: PageKind,
     id: string,
-    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player'>,
+    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player' | 'plans'>,
   ): PageModel {
     const { publicUrl } = this.deps;
     const assets = pageAssets();

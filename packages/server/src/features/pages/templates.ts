@@ -83,6 +83,43 @@ export interface PageModel {
   embedSnippet: string;
   /** Podcasts: the description, subscribe links and episodes. */
   podcast?: PodcastSection | undefined;
+  /** Monetized content a visitor may not play: the DJ's plans that unlock it. */
+  plans?: PagePlan[] | undefined;
+}
+
+/** A plan as a listener page shows it. */
+export interface PagePlan {
+  id: string;
+  name: string;
+  price_cents: number;
+  currency: string;
+  billing_interval: 'month' | 'year';
+  features: string[];
+}
+
+/** "4.99 USD / month" (zero-decimal currencies such as JPY have no cents). */
+export function formatPrice(plan: Pick<PagePlan, 'price_cents' | 'currency' | 'billing_interval'>): string {
+  const zeroDecimal = [
+    'BIF',
+    'CLP',
+    'DJF',
+    'GNF',
+    'JPY',
+    'KMF',
+    'KRW',
+    'MGA',
+    'PYG',
+    'RWF',
+    'UGX',
+    'VND',
+    'VUV',
+    'XAF',
+    'XOF',
+    'XPF',
+  ];
+  const currency = plan.currency.toUpperCase();
+  const amount = zeroDecimal.includes(currency) ? String(plan.price_cents) : (plan.price_cents / 100).toFixed(2);
+  return `${amount} ${currency} / ${plan.billing_interval}`;
 }
 
 const PAGE_CSS = `
@@ -109,6 +146,8 @@ ol.tracks .len{color:var(--muted);font-variant-numeric:tabular-nums}
 .notes{overflow-wrap:anywhere}
 .notes :first-child{margin-top:0}
 .notes :last-child{margin-bottom:0}
+ul.plans{list-style:none;padding:0;margin:8px 0 0;display:grid;gap:12px}
+ul.plans .price{color:var(--muted)}
 ul.subscribe{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:8px 16px}
 .guid{color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
 ol.episodes{list-style:none;padding:0;margin:0}
@@ -199,9 +238,22 @@ export function playerElement(m: PageModel, p: PlayerModel): SafeHtml {
 
 function lockedNotice(m: PageModel): SafeHtml {
   const what = m.kind === 'stream' ? 'stream' : m.kind === 'playlist' ? 'playlist' : 'podcast';
+  const plans = m.plans ?? [];
   return html`<section class="card locked" data-role="subscription-required">
 <h2>For subscribers</h2>
 <p>This ${what} is for the DJ’s subscribers. Subscribe to a plan to listen; subscribers get a personal link from the DJ’s page.</p>
+${
+  plans.length > 0
+    ? html`<ul class="plans">
+${plans.map(
+  (p) =>
+    html`<li data-role="plan" data-plan-id="${p.id}"><strong>${p.name}</strong> <span class="price">${formatPrice(p)}</span>${
+      p.features.length > 0 ? html` <span class="features">(${p.features.join(', ')})</span>` : ''
+    }<br>Subscribe: <code>djcast subscription create --plan ${p.id}</code></li>`,
+)}
+</ul>`
+    : html`<p>The DJ has no plan on sale for it yet.</p>`
+}
 </section>`;
 }
 
