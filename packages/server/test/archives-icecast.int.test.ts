@@ -23,29 +23,10 @@ import { defaultRelayCommand } from '../src/adapters/relay-launcher/index.js';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createContainer, type Container } from '../src/container.js';
-import { STRONG_PASSWORD } from './harness.js';
+import { type IcecastServer, registerDj, startIcecast, startToneSource, type ToneSource } from './icecast.js';
 
 const run = promisify(execFile);
 
-interface IcecastServer {
-  baseUrl: string;
-  setTitle(mount: string, title: string): Promise<void>;
-  stop(): Promise<void>;
-}
-interface ToneSource {
-  stop(): Promise<void>;
-}
-interface IcecastHarness {
-  startIcecast(options: { sourcePassword: string; adminPassword: string }): Promise<IcecastServer>;
-  startToneSource(
-    baseUrl: string,
-    mount: string,
-    password: string,
-    options: { format: 'mp3' | 'aac'; bitrateKbps: number; lavfi?: string },
-  ): Promise<ToneSource>;
-}
-const harnessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/test/icecast.ts');
-const { startIcecast, startToneSource } = (await import(harnessPath)) as IcecastHarness;
 const SOURCE_PASSWORD = 'encoder-secret-42';
 /** Encoder seconds at which the pitch steps up (and the test changes the title). */
 const STEP_1 = 20;
@@ -163,18 +144,7 @@ describe('a live set on a real Icecast source becomes a draft episode with chapt
     handler = (req) => app.fetch(req);
     container.worker.start();
 
-    const email = `dj-archive-${Date.now()}@example.com`;
-    await fetch(`${baseUrl}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    const login = await fetch(`${baseUrl}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    token = ((await login.json()) as Json).access_token;
+    token = await registerDj(baseUrl);
   });
 
   afterAll(async () => {

@@ -21,7 +21,8 @@ import { chromium, type Browser, type Frame, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { defaultRelayCommand } from '../src/adapters/relay-launcher/index.js';
 import { generateTestMp3 } from './fixtures/media/generate.js';
-import { createTestApp, STRONG_PASSWORD, uniqueEmail, waitFor, type TestApp } from './harness.js';
+import { createTestApp, waitFor, type TestApp } from './harness.js';
+import { type IcecastServer, registerDj, startIcecast, startToneSource, type ToneSource } from './icecast.js';
 import { multipartBody, BOUNDARY } from './uploads-support.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -29,24 +30,6 @@ const here = path.dirname(fileURLToPath(import.meta.url));
 const SCREENSHOTS = path.resolve(here, '../../../test-artifacts/screenshots');
 const VIEWPORTS = { phone: { width: 390, height: 844 }, desktop: { width: 1280, height: 800 } } as const;
 
-interface IcecastServer {
-  baseUrl: string;
-  setTitle(mount: string, title: string): Promise<void>;
-  stop(): Promise<void>;
-}
-interface ToneSource {
-  stop(): Promise<void>;
-}
-interface IcecastHarness {
-  startIcecast(options: { sourcePassword: string; adminPassword: string }): Promise<IcecastServer>;
-  startToneSource(
-    baseUrl: string,
-    mount: string,
-    password: string,
-    options: { format: 'mp3' | 'aac'; bitrateKbps: number },
-  ): Promise<ToneSource>;
-}
-const { startIcecast, startToneSource } = (await import(path.resolve(here, '../../relay/test/icecast.ts'))) as IcecastHarness;
 const SOURCE_PASSWORD = 'encoder-secret-42';
 const tone = (ice: IcecastServer) => startToneSource(ice.baseUrl, '/live', SOURCE_PASSWORD, { format: 'mp3', bitrateKbps: 128 });
 
@@ -217,18 +200,7 @@ describe('listener pages in Chromium: live stream, playlist, embeds on another o
     await new Promise<void>((resolve) => other.listen(0, '127.0.0.1', () => resolve()));
     otherUrl = `http://127.0.0.1:${(other.address() as AddressInfo).port}`;
 
-    const email = uniqueEmail();
-    await fetch(`${baseUrl}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD, display_name: 'DJ Sine', role: 'dj' }),
-    });
-    const login = await fetch(`${baseUrl}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    token = ((await login.json()) as { access_token: string }).access_token;
+    token = await registerDj(baseUrl, { display_name: 'DJ Sine', role: 'dj' });
 
     streamId = (await api('POST', '/v1/streams', { name: 'Friday set', source_url: `${ice.baseUrl}/`, mount: '/live' })).id;
     expect(streamId).toMatch(/^str_/);

@@ -21,34 +21,10 @@ import { defaultRelayCommand, type ProcessRelayLauncher } from '../src/adapters/
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { createContainer, type Container } from '../src/container.js';
-import { STRONG_PASSWORD } from './harness.js';
+import { type IcecastServer, registerDj, startIcecast, startToneSource, type ToneSource } from './icecast.js';
 
 const run = promisify(execFile);
 
-/**
- * The relay package's Icecast + FFmpeg tone harness (packages/relay/test/icecast.ts).
- * It lives outside this package's TypeScript root, so it is loaded at run
- * time and typed here by the part this test uses.
- */
-interface IcecastServer {
-  baseUrl: string;
-  setTitle(mount: string, title: string): Promise<void>;
-  stop(): Promise<void>;
-}
-interface ToneSource {
-  stop(): Promise<void>;
-}
-interface IcecastHarness {
-  startIcecast(options: { sourcePassword: string; adminPassword: string }): Promise<IcecastServer>;
-  startToneSource(
-    baseUrl: string,
-    mount: string,
-    password: string,
-    options: { format: 'mp3' | 'aac'; bitrateKbps: number },
-  ): Promise<ToneSource>;
-}
-const harnessPath = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/test/icecast.ts');
-const { startIcecast, startToneSource } = (await import(harnessPath)) as IcecastHarness;
 const SOURCE_PASSWORD = 'encoder-secret-42';
 const TITLE = 'Test Tone - 440 Hz';
 const OFFLINE_AFTER_SECONDS = 6;
@@ -152,18 +128,7 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
     const app = createApp(container);
     handler = (req) => app.fetch(req);
 
-    const email = `dj-live-${Date.now()}@example.com`;
-    await fetch(`${baseUrl}/v1/auth/register`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    const login = await fetch(`${baseUrl}/v1/auth/login`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ email, password: STRONG_PASSWORD }),
-    });
-    token = ((await login.json()) as Json).access_token;
+    token = await registerDj(baseUrl);
   });
 
   afterAll(async () => {
