@@ -28,7 +28,16 @@ describe('djcast help, completion and "did you mean"', { timeout: 120_000 }, () 
     const help = await cli.run(['stream', '--help']);
     expect(help.code).toBe(0);
     const rows = help.stdout.split('\n').filter((line) => /^ {2}stream \w+/.test(line));
-    expect(rows.map((line) => line.trim().split(/\s+/)[1])).toEqual(['delete', 'get', 'list', 'register', 'status', 'wait']);
+    expect(rows.map((line) => line.trim().split(/\s+/)[1])).toEqual([
+      'archive',
+      'delete',
+      'get',
+      'list',
+      'register',
+      'status',
+      'update',
+      'wait',
+    ]);
     expect(help.stdout).toMatch(/stream register +Register a Shoutcast or Icecast source[\s\S]*\(alias: stream create\)/);
 
     const viaAlias = await cli.run(['stream', 'create', '--help']);
