@@ -1,21 +1,14 @@
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { AcmeAccountsTable, Database, DomainCertificatesTable, DomainState, DomainsTable } from '../../db/tables.js';
 
+import { listOwnedPage, type OwnedPageQuery } from '../../db/owned-page.js';
+
 type Q = Kysely<Database> | Transaction<Database>;
 
 export const insertDomain = (db: Q, row: DomainsTable) => db.insertInto('domains').values(row).execute();
 export const findDomain = (db: Q, id: string) => db.selectFrom('domains').selectAll().where('id', '=', id).executeTakeFirst();
 
-export function listDomains(db: Q, opts: { ownerId?: string; startingAfter?: string; limit: number }) {
-  let q = db
-    .selectFrom('domains')
-    .selectAll()
-    .orderBy('id', 'desc')
-    .limit(opts.limit + 1);
-  if (opts.ownerId) q = q.where('owner_id', '=', opts.ownerId);
-  if (opts.startingAfter) q = q.where('id', '<', opts.startingAfter);
-  return q.execute();
-}
+export const listDomains = (db: Q, opts: OwnedPageQuery) => listOwnedPage(db, 'domains', opts);
 
 /** Claims of a hostname that prove ownership (verified or further along), any owner. */
 export const verifiedClaimsOf = (db: Q, hostname: string) =>
