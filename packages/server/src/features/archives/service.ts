@@ -3,7 +3,7 @@ import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import type { BlobStore } from '@djcast/relay/blob';
-import { execa } from 'execa';
+import { runFfmpegTied } from '../../media/ffmpeg-run.js';
 import type { Kysely, Transaction } from 'kysely';
 import { DomainError, NotFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -346,9 +346,10 @@ export class ArchivesService {
       await writeFile(concatFile, concatScript(segments.map((s) => ({ path: segmentName(s.msn), duration: s.duration }))));
       const output = path.join(dir, 'set.mp3');
       const bitrate = row.bitrate_kbps ?? 128;
-      await execa(this.deps.ffmpegPath ?? 'ffmpeg', buildJoinArgs({ concatFile, output, bitrateKbps: bitrate }), {
-        cancelSignal: ctx.signal,
-        stdin: 'ignore',
+      // From files, with no stdin to tie it to this worker: runFfmpegTied has the kernel end it if the worker dies.
+      await runFfmpegTied(buildJoinArgs({ concatFile, output, bitrateKbps: bitrate }), {
+        signal: ctx.signal,
+        ...(this.deps.ffmpegPath ? { ffmpegPath: this.deps.ffmpegPath } : {}),
       });
       const probe = await probeAudio(output, { ...(this.deps.ffprobePath ? { ffprobePath: this.deps.ffprobePath } : {}) });
       const chapters = chaptersOf(segments);
