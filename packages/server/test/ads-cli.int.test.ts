@@ -7,41 +7,11 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTestMp3 } from './fixtures/media/generate.js';
+import { type CliSandbox, cliSandbox, ensureBuilt, json, removeSandboxes } from './cli-support.js';
 import { createTestApp, signUp, type TestApp } from './harness.js';
 import { listen, waitFor } from './uploads-support.js';
 
-// The CLI's own test support (a sandboxed subprocess runner, and the build-once
-// helper shared with the SDK tests), loaded by URL: it lives outside this
-// package's TypeScript root.
-interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-interface CliSandbox {
-  run(args: string[], options?: { env?: Record<string, string | undefined> }): Promise<CliResult>;
-  runOnTerminal(
-    args: string[],
-    answers: { prompt: string; answer: string }[],
-    options?: { env?: Record<string, string | undefined> },
-  ): Promise<CliResult>;
-}
-const support = (relative: string) => import(new URL(relative, import.meta.url).href);
-const { cliSandbox, removeSandboxes } = (await support('../../cli/test/support/run-cli.ts')) as {
-  cliSandbox(apiUrl: string): CliSandbox;
-  removeSandboxes(): void;
-};
-const { ensureBuilt } = (await support('../../sdk/test/support/build.ts')) as { ensureBuilt(target: 'cli'): Promise<void> };
-
 const dir = mkdtempSync(path.join(tmpdir(), 'djcast-cli-ads-'));
-
-function json<T = any>(result: CliResult): T {
-  try {
-    return JSON.parse(result.stdout) as T;
-  } catch {
-    throw new Error(`stdout is not one JSON document (exit ${result.code}):\n${result.stdout}\nstderr:\n${result.stderr}`);
-  }
-}
 
 describe('djcast ads against a real server', { timeout: 180_000 }, () => {
   let t: TestApp;

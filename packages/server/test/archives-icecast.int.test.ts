@@ -10,20 +10,12 @@
  * SQLite (the Postgres half: archives-api.test.ts). About two minutes.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { serve, type ServerType } from '@hono/node-server';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRelayCommand } from '../src/adapters/relay-launcher/index.js';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createContainer, type Container } from '../src/container.js';
-import { type IcecastServer, registerDj, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import type { Container } from '../src/container.js';
+import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import { decodePcm, type Json, type LiveServer, startLiveServer } from './live-server.js';
+import { waitUntil } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -33,40 +25,6 @@ const STEP_1 = 20;
 const STEP_2 = 40;
 const SET_SECONDS = 58;
 const SEGMENT_SECONDS = 6;
-
-type Json = Record<string, any>;
-
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-async function assertRelayBuilt(): Promise<void> {
-  const main = defaultRelayCommand(process.execPath)[1]!;
-  const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/src');
-  const built = (await stat(main)).mtimeMs;
-  for (const entry of await readdir(src, { recursive: true })) {
-    if (!entry.endsWith('.ts') || entry.endsWith('.test.ts')) continue;
-    if ((await stat(path.join(src, entry))).mtimeMs > built) {
-      throw new Error(`The built relay worker is older than packages/relay/src/${entry}: run pnpm build first`);
-    }
-  }
-}
-
-/** Mono 8 kHz PCM of an audio file, decoded by FFmpeg. */
-async function decodePcm(file: string): Promise<Int16Array> {
-  const { stdout } = await run('ffmpeg', ['-v', 'error', '-i', file, '-ac', '1', '-ar', '8000', '-f', 's16le', '-'], {
-    encoding: 'buffer',
-    maxBuffer: 64 * 1024 * 1024,
-  });
-  const buf = stdout as unknown as Buffer;
-  return new Int16Array(buf.buffer, buf.byteOffset, Math.floor(buf.length / 2));
-}
 
 /** The pitch of each quarter second, from zero crossings (a pure tone crosses zero twice a cycle). */
 function pitchTrack(pcm: Int16Array, rate = 8000, window = 0.25): number[] {
@@ -89,70 +47,23 @@ function firstAbove(track: number[], hz: number, window = 0.25): number {
 describe('a live set on a real Icecast source becomes a draft episode with chapters', () => {
   let ice: IcecastServer;
   let dj: ToneSource | null = null;
-  let server: ServerType;
+  let live: LiveServer;
   let container: Container;
   let baseUrl: string;
-  let dataDir: string;
-  let token: string;
-  const logs: Json[] = [];
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const res = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as Json) };
-  };
-  const relayLogTail = () =>
-    logs
-      .filter((l) => String(l.event ?? '').startsWith('relay.') || String(l.event ?? '').startsWith('archive.'))
-      .slice(-8)
-      .map((l) => `${l.event}: ${l.msg}`)
-      .join(' | ');
+  const api = (method: string, route: string, body?: unknown) => live.api(method, route, body);
+  const relayLogTail = () => live.logTail(['relay.', 'archive.']);
 
   beforeAll(async () => {
-    await assertRelayBuilt();
     ice = await startIcecast({ sourcePassword: SOURCE_PASSWORD, adminPassword: 'admin-secret-42' });
-    let handler: (req: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-    server = serve({ fetch: (req) => handler(req), port: 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    dataDir = await mkdtemp(path.join(tmpdir(), 'djcast-archive-live-'));
-    const config = loadConfig({
-      DJCAST_DATA_DIR: dataDir,
-      DJCAST_PUBLIC_URL: baseUrl,
-      DJCAST_ALLOW_PRIVATE_URLS: 'true',
-      DJCAST_LOG_LEVEL: 'debug',
-      DJCAST_RELAY_LAUNCHER: 'process',
-      DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS: '1',
-      DJCAST_RELAY_OFFLINE_AFTER_SECONDS: '6',
-      DJCAST_RELAY_BACKOFF_INITIAL_MS: '250',
-      DJCAST_RELAY_BACKOFF_MAX_MS: '1000',
-      DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS: '5',
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
-    });
-    const logDestination = new Writable({
-      write(chunk, _enc, cb) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Json);
-        cb();
-      },
-    });
-    container = await createContainer(config, { logDestination, defaultMetrics: false });
-    const app = createApp(container);
-    handler = (req) => app.fetch(req);
-    container.worker.start();
-
-    token = await registerDj(baseUrl);
+    live = await startLiveServer({ name: 'archive-live', worker: true });
+    ({ container, baseUrl } = live);
   });
 
   afterAll(async () => {
-    await container?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await live?.close();
     await dj?.stop();
     await ice?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('records the set, then makes the episode when the source goes away', { timeout: 300_000 }, async () => {
@@ -196,12 +107,17 @@ describe('a live set on a real Icecast source becomes a draft episode with chapt
     dj = null;
 
     // Offline after the window, then joined, stored, processed, and made an episode.
-    const archive = await waitUntil(`the archive (logs: ${relayLogTail()})`, 180_000, async () => {
-      const list = await api('GET', `/v1/streams/${streamId}/archives`);
-      const a = list.body!.data[0] as Json;
-      if (a.status === 'failed' || a.status === 'empty') throw new Error(`archive ${a.status}: ${a.failure_reason}`);
-      return a.status === 'done' ? a : null;
-    });
+    const archive = await waitUntil(
+      `the archive (logs: ${relayLogTail()})`,
+      async () => {
+        const list = await api('GET', `/v1/streams/${streamId}/archives`);
+        const a = list.body!.data[0] as Json;
+        if (a.status === 'failed' || a.status === 'empty') throw new Error(`archive ${a.status}: ${a.failure_reason}`);
+        return a.status === 'done' ? a : null;
+      },
+      180_000,
+      250,
+    );
     const episode = (await api('GET', `/v1/episodes/${archive.episode_id}`)).body!;
     expect(episode).toMatchObject({ status: 'draft', podcast_id: podcast.body!.id });
     // The two title changes are chapters (the title set before the relay connected is not always seen: see the report).

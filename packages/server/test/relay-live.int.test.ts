@@ -7,21 +7,16 @@
  * Real 6 s segments: about a minute and a half.
  */
 import { execFile } from 'node:child_process';
-import { mkdtemp, readdir, rm, stat, writeFile } from 'node:fs/promises';
-import type { AddressInfo } from 'node:net';
-import { tmpdir } from 'node:os';
+import { writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { Writable } from 'node:stream';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { serve, type ServerType } from '@hono/node-server';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { defaultRelayCommand, type ProcessRelayLauncher } from '../src/adapters/relay-launcher/index.js';
-import { createApp } from '../src/app.js';
-import { loadConfig } from '../src/config.js';
-import { createContainer, type Container } from '../src/container.js';
-import { type IcecastServer, registerDj, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import type { ProcessRelayLauncher } from '../src/adapters/relay-launcher/index.js';
+import type { Container } from '../src/container.js';
+import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import { type Json, type LiveServer, startLiveServer } from './live-server.js';
+import { waitUntil } from './processes.js';
 
 const run = promisify(execFile);
 
@@ -29,114 +24,45 @@ const SOURCE_PASSWORD = 'encoder-secret-42';
 const TITLE = 'Test Tone - 440 Hz';
 const OFFLINE_AFTER_SECONDS = 6;
 
-type Json = Record<string, any>;
-
-async function waitUntil<T>(what: string, timeoutMs: number, check: () => Promise<T | null | undefined | false>): Promise<T> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() > deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
-/** The worker under test is the built one; a dist older than its sources would test yesterday's code. */
-async function assertRelayBuilt(): Promise<void> {
-  let main: string;
-  try {
-    main = defaultRelayCommand(process.execPath)[1]!;
-  } catch (error) {
-    throw new Error(`This test runs the built relay worker: run pnpm build first (${String(error)})`);
-  }
-  const src = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../relay/src');
-  const built = (await stat(main)).mtimeMs;
-  for (const entry of await readdir(src, { recursive: true })) {
-    if (!entry.endsWith('.ts') || entry.endsWith('.test.ts')) continue;
-    if ((await stat(path.join(src, entry))).mtimeMs > built) {
-      throw new Error(`The built relay worker is older than packages/relay/src/${entry}: run pnpm build first`);
-    }
-  }
-}
-
 describe('live relay through the API with real Icecast, FFmpeg and the process launcher', () => {
   let ice: IcecastServer;
   let dj: ToneSource | null = null;
-  let server: ServerType;
+  let live: LiveServer;
   let container: Container;
   let baseUrl: string;
   let dataDir: string;
-  let token: string;
   let streamId: string;
   let relayId: string;
-  const logs: Json[] = [];
 
-  const api = async (method: string, route: string, body?: unknown) => {
-    const res = await fetch(`${baseUrl}${route}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    return { status: res.status, body: res.status === 204 ? null : ((await res.json()) as Json) };
-  };
+  const api = (method: string, route: string, body?: unknown) => live.api(method, route, body);
   const status = async () => (await api('GET', `/v1/streams/${streamId}/status`)).body!;
+  const relayLogTail = () => live.logTail(['relay.']);
   const waitForState = (state: string, timeoutMs: number) =>
-    waitUntil(`stream state ${state} (relay logs: ${relayLogTail()})`, timeoutMs, async () => {
-      const s = await status();
-      return s.state === state ? s : null;
-    });
-  const relayLogTail = () =>
-    logs
-      .filter((l) => l.event === 'relay.log' || String(l.event ?? '').startsWith('relay.'))
-      .slice(-8)
-      .map((l) => l.msg)
-      .join(' | ');
+    waitUntil(
+      `stream state ${state} (relay logs: ${relayLogTail()})`,
+      async () => {
+        const s = await status();
+        return s.state === state ? s : null;
+      },
+      timeoutMs,
+      250,
+    );
 
   beforeAll(async () => {
-    await assertRelayBuilt();
     ice = await startIcecast({ sourcePassword: SOURCE_PASSWORD, adminPassword: 'admin-secret-42' });
     dj = await startToneSource(ice.baseUrl, '/live', SOURCE_PASSWORD, { format: 'mp3', bitrateKbps: 128 });
     await ice.setTitle('/live', TITLE);
-
-    // Listen first (port 0), then build the app knowing its own URL: the relay child heartbeats to it.
-    let handler: (req: Request) => Response | Promise<Response> = () => new Response('starting', { status: 503 });
-    server = serve({ fetch: (req) => handler(req), port: 0, hostname: '127.0.0.1' });
-    await new Promise<void>((resolve) => server.once('listening', () => resolve()));
-    baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    dataDir = await mkdtemp(path.join(tmpdir(), 'djcast-relay-live-'));
-    const config = loadConfig({
-      DJCAST_DATA_DIR: dataDir,
-      DJCAST_PUBLIC_URL: baseUrl,
-      DJCAST_ALLOW_PRIVATE_URLS: 'true',
-      DJCAST_LOG_LEVEL: 'debug',
-      DJCAST_RELAY_LAUNCHER: 'process',
-      DJCAST_RELAY_HEARTBEAT_INTERVAL_SECONDS: '1',
-      DJCAST_RELAY_OFFLINE_AFTER_SECONDS: String(OFFLINE_AFTER_SECONDS),
-      DJCAST_RELAY_BACKOFF_INITIAL_MS: '250',
-      DJCAST_RELAY_BACKOFF_MAX_MS: '1000',
-      DJCAST_SOURCE_PROBE_TIMEOUT_SECONDS: '5',
-      PATH: process.env.PATH,
-      HOME: process.env.HOME,
+    live = await startLiveServer({
+      name: 'relay-live',
+      env: { DJCAST_RELAY_OFFLINE_AFTER_SECONDS: String(OFFLINE_AFTER_SECONDS) },
     });
-    const logDestination = new Writable({
-      write(chunk, _enc, cb) {
-        for (const line of String(chunk).split('\n').filter(Boolean)) logs.push(JSON.parse(line) as Json);
-        cb();
-      },
-    });
-    container = await createContainer(config, { logDestination, defaultMetrics: false });
-    const app = createApp(container);
-    handler = (req) => app.fetch(req);
-
-    token = await registerDj(baseUrl);
+    ({ container, baseUrl, dataDir } = live);
   });
 
   afterAll(async () => {
-    await container?.close();
-    await new Promise<void>((resolve) => (server ? server.close(() => resolve()) : resolve()));
+    await live?.close();
     await dj?.stop();
     await ice?.stop();
-    if (dataDir) await rm(dataDir, { recursive: true, force: true });
   });
 
   it('registers the Icecast source and goes starting -> live', { timeout: 60_000 }, async () => {
@@ -156,15 +82,20 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
 
   it('serves the live playlist over HTTP: 3 segments of about 6 s that ffprobe decodes', { timeout: 90_000 }, async () => {
     const playlistUrl = `${baseUrl}/streams/${streamId}/live.m3u8`;
-    const text = await waitUntil(`a live playlist (relay logs: ${relayLogTail()})`, 60_000, async () => {
-      const res = await fetch(playlistUrl, { headers: { 'user-agent': 'integration-player' } });
-      if (res.status === 404) return null;
-      expect(res.status).toBe(200);
-      expect(res.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
-      expect(res.headers.get('cache-control')).toBe('public, max-age=2');
-      expect(res.headers.get('etag')).toBeTruthy();
-      return res.text();
-    });
+    const text = await waitUntil(
+      `a live playlist (relay logs: ${relayLogTail()})`,
+      async () => {
+        const res = await fetch(playlistUrl, { headers: { 'user-agent': 'integration-player' } });
+        if (res.status === 404) return null;
+        expect(res.status).toBe(200);
+        expect(res.headers.get('content-type')).toBe('application/vnd.apple.mpegurl');
+        expect(res.headers.get('cache-control')).toBe('public, max-age=2');
+        expect(res.headers.get('etag')).toBeTruthy();
+        return res.text();
+      },
+      60_000,
+      250,
+    );
     const playlist = HLS.parse(text) as HLS.types.MediaPlaylist;
     expect(playlist.isMasterPlaylist).toBe(false);
     expect(playlist.segments.length).toBeGreaterThanOrEqual(3);
@@ -205,10 +136,15 @@ describe('live relay through the API with real Icecast, FFmpeg and the process l
   it('status shows bitrate, the current track, listeners and a fresh heartbeat; /metrics has the relay gauges', {
     timeout: 30_000,
   }, async () => {
-    const s = await waitUntil('the track title in status', 20_000, async () => {
-      const got = await status();
-      return got.current_track === TITLE ? got : null;
-    });
+    const s = await waitUntil(
+      'the track title in status',
+      async () => {
+        const got = await status();
+        return got.current_track === TITLE ? got : null;
+      },
+      20_000,
+      250,
+    );
     expect(s).toMatchObject({ state: 'live', bitrate_kbps: 128, source_kind: 'icecast', relay_id: relayId });
     expect(s.hls_listeners).toBeGreaterThanOrEqual(1);
     expect(s.listener_count).toBeGreaterThanOrEqual(s.hls_listeners);
