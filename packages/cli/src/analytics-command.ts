@@ -7,7 +7,7 @@ import { renderAnalytics, type DailySeries } from './ui/analytics-views.js';
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /**
- * The shared shape of `djcast analytics stream|playlist|podcast <id>`: a
+ * The shared shape of `djcast analytics stream|playlist|podcast|ads <id>`: a
  * range, then a table and a chart, `--csv FILE` for the export, `--json` for
  * the object.
  */
@@ -19,7 +19,7 @@ export abstract class AnalyticsCommand extends DjcastCommand<typeof AnalyticsCom
     csv: Flags.string({ summary: 'Also write the CSV export (date,metric,value) to this file.' }),
   };
 
-  protected abstract readonly kind: 'stream' | 'playlist' | 'podcast';
+  protected abstract readonly kind: 'stream' | 'playlist' | 'podcast' | 'ads';
   protected abstract fetch(id: string, range: { from?: string; to?: string }): Promise<unknown>;
   protected abstract fetchCsv(id: string, range: { from?: string; to?: string }): Promise<string>;
   protected abstract view(answer: unknown): DailySeries;

@@ -1,4 +1,4 @@
-// `djcast analytics stream|playlist|podcast`: the built binary against the
+// `djcast analytics stream|playlist|podcast|ads`: the built binary against the
 // real API server on loopback, with daily aggregates in its database (the
 // fold itself is tested in the server's analytics tests).
 import { existsSync, readFileSync } from 'node:fs';
@@ -114,5 +114,60 @@ describe('djcast analytics', { timeout: 120_000 }, () => {
     expect(refused.code).toBe(1);
     expect(refused.stderr).toContain('from');
     expect(refused.stdout).toBe('');
+  });
+
+  it('ads: impressions, completions and completion rate per day, per marker, as a table, a chart, CSV and JSON', async () => {
+    const marker = 'adm_01jd0v9m3x7k2p8q4r5s6t7u8v';
+    await server.container.db.kysely
+      .insertInto('analytics_daily')
+      .values(
+        [
+          ['2025-06-01', 'ad_impressions', 3],
+          ['2025-06-01', 'ad_completions', 2],
+          ['2025-06-02', 'ad_impressions', 8],
+          ['2025-06-02', 'ad_completions', 8],
+        ].map(([day, metric, value]) => ({
+          resource_id: streamId,
+          resource_kind: 'stream',
+          day: day as string,
+          sub_id: marker,
+          metric: metric as string,
+          value: value as number,
+        })),
+      )
+      .execute();
+    const result = await run(['analytics', 'ads', streamId, '--from', '2025-06-01', '--to', '2025-06-03']);
+    expect(result.code, result.stderr).toBe(0);
+    const out = result.stdout;
+    expect(out).toContain(`ads ${streamId} · 2025-06-01 to 2025-06-03`);
+    expect(out).toMatch(/impressions: +11/);
+    expect(out).toMatch(/completion rate: +90\.9%/);
+    expect(out).toContain(`${marker}: 11 impressions, 10 completed (90.9%)`);
+    expect(out).toMatch(/│ 2025-06-01 │ 3 +│ 2 +│ 66\.7% +│/);
+    expect(out).toMatch(/│ 2025-06-03 │ 0 +│ 0 +│ – +│/);
+    expect(out).toContain('impressions per day');
+
+    const json = await run(['analytics', 'ads', streamId, '--from', '2025-06-01', '--to', '2025-06-02', '--json']);
+    expect(json.code, json.stderr).toBe(0);
+    const body = JSON.parse(json.stdout);
+    expect([body.impressions, body.completions, body.completion_rate]).toEqual([11, 10, 0.9091]);
+    expect(body.markers.map((m: { marker_id: string }) => m.marker_id)).toEqual([marker]);
+
+    const file = path.join(cli.home, 'ads.csv');
+    const csv = await run(['analytics', 'ads', streamId, '--from', '2025-06-02', '--to', '2025-06-02', '--csv', file]);
+    expect(csv.code, csv.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toEqual([
+      'date,metric,value',
+      '2025-06-02,impressions,8',
+      '2025-06-02,completions,8',
+      '2025-06-02,completion_rate,1',
+      `2025-06-02,impressions:${marker},8`,
+      `2025-06-02,completions:${marker},8`,
+      `2025-06-02,completion_rate:${marker},1`,
+    ]);
+
+    const wrong = await run(['analytics', 'ads', 'pod_01jd0v9m3x7k2p8q4r5s6t7u8v']);
+    expect(wrong.code).toBe(2);
+    expect(wrong.stderr).toContain('neither a playlist');
   });
 });

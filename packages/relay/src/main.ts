@@ -12,7 +12,7 @@
 import { fstatSync } from 'node:fs';
 import { createBlobStore } from './blob/index.js';
 import { loadRelayConfig, RelayConfigError } from './config.js';
-import { createRelayWorker } from './worker.js';
+import { createRelayWorker, errorFields } from './worker.js';
 
 async function main(): Promise<void> {
   let config;
@@ -21,7 +21,7 @@ async function main(): Promise<void> {
   } catch (err) {
     if (!(err instanceof RelayConfigError)) throw err;
     process.stderr.write(
-      `${JSON.stringify({ level: 'fatal', event: 'relay.config_invalid', problems: err.problems, msg: err.message })}\n`,
+      `${JSON.stringify({ level: 'fatal', timestamp: new Date().toISOString(), event: 'relay.config_invalid', problems: err.problems, message: err.message })}\n`,
     );
     process.exit(1);
   }
@@ -37,7 +37,9 @@ async function main(): Promise<void> {
     worker.stop().then(
       () => process.exit(0),
       (err: unknown) => {
-        process.stderr.write(`${JSON.stringify({ level: 'error', event: 'relay.stop_failed', msg: String(err) })}\n`);
+        process.stderr.write(
+          `${JSON.stringify({ level: 'error', timestamp: new Date().toISOString(), event: 'relay.stop_failed', ...errorFields(err), message: 'could not stop cleanly' })}\n`,
+        );
         process.exit(1);
       },
     );
@@ -64,7 +66,7 @@ function stdinIsPipe(): boolean {
 
 main().catch((err: unknown) => {
   process.stderr.write(
-    `${JSON.stringify({ level: 'fatal', event: 'relay.crashed', msg: err instanceof Error ? err.stack : String(err) })}\n`,
+    `${JSON.stringify({ level: 'fatal', timestamp: new Date().toISOString(), event: 'relay.crashed', ...errorFields(err), message: 'relay crashed' })}\n`,
   );
   process.exit(1);
 });

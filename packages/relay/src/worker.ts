@@ -139,7 +139,11 @@ class Worker implements RelayWorker {
         level: config.logLevel,
         base: { relay_worker_id: config.relayId, stream_id: config.streamId },
         mixin: () => ({ listener_count: this.listeners }),
-        timestamp: pino.stdTimeFunctions.isoTime,
+        // The field names of the server's lines and of deploy/logging's index template.
+        messageKey: 'message',
+        // `err` is already the template's object (errorFields); an Error passed as is gets the same shape.
+        serializers: { err: (e: unknown) => (e instanceof Error ? errorFields(e).err : e) },
+        timestamp: () => `,"timestamp":"${new Date(this.now()).toISOString()}"`,
         formatters: { level: (label) => ({ level: label }) },
         // Belt and braces: nothing logs these, and if something ever does, they are masked.
         redact: {
@@ -161,7 +165,7 @@ class Worker implements RelayWorker {
       started: (prefix) => this.log.info({ event: 'archive.started', prefix }, 'keeping the live set for its episode'),
       stopped: (prefix) => this.log.info({ event: 'archive.stopped', prefix }, 'no longer keeping segments for this set'),
       keepFailed: (msn, err) =>
-        this.log.error({ event: 'archive.keep_failed', msn, err: err.message }, 'could not keep a segment of the set'),
+        this.log.error({ event: 'archive.keep_failed', msn, ...errorFields(err) }, 'could not keep a segment of the set'),
     });
     this.publisher = new SegmentPublisher(
       deps.blobStore,
@@ -177,19 +181,19 @@ class Worker implements RelayWorker {
           ),
         storageUnavailable: (err, wait) =>
           this.log.error(
-            { event: 'storage.unavailable', err: err.message, retry_in_ms: wait },
+            { event: 'storage.unavailable', ...errorFields(err), retry_in_ms: wait },
             'cannot read the live playlist from storage',
           ),
         segmentUploadFailed: (msn, err) =>
-          this.log.error({ event: 'segment.upload_failed', msn, err: err.message }, 'segment upload failed; skipping it'),
+          this.log.error({ event: 'segment.upload_failed', msn, ...errorFields(err) }, 'segment upload failed; skipping it'),
         playlistUploadFailed: (msn, err) =>
           this.log.error(
-            { event: 'playlist.upload_failed', msn, err: err.message },
+            { event: 'playlist.upload_failed', msn, ...errorFields(err) },
             'playlist upload failed; the next segment retries it',
           ),
         segmentDeleted: (msn) => this.log.debug({ event: 'segment.deleted', msn }, 'segment past its grace period deleted'),
         segmentDeleteFailed: (msn, err) =>
-          this.log.warn({ event: 'segment.delete_failed', msn, err: err.message }, 'could not delete an old segment'),
+          this.log.warn({ event: 'segment.delete_failed', msn, ...errorFields(err) }, 'could not delete an old segment'),
       },
     );
   }
@@ -217,7 +221,7 @@ class Worker implements RelayWorker {
     } catch (err) {
       // Relaying matters more than metrics: keep going, loudly.
       this.log.error(
-        { event: 'health.listen_failed', port: this.config.http.port, err: (err as Error).message },
+        { event: 'health.listen_failed', port: this.config.http.port, ...errorFields(err) },
         'cannot serve /healthz and /metrics',
       );
     }
@@ -353,7 +357,7 @@ class Worker implements RelayWorker {
   }
 
   private crash(err: Error): void {
-    this.log.fatal({ event: 'relay.crashed', err: err.message, stack: err.stack }, 'relay crashed');
+    this.log.fatal({ event: 'relay.crashed', ...errorFields(err) }, 'relay crashed');
     void this.stop().then(() => this.deps.onFatal?.(err));
   }
 
@@ -405,7 +409,7 @@ class Worker implements RelayWorker {
             exit_code: result.exitCode,
             signal: result.signal,
             dropped_seconds: Math.round(result.droppedSeconds * 1000) / 1000,
-            stderr_tail: result.stderrTail.slice(-5),
+            stderr_tail: result.stderrTail.slice(-5).join('\n'),
           },
           'ffmpeg exited',
         );
@@ -436,7 +440,7 @@ class Worker implements RelayWorker {
         event: 'segment.published',
         run,
         msn: result.msn,
-        duration: segment.duration,
+        duration_seconds: segment.duration,
         discontinuity: result.discontinuity,
         media_sequence: result.mediaSequence,
         playlist_segments: result.playlistSegments,
@@ -474,7 +478,7 @@ class Worker implements RelayWorker {
     } catch (err) {
       if (!this.statsFailing) {
         this.log.warn(
-          { event: 'stats.failed', url: this.config.source.statsUrl, err: (err as Error).message },
+          { event: 'stats.failed', stats_url: this.config.source.statsUrl, ...errorFields(err) },
           'cannot read the source stats',
         );
       }
@@ -510,8 +514,9 @@ class Worker implements RelayWorker {
           event: 'heartbeat.failed',
           state: result.body.state,
           reason: result.reason,
-          status: result.status ?? null,
-          err: result.error,
+          status_code: result.status ?? null,
+          error_type: result.status === undefined ? 'HeartbeatError' : 'HeartbeatRejected',
+          err: { type: result.status === undefined ? 'HeartbeatError' : 'HeartbeatRejected', message: result.error ?? 'unknown' },
         },
         'heartbeat failed; retrying on the next tick',
       );
@@ -552,4 +557,15 @@ class Worker implements RelayWorker {
     this.log.info({ event: 'relay.stopped', media_sequence: this.publisher.mediaSequence }, 'stopped');
     await new Promise<void>((resolve) => this.log.flush(() => resolve()));
   }
+}
+
+/**
+ * An error as the index template maps it (and as the server logs one):
+ * `error_type` a keyword to search by, `err` an object with its type,
+ * message and stack.
+ */
+export function errorFields(err: unknown): { error_type: string; err: { type: string; message: string; stack?: string } } {
+  const e = err instanceof Error ? err : new Error(String(err));
+  const type = e.name || 'Error';
+  return { error_type: type, err: { type, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } };
 }

@@ -9,6 +9,7 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mappingProblems } from '../src/log-template.js';
 import { waitUntil } from './wait.js';
 
 const repoRoot = path.resolve(import.meta.dirname, '../../..');
@@ -113,6 +114,7 @@ describe('djcast-relay main', () => {
     expect(output).not.toContain('source-pw-not-in-logs');
     expect(output).not.toContain('main-test-token');
     expect(main.stdout.map((l) => (JSON.parse(l) as { event: string }).event)).toContain('relay.stopped');
+    for (const l of main.stdout) expect(mappingProblems(JSON.parse(l) as Record<string, unknown>), l).toEqual([]);
   }, 40_000);
 
   it('exits 1 and names every bad variable, without echoing secrets', async () => {
@@ -121,6 +123,7 @@ describe('djcast-relay main', () => {
     expect(await main.exited).toBe(1);
     const report = JSON.parse(main.stderr().trim()) as { event: string; problems: string[] };
     expect(report.event).toBe('relay.config_invalid');
+    expect(mappingProblems(report)).toEqual([]); // the log template's fields, like the worker's lines
     expect(report.problems.join('\n')).toMatch(/DJCAST_RELAY_ID:[\s\S]*DJCAST_SOURCE_KIND:[\s\S]*DJCAST_STORAGE_DIR:/);
     expect(main.stderr()).not.toContain('secret-token-value');
   }, 20_000);

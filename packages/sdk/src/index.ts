@@ -79,7 +79,14 @@ export type {
   UpdateEpisodeRequest,
   UpdatePodcastRequest,
 } from './api/podcasts.js';
-export type { AnalyticsRange, PlaylistAnalytics, PodcastAnalytics, StreamAnalytics } from './api/analytics.js';
+export type {
+  AdAnalytics,
+  AdAnalyticsScope,
+  AnalyticsRange,
+  PlaylistAnalytics,
+  PodcastAnalytics,
+  StreamAnalytics,
+} from './api/analytics.js';
 export { podcastGuidFor, validatePodcastFeed, type FeedProblem, type FeedReport } from './feed/validate.js';
 export type { Credentials, TokenPair } from './session.js';
 export type { FetchLike, RetryInfo, Sleep } from './transport.js';

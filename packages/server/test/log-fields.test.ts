@@ -5,75 +5,9 @@
  * traceparent's trace id is on every line of its request: the access log, the
  * lines services write while handling it, and the error line of a 500.
  */
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RecordingLauncher, createTestApp, signUp, startFakeIcecast, type FakeSource, type TestApp } from './harness.js';
-
-const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-type Mapping = {
-  type?: string;
-  path?: string;
-  dynamic?: boolean;
-  properties?: Record<string, Mapping>;
-};
-const template = JSON.parse(readFileSync(path.join(root, 'deploy/logging/elasticsearch-index-template.json'), 'utf8')) as {
-  index_patterns: string[];
-  template: { mappings: Mapping & { dynamic_templates: Record<string, { match_mapping_type: string; mapping: Mapping }>[] } };
-};
-const mappings = template.template.mappings;
-
-/** Problems indexing one log line with the template: unknown fields, values of the wrong type, writes to aliases. */
-export function mappingProblems(line: Record<string, unknown>): string[] {
-  const problems: string[] = [];
-  const walk = (value: unknown, props: Record<string, Mapping>, prefix: string) => {
-    for (const [key, v] of Object.entries(value as Record<string, unknown>)) {
-      const name = prefix + key;
-      const mapping = props[key];
-      if (v === null) continue; // Elasticsearch indexes nothing for null
-      if (!mapping) {
-        const dynamic = mappings.dynamic_templates.some((t) =>
-          Object.values(t).some((d) => d.match_mapping_type === 'string' && d.mapping.type === 'keyword'),
-        );
-        if (typeof v === 'string' && dynamic) continue; // strings_as_keywords
-        problems.push(`${name}: not in the template (${typeof v})`);
-        continue;
-      }
-      if (mapping.type === 'alias') {
-        problems.push(`${name}: is an alias of ${mapping.path}; write ${mapping.path} instead`);
-        continue;
-      }
-      if (mapping.properties || mapping.type === 'object') {
-        if (typeof v !== 'object' || Array.isArray(v)) {
-          problems.push(`${name}: an object in the template, ${JSON.stringify(v)} in the line`);
-          continue;
-        }
-        const known = mapping.properties ?? {};
-        const sub = Object.fromEntries(
-          Object.entries(v as Record<string, unknown>).filter(([k]) => mapping.dynamic !== false || k in known),
-        );
-        walk(sub, known, `${name}.`);
-        continue;
-      }
-      const ok =
-        mapping.type === 'keyword' || mapping.type === 'text'
-          ? typeof v === 'string'
-          : mapping.type === 'date'
-            ? typeof v === 'string' && !Number.isNaN(Date.parse(v)) && new Date(v).toISOString() === v
-            : mapping.type === 'integer' || mapping.type === 'long' || mapping.type === 'short'
-              ? Number.isInteger(v)
-              : mapping.type === 'float' || mapping.type === 'double'
-                ? typeof v === 'number'
-                : mapping.type === 'boolean'
-                  ? typeof v === 'boolean'
-                  : false;
-      if (!ok) problems.push(`${name}: ${mapping.type} in the template, ${JSON.stringify(v)} in the line`);
-    }
-  };
-  walk(line, mappings.properties ?? {}, '');
-  return problems;
-}
+import { mappingProblems, mappings, template } from '@djcast/relay/log-template';
 
 const TRACE = '4bf92f3577b34da6a3ce929d0e0e4736';
 const traceparent = (span: string) => `00-${TRACE}-${span}-01`;
@@ -169,6 +103,7 @@ describe('log lines and the Elasticsearch index template', () => {
     expect(mappingProblems({ error: { type: 'x' } })).toEqual([
       'error.type: is an alias of error_type; write error_type instead',
     ]);
+    expect(mappingProblems({ status_code: [200, '204'] })).toEqual(['status_code: integer in the template, "204" in the line']);
     expect(mappingProblems({ timestamp: 'yesterday' })).toEqual(['timestamp: date in the template, "yesterday" in the line']);
   });
 });

@@ -1,6 +1,6 @@
 // What `djcast analytics …` shows for each kind of resource, built from the
 // API's answer (pure: tested without a terminal).
-import type { PlaylistAnalytics, PodcastAnalytics, StreamAnalytics } from '@djcast/sdk';
+import type { AdAnalytics, PlaylistAnalytics, PodcastAnalytics, StreamAnalytics } from '@djcast/sdk';
 import type { DailySeries } from '../ui/analytics-views.js';
 
 export function streamView(a: StreamAnalytics): DailySeries {
@@ -38,5 +38,25 @@ export function podcastView(a: PodcastAnalytics): DailySeries {
     columns: ['date', 'downloads'],
     rows: a.daily_downloads.map((d) => [d.date, d.downloads]),
     chart: { label: 'downloads', values: a.daily_downloads.map((d) => d.downloads) },
+  };
+}
+
+/** A completion rate as a percentage with one decimal; a dash without impressions. */
+export const percent = (rate: number | null): string => (rate === null ? '–' : `${Math.round(rate * 1000) / 10}%`);
+
+export function adsView(a: AdAnalytics): DailySeries {
+  return {
+    summary: [
+      ['impressions', a.impressions],
+      ['completions', a.completions],
+      ['completion rate', percent(a.completion_rate)],
+      ...a.markers.map((m): [string, string] => [
+        `  ${m.marker_id}`,
+        `${m.impressions} impressions, ${m.completions} completed (${percent(m.completion_rate)})`,
+      ]),
+    ],
+    columns: ['date', 'impressions', 'completions', 'completion rate'],
+    rows: a.daily.map((d) => [d.date, d.impressions, d.completions, percent(d.completion_rate)]),
+    chart: { label: 'impressions', values: a.daily.map((d) => d.impressions) },
   };
 }

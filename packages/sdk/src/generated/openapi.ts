@@ -1073,6 +1073,26 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/analytics/ads": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Ad impressions and completion rate of a playlist’s or a stream’s ad markers, per day and per marker
+         * @description Give `playlist` or `stream` (one of them). An impression is a listener session that started playing an ad marker (MP3 or HLS, once per session and marker); a completion is one of those sessions that played the ad to its end. Both count on the day the impression started; `completion_rate` is completions / impressions (null without impressions). CSV metrics: `impressions`, `completions`, `completion_rate` (all markers), and the same suffixed `:<marker id>`; a rate without impressions is an empty value. Days are UTC calendar days, both ends included; `from` after `to`, a range longer than 366 days or a date that is not YYYY-MM-DD is a 400. Answers read only the daily aggregates the fold job writes (every few minutes), never raw events.
+         */
+        get: operations["getAdAnalytics"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/domains": {
         parameters: {
             query?: never;
@@ -3028,6 +3048,58 @@ export interface components {
                 daily_downloads: {
                     date: string;
                     downloads: number;
+                }[];
+            }[];
+        };
+        AdAnalytics: {
+            /** @enum {string} */
+            resource_kind: "playlist" | "stream";
+            resource_id: string;
+            from: string;
+            to: string;
+            /** @description Listener sessions that started the ad. */
+            impressions: number;
+            /** @description Of those, sessions that played it to its end. */
+            completions: number;
+            /**
+             * @description `completions / impressions`, rounded to 4 places; null without impressions.
+             * @example 0.6667
+             */
+            completion_rate: number | null;
+            daily: {
+                date: string;
+                /** @description Listener sessions that started the ad. */
+                impressions: number;
+                /** @description Of those, sessions that played it to its end. */
+                completions: number;
+                /**
+                 * @description `completions / impressions`, rounded to 4 places; null without impressions.
+                 * @example 0.6667
+                 */
+                completion_rate: number | null;
+            }[];
+            markers: {
+                marker_id: string;
+                /** @description Listener sessions that started the ad. */
+                impressions: number;
+                /** @description Of those, sessions that played it to its end. */
+                completions: number;
+                /**
+                 * @description `completions / impressions`, rounded to 4 places; null without impressions.
+                 * @example 0.6667
+                 */
+                completion_rate: number | null;
+                daily: {
+                    date: string;
+                    /** @description Listener sessions that started the ad. */
+                    impressions: number;
+                    /** @description Of those, sessions that played it to its end. */
+                    completions: number;
+                    /**
+                     * @description `completions / impressions`, rounded to 4 places; null without impressions.
+                     * @example 0.6667
+                     */
+                    completion_rate: number | null;
                 }[];
             }[];
         };
@@ -9605,6 +9677,94 @@ export interface operations {
             };
         };
     };
+    getAdAnalytics: {
+        parameters: {
+            query?: {
+                /** @description First day (UTC), inclusive. Default: 29 days before `to`. */
+                from?: string;
+                /** @description Last day (UTC), inclusive. Default: today. */
+                to?: string;
+                /** @description `csv` answers `text/csv` (columns `date,metric,value`); so does `Accept: text/csv`. */
+                format?: "json" | "csv";
+                /** @description The playlist whose ad markers to count (give `playlist` or `stream`, not both). */
+                playlist?: string;
+                /** @description The live stream whose ad markers to count (give `playlist` or `stream`, not both). */
+                stream?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The analytics */
+            200: {
+                headers: {
+                    /** @description CSV only: `attachment; filename="djcast-<kind>-<id>-<from>-<to>.csv"`. */
+                    "Content-Disposition"?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdAnalytics"];
+                    "text/csv": string;
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     listDomains: {
         parameters: {
             query?: {
@@ -12326,6 +12486,7 @@ export const pathsOembedGetParametersQueryFormatValues: ReadonlyArray<FlattenedD
 export const pathsV1AnalyticsStreamsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/streams/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
 export const pathsV1AnalyticsPlaylistsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/playlists/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
 export const pathsV1AnalyticsPodcastsIdGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/podcasts/{id}"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
+export const pathsV1AnalyticsAdsGetParametersQueryFormatValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/analytics/ads"]["get"]["parameters"]["query"]["format"]> = ["json", "csv"];
 export const pathsV1SubscriptionsGetParametersQueryRoleValues: ReadonlyArray<FlattenedDeepRequired<paths>["/v1/subscriptions"]["get"]["parameters"]["query"]["role"]> = ["listener", "dj"];
 export const streamStartingEventTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamStartingEvent"]["type"]> = ["stream.starting"];
 export const streamVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Stream"]["visibility"]> = ["public", "private"];
@@ -12397,6 +12558,7 @@ export const webhookDeliveryAttemptDelivery_stateValues: ReadonlyArray<Flattened
 export const oEmbedVersionValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OEmbed"]["version"]> = ["1.0"];
 export const oEmbedTypeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["OEmbed"]["type"]> = ["rich"];
 export const streamNowPlayingStateValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["StreamNowPlaying"]["state"]> = ["inactive", "starting", "live", "reconnecting", "offline", "stopped"];
+export const adAnalyticsResource_kindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AdAnalytics"]["resource_kind"]> = ["playlist", "stream"];
 export const createPlanRequestBilling_intervalValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlanRequest"]["billing_interval"]> = ["month", "year"];
 export const createPlanRequestUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlanRequest"]["unlocks"]> = ["all"];
 export const updatePlanRequestUnlocksAnyOf0Values: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePlanRequest"]["unlocks"]> = ["all"];

@@ -308,7 +308,8 @@ export class ProcessRelayLauncher implements RelayLauncher {
       }
       if (record) {
         const level = levelOf(record.level);
-        const msg = typeof record.msg === 'string' ? record.msg : line;
+        // Workers write `message` (the log template's name); older ones pino's `msg`.
+        const msg = typeof record.message === 'string' ? record.message : typeof record.msg === 'string' ? record.msg : line;
         this.log({ ...about, source, level, msg, record });
       } else {
         this.log({ ...about, source, level: source === 'stderr' ? 'warn' : 'info', msg: line });

@@ -23,7 +23,7 @@ export function csvStream(rows: readonly CsvRow[]): ReadableStream<Uint8Array> {
       let text = '';
       for (const end = Math.min(rows.length, i + ROWS_PER_CHUNK); i < end; i++) {
         const [date, metric, value] = rows[i]!;
-        text += `${date},${csvField(metric)},${value}\n`;
+        text += `${date},${csvField(metric)},${value ?? ''}\n`;
       }
       controller.enqueue(encoder.encode(text));
     },

@@ -88,6 +88,25 @@ export function episodeSizes(db: Q, ids: readonly string[]) {
   return db.selectFrom('episodes').select(['id', 'media_bytes', 'duration_seconds']).where('id', 'in', ids).execute();
 }
 
+/**
+ * Per ad marker (and the playlist or stream it played in): impressions
+ * started in [from, to) and how many of them completed, in SQL.
+ */
+export function adImpressionTotals(db: Q, from: string, to: string) {
+  return db
+    .selectFrom('ad_impressions')
+    .select((eb) => [
+      'resource_id',
+      'marker_id',
+      eb.fn.countAll<string | number>().as('impressions'),
+      eb.fn.count<string | number>('completed_at').as('completions'),
+    ])
+    .where('started_at', '>=', from)
+    .where('started_at', '<', to)
+    .groupBy(['resource_id', 'marker_id'])
+    .execute();
+}
+
 /** The earliest raw row of any kind (where a first fold starts). */
 export async function earliestRaw(db: Q): Promise<string | null> {
   const rows = await Promise.all([
@@ -102,6 +121,10 @@ export async function earliestRaw(db: Q): Promise<string | null> {
     db
       .selectFrom('stream_listener_samples')
       .select((eb) => eb.fn.min('sampled_at').as('at'))
+      .executeTakeFirst(),
+    db
+      .selectFrom('ad_impressions')
+      .select((eb) => eb.fn.min('started_at').as('at'))
       .executeTakeFirst(),
   ]);
   const all = rows.map((r) => (r?.at as string | null | undefined) ?? null).filter((x): x is string => x !== null);
@@ -127,6 +150,7 @@ export async function deleteRawBefore(db: Q, before: string): Promise<number> {
     db.deleteFrom('listener_sessions').where('started_at', '<', before).executeTakeFirst(),
     db.deleteFrom('episode_downloads').where('created_at', '<', before).executeTakeFirst(),
     db.deleteFrom('stream_listener_samples').where('sampled_at', '<', before).executeTakeFirst(),
+    db.deleteFrom('ad_impressions').where('started_at', '<', before).executeTakeFirst(),
   ]);
   return results.reduce((n, r) => n + Number(r.numDeletedRows), 0);
 }

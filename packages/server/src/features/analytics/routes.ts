@@ -6,6 +6,8 @@ import { json, securedRoute } from '../../http/openapi.js';
 import { csvStream, wantsCsv } from './csv.js';
 import { MAX_RANGE_DAYS, addDays, dayOf, rangeLength, type DayRange } from './days.js';
 import {
+  AdAnalyticsSchema,
+  AdsQuery,
   PlaylistAnalyticsSchema,
   PlaylistIdParam,
   PodcastAnalyticsSchema,
@@ -80,6 +82,23 @@ const podcastAnalytics = securedRoute('analytics:read', {
   responses: { 200: { description: 'The analytics', headers: csvHeaders, content: { ...json(PodcastAnalyticsSchema), ...csv } } },
 });
 
+const adAnalytics = securedRoute('analytics:read', {
+  method: 'get',
+  path: '/v1/analytics/ads',
+  operationId: 'getAdAnalytics',
+  tags,
+  summary: 'Ad impressions and completion rate of a playlist’s or a stream’s ad markers, per day and per marker',
+  description:
+    'Give `playlist` or `stream` (one of them). An impression is a listener session that started playing an ad marker (MP3 or ' +
+    'HLS, once per session and marker); a completion is one of those sessions that played the ad to its end. Both count on the ' +
+    'day the impression started; `completion_rate` is completions / impressions (null without impressions). ' +
+    'CSV metrics: `impressions`, `completions`, `completion_rate` (all markers), and the same suffixed `:<marker id>`; a rate ' +
+    'without impressions is an empty value. ' +
+    RANGE_RULES,
+  request: { query: AdsQuery },
+  responses: { 200: { description: 'The analytics', headers: csvHeaders, content: { ...json(AdAnalyticsSchema), ...csv } } },
+});
+
 /** The range asked for, with defaults (the last 30 days to today), checked. */
 export function resolveRange(query: { from?: string | undefined; to?: string | undefined }, now: Date): DayRange {
   const to = query.to ?? dayOf(now);
@@ -134,5 +153,18 @@ export function registerAnalyticsRoutes(app: App, service: AnalyticsService, clo
     const query = c.req.valid('query');
     const range = resolveRange(query, clock());
     return answer(c, 'podcast', id, range, query.format, await service.podcast(principalOf(c), id, range));
+  });
+  app.openapi(adAnalytics, async (c) => {
+    const query = c.req.valid('query');
+    if ((query.playlist === undefined) === (query.stream === undefined)) {
+      throw new DomainError('validation_failed', 'Give either `playlist` or `stream`.', {
+        errors: [{ path: 'playlist', message: 'give exactly one of playlist and stream' }],
+      });
+    }
+    const scope = query.playlist
+      ? { kind: 'playlist' as const, id: query.playlist }
+      : { kind: 'stream' as const, id: query.stream! };
+    const range = resolveRange(query, clock());
+    return answer(c, `ads-${scope.kind}`, scope.id, range, query.format, await service.ads(principalOf(c), scope, range));
   });
 }

@@ -79,3 +79,41 @@ export const PodcastAnalyticsSchema = z
     episodes: z.array(z.object({ episode_id: z.string(), total_downloads: z.number().int(), daily_downloads: DailyDownloads })),
   })
   .openapi('PodcastAnalytics');
+
+const idQuery = (prefix: string, what: string) =>
+  z
+    .string()
+    .regex(new RegExp(`^${prefix}_[0-9a-z]{26}$`), `must be ${what} id (${prefix}_…)`)
+    .optional();
+
+export const AdsQuery = RangeQuery.extend({
+  playlist: idQuery('pls', 'a playlist').openapi({
+    description: 'The playlist whose ad markers to count (give `playlist` or `stream`, not both).',
+    example: 'pls_01jd0v9m3x7k2p8q4r5s6t7u8v',
+  }),
+  stream: idQuery('str', 'a stream').openapi({
+    description: 'The live stream whose ad markers to count (give `playlist` or `stream`, not both).',
+  }),
+});
+
+const AdCounts = {
+  impressions: z.number().int().openapi({ description: 'Listener sessions that started the ad.' }),
+  completions: z.number().int().openapi({ description: 'Of those, sessions that played it to its end.' }),
+  completion_rate: z
+    .number()
+    .nullable()
+    .openapi({ description: '`completions / impressions`, rounded to 4 places; null without impressions.', example: 0.6667 }),
+};
+const DailyAds = z.array(z.object({ date: z.string(), ...AdCounts }));
+
+export const AdAnalyticsSchema = z
+  .object({
+    resource_kind: z.enum(['playlist', 'stream']),
+    resource_id: z.string(),
+    from: z.string(),
+    to: z.string(),
+    ...AdCounts,
+    daily: DailyAds,
+    markers: z.array(z.object({ marker_id: z.string(), ...AdCounts, daily: DailyAds })),
+  })
+  .openapi('AdAnalytics');

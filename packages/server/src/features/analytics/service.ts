@@ -33,6 +33,9 @@ export const METRICS = {
   listeningSeconds: 'listening_seconds',
   plays: 'plays',
   downloads: 'downloads',
+  /** Per ad marker (sub id): impressions that started that day, and how many of those completed. */
+  adImpressions: 'ad_impressions',
+  adCompletions: 'ad_completions',
 } as const;
 
 export interface StreamAnalytics {
@@ -65,8 +68,35 @@ export interface PodcastAnalytics {
   episodes: { episode_id: string; total_downloads: number; daily_downloads: { date: string; downloads: number }[] }[];
 }
 
-/** One CSV row: `date,metric,value`. */
-export type CsvRow = [date: string, metric: string, value: number];
+export interface AdCounts {
+  impressions: number;
+  completions: number;
+  /** completions / impressions, rounded to 4 places; null without impressions. */
+  completion_rate: number | null;
+}
+
+export interface AdAnalytics extends AdCounts {
+  resource_kind: 'playlist' | 'stream';
+  resource_id: string;
+  from: string;
+  to: string;
+  daily: ({ date: string } & AdCounts)[];
+  markers: ({ marker_id: string; daily: ({ date: string } & AdCounts)[] } & AdCounts)[];
+}
+
+/** Whose ads: a playlist's or a live stream's. */
+export type AdScope = { kind: 'playlist'; id: string } | { kind: 'stream'; id: string };
+
+/** One CSV row: `date,metric,value` (an empty value: no value that day, e.g. a rate without impressions). */
+export type CsvRow = [date: string, metric: string, value: number | null];
+
+export function adCounts(impressions: number, completions: number): AdCounts {
+  return {
+    impressions,
+    completions,
+    completion_rate: impressions === 0 ? null : Math.round((completions / impressions) * 10_000) / 10_000,
+  };
+}
 
 const hours = (seconds: number) => Math.round((seconds / 3600) * 1000) / 1000;
 
@@ -171,6 +201,13 @@ export class AnalyticsService {
       }
       for (const [episodeId, n] of perEpisode) put('podcast', podcastOf.get(episodeId)!, METRICS.downloads, n, episodeId);
 
+      // Ad impressions per marker, on the day they started (a completion counts with its impression).
+      for (const r of await repo.adImpressionTotals(trx, from, to)) {
+        const kind = r.resource_id.startsWith('str_') ? 'stream' : 'playlist';
+        put(kind, r.resource_id, METRICS.adImpressions, Number(r.impressions), r.marker_id);
+        put(kind, r.resource_id, METRICS.adCompletions, Number(r.completions), r.marker_id);
+      }
+
       await repo.deleteDailyOf(trx, day);
       await repo.insertDaily(trx, [...rows.values()]);
     });
@@ -251,10 +288,71 @@ export class AnalyticsService {
     };
   }
 
+  /** Ad impressions and completions of a playlist's or a stream's markers, per day and marker. */
+  async ads(principal: Principal, scope: AdScope, range: DayRange): Promise<AdAnalytics> {
+    if (scope.kind === 'playlist') await this.deps.playlists.getOwned(principal, scope.id);
+    else await this.deps.streams.getOwned(principal, scope.id);
+    const days = daysBetween(range.from, range.to);
+    const markers = new Map<string, Map<string, [number, number]>>();
+    for (const r of await repo.dailyOf(this.deps.db, scope.id, range.from, range.to)) {
+      const which = r.metric === METRICS.adImpressions ? 0 : r.metric === METRICS.adCompletions ? 1 : null;
+      if (which === null) continue;
+      let m = markers.get(r.sub_id);
+      if (!m) markers.set(r.sub_id, (m = new Map()));
+      let day = m.get(r.day);
+      if (!day) m.set(r.day, (day = [0, 0]));
+      day[which] += Number(r.value);
+    }
+    const series = (m: Map<string, [number, number]>) =>
+      days.map((date) => ({ date, ...adCounts(m.get(date)?.[0] ?? 0, m.get(date)?.[1] ?? 0) }));
+    const total = (daily: AdCounts[]) =>
+      adCounts(
+        daily.reduce((n, d) => n + d.impressions, 0),
+        daily.reduce((n, d) => n + d.completions, 0),
+      );
+    const perMarker = [...markers.entries()]
+      .sort(([a], [b]) => (a < b ? -1 : 1))
+      .map(([marker_id, m]) => {
+        const daily = series(m);
+        return { marker_id, ...total(daily), daily };
+      });
+    const daily = days.map((date, i) =>
+      Object.assign(
+        { date },
+        adCounts(
+          perMarker.reduce((n, m) => n + m.daily[i]!.impressions, 0),
+          perMarker.reduce((n, m) => n + m.daily[i]!.completions, 0),
+        ),
+      ),
+    );
+    return {
+      resource_kind: scope.kind,
+      resource_id: scope.id,
+      from: range.from,
+      to: range.to,
+      ...total(daily),
+      daily,
+      markers: perMarker,
+    };
+  }
+
   /** CSV rows (`date,metric,value`) of an answer, in date order. */
-  static csvRows(answer: StreamAnalytics | PlaylistAnalytics | PodcastAnalytics): CsvRow[] {
+  static csvRows(answer: StreamAnalytics | PlaylistAnalytics | PodcastAnalytics | AdAnalytics): CsvRow[] {
     const out: CsvRow[] = [];
-    if ('daily_listeners' in answer) {
+    if ('markers' in answer) {
+      answer.daily.forEach((d, i) => {
+        out.push([d.date, 'impressions', d.impressions], [d.date, 'completions', d.completions]);
+        out.push([d.date, 'completion_rate', d.completion_rate]);
+        for (const m of answer.markers) {
+          const md = m.daily[i]!;
+          out.push(
+            [d.date, `impressions:${m.marker_id}`, md.impressions],
+            [d.date, `completions:${m.marker_id}`, md.completions],
+          );
+          out.push([d.date, `completion_rate:${m.marker_id}`, md.completion_rate]);
+        }
+      });
+    } else if ('daily_listeners' in answer) {
       for (const d of answer.daily_listeners) {
         out.push([d.date, 'unique_listeners', d.unique_listeners], [d.date, 'peak_concurrent', d.peak_concurrent]);
         out.push([d.date, 'listening_hours', d.listening_hours]);
