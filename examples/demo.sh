@@ -62,6 +62,11 @@ wait_until() {
 }
 status_of() { curl -s -o /dev/null -w '%{http_code}' "$@" || true; }
 
+# This checkout's CLI, also for the examples the demo runs (they call `djcast` from PATH).
+mkdir -p "$work/bin"
+printf '#!/bin/sh\nexec node "%s/packages/cli/bin/run.js" "$@"\n' "$root" >"$work/bin/djcast"
+chmod +x "$work/bin/djcast"
+export PATH="$work/bin:$PATH"
 djcast() { node "$root/packages/cli/bin/run.js" "$@"; }
 # The listener's own CLI session: their config dir, never the DJ's token.
 listener() { env -u DJCAST_TOKEN DJCAST_CONFIG_DIR="$work/listener-cli" node "$root/packages/cli/bin/run.js" "$@"; }
