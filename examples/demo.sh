@@ -235,8 +235,9 @@ step "2. Upload a generated MP3, build a playlist with a mid-roll ad, play its M
 ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i "sine=frequency=330:duration=40" -f lavfi -i "sine=frequency=495:duration=40" \
   -filter_complex amerge=inputs=2 -ac 2 -b:a 128k "$work/demo-set.mp3"
 ffmpeg -hide_banner -nostdin -loglevel error -f lavfi -i "sine=frequency=1000:duration=5" -ac 2 -b:a 128k "$work/ad-spot.mp3"
-# The progress bar goes to stderr (shown here); the JSON result to stdout.
-set_id=$(djcast upload "$work/demo-set.mp3" --title "Demo set" --wait --json | jq -r 'select(.status == "ready") | .id')
+# Without --json, upload shows its byte and transcode progress bars (on a terminal, on stderr).
+djcast upload "$work/demo-set.mp3" --title "Demo set" --wait >/dev/null
+set_id=$(djcast upload list --json | jq -r '[.[] | select(.title == "Demo set" and .status == "ready")][0].id // empty')
 [ -n "$set_id" ] || fail "the upload did not become ready"
 ad_id=$(djcast upload "$work/ad-spot.mp3" --title "Coffee spot" --wait --json | jq -r 'select(.status == "ready") | .id')
 [ -n "$ad_id" ] || fail "the ad upload did not become ready"
