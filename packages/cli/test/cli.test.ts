@@ -187,6 +187,46 @@ describe('djcast CLI against a real server', { timeout: 120_000 }, () => {
     expect(human.stdout).toMatch(new RegExp(`\npage: +${podcast.page_url.replace(/[.?]/g, '\\$&')}\n`));
   });
 
+  it('podcast feed-url mints a listener’s personal feed of a subscribers-only podcast; it stays shut without a subscription', async () => {
+    const listener = cliSandbox(http.url);
+    const listenerEmail = uniqueEmail('feed-listener');
+    const env = { DJCAST_EMAIL: listenerEmail, DJCAST_PASSWORD: PASSWORD };
+    expect((await listener.run(['register', '--role', 'listener'], { env })).code).toBe(0);
+    expect((await listener.run(['login'], { env })).code).toBe(0);
+    const listenerId = json(await listener.run(['whoami', '--json'])).id as string;
+    const podcast = json(
+      await cli.run([
+        'podcast',
+        'create',
+        '--title',
+        'Members Sessions',
+        '--description',
+        'For subscribers',
+        '--author',
+        'DJ CLI',
+        '--category',
+        'Music',
+        '--monetization',
+        '--json',
+      ]),
+    );
+
+    const minted = await cli.run(['podcast', 'feed-url', podcast.id, '--listener', listenerId, '--json']);
+    expect(minted.code, minted.stderr).toBe(0);
+    const token = json(minted);
+    expect(token).toMatchObject({ id: expect.stringMatching(/^pft_/), podcast_id: podcast.id, user_id: listenerId });
+    expect(token.feed_url).toMatch(new RegExp(`/podcasts/${podcast.id}/feeds/[A-Za-z0-9_-]{32}/rss\\.xml$`));
+    expect((await fetch(`${http.url}${new URL(token.feed_url).pathname}`)).status).toBe(403);
+
+    const human = await cli.run(['podcast', 'feed-url', podcast.id, '--listener', listenerId]);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(new RegExp(`^id: +pft_\\w+\nlistener: +${listenerId}\nfeed: +http\\S+/rss\\.xml\n$`));
+    expect(human.stdout).not.toContain(token.feed_url); // a new secret each time
+
+    const missing = await cli.run(['podcast', 'feed-url', podcast.id]);
+    expect(missing.code).toBe(2);
+  });
+
   it('an unknown stream id exits 1 with one error line naming the code and request id', async () => {
     const missing = 'str_00000000000000000000000000';
     const result = await cli.run(['stream', 'get', missing]);

@@ -1,5 +1,5 @@
 // Which fields of podcasts and episodes the human output shows, in order.
-import type { Episode, Podcast } from '@djcast/sdk';
+import type { Episode, Podcast, PodcastFeedToken } from '@djcast/sdk';
 import type { Column, Field } from './format.js';
 
 export const PODCAST_FIELDS: Field<Podcast>[] = [
@@ -39,4 +39,10 @@ export const EPISODE_COLUMNS: Column<Episode>[] = [
   { header: 'title', get: (e) => e.title },
   { header: 'status', get: (e) => e.status },
   { header: 'published', get: (e) => e.published_at },
+];
+
+export const FEED_TOKEN_FIELDS: Field<PodcastFeedToken>[] = [
+  { header: 'id', get: (t) => t.id },
+  { header: 'listener', get: (t) => t.user_id },
+  { header: 'feed', get: (t) => t.feed_url },
 ];
