@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { ID_PATTERN, newId } from './ids.js';
+import { encodeRandom, ID_PATTERN, newId } from './ids.js';
 
 describe('newId', () => {
   it('is prefixed and matches the id pattern', () => {
@@ -15,6 +15,22 @@ describe('newId', () => {
         const ids = steps.map((step) => newId('req', (now += step)));
         expect([...ids].sort()).toEqual(ids);
         expect(new Set(ids).size).toBe(ids.length);
+      }),
+    );
+  });
+
+  it('encodes the 80 random bits as 16 Crockford base32 digits, most significant first', () => {
+    const reference = (bytes: Uint8Array) => {
+      let bits = 0n;
+      for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+      const digits = [...bits.toString(32).padStart(16, '0')];
+      return digits.map((d) => '0123456789abcdefghjkmnpqrstvwxyz'[Number.parseInt(d, 32)]).join('');
+    };
+    expect(encodeRandom(new Uint8Array(10))).toBe('0'.repeat(16));
+    expect(encodeRandom(new Uint8Array(10).fill(255))).toBe('z'.repeat(16));
+    fc.assert(
+      fc.property(fc.uint8Array({ minLength: 10, maxLength: 10 }), (bytes) => {
+        expect(encodeRandom(bytes)).toBe(reference(bytes));
       }),
     );
   });

@@ -60,13 +60,21 @@ function encodeTime(ms: number): string {
   return out;
 }
 
-function encodeRandom(bytes: Uint8Array): string {
-  let bits = 0n;
-  for (const b of bytes) bits = (bits << 8n) | BigInt(b);
+/**
+ * The 80 random bits as 16 base32 digits. Two 40-bit halves fit a double exactly, so this needs
+ * no BigInt (which made every request id, one per request, cost several times more).
+ */
+export function encodeRandom(bytes: Uint8Array): string {
+  return encode40(bytes, 0) + encode40(bytes, 5);
+}
+
+function encode40(bytes: Uint8Array, at: number): string {
+  let n = 0;
+  for (let i = at; i < at + 5; i++) n = n * 256 + bytes[i]!;
   let out = '';
-  for (let i = 0; i < 16; i++) {
-    out = CROCKFORD[Number(bits & 31n)] + out;
-    bits >>= 5n;
+  for (let i = 0; i < 8; i++) {
+    out = CROCKFORD[n % 32] + out;
+    n = Math.floor(n / 32);
   }
   return out;
 }

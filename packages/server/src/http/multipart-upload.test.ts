@@ -2,16 +2,21 @@ import { createHash } from 'node:crypto';
 import { mkdtemp, readdir, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Readable } from 'node:stream';
+import { request as httpRequest, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import v8 from 'node:v8';
 import vm from 'node:vm';
 import { LocalBlobStore } from '@djcast/relay/blob';
 import { Hono } from 'hono';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { loadConfig } from '../config.js';
+import { createHttpServer } from './server.js';
 import {
   MalformedMultipartError,
   MissingFileError,
+  nodeRequestBody,
   PayloadTooLargeError,
   UnsupportedMediaTypeError,
   receiveMultipartFile,
@@ -368,4 +373,123 @@ describe('receiveMultipartFile', () => {
     expect(rssMb, `RSS grew by ${rssMb.toFixed(1)} MB while streaming 150 MB`).toBeLessThan(30);
     expect(buffersMb, `live ArrayBuffers grew by ${buffersMb.toFixed(1)} MB`).toBeLessThan(10);
   }, 60_000);
+});
+
+describe('receiveMultipartFile on the Node server', () => {
+  let dir: string;
+  let store: LocalBlobStore;
+  const servers: Server[] = [];
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'djcast-multipart-node-'));
+    store = new LocalBlobStore(dir);
+  });
+  afterEach(async () => {
+    vi.restoreAllMocks();
+    for (const server of servers.splice(0)) {
+      server.closeAllConnections();
+      await new Promise((resolve) => server.close(resolve));
+    }
+  });
+  afterAll(async () => {
+    await rm(dir, { recursive: true, force: true });
+  });
+
+  /** The production HTTP server with one upload route; `outcome` settles with what receiveMultipartFile did. */
+  async function serveUpload(maxBytes: number) {
+    let settle: (value: { ok: true; size: number; nodeBody: boolean } | { ok: false; error: Error }) => void = () => {};
+    const outcome = new Promise<Parameters<typeof settle>[0]>((resolve) => (settle = resolve));
+    const app = new Hono();
+    app.post('/upload', async (c) => {
+      const nodeBody = nodeRequestBody(c.env);
+      try {
+        const head = await receiveMultipartFile(c.req.raw, {
+          field: 'file',
+          maxBytes,
+          nodeBody,
+          sink: (file) => store.put('uploads/audio/upl_node/original.mp3', file.stream, { contentType: file.mimeType }),
+        });
+        settle({ ok: true, size: head.size, nodeBody: nodeBody !== undefined });
+        return c.json({ size: head.size });
+      } catch (error) {
+        settle({ ok: false, error: error as Error });
+        const tooLarge = error instanceof PayloadTooLargeError;
+        return c.json({ error: (error as Error).name }, tooLarge ? 413 : 400, tooLarge ? { Connection: 'close' } : {});
+      }
+    });
+    const server = createHttpServer(app, loadConfig({}).http);
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    return { port: (server.address() as AddressInfo).port, outcome };
+  }
+
+  /** POSTs `parts` chunk by chunk over a real socket; `stopAfter` bytes cuts the connection there. */
+  function post(port: number, parts: Part[], { stopAfter }: { stopAfter?: number } = {}) {
+    return new Promise<{ status: number; body: string } | { aborted: true }>((resolve, reject) => {
+      const req = httpRequest(
+        {
+          host: '127.0.0.1',
+          port,
+          method: 'POST',
+          path: '/upload',
+          headers: { 'content-type': `multipart/form-data; boundary=${BOUNDARY}`, 'content-length': bodySize(parts) },
+        },
+        (res) => {
+          let body = '';
+          res.setEncoding('utf8');
+          res.on('data', (d: string) => (body += d));
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+        },
+      );
+      req.on('error', (error) => (stopAfter !== undefined ? resolve({ aborted: true }) : reject(error)));
+      let sent = 0;
+      const source = partsBytes(parts);
+      const pump = () => {
+        for (;;) {
+          const next = source.next();
+          if (next.done) return void req.end();
+          sent += next.value.length;
+          if (stopAfter !== undefined && sent > stopAfter) {
+            req.destroy();
+            return resolve({ aborted: true });
+          }
+          if (!req.write(next.value)) return void req.once('drain', pump);
+        }
+      };
+      pump();
+    });
+  }
+
+  it('reads the Node request stream itself (no web-stream round trip) into the blob store, byte for byte', async () => {
+    const fromWeb = vi.spyOn(Readable, 'fromWeb');
+    const { port, outcome } = await serveUpload(20 * 1024 * 1024);
+    const size = 8 * 1024 * 1024 + 123;
+    const res = await post(port, [
+      { name: 'title', content: 'Warm-up' },
+      { name: 'file', filename: 'a.mp3', type: 'audio/mpeg', content: { size } },
+    ]);
+    expect(res).toEqual({ status: 200, body: JSON.stringify({ size }) });
+    expect(await outcome).toEqual({ ok: true, size, nodeBody: true });
+    expect(fromWeb).not.toHaveBeenCalled();
+    const stored = await store.get('uploads/audio/upl_node/original.mp3');
+    expect(
+      createHash('md5')
+        .update(await buffer(stored!.body))
+        .digest('hex'),
+    ).toBe(md5Of(size));
+  });
+
+  it('stops an oversized upload at the limit and still delivers its 413', async () => {
+    const { port, outcome } = await serveUpload(1024 * 1024);
+    const res = await post(port, [{ name: 'file', filename: 'a.mp3', content: { size: 1024 * 1024 + 1 } }]);
+    expect(res).toMatchObject({ status: 413 });
+    expect(await outcome).toMatchObject({ ok: false, error: { name: 'PayloadTooLargeError' } });
+  });
+
+  it('fails as aborted when the client goes away mid-upload, and keeps nothing', async () => {
+    const { port, outcome } = await serveUpload(100 * 1024 * 1024);
+    await store.delete('uploads/audio/upl_node/original.mp3');
+    await post(port, [{ name: 'file', filename: 'a.mp3', content: { size: 50 * 1024 * 1024 } }], { stopAfter: 4 * 1024 * 1024 });
+    expect(await outcome).toMatchObject({ ok: false, error: { name: 'UploadAbortedError' } });
+    expect(await store.get('uploads/audio/upl_node/original.mp3')).toBeNull();
+  });
 });

@@ -32,6 +32,12 @@ export interface ReceiveFileOptions<T> {
   overheadBytes?: number;
   /** Aborts the upload (defaults to the request's own signal). */
   signal?: AbortSignal;
+  /**
+   * The request body as the Node server received it (`IncomingMessage`), when there is one. Read
+   * instead of `request.body`, it spares every chunk two conversions (Node stream to web stream
+   * in the adapter, and back here), which were most of the CPU of an upload.
+   */
+  nodeBody?: Readable;
 }
 
 export class PayloadTooLargeError extends Error {
@@ -88,7 +94,7 @@ export async function receiveMultipartFile<T>(request: Request, options: Receive
   const declared = contentLength(request.headers.get('content-length'));
   if (declared !== null && declared > maxBytes + overheadBytes) throw new PayloadTooLargeError(maxBytes);
   if (signal.aborted) throw new UploadAbortedError('the upload was aborted', { cause: signal.reason });
-  if (!request.body) throw new MissingFileError(field, 'The request has no body');
+  if (!options.nodeBody && !request.body) throw new MissingFileError(field, 'The request has no body');
 
   let parser: busboy.Busboy;
   try {
@@ -100,7 +106,7 @@ export async function receiveMultipartFile<T>(request: Request, options: Receive
   } catch {
     throw new UnsupportedMediaTypeError(contentType); // e.g. an unparseable boundary
   }
-  const body = Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>);
+  const body = options.nodeBody ?? Readable.fromWeb(request.body as unknown as NodeReadableStream<Uint8Array>);
 
   return new Promise<T>((resolve, reject) => {
     let failure: Error | null = null;
@@ -207,3 +213,14 @@ function contentLength(header: string | null): number | null {
 }
 
 function noop() {}
+
+/**
+ * The Node request stream behind a request on the Node server (Hono's `c.env.incoming`), while
+ * nothing has started reading it; undefined elsewhere (app.request in tests, other runtimes),
+ * where the web `request.body` is read instead.
+ */
+export function nodeRequestBody(env: unknown): Readable | undefined {
+  const incoming = (env as { incoming?: unknown } | undefined)?.incoming;
+  if (!(incoming instanceof Readable)) return undefined;
+  return incoming.readableDidRead || incoming.readableFlowing !== null ? undefined : incoming;
+}

@@ -4,10 +4,10 @@
 // when idle, and connections over the cap are refused while the process
 // keeps serving the ones it has.
 
-import type { Server } from 'node:http';
+import { type Server, ServerResponse } from 'node:http';
 import { connect, type AddressInfo, type Socket } from 'node:net';
 import { Hono } from 'hono';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, vi } from 'vitest';
 import { loadConfig } from '../config.js';
 import { createHttpServer, serverOptions, type HttpLimits } from './server.js';
 
@@ -21,6 +21,12 @@ const LIMITS: HttpLimits = {
 
 const app = new Hono();
 app.get('/', (c) => c.text('ok'));
+app.get('/json', async (c) => {
+  const res = c.json({ status: 'ok' });
+  // As app.ts does for X-Request-Id: a header set on the response already made.
+  res.headers.set('X-Request-Id', 'req_test');
+  return res;
+});
 app.post('/upload', async (c) => c.text(String((await c.req.text()).length)));
 
 const servers: Server[] = [];
@@ -125,6 +131,23 @@ describe('serverOptions', () => {
 });
 
 describe('a real server on loopback', () => {
+  it('sends a small JSON answer in one end(body), not through a web stream read loop', async () => {
+    const { port } = await start();
+    // The adapter's slow path reads the body out of a web stream and calls write() per chunk
+    // before end(); its fast path for a string body calls end(body) alone.
+    const writes = vi.spyOn(ServerResponse.prototype, 'write');
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/json`);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('x-request-id')).toBe('req_test');
+      expect(res.headers.get('content-length')).toBe(String('{"status":"ok"}'.length));
+      expect(await res.json()).toEqual({ status: 'ok' });
+      expect(writes).not.toHaveBeenCalled();
+    } finally {
+      writes.mockRestore();
+    }
+  });
+
   it('cuts a client that trickles its headers at the headers timeout (408)', async () => {
     const { port } = await start();
     const client = await open(port);

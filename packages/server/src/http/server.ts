@@ -73,13 +73,33 @@ export function directMediaBodies(fetch: Fetch): Fetch {
   return async (request, env) => {
     const res = await fetch(request, env);
     const outgoing = (env as { outgoing?: unknown } | undefined)?.outgoing;
-    if (!(outgoing instanceof ServerResponse) || outgoing.headersSent || res.body === null) return res;
-    const direct = takeDirectBody(res.body);
+    if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) return res;
+    const body = bodyOf(res);
+    if (body === null || typeof body === 'string') return res;
+    const direct = takeDirectBody(body);
     if (!direct) return res;
     outgoing.writeHead(res.status, nodeHeaders(res.headers));
     void pumpToResponse(direct.source, outgoing, direct.options);
     return RESPONSE_ALREADY_SENT;
   };
+}
+
+let cacheSymbol: symbol | undefined;
+
+/**
+ * The body a response was made with, read without touching `res.body`. On @hono/node-server's
+ * lightweight Response, reading `body` builds a real web Response around it, and the adapter then
+ * sends even a small JSON string through a web stream (a read loop and two socket writes) instead
+ * of its one `end(body)`: that was about half the CPU of a small API answer. The adapter keeps
+ * `[status, body, headers]` under a private symbol described "cache"; where there is none (a real
+ * Response, or another adapter version) `res.body` is read as before.
+ */
+function bodyOf(res: Response): unknown {
+  if (cacheSymbol === undefined) {
+    cacheSymbol = Object.getOwnPropertySymbols(res).find((s) => s.description === 'cache');
+  }
+  const cache = cacheSymbol ? (res as unknown as Record<symbol, unknown>)[cacheSymbol] : undefined;
+  return Array.isArray(cache) && cache.length >= 2 ? cache[1] : res.body;
 }
 
 function nodeHeaders(headers: Headers): Record<string, string | string[]> {

@@ -45,20 +45,23 @@ export const findApiTokenByHash = (db: Q, tokenHash: string) =>
 
 /**
  * What a request authenticated by an API token needs, in one query: the token's state and
- * scopes and its owner's role (a token never holds more than the role allows today).
+ * scopes and its owner's role (a token never holds more than the role allows today). The role
+ * is a correlated subquery, not a join: SQLite ran the two-table join at about six times the
+ * cost of the same lookups written this way (~70 against ~12 µs), and this query runs on every
+ * API-token request. A token whose owner is gone has `role` null (the foreign key cascades, so
+ * only a race with the delete sees that) and authenticates no one.
  */
 export const findApiTokenPrincipal = (db: Q, tokenHash: string) =>
   db
     .selectFrom('api_tokens')
-    .innerJoin('users', 'users.id', 'api_tokens.user_id')
-    .select([
+    .select((eb) => [
       'api_tokens.id',
       'api_tokens.user_id',
       'api_tokens.scopes',
       'api_tokens.expires_at',
       'api_tokens.revoked_at',
       'api_tokens.last_used_at',
-      'users.role',
+      eb.selectFrom('users').select('users.role').whereRef('users.id', '=', 'api_tokens.user_id').as('role'),
     ])
     .where('api_tokens.token_hash', '=', tokenHash)
     .executeTakeFirst();

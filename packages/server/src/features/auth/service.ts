@@ -306,7 +306,7 @@ export class AuthService {
       const row = await repo.findApiTokenPrincipal(this.db, hashToken(bearer));
       const now = this.clock();
       const nowText = nowIso(now);
-      if (!row || row.revoked_at || (row.expires_at && row.expires_at <= nowText)) return null;
+      if (!row || !row.role || row.revoked_at || (row.expires_at && row.expires_at <= nowText)) return null;
       // A token never holds more than its owner's role allows today.
       const allowed = new Set<Scope>(ROLE_SCOPES[row.role]);
       const scopes = (JSON.parse(row.scopes) as Scope[]).filter((s) => allowed.has(s));

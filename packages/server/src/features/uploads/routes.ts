@@ -3,6 +3,7 @@ import type { App } from '../../http/env.js';
 import {
   MalformedMultipartError,
   MissingFileError,
+  nodeRequestBody,
   PayloadTooLargeError,
   receiveMultipartFile,
   UnsupportedMediaTypeError,
@@ -87,6 +88,7 @@ export function registerUploadRoutes(app: App, deps: UploadRouteDeps): void {
       const view = await receiveMultipartFile(c.req.raw, {
         field: 'file',
         maxBytes,
+        nodeBody: nodeRequestBody(c.env),
         sink: (file) => uploads.create(principal, { stream: file.stream, filename: file.filename || null, title, signal }),
       });
       return c.json(view, 201);
