@@ -93,6 +93,8 @@ export type {
   ListPlansQuery,
   ListSubscriptionsQuery,
   LocalSubscriptionState,
+  PayoutAccount,
+  PayoutSetup,
   Plan,
   PlanList,
   PublicPlanList,
