@@ -154,6 +154,27 @@ describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
     expect(res.body).toMatchObject({ status: 'active', entitled: true, provider: 'stripe', checkout_url: null });
   });
 
+  it('cancel and the billing portal go to the subscription’s connected account', async () => {
+    const p = await plan(650);
+    const listener = await signUp(t, { role: 'listener' });
+    const sub = (await call('POST', '/v1/subscriptions', listener.token, { plan_id: p.id, payment_method_id: 'pm_card_visa' }))
+      .body;
+    const from = fake.calls.length;
+    const portal = await call('POST', `/v1/subscriptions/${sub.id}/portal`, listener.token);
+    expect(portal.status).toBe(200);
+    expect(portal.body.url).toMatch(/^https:\/\/billing\.stripe\.test\//);
+    const canceled = await call('POST', `/v1/subscriptions/${sub.id}/cancel`, listener.token, { at_period_end: true });
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.cancel_at_period_end).toBe(true);
+    const calls = callsSince(from);
+    expect(calls.map((c) => `${c.method} ${c.path.replace(/sub_\w+/, 'sub_…')}`)).toEqual([
+      'POST /v1/billing_portal/sessions',
+      'POST /v1/subscriptions/sub_…',
+    ]);
+    expect(calls.map((c) => c.account)).toEqual([account, account]);
+    expect(calls[1]!.params).toEqual({ cancel_at_period_end: 'true' });
+  });
+
   it('without one: a Checkout URL, pending until checkout.session.completed arrives', async () => {
     const p = await plan(700);
     const listener = await signUp(t, { role: 'listener' });
