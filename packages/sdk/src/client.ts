@@ -9,7 +9,7 @@ import { tokensApi } from './api/tokens.js';
 import { uploadsApi } from './api/uploads.js';
 import { eventsApi, webhooksApi } from './api/webhooks.js';
 import { domainsApi } from './api/domains.js';
-import { plansApi, subscriptionsApi } from './api/billing.js';
+import { payoutsApi, plansApi, subscriptionsApi } from './api/billing.js';
 import { adsApi } from './api/ads.js';
 import type { components, paths } from './generated/openapi.js';
 import { type Credentials, Session, type TokenPair, withSession } from './session.js';
@@ -101,6 +101,7 @@ export function createDjcastClient(options: DjcastClientOptions) {
     domains: domainsApi(ctx),
     plans: plansApi(ctx),
     subscriptions: subscriptionsApi(ctx),
+    payouts: payoutsApi(ctx),
     ads: adsApi(ctx),
     /** Liveness, server version and which backend is live for each concern. */
     health: (): Promise<Health> => unwrap(anon.GET('/healthz')),

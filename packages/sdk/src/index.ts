@@ -100,6 +100,8 @@ export type {
   ListPlansQuery,
   ListSubscriptionsQuery,
   LocalSubscriptionState,
+  PayoutAccount,
+  PayoutSetup,
   Plan,
   PlanList,
   PublicPlanList,

@@ -37,6 +37,17 @@ describe('loadConfig', () => {
     expect(loadConfig({ DJCAST_JWT_SECRET_FILE: file }).auth.jwtSecret).toBe('a-very-long-secret-from-a-mounted-file-0123456789');
   });
 
+  it('validates the platform fee on DJs’ payments (0–100, at most two decimals)', () => {
+    expect(loadConfig({ DJCAST_BILLING_APPLICATION_FEE_PERCENT: '12.25' }).billing).toMatchObject({ kind: 'local' });
+    expect(
+      loadConfig({ DJCAST_STRIPE_SECRET_KEY: 'sk_test_x', DJCAST_BILLING_APPLICATION_FEE_PERCENT: '0.29' }).billing.stripe
+        ?.applicationFeePercent,
+    ).toBe(0.29);
+    expect(() => loadConfig({ DJCAST_BILLING_APPLICATION_FEE_PERCENT: '150' })).toThrow(/DJCAST_BILLING_APPLICATION_FEE_PERCENT/);
+    expect(() => loadConfig({ DJCAST_BILLING_APPLICATION_FEE_PERCENT: 'ten' })).toThrow(/DJCAST_BILLING_APPLICATION_FEE_PERCENT/);
+    expect(() => loadConfig({ DJCAST_BILLING_APPLICATION_FEE_PERCENT: '10.125' })).toThrow(/two decimals/);
+  });
+
   it('wants the admin email and password together', () => {
     expect(() => loadConfig({ DJCAST_ADMIN_EMAIL: 'root@example.com' })).toThrow(/go together/);
   });

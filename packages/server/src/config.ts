@@ -115,7 +115,16 @@ const schema = z
     DJCAST_STRIPE_WEBHOOK_SECRET: z.string().optional(),
     /** Where the Stripe API is; tests point it at a loopback fake. */
     DJCAST_STRIPE_API_BASE: z.url().optional(),
-    DJCAST_BILLING_APPLICATION_FEE_PERCENT: z.coerce.number().min(0).max(100).default(10),
+    /** The platform's cut of each payment to a DJ's connected account: Stripe takes 0–100 with at most two decimals. */
+    DJCAST_BILLING_APPLICATION_FEE_PERCENT: z.coerce
+      .number()
+      .min(0)
+      .max(100)
+      .refine(
+        (v) => Math.abs(Math.round(v * 100) - v * 100) < 1e-6,
+        'must have at most two decimals (Stripe’s application_fee_percent)',
+      )
+      .default(10),
     DJCAST_BILLING_GRACE_HOURS: z.coerce
       .number()
       .min(0)

@@ -113,6 +113,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     logger,
     publicUrl: config.publicUrl,
     graceMs: config.billing.graceMs,
+    applicationFeePercent: config.billing.stripe?.applicationFeePercent ?? null,
     clock,
   });
   const playback = new PlaybackAuthorizer(

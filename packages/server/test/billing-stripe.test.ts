@@ -1,7 +1,8 @@
 // Billing on Stripe, through the official package pointed at a loopback fake
 // that checks every call (test/fake-stripe.ts), and Stripe webhooks signed
 // with the real scheme (the package's generateTestHeaderString): replay,
-// reordering, forged and stale signatures.
+// reordering, forged and stale signatures. The DJ sells through a connected
+// account (Stripe Connect), so every object goes on it with the platform's fee.
 
 import Stripe from 'stripe';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -12,21 +13,36 @@ import { startFakeStripe, type FakeStripe } from './fake-stripe.js';
 type Json = Record<string, any>;
 const SECRET_KEY = 'sk_test_fake_djcast';
 const WEBHOOK_SECRET = 'whsec_test_djcast';
+const FEE_PERCENT = 12.5;
 const signer = new Stripe(SECRET_KEY);
 
 describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
   let t: TestApp;
   let fake: FakeStripe;
   let dj: Awaited<ReturnType<typeof signUp>>;
+  let account: string;
 
   beforeAll(async () => {
-    fake = await startFakeStripe({ secretKey: SECRET_KEY, apiVersion: STRIPE_API_VERSION });
+    fake = await startFakeStripe({ secretKey: SECRET_KEY, apiVersion: STRIPE_API_VERSION, applicationFeePercent: FEE_PERCENT });
     t = await createTestApp(dialect, {
       DJCAST_STRIPE_SECRET_KEY: SECRET_KEY,
       DJCAST_STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET,
       DJCAST_STRIPE_API_BASE: fake.url,
+      DJCAST_BILLING_APPLICATION_FEE_PERCENT: String(FEE_PERCENT),
     });
     dj = await signUp(t);
+    // The DJ connects a Stripe account and finishes onboarding (Stripe now says charges are enabled).
+    const setup = await t.request('POST', '/v1/payouts/setup', { token: dj.token });
+    expect(setup.status).toBe(200);
+    account = ((await setup.json()) as Json).account_id;
+    fake.updateAccount(account, {
+      charges_enabled: true,
+      payouts_enabled: true,
+      details_submitted: true,
+      requirements: { currently_due: [], disabled_reason: null },
+    });
+    const status = await t.request('GET', '/v1/payouts', { token: dj.token });
+    expect(await status.json()).toMatchObject({ account_id: account, charges_enabled: true, can_sell_paid_plans: true });
   });
   afterAll(async () => {
     expect(fake.violations).toEqual([]);
@@ -78,6 +94,7 @@ describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
     expect(calls[1]!.params.product).toMatch(/^prod_/);
     expect(new Set(calls.map((c) => c.idempotencyKey)).size).toBe(2);
     expect(calls.every((c) => c.version === STRIPE_API_VERSION)).toBe(true);
+    expect(calls.map((c) => c.account)).toEqual([account, account]);
     expect(created).toMatchObject({ provider: 'stripe', status: 'active' });
     expect(created.provider_product_id).toBe(calls[1]!.params.product);
     expect(created.provider_price_id).toMatch(/^price_/);
@@ -95,6 +112,7 @@ describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
     ]);
     expect(calls[0]!.params).toMatchObject({ unit_amount: '350', product: created.provider_product_id });
     expect(calls[1]!.params).toEqual({ active: 'false' });
+    expect(calls.map((c) => c.account)).toEqual([account, account]);
     expect(res.body.provider_price_id).not.toBe(created.provider_price_id);
   });
 
@@ -130,14 +148,42 @@ describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
       'metadata[djcast_subscription_id]': res.body.id,
     });
     expect(calls[1]!.idempotencyKey).toBe(res.body.id);
+    // On the DJ's connected account, with the platform's cut.
+    expect(calls.map((c) => c.account)).toEqual([account, account]);
+    expect(calls[1]!.params.application_fee_percent).toBe(String(FEE_PERCENT));
     expect(res.body).toMatchObject({ status: 'active', entitled: true, provider: 'stripe', checkout_url: null });
+  });
+
+  it('cancel and the billing portal go to the subscription’s connected account', async () => {
+    const p = await plan(650);
+    const listener = await signUp(t, { role: 'listener' });
+    const sub = (await call('POST', '/v1/subscriptions', listener.token, { plan_id: p.id, payment_method_id: 'pm_card_visa' }))
+      .body;
+    const from = fake.calls.length;
+    const portal = await call('POST', `/v1/subscriptions/${sub.id}/portal`, listener.token);
+    expect(portal.status).toBe(200);
+    expect(portal.body.url).toMatch(/^https:\/\/billing\.stripe\.test\//);
+    const canceled = await call('POST', `/v1/subscriptions/${sub.id}/cancel`, listener.token, { at_period_end: true });
+    expect(canceled.status).toBe(200);
+    expect(canceled.body.cancel_at_period_end).toBe(true);
+    const calls = callsSince(from);
+    expect(calls.map((c) => `${c.method} ${c.path.replace(/sub_\w+/, 'sub_…')}`)).toEqual([
+      'POST /v1/billing_portal/sessions',
+      'POST /v1/subscriptions/sub_…',
+    ]);
+    expect(calls.map((c) => c.account)).toEqual([account, account]);
+    expect(calls[1]!.params).toEqual({ cancel_at_period_end: 'true' });
   });
 
   it('without one: a Checkout URL, pending until checkout.session.completed arrives', async () => {
     const p = await plan(700);
     const listener = await signUp(t, { role: 'listener' });
+    const from = fake.calls.length;
     const res = await call('POST', '/v1/subscriptions', listener.token, { plan_id: p.id });
     expect(res.body).toMatchObject({ status: 'pending', entitled: false });
+    const [session] = callsSince(from);
+    expect(session).toMatchObject({ method: 'POST', path: '/v1/checkout/sessions', account });
+    expect(session!.params['subscription_data[application_fee_percent]']).toBe(String(FEE_PERCENT));
     expect(res.body.checkout_url).toMatch(/^https:\/\/checkout\.stripe\.test\/c\/pay\/cs_/);
     const done = await webhook({
       id: 'evt_checkout_1',

@@ -3,6 +3,13 @@
 // Stripe-Version, Stripe-Account, the secret key) and answers with
 // Stripe-shaped objects. Anything off is recorded as a violation and
 // answered 400, so a test sees it.
+//
+// Connect: Products, Prices, Customers, Subscriptions, Checkout and portal
+// sessions must be sent to a DJ's connected account (a Stripe-Account header
+// naming an account this fake created, with charges enabled), and every
+// Subscription or Checkout Session must carry the platform's
+// application_fee_percent. Account and Account Link calls are the
+// platform's own and must not carry Stripe-Account.
 
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -22,8 +29,27 @@ export interface FakeStripe {
   violations: string[];
   /** While true every call answers 500 (an outage). */
   failing: boolean;
+  /** Connected accounts created through the API, by id. */
+  accounts: Map<string, FakeAccount>;
+  /** Changes what Stripe says about a connected account (as finishing onboarding would). */
+  updateAccount(id: string, patch: Partial<FakeAccount>): FakeAccount;
   close(): Promise<void>;
 }
+
+export interface FakeAccount {
+  id: string;
+  object: 'account';
+  type: 'express';
+  email: string | null;
+  charges_enabled: boolean;
+  payouts_enabled: boolean;
+  details_submitted: boolean;
+  requirements: { currently_due: string[]; disabled_reason: string | null };
+  metadata: Record<string, string>;
+}
+
+/** Calls that act on a DJ's connected account (Stripe-Account required). */
+const ON_CONNECTED_ACCOUNT = /^\/v1\/(products|prices|customers|subscriptions|checkout\/sessions|billing_portal\/sessions)(\/|$)/;
 
 const ROUTES: [string, RegExp][] = [
   ['POST', /^\/v1\/products$/],
@@ -36,6 +62,9 @@ const ROUTES: [string, RegExp][] = [
   ['DELETE', /^\/v1\/subscriptions\/sub_\w+$/],
   ['POST', /^\/v1\/checkout\/sessions$/],
   ['POST', /^\/v1\/billing_portal\/sessions$/],
+  ['POST', /^\/v1\/accounts$/],
+  ['GET', /^\/v1\/accounts\/acct_\w+$/],
+  ['POST', /^\/v1\/account_links$/],
 ];
 
 async function readBody(req: IncomingMessage): Promise<string> {
@@ -44,10 +73,28 @@ async function readBody(req: IncomingMessage): Promise<string> {
   return Buffer.concat(chunks).toString('utf8');
 }
 
-export async function startFakeStripe(opts: { secretKey: string; apiVersion: string }): Promise<FakeStripe> {
+export async function startFakeStripe(opts: {
+  secretKey: string;
+  apiVersion: string;
+  /** The fee every subscription on a connected account must carry. */
+  applicationFeePercent: number;
+}): Promise<FakeStripe> {
   let n = 0;
   const next = (prefix: string) => `${prefix}_fake${String(++n).padStart(6, '0')}`;
-  const state: Omit<FakeStripe, 'url' | 'close'> = { calls: [], violations: [], failing: false };
+  const accounts = new Map<string, FakeAccount>();
+  const accountsByKey = new Map<string, FakeAccount>();
+  const state: Omit<FakeStripe, 'url' | 'close'> = {
+    calls: [],
+    violations: [],
+    failing: false,
+    accounts,
+    updateAccount(id, patch) {
+      const account = accounts.get(id);
+      if (!account) throw new Error(`no fake account ${id}`);
+      Object.assign(account, patch);
+      return account;
+    },
+  };
 
   const server: Server = createServer(async (req, res) => {
     const raw = await readBody(req);
@@ -78,6 +125,21 @@ export async function startFakeStripe(opts: { secretKey: string; apiVersion: str
     if (method === 'POST' && raw && !String(header('content-type')).startsWith('application/x-www-form-urlencoded'))
       problems.push('body is not form-encoded');
     if (!ROUTES.some(([m, re]) => m === method && re.test(path))) problems.push(`unexpected ${method} ${path}`);
+    if (ON_CONNECTED_ACCOUNT.test(path)) {
+      const account = call.account ? accounts.get(call.account) : undefined;
+      if (!call.account) problems.push('no Stripe-Account header: this object belongs on the DJ’s connected account');
+      else if (!account) problems.push(`Stripe-Account ${call.account} is not a connected account of this platform`);
+      else if (!account.charges_enabled) problems.push(`connected account ${call.account} cannot take charges yet`);
+    } else if (call.account) problems.push('a platform call carries Stripe-Account');
+    const fee =
+      method === 'POST' && path === '/v1/subscriptions'
+        ? params.application_fee_percent
+        : method === 'POST' && path === '/v1/checkout/sessions'
+          ? params['subscription_data[application_fee_percent]']
+          : null;
+    if (fee !== null && Number(fee) !== opts.applicationFeePercent) {
+      problems.push(`application_fee_percent is ${fee}, not the platform's ${opts.applicationFeePercent}`);
+    }
     if (problems.length > 0) {
       state.violations.push(...problems.map((p) => `${method} ${path}: ${p}`));
       return answer(400, { error: { type: 'invalid_request_error', message: problems.join('; ') } });
@@ -85,6 +147,45 @@ export async function startFakeStripe(opts: { secretKey: string; apiVersion: str
     if (state.failing) return answer(500, { error: { type: 'api_error', message: 'Stripe is having a bad day' } });
 
     const now = Math.floor(Date.now() / 1000);
+    if (path === '/v1/accounts') {
+      // Stripe answers the same object for a repeated idempotency key.
+      const key = call.idempotencyKey!;
+      const existing = accountsByKey.get(key);
+      if (existing) return answer(200, existing);
+      if (params.type !== 'express')
+        return answer(400, { error: { type: 'invalid_request_error', message: 'type must be express' } });
+      const account: FakeAccount = {
+        id: next('acct'),
+        object: 'account',
+        type: 'express',
+        email: params.email ?? null,
+        charges_enabled: false,
+        payouts_enabled: false,
+        details_submitted: false,
+        requirements: { currently_due: ['external_account', 'individual.dob.day'], disabled_reason: 'requirements.past_due' },
+        metadata: { djcast_user_id: params['metadata[djcast_user_id]'] ?? '' },
+      };
+      accounts.set(account.id, account);
+      accountsByKey.set(key, account);
+      return answer(200, account);
+    }
+    if (path.startsWith('/v1/accounts/')) {
+      const account = accounts.get(path.split('/')[3]!);
+      return account
+        ? answer(200, account)
+        : answer(404, { error: { type: 'invalid_request_error', code: 'resource_missing', message: 'No such account' } });
+    }
+    if (path === '/v1/account_links') {
+      if (!accounts.has(params.account ?? '')) state.violations.push(`POST ${path}: unknown account ${params.account}`);
+      if (params.type !== 'account_onboarding' || !params.refresh_url || !params.return_url)
+        state.violations.push(`POST ${path}: needs type=account_onboarding, refresh_url and return_url`);
+      return answer(200, {
+        object: 'account_link',
+        url: `https://connect.stripe.test/setup/e/${params.account}/${next('link')}`,
+        created: now,
+        expires_at: now + 300,
+      });
+    }
     if (path === '/v1/products') return answer(200, { id: next('prod'), object: 'product', name: params.name, active: true });
     if (path.startsWith('/v1/products/'))
       return answer(200, { id: path.split('/')[3], object: 'product', active: params.active !== 'false' });

@@ -320,6 +320,55 @@ describe.each(DIALECTS)('podcasts on %s', (dialect) => {
     expect((await t.request('GET', personal)).status).toBe(404);
   });
 
+  it('a subscriber gets their own personal feed URL from their subscription; it stops playing when the subscription ends', async () => {
+    const podcast = await createPodcast({ monetization_enabled: true });
+    const upload = await insertReadyUpload(t, dj.userId);
+    await addEpisode(podcast.id, { title: 'For subscribers', upload_id: upload });
+    const listener = await signUp(t, { role: 'listener' });
+    const mine = () => post(`/v1/podcasts/${podcast.id}/personal-feed`, {}, listener.token);
+
+    // No subscription yet: 403 naming the plan that unlocks it.
+    const plan = (await (
+      await post('/v1/plans', {
+        name: 'Feed pass',
+        price_cents: 200,
+        currency: 'usd',
+        billing_interval: 'month',
+        unlocks: [podcast.id],
+      })
+    ).json()) as { id: string };
+    const denied = await mine();
+    expect(denied.status).toBe(403);
+    const problem = (await denied.json()) as { code: string; plans: { id: string }[] };
+    expect(problem.code).toBe('subscription_required');
+    expect(problem.plans.map((p) => p.id)).toContain(plan.id);
+
+    // Subscribed (local test mode): the listener mints their own feed, and the paywall opens it and its enclosures.
+    const sub = (await (await post('/v1/subscriptions', { plan_id: plan.id }, listener.token)).json()) as { id: string };
+    const minted = await mine();
+    expect(minted.status).toBe(201);
+    const feed = (await minted.json()) as { user_id: string; feed_url: string };
+    expect(feed.user_id).toBe(listener.userId);
+    const personal = new URL(feed.feed_url).pathname;
+    const rss = await t.request('GET', personal);
+    expect(rss.status).toBe(200);
+    const enclosure = new URL(partytime(await rss.text()).items[0]!.enclosure.url);
+    expect(enclosure.searchParams.get('u')).toBe(listener.userId);
+    expect((await t.request('GET', `${enclosure.pathname}${enclosure.search}`)).status).toBe(200);
+
+    // Canceled now: the same URL answers 403, and no new one is minted.
+    expect((await post(`/v1/subscriptions/${sub.id}/cancel`, { at_period_end: false }, listener.token)).status).toBe(200);
+    expect((await t.request('GET', personal)).status).toBe(403);
+    expect((await t.request('GET', `${enclosure.pathname}${enclosure.search}`)).status).toBe(403);
+    expect((await mine()).status).toBe(403);
+
+    // A free podcast needs no personal feed.
+    const free = await createPodcast({});
+    const conflict = await post(`/v1/podcasts/${free.id}/personal-feed`, {}, listener.token);
+    expect(conflict.status).toBe(409);
+    expect(((await conflict.json()) as { feed_url: string }).feed_url).toContain(`/podcasts/${free.id}/rss.xml`);
+  });
+
   it('checks artwork against Apple’s rules (422 naming the rule) and serves it from storage', async () => {
     const upload = (file: Buffer, name = 'art.png') =>
       t.app.request('/v1/podcasts/artwork', {

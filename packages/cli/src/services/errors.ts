@@ -82,6 +82,10 @@ export function describeError(error: unknown, options: { debug?: boolean } = {})
       lines.push('Check the email and password, or create an account with `djcast register`.');
     } else if (error.code === 'missing_scope') {
       lines.push('The token lacks that scope: create one that has it (`djcast token create --scope …`) or use your login.');
+    } else if (error.code === 'payouts_required') {
+      const url = (error.problem as { onboarding_url?: unknown } | undefined)?.onboarding_url;
+      if (typeof url === 'string') lines.push(`Finish onboarding at ${url}`);
+      lines.push('Then check `djcast payouts status` and try again.');
     } else if (error.code === 'rate_limited' && error.retryAfterSeconds !== undefined) {
       lines.push(`Try again in ${Math.ceil(error.retryAfterSeconds)} seconds.`);
     } else if (error.status >= 500) {

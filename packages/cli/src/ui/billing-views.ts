@@ -1,5 +1,5 @@
 // Which fields of plans and subscriptions the human output shows.
-import type { Plan, Subscription } from '@djcast/sdk';
+import type { PayoutAccount, Plan, Subscription } from '@djcast/sdk';
 import type { Column, Field } from './format.js';
 
 const price = (cents: number, currency: string) => `${(cents / 100).toFixed(2)} ${currency.toUpperCase()}`;
@@ -32,4 +32,16 @@ export const SUBSCRIPTION_FIELDS: Field<Subscription>[] = [
   ...SUBSCRIPTION_COLUMNS,
   { header: 'price', get: (s) => `${price(s.price_cents, s.currency)}/${s.billing_interval}` },
   { header: 'checkout', get: (s) => s.checkout_url },
+];
+
+const yesNo = (v: boolean) => (v ? 'yes' : 'no');
+
+export const PAYOUT_FIELDS: Field<PayoutAccount>[] = [
+  { header: 'provider', get: (a) => a.provider },
+  { header: 'account', get: (a) => a.account_id },
+  { header: 'charges', get: (a) => yesNo(a.charges_enabled) },
+  { header: 'payouts', get: (a) => yesNo(a.payouts_enabled) },
+  { header: 'details submitted', get: (a) => yesNo(a.details_submitted) },
+  { header: 'requirements due', get: (a) => (a.requirements_due.length ? a.requirements_due.join(', ') : 'none') },
+  { header: 'platform fee', get: (a) => (a.application_fee_percent === null ? null : `${a.application_fee_percent}%`) },
 ];

@@ -11,6 +11,8 @@ export type UpdatePlanRequest = Schemas['UpdatePlanRequest'];
 export type Subscription = Schemas['Subscription'];
 export type SubscriptionList = Schemas['SubscriptionList'];
 export type BillingPortalLink = Schemas['BillingPortalLink'];
+export type PayoutAccount = Schemas['PayoutAccount'];
+export type PayoutSetup = Schemas['PayoutSetup'];
 export type LocalSubscriptionState = Schemas['LocalSubscriptionStateRequest']['status'];
 export type ListPlansQuery = NonNullable<operations['listPlans']['parameters']['query']>;
 export type ListSubscriptionsQuery = NonNullable<operations['listSubscriptions']['parameters']['query']>;
@@ -51,5 +53,15 @@ export function subscriptionsApi({ raw }: ApiContext) {
     /** Local test mode only: what Stripe's webhooks do in production. */
     setLocalState: (id: string, status: LocalSubscriptionState): Promise<Subscription> =>
       unwrap(raw.POST('/v1/subscriptions/{id}/local-state', { ...path(id), body: { status } })),
+  };
+}
+
+/** Your payout account (Stripe Connect): where listeners' payments for your plans go. */
+export function payoutsApi({ raw }: ApiContext) {
+  return {
+    /** Creates (or reuses) your connected account; answers a fresh, single-use onboarding link. */
+    setup: (): Promise<PayoutSetup> => unwrap(raw.POST('/v1/payouts/setup')),
+    /** Whether charges and payouts are enabled, and what Stripe still needs. */
+    status: (): Promise<PayoutAccount> => unwrap(raw.GET('/v1/payouts')),
   };
 }

@@ -46,6 +46,9 @@ export function podcastsApi({ raw }: ApiContext) {
     /** Mints a personal feed URL for one listener (shown once). */
     createFeedToken: (id: string, userId: string): Promise<PodcastFeedToken> =>
       unwrap(raw.POST('/v1/podcasts/{id}/feed-tokens', { params: { path: { id } }, body: { user_id: userId } })),
+    /** Your own personal feed URL of a subscribers-only podcast your subscription unlocks (shown once). */
+    createMyFeed: (id: string): Promise<PodcastFeedToken> =>
+      unwrap(raw.POST('/v1/podcasts/{id}/personal-feed', { params: { path: { id } } })),
     revokeFeedToken: (id: string, tokenId: string): Promise<void> =>
       unwrapEmpty(raw.DELETE('/v1/podcasts/{id}/feed-tokens/{token_id}', { params: { path: { id, token_id: tokenId } } })),
   };

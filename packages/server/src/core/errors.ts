@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   not_found: { status: 404, title: 'Not found' },
   email_taken: { status: 409, title: 'An account with this email already exists' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },
+  payouts_required: { status: 409, title: 'Set up payouts before selling a paid plan' },
   idempotency_in_progress: { status: 409, title: 'A request with this Idempotency-Key is in progress' },
   payload_too_large: { status: 413, title: 'The upload is too large' },
   unsupported_media_type: { status: 415, title: 'The media type is not supported' },

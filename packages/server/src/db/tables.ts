@@ -463,6 +463,7 @@ export interface Database {
   plans: PlansTable;
   subscriptions: SubscriptionsTable;
   billing_events: BillingEventsTable;
+  payout_accounts: PayoutAccountsTable;
   stream_archives: StreamArchivesTable;
   ad_renditions: AdRenditionsTable;
   ad_markers: AdMarkersTable;
@@ -512,6 +513,8 @@ export interface PlansTable {
   provider: 'local' | 'stripe';
   provider_product_id: string | null;
   provider_price_id: string | null;
+  /** The DJ's connected account the product and price live on (Stripe Connect); null in local mode. */
+  provider_account_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -548,6 +551,26 @@ export interface SubscriptionsTable {
   provider_subscription_id: string | null;
   checkout_url: string | null;
   /** The provider's own timestamp of the last state applied: older events never roll it back. */
+  provider_updated_at: string | null;
+  /** The DJ's connected account the subscription lives on (the plan's); null in local mode. */
+  provider_account_id: string | null;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface PayoutAccountsTable {
+  /** The DJ (one connected account each). */
+  user_id: string;
+  provider: 'stripe';
+  /** acct_… */
+  account_id: string;
+  charges_enabled: number;
+  payouts_enabled: number;
+  details_submitted: number;
+  /** A JSON array of the requirement names Stripe says are currently due. */
+  requirements_due: string;
+  disabled_reason: string | null;
+  /** When Stripe's state was read (event created, or a fetch): older account.updated events never roll it back. */
   provider_updated_at: string | null;
   created_at: string;
   updated_at: string;

@@ -8,6 +8,8 @@ import { addInterval, type BillingProvider, type ProviderSubscription, type Prov
  */
 export class LocalBilling implements BillingProvider {
   readonly kind = 'local' as const;
+  /** No money moves, so DJs need no connected account. */
+  readonly payouts = null;
 
   constructor(
     private readonly publicUrl: string,

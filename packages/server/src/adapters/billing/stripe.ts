@@ -1,7 +1,10 @@
+import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import {
   BillingUnavailable,
   type BillingProvider,
+  type ConnectedAccountState,
+  type PayoutProvider,
   type ProviderPlan,
   type ProviderSubscription,
   type ProviderSubscriptionRequest,
@@ -46,13 +49,48 @@ export function createStripeClient(opts: StripeBillingOptions): Stripe {
  * Every call carries an idempotency key derived from our own ids, so a retry
  * after a timeout never creates a second object.
  */
-export class StripeBilling implements BillingProvider {
+export class StripeBilling implements BillingProvider, PayoutProvider {
   readonly kind = 'stripe' as const;
+  readonly payouts: PayoutProvider = this;
 
   constructor(
     private readonly stripe: Stripe,
     private readonly opts: { applicationFeePercent: number },
   ) {}
+
+  // ---- Connect (Express): the accounts DJs are paid into. Platform calls: no Stripe-Account header.
+
+  async createConnectedAccount(req: { userId: string; email: string; country?: string | undefined }) {
+    return this.call(async () => {
+      const account = await this.stripe.accounts.create(
+        {
+          type: 'express',
+          ...(req.email ? { email: req.email } : {}),
+          ...(req.country ? { country: req.country } : {}),
+          capabilities: { card_payments: { requested: true }, transfers: { requested: true } },
+          metadata: { djcast_user_id: req.userId },
+        },
+        // One account per DJ: a retry after a timeout (or a lost local write) gets the same account back.
+        { idempotencyKey: `${req.userId}-connect-account` },
+      );
+      return connectedAccountState(account);
+    });
+  }
+
+  async onboardingLink(accountId: string, urls: { refreshUrl: string; returnUrl: string }) {
+    return this.call(async () => {
+      const link = await this.stripe.accountLinks.create(
+        { account: accountId, type: 'account_onboarding', refresh_url: urls.refreshUrl, return_url: urls.returnUrl },
+        // Account Links are single-use: each request is a new one on purpose.
+        { idempotencyKey: `${accountId}-link-${randomUUID()}` },
+      );
+      return link.url;
+    });
+  }
+
+  async getConnectedAccount(accountId: string) {
+    return this.call(async () => connectedAccountState(await this.stripe.accounts.retrieve(accountId)));
+  }
 
   private static request(key: string, account: string | null): Stripe.RequestOptions {
     return { idempotencyKey: key, ...(account ? { stripeAccount: account } : {}) };
@@ -193,7 +231,8 @@ export class StripeBilling implements BillingProvider {
       if (!sub.customerId) throw new Error(`subscription ${sub.subscriptionId} has no Stripe customer yet`);
       const session = await this.stripe.billingPortal.sessions.create(
         { customer: sub.customerId, return_url: returnUrl },
-        { ...(sub.account ? { stripeAccount: sub.account } : {}) },
+        // A portal session is short-lived and single-use: a fresh key each time.
+        StripeBilling.request(`${sub.subscriptionId}-portal-${randomUUID()}`, sub.account),
       );
       return session.url;
     });
@@ -211,6 +250,19 @@ export class StripeBilling implements BillingProvider {
       throw error;
     }
   }
+}
+
+/** A Stripe Account (from the API or an account.updated event) as the payouts feature stores it. */
+export function connectedAccountState(account: Record<string, any>): ConnectedAccountState {
+  const due = account.requirements?.currently_due;
+  return {
+    accountId: String(account.id),
+    chargesEnabled: account.charges_enabled === true,
+    payoutsEnabled: account.payouts_enabled === true,
+    detailsSubmitted: account.details_submitted === true,
+    requirementsDue: Array.isArray(due) ? due.map(String) : [],
+    disabledReason: typeof account.requirements?.disabled_reason === 'string' ? account.requirements.disabled_reason : null,
+  };
 }
 
 /** A verified provider event, as the billing service reads it. */

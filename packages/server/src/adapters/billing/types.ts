@@ -39,8 +39,31 @@ export interface ProviderSubscription {
   currentPeriodEnd: Date | null;
 }
 
+/** A DJ's connected account as the provider reports it (Stripe Connect, Express). */
+export interface ConnectedAccountState {
+  accountId: string;
+  chargesEnabled: boolean;
+  payoutsEnabled: boolean;
+  detailsSubmitted: boolean;
+  /** Requirement names currently due (what the DJ still has to fill in). */
+  requirementsDue: string[];
+  disabledReason: string | null;
+}
+
+/** Connect: the accounts DJs are paid into. Only providers that move money have it. */
+export interface PayoutProvider {
+  /** Creates the DJ's connected account; the same user id always yields the same account (idempotency key). */
+  createConnectedAccount(req: { userId: string; email: string; country?: string | undefined }): Promise<ConnectedAccountState>;
+  /** A single-use, short-lived onboarding link (an Account Link) for the account. */
+  onboardingLink(accountId: string, urls: { refreshUrl: string; returnUrl: string }): Promise<string>;
+  /** The account's current state, read from the provider. */
+  getConnectedAccount(accountId: string): Promise<ConnectedAccountState>;
+}
+
 export interface BillingProvider {
   readonly kind: 'local' | 'stripe';
+  /** Connected accounts for DJs' payouts; null in local test mode (no money moves, no account needed). */
+  readonly payouts: PayoutProvider | null;
   /** Creates what the provider sells the plan as; returns its ids (null in local mode). */
   createPlan(plan: ProviderPlan): Promise<{ productId: string | null; priceId: string | null }>;
   /** A new price for a changed plan; the old one is archived (its subscribers keep it). */

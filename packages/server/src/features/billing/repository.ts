@@ -1,5 +1,5 @@
 import { type Kysely, PostgresAdapter, sql, type Transaction, type Updateable } from 'kysely';
-import type { Database, PlansTable, SubscriptionsTable } from '../../db/tables.js';
+import type { Database, PayoutAccountsTable, PlansTable, SubscriptionsTable } from '../../db/tables.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -105,3 +105,18 @@ export const findUserEmail = async (db: Q, userId: string) =>
 
 export const findUserRole = async (db: Q, userId: string) =>
   (await db.selectFrom('users').select('role').where('id', '=', userId).executeTakeFirst())?.role ?? null;
+
+/** A DJ's connected account (Stripe Connect), by DJ or by the provider's account id. */
+export const findPayoutAccount = (db: Q, userId: string) =>
+  db.selectFrom('payout_accounts').selectAll().where('user_id', '=', userId).executeTakeFirst();
+export const findPayoutAccountByAccountId = (db: Q, accountId: string) =>
+  db.selectFrom('payout_accounts').selectAll().where('account_id', '=', accountId).executeTakeFirst();
+/** Two concurrent setups get the same account from the provider: the second insert is a no-op. */
+export const insertPayoutAccount = (db: Q, row: PayoutAccountsTable) =>
+  db
+    .insertInto('payout_accounts')
+    .values(row)
+    .onConflict((oc) => oc.column('user_id').doNothing())
+    .execute();
+export const updatePayoutAccount = (db: Q, userId: string, patch: Updateable<PayoutAccountsTable>) =>
+  db.updateTable('payout_accounts').set(patch).where('user_id', '=', userId).execute();

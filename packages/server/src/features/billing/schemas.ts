@@ -194,6 +194,31 @@ export const LocalStateBody = z
   .strict()
   .openapi('LocalSubscriptionStateRequest');
 
+export const PayoutAccountSchema = z
+  .object({
+    provider: Provider,
+    account_id: z.string().nullable().openapi({ description: 'Your Stripe connected account (acct_…); null before setup.' }),
+    charges_enabled: z.boolean().openapi({ description: 'Whether listeners can be charged on your account.' }),
+    payouts_enabled: z.boolean().openapi({ description: 'Whether Stripe pays out to your bank account.' }),
+    details_submitted: z.boolean().openapi({ description: 'Whether onboarding was completed.' }),
+    requirements_due: z.array(z.string()).openapi({ description: 'What Stripe still needs from you (currently due).' }),
+    disabled_reason: z.string().nullable(),
+    can_sell_paid_plans: z.boolean().openapi({
+      description: 'Whether you can create paid plans: charges enabled, or local test mode (no account needed).',
+    }),
+    application_fee_percent: z.number().nullable().openapi({ description: "The platform's cut of each payment." }),
+    updated_at: z.string().nullable(),
+  })
+  .openapi('PayoutAccount');
+
+export const PayoutSetupSchema = PayoutAccountSchema.extend({
+  onboarding_url: z.string().openapi({
+    description: 'Stripe-hosted onboarding for your connected account; single-use and short-lived: ask again when it expired.',
+  }),
+}).openapi('PayoutSetup');
+
+export type PayoutAccountView = z.infer<typeof PayoutAccountSchema>;
+export type PayoutSetupView = z.infer<typeof PayoutSetupSchema>;
 export type PlanView = z.infer<typeof PlanSchema>;
 export type PublicPlanView = z.infer<typeof PublicPlanSchema>;
 export type SubscriptionView = z.infer<typeof SubscriptionSchema>;

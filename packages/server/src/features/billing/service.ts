@@ -14,6 +14,7 @@ import type { PlayableResource } from '../../http/playback.js';
 import type { JobQueue } from '../../jobs/queue.js';
 import type { Logger } from '../../logger.js';
 import { DEFAULT_GRACE_MS, standing, unlocks } from './entitlement.js';
+import type { PayoutsService } from './payouts.js';
 import * as repo from './repository.js';
 import type {
   CreatePlanRequest,
@@ -36,6 +37,8 @@ export interface BillingDeps {
   graceMs?: number;
   /** Verifies a provider webhook (Stripe's signature scheme); absent without a webhook secret. */
   verifyWebhook?: ((raw: string, signature: string | undefined) => BillingEvent) | undefined;
+  /** The platform's cut of each subscription paid to a DJ's connected account (Stripe mode). */
+  applicationFeePercent?: number | null | undefined;
 }
 
 /** What the paywall answers a caller it turns away with (the 403's problem fields). */
@@ -49,7 +52,11 @@ export class BillingService {
   private readonly clock: () => Date;
   private readonly graceMs: number;
 
-  constructor(private readonly deps: BillingDeps) {
+  constructor(
+    private readonly deps: BillingDeps,
+    /** DJs' connected accounts: a paid plan needs one that can take charges (Stripe mode). */
+    private readonly payouts: PayoutsService,
+  ) {
     this.clock = deps.clock ?? (() => new Date());
     this.graceMs = deps.graceMs ?? DEFAULT_GRACE_MS;
   }
@@ -61,6 +68,8 @@ export class BillingService {
   // ---- plans
 
   async createPlan(principal: Principal, input: CreatePlanRequest): Promise<PlanView> {
+    // Before anything is recorded: a DJ who cannot be paid gets 409 with the onboarding link.
+    const account = await this.payouts.accountForPlan(principal.userId);
     const now = nowIso(this.clock());
     const row: PlansTable = {
       id: newId('pln'),
@@ -78,6 +87,7 @@ export class BillingService {
       provider: this.deps.provider.kind,
       provider_product_id: null,
       provider_price_id: null,
+      provider_account_id: account,
       created_at: now,
       updated_at: now,
     };
@@ -137,6 +147,8 @@ export class BillingService {
       patch.unlocked_ids = JSON.stringify(input.unlocks === 'all' ? [] : [...new Set(input.unlocks)]);
     }
     if (input.price_cents !== undefined && input.price_cents !== row.price_cents) {
+      // The new price goes on the plan's account, which must still be able to take charges.
+      await this.payouts.accountForPlan(row.owner_id);
       // A new price for new subscribers; the old one is archived and existing subscriptions keep it.
       const changed = { ...row, price_cents: input.price_cents };
       try {
@@ -214,6 +226,7 @@ export class BillingService {
       provider_subscription_id: null,
       checkout_url: null,
       provider_updated_at: null,
+      provider_account_id: plan.provider_account_id,
       created_at: now,
       updated_at: now,
     };
@@ -290,7 +303,10 @@ export class BillingService {
     }
     if (row.status === 'canceled') return this.subscriptionView(row);
     try {
-      await this.deps.provider.cancelSubscription({ subscriptionId: row.provider_subscription_id, account: null }, atPeriodEnd);
+      await this.deps.provider.cancelSubscription(
+        { subscriptionId: row.provider_subscription_id, account: row.provider_account_id },
+        atPeriodEnd,
+      );
     } catch (error) {
       throw this.providerFailure(error, 'canceling the subscription');
     }
@@ -308,7 +324,7 @@ export class BillingService {
     }
     try {
       const url = await this.deps.provider.portalUrl(
-        { customerId: row.provider_customer_id, account: null, subscriptionId: row.id },
+        { customerId: row.provider_customer_id, account: row.provider_account_id, subscriptionId: row.id },
         `${this.deps.publicUrl}/v1/subscriptions/${row.id}`,
       );
       return { url, provider: this.deps.provider.kind };
@@ -358,6 +374,11 @@ export class BillingService {
     let changed: SubscriptionsTable | null = null;
     const fresh = await this.deps.db.transaction().execute(async (tx) => {
       if (!(await repo.recordBillingEvent(tx, event.id, event.type, now))) return false;
+      // Connect: a DJ's payout account changed (charges or payouts enabled, requirements due).
+      if (event.type === 'account.updated') {
+        await this.payouts.applyAccountEvent(tx, event);
+        return true;
+      }
       const update = await this.eventToChange(tx, event);
       if (!update) return true;
       const { row, patch } = update;
@@ -584,7 +605,7 @@ export class BillingService {
       priceCents: row.price_cents,
       currency: row.currency,
       interval: row.billing_interval,
-      account: null,
+      account: row.provider_account_id,
     };
   }
 

@@ -168,6 +168,23 @@ const createFeedToken = securedRoute(
   { idempotent: false },
 );
 
+const createOwnFeed = securedRoute(
+  'subscriptions:write',
+  {
+    method: 'post',
+    path: '/v1/podcasts/{id}/personal-feed',
+    operationId: 'createMyPodcastFeed',
+    tags,
+    summary: 'Your own personal feed URL of a subscribers-only podcast (unguessable, shown once)',
+    description:
+      'For a listener whose subscription unlocks the podcast: paste the URL into a podcast app; it stops playing when the ' +
+      'subscription ends. 403 `subscription_required` naming the plans otherwise; 409 for a free podcast (use its public feed).',
+    request: { params: PodcastIdParam },
+    responses: { 201: { description: 'Your personal feed', content: json(FeedTokenSchema) }, ...extraErrors(409) },
+  },
+  { idempotent: false },
+);
+
 const revokeFeedToken = securedRoute('podcasts:write', {
   method: 'delete',
   path: '/v1/podcasts/{id}/feed-tokens/{token_id}',
@@ -220,6 +237,7 @@ export function registerPodcastRoutes(app: App, podcasts: PodcastsService): void
   app.openapi(createFeedToken, async (c) =>
     c.json(await podcasts.mintFeedToken(principalOf(c), c.req.valid('param').id, c.req.valid('json').user_id), 201),
   );
+  app.openapi(createOwnFeed, async (c) => c.json(await podcasts.mintOwnFeedToken(principalOf(c), c.req.valid('param').id), 201));
   app.openapi(revokeFeedToken, async (c) => {
     const { id, token_id } = c.req.valid('param');
     await podcasts.revokeFeedToken(principalOf(c), id, token_id);

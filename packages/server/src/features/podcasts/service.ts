@@ -656,6 +656,25 @@ export class PodcastsService {
     return this.mintFeedTokenFor(podcast.id, userId);
   }
 
+  /**
+   * A subscriber's own personal feed URL: minted for the caller when their
+   * subscription opens the monetized podcast (the owner and admins always);
+   * 403 naming the plans otherwise. A free podcast needs none (409 with its feed).
+   */
+  async mintOwnFeedToken(principal: Principal, podcastId: string): Promise<FeedTokenView> {
+    const podcast = await repo.findPodcast(this.deps.db, podcastId);
+    if (!podcast) throw new NotFound('Podcast', podcastId);
+    if (podcast.monetization_enabled !== 1) {
+      throw new DomainError('conflict', 'This podcast is free: subscribe to its public feed, no personal feed is needed.', {
+        feed_url: this.feedUrl(podcast.id),
+      });
+    }
+    if (podcast.owner_id !== principal.userId && !isAdmin(principal)) {
+      await assertSubscribed(this.deps.paywall, principal.userId, podcast);
+    }
+    return this.mintFeedTokenFor(podcast.id, principal.userId);
+  }
+
   async mintFeedTokenFor(podcastId: string, userId: string): Promise<FeedTokenView> {
     if (!(await repo.userExists(this.deps.db, userId))) {
       throw new DomainError('unprocessable', `User ${userId} does not exist.`, {
