@@ -22,11 +22,22 @@ export interface HeartbeatBody {
 export interface HeartbeatResult {
   ok: boolean;
   /** The API's receipt (when it answered 2xx with JSON): what it tells the worker back, e.g. `archive_prefix`. */
-  receipt?: { archive_prefix?: string | null } & Record<string, unknown>;
+  receipt?: { archive_prefix?: string | null; ad_break?: AdBreakOrder | null } & Record<string, unknown>;
   status?: number;
   error?: string;
   body: HeartbeatBody;
   reason: HeartbeatReason;
+}
+
+/** A live ad break the API asks the worker to play now (heartbeat receipt `ad_break`). */
+export interface AdBreakOrder {
+  /** brk_…: the EXT-X-DATERANGE ID. */
+  id: string;
+  /** The ad marker (adm_…) whose audio plays. */
+  ad_id: string | null;
+  /** The normalized ad MP3: a signed URL, absolute or relative to the API. */
+  url: string;
+  duration_seconds: number;
 }
 
 export type HeartbeatReason = 'tick' | 'state' | 'final';

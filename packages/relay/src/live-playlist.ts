@@ -35,6 +35,17 @@ export interface LiveSegment {
   discontinuity: boolean;
   /** Discontinuity sequence number this segment belongs to. */
   dsn: number;
+  /** An ad break starts with this segment: EXT-X-DATERANGE (and the EXT-X-PROGRAM-DATE-TIME it needs) before it. */
+  dateRange?: LiveDateRange;
+}
+
+export interface LiveDateRange {
+  /** The break's id. */
+  id: string;
+  /** ISO 8601 wall-clock time the break started. */
+  startDate: string;
+  /** Seconds the break is planned to last. */
+  duration: number;
 }
 
 export interface RetiredSegment {
@@ -113,7 +124,7 @@ export interface AppendResult {
  */
 export function appendSegment(
   state: LivePlaylistState,
-  input: { duration: number; discontinuity: boolean },
+  input: { duration: number; discontinuity: boolean; dateRange?: LiveDateRange | undefined },
   nowMs: number,
   options: LivePlaylistOptions,
 ): AppendResult {
@@ -123,7 +134,13 @@ export function appendSegment(
   const hasHistory = state.segments.length > 0 || state.published || state.retired.length > 0;
   const discontinuity = input.discontinuity && hasHistory;
   const dsn = discontinuity ? state.currentDsn + 1 : state.currentDsn;
-  const segment: LiveSegment = { msn: state.nextMsn, duration: input.duration, discontinuity, dsn };
+  const segment: LiveSegment = {
+    msn: state.nextMsn,
+    duration: input.duration,
+    discontinuity,
+    dsn,
+    ...(input.dateRange ? { dateRange: input.dateRange } : {}),
+  };
   const all = [...state.segments, segment];
 
   const minSegments = Math.max(3, Math.floor(options.minSegments));
@@ -216,6 +233,17 @@ export function renderLivePlaylist(window: LiveWindow): string {
         mediaSequenceNumber: s.msn,
         discontinuitySequence: s.dsn,
         discontinuity: i > 0 && s.discontinuity,
+        ...(s.dateRange
+          ? {
+              programDateTime: new Date(s.dateRange.startDate),
+              dateRange: new HLS.types.DateRange({
+                id: s.dateRange.id,
+                start: new Date(s.dateRange.startDate),
+                duration: s.dateRange.duration,
+                attributes: {},
+              }),
+            }
+          : {}),
       }),
   );
   const playlist = new HLS.types.MediaPlaylist({
@@ -263,6 +291,15 @@ export function resumeLiveState(
             duration: s.duration,
             discontinuity: i > 0 && Boolean(s.discontinuity),
             dsn: s.discontinuitySequence,
+            ...(s.dateRange?.start
+              ? {
+                  dateRange: {
+                    id: s.dateRange.id,
+                    startDate: s.dateRange.start.toISOString(),
+                    duration: s.dateRange.duration ?? 0,
+                  },
+                }
+              : {}),
           }))
           .filter((s) => Number.isInteger(s.msn) && s.duration > 0);
       }

@@ -11,6 +11,7 @@ import {
 import {
   appendSegment,
   currentWindow,
+  type LiveDateRange,
   type LivePlaylistOptions,
   type LivePlaylistState,
   msnFromUri,
@@ -91,7 +92,7 @@ export class SegmentPublisher {
   }
 
   /** Uploads one segment, then the playlist; null when the segment could not be stored (it is skipped). */
-  async publish(bytes: Buffer, duration: number): Promise<PublishResult | null> {
+  async publish(bytes: Buffer, duration: number, dateRange?: LiveDateRange): Promise<PublishResult | null> {
     const msn = this.live.nextMsn;
     try {
       await this.withRetry(() =>
@@ -102,7 +103,12 @@ export class SegmentPublisher {
       this.events.segmentUploadFailed?.(msn, err as Error);
       return null;
     }
-    const result = appendSegment(this.live, { duration, discontinuity: this.discontinuityPending }, this.now(), this.options);
+    const result = appendSegment(
+      this.live,
+      { duration, discontinuity: this.discontinuityPending, dateRange },
+      this.now(),
+      this.options,
+    );
     this.live = result.state;
     this.discontinuityPending = false;
     let playlistPublished = false;

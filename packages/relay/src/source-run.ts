@@ -1,6 +1,7 @@
 import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
+import { type AdBreakRequest, InputSwitch, type InputSwitchEvent } from './ad-break.js';
 import { buildHlsArgs } from './ffmpeg-args.js';
 import { emptyInputInfo, type FfmpegInputInfo, foldInputInfo } from './ffmpeg-log.js';
 import { IcyDemuxStream, type IcyMetadata, icyTrackTitle, parseMetaInt } from './icy.js';
@@ -46,6 +47,18 @@ export interface SourceRunOptions {
   onSpawned?(pid: number | undefined, args: string[]): void;
   /** The source connection dropped and was reopened within the run (FFmpeg kept running). */
   onSourceReconnected?(reason: string): void;
+  /** An ad break started or ended on FFmpeg's input (the segment it begins comes later, with a mark). */
+  onInputSwitch?(event: InputSwitchEvent): void;
+  /** Wall clock for the marks' timestamps (default Date.now). */
+  now?(): number;
+}
+
+/** The mark (TsSegment.marks) on the segment where an ad break starts or ends. */
+export interface AdBreakMark {
+  kind: 'ad_started' | 'ad_ended';
+  event: InputSwitchEvent;
+  /** Wall clock (epoch ms) when the switch happened on FFmpeg's input. */
+  atMs: number;
 }
 
 export interface SourceRunResult {
@@ -62,6 +75,8 @@ export interface SourceRun {
   /** FFmpeg's pid once spawned. */
   readonly pid: number | undefined;
   kill(reason: string): void;
+  /** Starts an ad break at the source's next frame; returns why it cannot (null: it will start). */
+  startAdBreak(request: AdBreakRequest): string | null;
   readonly done: Promise<SourceRunResult>;
 }
 
@@ -70,6 +85,15 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
   let killReason: string | null = null;
   let pid: number | undefined;
   let child: ReturnType<typeof execa> | null = null;
+  let ended = false;
+  // Segments: FFmpeg stdout -> TsSegmenter -> onSegment, strictly in order.
+  const segmenter = new TsSegmenter({ minSeconds: options.segmentSeconds });
+  // Every byte FFmpeg reads passes the input switch; an ad break's edges become segment boundaries.
+  const inputSwitch = new InputSwitch((event) => {
+    const mark: AdBreakMark = { kind: event.type, event, atMs: options.now?.() ?? Date.now() };
+    segmenter.cutAt(event.atSeconds, mark);
+    options.onInputSwitch?.(event);
+  });
 
   const kill = (reason: string) => {
     if (killReason !== null) return;
@@ -86,6 +110,7 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     try {
       res = await openSource(options, abort.signal);
     } catch (err) {
+      ended = true;
       return { failure: killReason ?? (err as Error).message, exitCode: null, signal: null, stderrTail: [], droppedSeconds: 0 };
     }
     const metaInt = parseMetaInt(res.headers['icy-metaint']);
@@ -121,7 +146,7 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
       let quickDrops = 0;
       for (;;) {
         const openedAt = Date.now();
-        sourceEnd = await pumpInto(current, proc.stdin, options, abort.signal);
+        sourceEnd = await pumpInto(current, proc.stdin, options, abort.signal, (chunk) => inputSwitch.push(chunk));
         if (killReason !== null || abort.signal.aborted || !proc.stdin || proc.stdin.destroyed) break;
         // A connection that lasted a while and then dropped is a blip worth riding out
         // inside this run; one that keeps dropping at once is the source being gone.
@@ -141,8 +166,6 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
       proc.stdin?.end();
     })();
 
-    // Segments: FFmpeg stdout -> TsSegmenter -> onSegment, strictly in order.
-    const segmenter = new TsSegmenter({ minSeconds: options.segmentSeconds });
     let publishing: Promise<void> = Promise.resolve();
     let segmentError: Error | null = null;
     proc.stdout?.on('data', (chunk: Buffer) => {
@@ -178,6 +201,8 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     });
 
     const result = await proc;
+    ended = true;
+    inputSwitch.abort('the source run ended');
     abort.abort(new Error('ffmpeg exited'));
     await pumping;
     if (partial) onLine(partial);
@@ -205,6 +230,10 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
       return pid;
     },
     kill,
+    startAdBreak(request) {
+      if (ended || killReason !== null) return 'the source run is ending';
+      return inputSwitch.start(request);
+    },
     done,
   };
 }
@@ -213,7 +242,13 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
 const RECONNECT_DELAYS_MS = [250, 750, 1000];
 
 /** Writes one connection's audio into FFmpeg's stdin until it ends; resolves with why it ended. */
-function pumpInto(res: SourceResponse, stdin: Writable | null, options: SourceRunOptions, signal: AbortSignal): Promise<string> {
+function pumpInto(
+  res: SourceResponse,
+  stdin: Writable | null,
+  options: SourceRunOptions,
+  signal: AbortSignal,
+  transform: (chunk: Buffer) => Buffer,
+): Promise<string> {
   return new Promise<string>((resolve) => {
     let audio: Readable = res.body;
     if (res.headers['icy-metaint'] !== undefined) {
@@ -246,7 +281,8 @@ function pumpInto(res: SourceResponse, stdin: Writable | null, options: SourceRu
       clearTimeout(idle);
       idle = setTimeout(() => finish(`no data from the source for ${idleMs} ms`), idleMs);
       if (!stdin || stdin.destroyed) return finish('ffmpeg stopped reading');
-      if (!stdin.write(chunk)) {
+      const out = transform(chunk);
+      if (out.length > 0 && !stdin.write(out)) {
         audio.pause();
         stdin.once('drain', onDrain);
       }

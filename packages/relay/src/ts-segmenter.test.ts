@@ -85,6 +85,28 @@ function feedInChunks(seg: TsSegmenter, bytes: Buffer, sizes: number[]) {
 }
 
 describe('TsSegmenter', () => {
+  it('cutAt starts a segment at the requested stream time and hands back its mark, the timeline unbroken', () => {
+    const frameTicks = 2090;
+    const { bytes } = stream(1400, frameTicks);
+    const seg = new TsSegmenter({ minSeconds: 6 });
+    seg.cutAt(8.5, { kind: 'ad_started' });
+    seg.cutAt(20, { kind: 'ad_ended' });
+    const segments = feedInChunks(seg, bytes, [500, 188 * 5]);
+    const starts = [0];
+    for (const s of segments) starts.push(starts.at(-1)! + s.duration);
+    const marked = segments
+      .map((s, i) => ({ at: starts[i]!, kinds: s.marks.map((m) => m.kind) }))
+      .filter((s) => s.kinds.length > 0);
+    expect(marked.map((m) => m.kinds)).toEqual([['ad_started'], ['ad_ended']]);
+    // At the first frame at or after the requested time: within one frame.
+    expect(marked[0]!.at).toBeGreaterThanOrEqual(8.5);
+    expect(marked[0]!.at).toBeLessThan(8.5 + frameTicks / 90_000);
+    expect(marked[1]!.at).toBeGreaterThanOrEqual(20);
+    expect(marked[1]!.at).toBeLessThan(20 + frameTicks / 90_000);
+    // The cut shortens the segment before each edge; the others keep their minimum length.
+    expect(segments.filter((s) => s.duration < 6)).toHaveLength(2);
+  });
+
   it('cuts at the first frame at or after 6.0 s of each segment, never on a cumulative grid', () => {
     // AAC at 44.1 kHz: 1024 samples = 2089.8 ticks; a grid would give 5.99/6.01 s.
     const frameTicks = 2090;

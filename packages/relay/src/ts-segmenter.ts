@@ -25,6 +25,13 @@ export interface TsSegment {
   duration: number;
   /** The segment follows a gap or jump in timestamps (or is the first after one). */
   discontinuity: boolean;
+  /** What cutAt asked to begin with this segment (an ad break starting or ending), oldest first. */
+  marks: SegmentMark[];
+}
+
+/** Opaque to the segmenter: handed back on the segment that starts at the requested time. */
+export interface SegmentMark {
+  readonly kind: string;
 }
 
 export interface TsSegmenterOptions {
@@ -53,6 +60,10 @@ export class TsSegmenter {
   private startPts: number | null = null;
   private lastPts: number | null = null;
   private discontinuityPending = false;
+  /** First audio PTS of the stream: input time 0. */
+  private firstPts: number | null = null;
+  private cuts: Array<{ ticks: number; mark: SegmentMark }> = [];
+  private nextMarks: SegmentMark[] = [];
 
   constructor(options: TsSegmenterOptions) {
     if (!(options.minSeconds > 0)) throw new RangeError(`minSeconds must be > 0, got ${options.minSeconds}`);
@@ -73,6 +84,17 @@ export class TsSegmenter {
     }
     this.remainder = Buffer.from(data.subarray(offset));
     return done;
+  }
+
+  /**
+   * Asks for a segment to start at the first audio PES at or after `seconds`
+   * of the stream (counted from its first PTS), whatever the open segment's
+   * length, and for `mark` to come with that segment. Used to put an ad's
+   * first and last frames at segment boundaries.
+   */
+  cutAt(seconds: number, mark: SegmentMark): void {
+    this.cuts.push({ ticks: Math.max(0, Math.round(seconds * PTS_HZ)), mark });
+    this.cuts.sort((a, b) => a.ticks - b.ticks);
   }
 
   /** Seconds of audio held in the open (unfinished) segment. */
@@ -98,33 +120,58 @@ export class TsSegmenter {
 
     const pts = readPesPts(p);
     if (pts === null) return this.append(p);
+    this.firstPts ??= pts;
     let completed: TsSegment | null = null;
-    if (this.startPts !== null && this.lastPts !== null) {
+    const due: SegmentMark[] = [];
+    while (this.cuts.length > 0 && ptsDiff(pts, this.firstPts) >= this.cuts[0]!.ticks) due.push(this.cuts.shift()!.mark);
+    if (due.length > 0 && this.startPts !== null && this.lastPts !== null && ptsDiff(pts, this.startPts) > 0) {
+      const step = ptsDiff(pts, this.lastPts);
+      if (step >= 0 && step <= this.maxGapTicks) {
+        completed = this.complete(pts);
+      }
+    }
+    if (due.length > 0) this.nextMarks.push(...due);
+    if (completed) {
+      // fall through to open the next segment with this packet
+    } else if (this.startPts !== null && this.lastPts !== null) {
       const step = ptsDiff(pts, this.lastPts);
       if (step < 0 || step > this.maxGapTicks) {
         // Timestamps jumped: what is open cannot be given an honest duration.
         this.packets = [];
         this.startPts = null;
         this.discontinuityPending = true;
+        this.nextMarks = [...this.openMarks, ...this.nextMarks];
+        this.openMarks = [];
       } else if (ptsDiff(pts, this.startPts) >= this.minTicks) {
-        completed = {
-          bytes: Buffer.concat(this.packets),
-          duration: ptsDiff(pts, this.startPts) / PTS_HZ,
-          discontinuity: this.discontinuityPending,
-        };
-        this.discontinuityPending = false;
-        this.packets = [];
-        this.startPts = null;
+        completed = this.complete(pts);
       }
     }
     if (this.startPts === null) {
       this.startPts = pts;
+      this.openMarks = this.nextMarks;
+      this.nextMarks = [];
       if (this.pat) this.packets.push(this.pat);
       if (this.pmt) this.packets.push(this.pmt);
     }
     this.lastPts = pts;
     this.packets.push(p);
     return completed;
+  }
+
+  private openMarks: SegmentMark[] = [];
+
+  private complete(pts: number): TsSegment {
+    const segment: TsSegment = {
+      bytes: Buffer.concat(this.packets),
+      duration: ptsDiff(pts, this.startPts!) / PTS_HZ,
+      discontinuity: this.discontinuityPending,
+      marks: this.openMarks,
+    };
+    this.discontinuityPending = false;
+    this.packets = [];
+    this.startPts = null;
+    this.openMarks = [];
+    return segment;
   }
 
   private append(p: Buffer): null {

@@ -3,7 +3,17 @@ import type { BlobStore } from './blob/types.js';
 import { describeRelayConfig, type RelayConfig } from './config.js';
 import { CpuSampler } from './cpu.js';
 import { startHealthServer, type HealthServer } from './health-server.js';
-import { type HeartbeatBody, type HeartbeatReason, type HeartbeatResult, HeartbeatSender, type RelayState } from './heartbeat.js';
+import type { InputSwitchEvent } from './ad-break.js';
+import { openAdFeed } from './ad-feed.js';
+import type { LiveDateRange } from './live-playlist.js';
+import {
+  type AdBreakOrder,
+  type HeartbeatBody,
+  type HeartbeatReason,
+  type HeartbeatResult,
+  HeartbeatSender,
+  type RelayState,
+} from './heartbeat.js';
 import { createRelayMetrics, type RelayMetrics } from './metrics.js';
 import * as np from './now-playing.js';
 import {
@@ -19,7 +29,7 @@ import { RELAY_USER_AGENT } from './relay-listeners.js';
 import { ArchiveRecorder } from './archive-recorder.js';
 import { SegmentPublisher } from './segment-publisher.js';
 import type { LookupFunction } from './source-http.js';
-import { type SourceRun, startSourceRun } from './source-run.js';
+import { type AdBreakMark, type SourceRun, startSourceRun } from './source-run.js';
 import { readSourceSnapshot } from './stats-poller.js';
 import type { TsSegment } from './ts-segmenter.js';
 
@@ -118,6 +128,8 @@ class Worker implements RelayWorker {
   private timers: NodeJS.Timeout[] = [];
   private started = false;
   private stopPromise: Promise<void> | null = null;
+  /** Ad breaks already taken on (the receipt repeats a break until it is over). */
+  private readonly adBreaksSeen = new Set<string>();
 
   constructor(
     private readonly config: RelayConfig,
@@ -398,6 +410,8 @@ class Worker implements RelayWorker {
       onSpawned: (pid, args) =>
         this.log.debug({ event: 'ffmpeg.started', run: index, pid, args: args.join(' ') }, 'starting ffmpeg'),
       onSegment: (segment) => this.publishSegment(index, segment),
+      onInputSwitch: (event) => this.onInputSwitch(event),
+      now: this.now,
     });
     const done = source.done.then(
       (result) => {
@@ -428,7 +442,18 @@ class Worker implements RelayWorker {
     const started = performance.now();
     const completeAt = this.now();
     if (segment.discontinuity) this.publisher.markDiscontinuity();
-    const result = await this.publisher.publish(segment.bytes, segment.duration);
+    // An ad break's edges: a discontinuity each, and the break's EXT-X-DATERANGE on its first segment.
+    let dateRange: LiveDateRange | undefined;
+    for (const mark of segment.marks as AdBreakMark[]) {
+      this.publisher.markDiscontinuity();
+      if (mark.kind === 'ad_started' && mark.event.type === 'ad_started')
+        dateRange = {
+          id: mark.event.breakId,
+          startDate: new Date(mark.atMs).toISOString(),
+          duration: mark.event.durationSeconds,
+        };
+    }
+    const result = await this.publisher.publish(segment.bytes, segment.duration, dateRange);
     if (!result) return;
     await this.archive.keep(result.msn, segment.bytes, segment.duration, completeAt);
     const seconds = (performance.now() - started) / 1000;
@@ -449,6 +474,80 @@ class Worker implements RelayWorker {
       result.playlistPublished ? 'segment published' : 'segment uploaded; playlist not yet published',
     );
     if (result.playlistPublished) this.dispatch({ type: 'published' });
+  }
+
+  // --- live ad breaks -----------------------------------------------------------
+
+  private takeAdBreak(order: AdBreakOrder | null | undefined): void {
+    if (!order || typeof order.id !== 'string' || typeof order.url !== 'string') return;
+    if (this.adBreaksSeen.has(order.id) || this.stopController.signal.aborted) return;
+    this.adBreaksSeen.add(order.id);
+    void this.startAdBreak(order);
+  }
+
+  private async startAdBreak(order: AdBreakOrder): Promise<void> {
+    const duration = Number(order.duration_seconds);
+    if (!(duration > 0 && duration <= 3600)) return this.adBreakFailed(order, `invalid duration ${order.duration_seconds}`);
+    if (!this.run) return this.adBreakFailed(order, 'the relay is not receiving the source');
+    let url: URL;
+    try {
+      url = new URL(order.url, `${this.config.api.url.replace(/\/+$/, '')}/`);
+    } catch {
+      return this.adBreakFailed(order, 'the ad URL is not a URL');
+    }
+    // The API's own signed URL reaches the API the worker already reports to; any other host
+    // (an object store's presigned URL) goes through the address policy like a source.
+    const api = new URL(this.config.api.url);
+    const fromApi = url.origin === api.origin;
+    this.log.info(
+      { event: 'ad_break.fetching', break_id: order.id, ad_id: order.ad_id, duration_seconds: duration },
+      'fetching the ad for a live break',
+    );
+    let feed: Awaited<ReturnType<typeof openAdFeed>>;
+    try {
+      feed = await openAdFeed({
+        url: url.toString(),
+        userAgent: RELAY_USER_AGENT,
+        ...(this.deps.lookup ? { lookup: this.deps.lookup } : {}),
+        allowPrivate: fromApi || (this.config.allowPrivateUrls ?? false),
+        durationSeconds: duration,
+        signal: this.stopController.signal,
+      });
+    } catch (err) {
+      return this.adBreakFailed(order, `the ad could not be fetched: ${(err as Error).message}`);
+    }
+    const why = this.run
+      ? this.run.source.startAdBreak({ id: order.id, adId: order.ad_id, durationSeconds: duration, ad: feed })
+      : 'the relay is not receiving the source';
+    if (why !== null) {
+      feed.close();
+      this.adBreakFailed(order, why);
+    }
+  }
+
+  private onInputSwitch(event: InputSwitchEvent): void {
+    if (event.type === 'ad_started') {
+      this.log.info(
+        { event: 'ad_break.started', break_id: event.breakId, ad_id: event.adId, duration_seconds: event.durationSeconds },
+        'ad break started',
+      );
+    } else if (event.outcome === 'completed') {
+      this.log.info(
+        { event: 'ad_break.ended', break_id: event.breakId, ad_id: event.adId, played_seconds: round3(event.playedSeconds) },
+        'ad break over; back to the source',
+      );
+    } else {
+      this.adBreakFailed({ id: event.breakId, ad_id: event.adId }, event.reason ?? 'the ad failed', round3(event.playedSeconds));
+    }
+  }
+
+  /** The stream goes on without the ad: counted and logged with the stream (in every line) and the ad. */
+  private adBreakFailed(order: Pick<AdBreakOrder, 'id' | 'ad_id'>, reason: string, playedSeconds = 0): void {
+    this.metrics.adBreakFailures.inc(this.metrics.labels);
+    this.log.error(
+      { event: 'ad_break.failed', break_id: order.id, ad_id: order.ad_id, reason, played_seconds: playedSeconds },
+      'ad break failed; the source plays on',
+    );
   }
 
   // --- source information -----------------------------------------------------
@@ -505,7 +604,10 @@ class Worker implements RelayWorker {
   }
 
   private onHeartbeatResult(result: HeartbeatResult): void {
-    if (result.ok && result.reason !== 'final') this.archive.setPrefix(result.receipt?.archive_prefix);
+    if (result.ok && result.reason !== 'final') {
+      this.archive.setPrefix(result.receipt?.archive_prefix);
+      this.takeAdBreak(result.receipt?.ad_break);
+    }
     if (result.ok) {
       this.log.debug({ event: 'heartbeat.sent', state: result.body.state, reason: result.reason }, 'heartbeat sent');
     } else {
@@ -568,4 +670,8 @@ export function errorFields(err: unknown): { error_type: string; err: { type: st
   const e = err instanceof Error ? err : new Error(String(err));
   const type = e.name || 'Error';
   return { error_type: type, err: { type, message: e.message, ...(e.stack ? { stack: e.stack } : {}) } };
+}
+
+function round3(n: number): number {
+  return Math.round(n * 1000) / 1000;
 }

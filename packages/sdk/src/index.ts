@@ -110,9 +110,11 @@ export type {
   UpdatePlanRequest,
 } from './api/billing.js';
 export type {
+  AdBreak,
   AdMarker,
   AdMarkerList,
   AdMarkerPageQuery,
   CreatePlaylistAdMarkerRequest,
   CreateStreamAdMarkerRequest,
+  CreateAdBreakRequest,
 } from './api/ads.js';

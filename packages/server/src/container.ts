@@ -301,6 +301,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     jobs,
     allowPrivateUrls: config.network.allowPrivateUrls,
     sourceMaxBytes: config.playlists.externalTrackMaxBytes,
+    relays,
+    signer: new EnclosureSigner(deriveKey(jwtSecret, 'ad-break-audio'), clock),
     workDir,
     clock,
     // Subscribers whose plan has the "ad-free" feature hear no ads from that DJ.

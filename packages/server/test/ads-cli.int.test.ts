@@ -90,4 +90,14 @@ describe('djcast ads against a real server', { timeout: 180_000 }, () => {
     );
     expect(both.code).toBe(2);
   });
+
+  it('ads break: a usage error for a source that is none, the API answer for an unknown stream', async () => {
+    const stream = 'str_01jd0v9m3x7k2p8q4r5s6t7u8v';
+    const bad = await cli.run(['ads', 'break', stream, '--duration', '30', '--source', 'coffee.mp3'], { env });
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"coffee.mp3" is neither an upload id');
+    const missing = await cli.run(['ads', 'break', stream, '--duration', '30', '--json'], { env });
+    expect(missing.code).toBe(1);
+    expect(`${missing.stdout}${missing.stderr}`).toMatch(/not found/i);
+  });
 });

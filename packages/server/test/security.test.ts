@@ -159,6 +159,7 @@ function validPatchBody(idPrefix: string | undefined, operationId: string): Reco
     return { position_seconds: 10, duration_seconds: 5, source: { upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' } };
   if (operationId === 'createStreamAdMarker')
     return { duration_seconds: 5, source: { upload_id: 'upl_01jd0v9m3x7k2p8q4r5s6t7u8v' } };
+  if (operationId === 'startAdBreak') return { duration_seconds: 5, source: { marker_id: 'adm_01jd0v9m3x7k2p8q4r5s6t7u8v' } };
   return idPrefix === 'pls' || idPrefix === 'epi' || idPrefix === 'pod' ? { title: 'x' } : { name: 'x' };
 }
 
@@ -532,6 +533,13 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
             source: { url: `${source.url}/ad.mp3` },
             kind: 'mid-roll',
           },
+        };
+      case 'startAdBreak':
+        // Valid, so the stream's state answers (409: not live) and not the validation.
+        return {
+          url: `/v1/streams/${await ownedResource(t, owner.token, 'str')}/ad-breaks`,
+          token: owner.token,
+          body: { duration_seconds: 5, source: { url: `${source.url}/ad.mp3` } },
         };
       default:
         throw new Error(`security test: teach acceptedBody() a body that ${operationId} accepts`);

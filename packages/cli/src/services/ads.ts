@@ -1,5 +1,5 @@
 // Pure helpers of `djcast ads`: reading a programme position and building the marker request.
-import type { CreatePlaylistAdMarkerRequest, CreateStreamAdMarkerRequest } from '@djcast/sdk';
+import type { CreateAdBreakRequest, CreatePlaylistAdMarkerRequest, CreateStreamAdMarkerRequest } from '@djcast/sdk';
 import { UsageError } from './errors.js';
 
 /** "15:00" (mm:ss), "1:02:03" (h:mm:ss) or plain seconds ("900") as whole seconds. */
@@ -50,4 +50,11 @@ export function streamMarkerRequest(opts: {
     source: adSource(opts.source),
     kind: opts.kind,
   };
+}
+
+/** A live break's request: `--source` may also name one of the stream's ad markers (adm_…); left out, the latest on-demand marker plays. */
+export function adBreakRequest(opts: { duration: number; source: string | undefined }): CreateAdBreakRequest {
+  if (opts.source === undefined) return { duration_seconds: opts.duration };
+  if (/^adm_[0-9a-z]{26}$/.test(opts.source)) return { duration_seconds: opts.duration, source: { marker_id: opts.source } };
+  return { duration_seconds: opts.duration, source: adSource(opts.source) };
 }

@@ -1,11 +1,20 @@
 // Which fields of ad markers the human output shows, in order.
-import type { AdMarker } from '@djcast/sdk';
+import type { AdBreak, AdMarker } from '@djcast/sdk';
 import type { Column, Field } from './format.js';
 
 const where = (m: AdMarker) =>
   m.position_seconds !== null
     ? `${Math.floor(m.position_seconds / 60)}:${String(m.position_seconds % 60).padStart(2, '0')}`
     : (m.starts_at ?? 'on demand');
+
+export const AD_BREAK_FIELDS: Field<AdBreak>[] = [
+  { header: 'id', get: (b) => b.id },
+  { header: 'stream', get: (b) => b.stream_id },
+  { header: 'ad', get: (b) => b.marker_id },
+  { header: 'duration', get: (b) => `${b.duration_seconds} s` },
+  { header: 'status', get: (b) => b.status },
+  { header: 'requested', get: (b) => b.created_at },
+];
 
 export const AD_MARKER_FIELDS: Field<AdMarker>[] = [
   { header: 'id', get: (m) => m.id },

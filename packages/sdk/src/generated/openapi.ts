@@ -1506,6 +1506,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/streams/{id}/ad-breaks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Start a live ad break now (the stream must be live)
+         * @description The relay learns the break on its next heartbeat, fetches the ad’s normalized MP3 and plays it in place of the source for `duration_seconds`, then the source again; the live playlist marks the break with EXT-X-DISCONTINUITY and EXT-X-DATERANGE (ID = the break’s id). A new `url` or `upload_id` source is normalized first. 409 when the stream is not live.
+         */
+        post: operations["startAdBreak"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/v1/ad-breaks/{id}/audio": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The ad’s normalized MP3 for the relay (signed URL from the heartbeat receipt; local storage only) */
+        get: operations["getAdBreakAudio"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     "stream.starting": {
@@ -2950,6 +2987,13 @@ export interface components {
             received_at: string;
             /** @description While the stream’s live set is being archived: the blob-store prefix to keep every segment (and its track titles) under; null: keep nothing. */
             archive_prefix?: string | null;
+            /** @description A live ad break to play now: the relay fetches `url` (absolute, or relative to the API) and plays it in place of the source for `duration_seconds`; it plays each id once. */
+            ad_break?: {
+                id: string;
+                ad_id: string | null;
+                url: string;
+                duration_seconds: number;
+            } | null;
         };
         /** @enum {string} */
         RelayState: "starting" | "live" | "reconnecting" | "offline";
@@ -3406,6 +3450,41 @@ export interface components {
              * @enum {string}
              */
             kind?: "pre-roll" | "mid-roll";
+        };
+        AdBreak: {
+            /** @example brk_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            stream_id: string;
+            /** @description The ad marker whose audio plays. */
+            marker_id: string;
+            duration_seconds: number;
+            /**
+             * @description Whether the ad’s normalized audio is ready; the relay starts the break once it is.
+             * @enum {string}
+             */
+            status: "pending" | "ready" | "failed";
+            created_at: string;
+            /** @description The break is dropped if the relay has not been able to start it by then. */
+            expires_at: string;
+        };
+        CreateAdBreakRequest: {
+            /**
+             * @description Seconds the break lasts; the source comes back after it (or when the ad ends).
+             * @example 60
+             */
+            duration_seconds: number;
+            /** @description One of this stream’s ad markers, one of your ready uploads, or an MP3 URL (normalized first); left out: the stream’s latest on-demand marker. */
+            source?: {
+                marker_id: string;
+            } | {
+                upload_id: string;
+            } | {
+                /**
+                 * Format: uri
+                 * @example https://ads.example.com/spots/coffee.mp3
+                 */
+                url: string;
+            };
         };
     };
     responses: never;
@@ -12436,6 +12515,179 @@ export interface operations {
             };
         };
     };
+    startAdBreak: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["CreateAdBreakRequest"];
+            };
+        };
+        responses: {
+            /** @description Requested */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AdBreak"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description An account with this email already exists */
+            409: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getAdBreakAudio: {
+        parameters: {
+            query?: {
+                exp?: string;
+                sig?: string;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description audio/mpeg */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Redirect to the object store (S3) */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
     onStreamStarting: {
         parameters: {
             query?: never;
@@ -13092,3 +13344,4 @@ export const adMarkerKindValues: ReadonlyArray<FlattenedDeepRequired<components>
 export const adMarkerStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AdMarker"]["status"]> = ["pending", "ready", "failed"];
 export const createPlaylistAdMarkerRequestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlaylistAdMarkerRequest"]["kind"]> = ["pre-roll", "mid-roll"];
 export const createStreamAdMarkerRequestKindValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateStreamAdMarkerRequest"]["kind"]> = ["pre-roll", "mid-roll"];
+export const adBreakStatusValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["AdBreak"]["status"]> = ["pending", "ready", "failed"];

@@ -28,6 +28,7 @@ export type IdPrefix =
   | 'dld'
   | 'arc'
   | 'adm'
+  | 'brk'
   | 'adi';
 
 let lastTime = 0;

@@ -468,6 +468,7 @@ export interface Database {
   ad_renditions: AdRenditionsTable;
   ad_markers: AdMarkersTable;
   ad_impressions: AdImpressionsTable;
+  ad_breaks: AdBreaksTable;
 }
 
 export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';
@@ -648,4 +649,17 @@ export interface AdImpressionsTable {
   listener_id: string | null;
   started_at: string;
   completed_at: string | null;
+}
+
+/** A live ad break started on a stream (migration 0019). */
+export interface AdBreaksTable {
+  id: string;
+  owner_id: string;
+  stream_id: string;
+  /** The stream ad marker whose normalized audio plays. */
+  marker_id: string;
+  duration_seconds: number;
+  created_at: string;
+  /** After this the relay is no longer told about the break (it never started, e.g. the stream went offline). */
+  expires_at: string;
 }

@@ -1,5 +1,7 @@
 import type { FeatureModule } from '../../modules.js';
 import { normalizeAdJob } from './jobs.js';
+import { registerLiveBreakRoutes } from './live-break-routes.js';
+import { LiveBreaks, type LiveBreaksDeps } from './live-breaks.js';
 import { registerAdRoutes } from './routes.js';
 import { AdsService, type AdsDeps } from './service.js';
 
@@ -12,13 +14,21 @@ export type { AdFreePort } from './service.js';
  * money feature's answer to "does this listener's plan have ad-free"
  * (default: nobody).
  */
-export function adsModule(deps: AdsDeps): FeatureModule & { service: AdsService } {
+export function adsModule(
+  deps: AdsDeps & Pick<LiveBreaksDeps, 'relays' | 'signer'>,
+): FeatureModule & { service: AdsService; liveBreaks: LiveBreaks } {
   const service = new AdsService(deps);
+  // Live breaks: started from the API or a marker's starts_at, played by the relay (its heartbeat receipt).
+  const liveBreaks = new LiveBreaks({ ...deps, ads: service });
   deps.playlists.useAds(service);
   return {
     name: 'ads',
     service,
+    liveBreaks,
     jobs: [normalizeAdJob(service)],
-    routes: (app) => registerAdRoutes(app, service),
+    routes: (app) => {
+      registerAdRoutes(app, service);
+      registerLiveBreakRoutes(app, liveBreaks);
+    },
   };
 }

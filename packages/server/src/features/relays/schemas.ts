@@ -50,6 +50,19 @@ export const HeartbeatResponse = z
       description:
         'While the stream’s live set is being archived: the blob-store prefix to keep every segment (and its track titles) under; null: keep nothing.',
     }),
+    ad_break: z
+      .object({
+        id: z.string(),
+        ad_id: z.string().nullable(),
+        url: z.string(),
+        duration_seconds: z.number().int(),
+      })
+      .nullable()
+      .optional()
+      .openapi({
+        description:
+          'A live ad break to play now: the relay fetches `url` (absolute, or relative to the API) and plays it in place of the source for `duration_seconds`; it plays each id once.',
+      }),
   })
   .openapi('RelayHeartbeatReceipt');
 

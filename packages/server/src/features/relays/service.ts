@@ -80,6 +80,16 @@ export type ReceiptExtension = (streamId: string) => Promise<ReceiptExtras>;
 /** Receipt fields other features add (HeartbeatResponse in schemas.ts). */
 export interface ReceiptExtras {
   archive_prefix?: string | null;
+  ad_break?: AdBreakOrder | null;
+}
+
+/** A live ad break the worker should play now (ads registers it). */
+export interface AdBreakOrder {
+  id: string;
+  ad_id: string | null;
+  /** The ad's normalized MP3: presigned, or a signed path on the API. */
+  url: string;
+  duration_seconds: number;
 }
 
 export interface RelayMetricRow {
