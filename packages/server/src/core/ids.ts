@@ -28,7 +28,8 @@ export type IdPrefix =
   | 'dld'
   | 'arc'
   | 'adm'
-  | 'adi';
+  | 'adi'
+  | 'als';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

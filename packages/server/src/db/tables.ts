@@ -467,6 +467,7 @@ export interface Database {
   ad_renditions: AdRenditionsTable;
   ad_markers: AdMarkersTable;
   ad_impressions: AdImpressionsTable;
+  ad_live_sessions: AdLiveSessionsTable;
 }
 
 export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';
@@ -624,5 +625,22 @@ export interface AdImpressionsTable {
   session_id: string;
   listener_id: string | null;
   started_at: string;
+  completed_at: string | null;
+}
+
+/** A listener session of a stream with a pre-roll (its own playlist: the ad, then the live window). */
+export interface AdLiveSessionsTable {
+  stream_id: string;
+  /** relays/service.ts sessionKeyFor: playback token, signed-in user, or address + user agent (hashed). */
+  session_key: string;
+  /** The impression's session id. */
+  session_id: string;
+  marker_id: string;
+  started_at: string;
+  last_seen_at: string;
+  /** The relay segment the listener joins the live window at, once the whole ad is listed. */
+  live_msn: number | null;
+  /** That segment's discontinuity sequence number in the relay's playlist. */
+  live_dsn: number | null;
   completed_at: string | null;
 }

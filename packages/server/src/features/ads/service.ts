@@ -20,6 +20,8 @@ import { fetchHttpRange } from '../../media/track-sources.js';
 import type { AdImpressionEvent, PlaylistAdBreak, PlaylistAdsPort } from '../playlists/ads-port.js';
 import type { PlaylistsService } from '../playlists/service.js';
 import type { StreamsService } from '../streams/service.js';
+import type { LivePlayback } from '../streams/live-playback.js';
+import type { PlaybackAuthorizer } from '../../http/playback.js';
 import { originalKey } from '../uploads/keys.js';
 import type { UploadsService } from '../uploads/service.js';
 import { NORMALIZE_AD } from './jobs.js';
@@ -46,6 +48,10 @@ export interface AdsDeps {
   sourceMaxBytes: number;
   workDir?: string;
   clock?: () => Date;
+  /** Live playback, to serve each new listener the stream's pre-roll (optional: without it no pre-roll plays). */
+  live?: Pick<LivePlayback, 'useAds'>;
+  /** Authorizes the pre-roll's segment route like the live playlist's. */
+  playback?: PlaybackAuthorizer;
 }
 
 /** The format live streams' ads are normalized to until the relay inserts them (the relay's own output format). */
