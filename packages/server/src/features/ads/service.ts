@@ -17,7 +17,8 @@ import type { HlsSegmentRef } from '../../media/hls-manifest.js';
 import { findAudioRange } from '../../media/mp3.js';
 import { makeWorkDir, publishHlsRendition } from '../../media/rendition.js';
 import { fetchHttpRange } from '../../media/track-sources.js';
-import type { AdImpressionEvent, PlaylistAdBreak, PlaylistAdsPort } from '../playlists/ads-port.js';
+import type { AdHlsSegmentEvent, AdImpressionEvent, PlaylistAdBreak, PlaylistAdsPort } from '../playlists/ads-port.js';
+import { recordHlsAdSegment } from './hls-impressions.js';
 import type { PlaylistsService } from '../playlists/service.js';
 import type { StreamsService } from '../streams/service.js';
 import type { LivePlayback } from '../streams/live-playback.js';
@@ -331,6 +332,15 @@ export class AdsService implements PlaylistAdsPort {
       this.deps.logger.error(
         { event: 'ads.impression_failed', marker_id: event.markerId, err: error },
         'could not record an ad impression',
+      ),
+    );
+  }
+
+  hlsAdSegment(event: AdHlsSegmentEvent): Promise<void> {
+    return recordHlsAdSegment(this.deps.db, event, this.clock()).catch((error: unknown) =>
+      this.deps.logger.error(
+        { event: 'ads.impression_failed', marker_id: event.markerId, err: error },
+        'could not record an HLS ad impression',
       ),
     );
   }
