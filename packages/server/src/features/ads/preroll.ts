@@ -62,9 +62,12 @@ export class LivePrerolls implements LiveAdsPort {
     const { db } = this.deps;
     const listener = { ...who, sessionKey: prerollSessionKey(who) };
     const now = this.deps.clock().getTime();
+    // No ready pre-roll, no session that matters (deleting a marker deletes its sessions): no query at all.
+    const preroll = await this.readyPreroll(stream.id, now);
+    if (!preroll) return null;
     let found = await sessions.findLiveSession(db, stream.id, listener.sessionKey);
     if (found && Date.parse(found.last_seen_at) < now - LIVE_SESSION_IDLE_MS) found = undefined;
-    const session = found ?? (await this.start(stream, listener, now));
+    const session = found ?? (await this.start(stream, listener, preroll, now));
     if (!session) return null;
     const segments = (JSON.parse(session.hls_segments ?? '[]') as HlsSegmentRef[]).map((s) => ({
       uri: adSegmentUri(session.marker_id, s.uri, listener.segmentToken),
@@ -97,10 +100,13 @@ export class LivePrerolls implements LiveAdsPort {
   }
 
   /** A new session, when the stream has a ready pre-roll and this listener hears ads and is just arriving. */
-  private async start(stream: StreamsTable, listener: LiveListener & { sessionKey: string }, now: number) {
+  private async start(
+    stream: StreamsTable,
+    listener: LiveListener & { sessionKey: string },
+    preroll: sessions.ReadyPreroll,
+    now: number,
+  ) {
     const { db } = this.deps;
-    const preroll = await this.readyPreroll(stream.id, now);
-    if (!preroll) return undefined;
     if (await this.deps.adFree(listener.userId, stream.owner_id)) return undefined;
     // Already listening (the pre-roll was added mid-set, or the session row was pruned): no ad mid-listen.
     if (await listener.seenBefore()) return undefined;
