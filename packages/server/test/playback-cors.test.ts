@@ -7,7 +7,7 @@
  * route fails here until it does, and until `playableUrl` below is taught
  * how to make something it can serve.
  */
-import { newId } from '../src/core/ids.js';
+import { insertReadyPreroll } from './ads-support.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -174,53 +174,9 @@ describe('every public media operation, from another origin', () => {
         url = `/streams/${await stream()}/live/seg-1.ts`;
         break;
       case '/streams/{id}/ads/{marker_id}/{segment}': {
-        // A stream with a ready pre-roll (its rendition written as the normalize job would).
+        // A stream with a ready pre-roll (as the normalize job leaves it).
         const id = await stream();
-        const now = new Date().toISOString();
-        const rendition = `adr_${'c0'.repeat(16)}`;
-        await t.container.db.kysely
-          .insertInto('ad_renditions')
-          .values({
-            id: rendition,
-            owner_id: dj.userId,
-            source_upload_id: upload,
-            source_url: null,
-            target: '{}',
-            status: 'ready',
-            reason: null,
-            mp3_key: null,
-            audio_start: null,
-            audio_end: null,
-            seek_index: null,
-            duration_seconds: 6,
-            hls_prefix: `ads/${rendition}/hls/`,
-            hls_segments: JSON.stringify([{ uri: 'segment_00000.ts', duration: 6 }]),
-            created_at: now,
-            updated_at: now,
-          })
-          .execute();
-        const marker = newId('adm');
-        await t.container.db.kysely
-          .insertInto('ad_markers')
-          .values({
-            id: marker,
-            owner_id: dj.userId,
-            playlist_id: null,
-            stream_id: id,
-            kind: 'pre-roll',
-            position_seconds: null,
-            starts_at: null,
-            duration_seconds: 6,
-            source_upload_id: upload,
-            source_url: null,
-            rendition_id: rendition,
-            created_at: now,
-          })
-          .execute();
-        await t.container.blobs.put(`ads/${rendition}/hls/segment_00000.ts`, Buffer.alloc(188 * 4, 3), {
-          contentType: 'video/mp2t',
-        });
-        url = `/streams/${id}/ads/${marker}/segment_00000.ts`;
+        url = `/streams/${id}/ads/${await insertReadyPreroll(t, dj.userId, id, upload)}/segment_00000.ts`;
         break;
       }
       case '/streams/{id}/now-playing.json':
