@@ -45,26 +45,37 @@ export class LivePrerolls implements LiveAdsPort {
 
   constructor(private readonly deps: LivePrerollDeps) {}
 
-  async personalize(stream: StreamsTable, listener: LiveListener, playlist: string): Promise<string | null> {
+  async personalize(
+    stream: StreamsTable,
+    listener: LiveListener,
+    playlist: string,
+  ): Promise<{ playlist: string | null; perListener: boolean }> {
+    const now = this.deps.clock().getTime();
+    let preroll: sessions.ReadyPreroll | null = null;
     try {
-      return await this.build(stream, listener, playlist);
+      // No ready pre-roll, no session that matters (deleting a marker deletes its sessions): no query at all.
+      preroll = await this.readyPreroll(stream.id, now);
+      if (!preroll) return { playlist: null, perListener: false };
+      return { playlist: await this.build(stream, listener, playlist, preroll, now), perListener: true };
     } catch (error) {
       // The live stream plays on: the listener gets the relay's playlist.
       this.deps.logger.warn(
         { event: 'ads.preroll_failed', stream_id: stream.id, err: error },
         'could not build a pre-roll playlist; serving the live playlist as is',
       );
-      return null;
+      return { playlist: null, perListener: preroll !== null };
     }
   }
 
-  private async build(stream: StreamsTable, who: LiveListener, playlist: string): Promise<string | null> {
+  private async build(
+    stream: StreamsTable,
+    who: LiveListener,
+    playlist: string,
+    preroll: sessions.ReadyPreroll,
+    now: number,
+  ): Promise<string | null> {
     const { db } = this.deps;
     const listener = { ...who, sessionKey: prerollSessionKey(who) };
-    const now = this.deps.clock().getTime();
-    // No ready pre-roll, no session that matters (deleting a marker deletes its sessions): no query at all.
-    const preroll = await this.readyPreroll(stream.id, now);
-    if (!preroll) return null;
     let found = await sessions.findLiveSession(db, stream.id, listener.sessionKey);
     if (found && Date.parse(found.last_seen_at) < now - LIVE_SESSION_IDLE_MS) found = undefined;
     const session = found ?? (await this.start(stream, listener, preroll, now));

@@ -23,8 +23,14 @@ export interface LiveListener {
 export interface LiveAdsPort {
   /**
    * The listener's own playlist, built from the relay's (segment URIs
-   * already rewritten): a pre-roll ahead of the live window. Null when the
-   * listener gets the relay's playlist as it is. Never rejects.
+   * already rewritten): a pre-roll ahead of the live window; `playlist` null
+   * when the listener gets the relay's playlist as it is. `perListener`: the
+   * stream's playlist depends on who asks (it has a pre-roll), so no shared
+   * cache may keep any answer, the relay's included. Never rejects.
    */
-  personalize(stream: StreamsTable, listener: LiveListener, playlist: string): Promise<string | null>;
+  personalize(
+    stream: StreamsTable,
+    listener: LiveListener,
+    playlist: string,
+  ): Promise<{ playlist: string | null; perListener: boolean }>;
 }

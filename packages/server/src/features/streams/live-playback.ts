@@ -70,7 +70,7 @@ export class LivePlayback {
     });
     const sessionKey = sessionKeyFor(listener);
     // Before this fetch is recorded: a listener already listening gets no pre-roll mid-listen.
-    const personal = this.ads
+    const ads = this.ads
       ? await this.ads.personalize(
           stream,
           {
@@ -83,16 +83,16 @@ export class LivePlayback {
           },
           body,
         )
-      : null;
+      : { playlist: null, perListener: false };
     await this.relays.recordPlaybackSession(stream.id, sessionKey);
     this.sessions?.hls('stream', stream.id, sessionKey, this.relays.segmentSeconds);
     const maxAge = playlistMaxAge(this.relays.segmentSeconds);
-    const served = personal ?? body;
+    const served = ads.playlist ?? body;
     return {
       body: served,
       etag: `"${createHash('sha256').update(served).digest('base64url').slice(0, 27)}"`,
-      // One listener's own playlist: no shared cache may hand it to another.
-      cacheControl: personal ? playbackCaching.personal() : playbackCaching.livePlaylist(audienceOf(stream), maxAge),
+      // Who gets the pre-roll depends on who asks: no cache may hand one listener's answer to another.
+      cacheControl: ads.perListener ? playbackCaching.personal() : playbackCaching.livePlaylist(audienceOf(stream), maxAge),
     };
   }
 
