@@ -296,6 +296,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     transcoder,
     playlists: playlists.service,
     streams: streamsFeature.service,
+    live: streamsFeature.live,
+    playback,
     uploads: uploads.service,
     logger,
     jobs,

@@ -254,6 +254,45 @@ describe.each(DIALECTS)('playlist mid-rolls with real audio on %s', (dialect) =>
     expect(after.filter((r) => r.completed_at === null)).toHaveLength(1);
   }, 60_000);
 
+  it('records an HLS impression per listener session: started at an ad segment, completed at its last', async () => {
+    const manifest = HLS.parse(await (await t.request('GET', `/playlists/${playlistId}/stream.m3u8`)).text()) as InstanceType<
+      typeof HLS.types.MediaPlaylist
+    >;
+    const ad = manifest.segments.filter((s) => s.uri.startsWith(`hls/${markerId}/`)).map((s) => s.uri);
+    expect(ad.length).toBeGreaterThan(1);
+    const impressions = () =>
+      t.container.db.kysely
+        .selectFrom('ad_impressions')
+        .selectAll()
+        .where('marker_id', '=', markerId)
+        .where('session_id', 'like', 'hls:%')
+        .execute();
+    const before = (await impressions()).length;
+    const fetch = async (uri: string, ua: string) => {
+      const res = await t.request('GET', `/playlists/${playlistId}/${uri}`, { headers: { 'user-agent': ua } });
+      expect(res.status).toBe(200);
+      await res.arrayBuffer();
+    };
+    // Loading the manifest alone records nothing: it lists every ad for everyone.
+    expect((await impressions()).length).toBe(before);
+    await fetch(ad[0]!, 'hls player one');
+    let rows = await impressions();
+    expect(rows).toHaveLength(before + 1);
+    const mine = rows.find((r) => !rows.slice(0, before).includes(r) && r.completed_at === null)!;
+    expect(mine.resource_id).toBe(playlistId);
+    for (const uri of ad.slice(1)) await fetch(uri, 'hls player one');
+    // The same listener fetching the ad again (a retry, a seek back) is the same impression.
+    await fetch(ad[0]!, 'hls player one');
+    rows = await impressions();
+    expect(rows).toHaveLength(before + 1);
+    expect(rows.find((r) => r.id === mine.id)!.completed_at).not.toBeNull();
+    // Another listener that stops inside the ad: started, never completed.
+    await fetch(ad[0]!, 'hls player two');
+    rows = await impressions();
+    expect(rows).toHaveLength(before + 2);
+    expect(rows.filter((r) => r.completed_at === null)).toHaveLength(1);
+  }, 60_000);
+
   it('a subscriber to the DJ’s plan with the ad-free feature hears no ads; a listener without one does (billing, local mode)', async () => {
     const plan = await t.request('POST', '/v1/plans', {
       token: dj.token,

@@ -22,6 +22,7 @@ import {
   type FakeSource,
   type TestApp,
 } from './harness.js';
+import { insertReadyPreroll } from './ads-support.js';
 import { insertReadyUpload } from './uploads-support.js';
 
 type Json = Record<string, any>;
@@ -267,6 +268,7 @@ describe.each(DIALECTS)('monetization on %s (local test mode)', (dialect) => {
     const users = {} as Record<Caller, string | undefined>;
     const ids = {} as Record<'str' | 'pls' | 'upl' | 'pod' | 'epi', string>;
     let plan: Json;
+    let prerollId: string;
 
     beforeAll(async () => {
       const owner = await signUp(t);
@@ -284,6 +286,7 @@ describe.each(DIALECTS)('monetization on %s (local test mode)', (dialect) => {
       });
       await t.container.blobs.put(`streams/${ids.str}/live/seg-7.ts`, Buffer.alloc(188 * 4, 7), { contentType: 'video/mp2t' });
       ids.upl = await insertReadyUpload(t, owner.userId);
+      prerollId = await insertReadyPreroll(t, owner.userId, ids.str, ids.upl);
       await t.container.blobs.put(`uploads/audio/${ids.upl}/hls/index.m3u8`, '#EXTM3U\n#EXTINF:6,\nsegment_00000.ts\n', {
         contentType: 'application/vnd.apple.mpegurl',
       });
@@ -354,6 +357,8 @@ describe.each(DIALECTS)('monetization on %s (local test mode)', (dialect) => {
           return { url: `/streams/${ids.str}/live.m3u8`, token };
         case 'getLiveSegment':
           return { url: `/streams/${ids.str}/live/seg-7.ts`, token };
+        case 'getLivePrerollSegment':
+          return { url: `/streams/${ids.str}/ads/${prerollId}/segment_00000.ts`, token };
         case 'getStreamNowPlaying':
           return { url: `/streams/${ids.str}/now-playing.json`, token };
         case 'getUploadHls':
@@ -394,6 +399,7 @@ describe.each(DIALECTS)('monetization on %s (local test mode)', (dialect) => {
         [
           'getEpisodeMedia',
           'getLivePlaylist',
+          'getLivePrerollSegment',
           'getLiveSegment',
           'getPersonalPodcastFeed',
           'getPlaylistHls',

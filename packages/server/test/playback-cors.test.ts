@@ -7,6 +7,7 @@
  * route fails here until it does, and until `playableUrl` below is taught
  * how to make something it can serve.
  */
+import { insertReadyPreroll } from './ads-support.js';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -172,6 +173,12 @@ describe('every public media operation, from another origin', () => {
       case '/streams/{id}/live/{segment}':
         url = `/streams/${await stream()}/live/seg-1.ts`;
         break;
+      case '/streams/{id}/ads/{marker_id}/{segment}': {
+        // A stream with a ready pre-roll (as the normalize job leaves it).
+        const id = await stream();
+        url = `/streams/${id}/ads/${await insertReadyPreroll(t, dj.userId, id, upload)}/segment_00000.ts`;
+        break;
+      }
       case '/streams/{id}/now-playing.json':
         url = `/streams/${await stream()}/now-playing.json`;
         break;

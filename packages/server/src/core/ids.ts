@@ -29,7 +29,8 @@ export type IdPrefix =
   | 'arc'
   | 'adm'
   | 'brk'
-  | 'adi';
+  | 'adi'
+  | 'als';
 
 let lastTime = 0;
 let lastRandom: Uint8Array = new Uint8Array(10);

@@ -469,6 +469,7 @@ export interface Database {
   ad_markers: AdMarkersTable;
   ad_impressions: AdImpressionsTable;
   ad_breaks: AdBreaksTable;
+  ad_live_sessions: AdLiveSessionsTable;
 }
 
 export type DomainState = 'pending_verification' | 'verified' | 'issuing' | 'active' | 'failed';
@@ -662,4 +663,21 @@ export interface AdBreaksTable {
   created_at: string;
   /** After this the relay is no longer told about the break (it never started, e.g. the stream went offline). */
   expires_at: string;
+}
+
+/** A listener session of a stream with a pre-roll (its own playlist: the ad, then the live window). */
+export interface AdLiveSessionsTable {
+  stream_id: string;
+  /** relays/service.ts sessionKeyFor: playback token, signed-in user, or address + user agent (hashed). */
+  session_key: string;
+  /** The impression's session id. */
+  session_id: string;
+  marker_id: string;
+  started_at: string;
+  last_seen_at: string;
+  /** The relay segment the listener joins the live window at, once the whole ad is listed. */
+  live_msn: number | null;
+  /** That segment's discontinuity sequence number in the relay's playlist. */
+  live_dsn: number | null;
+  completed_at: string | null;
 }

@@ -91,6 +91,8 @@ export const playbackCaching = {
   livePlaylist: (a: Audience, maxAgeSeconds: number): string => `${a.open ? 'public' : 'private'}, max-age=${maxAgeSeconds}`,
   /** A segment: its URI never names other bytes, so any cache may keep it for good (not open: only the player's). */
   segment: (a: Audience): string => `${a.open ? 'public' : 'private'}, max-age=${YEAR_SECONDS}, immutable`,
+  /** One listener's own document (a live playlist with that listener's pre-roll): never stored by any cache, the player's included. */
+  personal: (): string => 'private, no-store',
   /** A redirect to a presigned object-store URL: the URL expires, so the redirect must not outlive it in any cache. */
   presignedRedirect: (): string => 'private, no-store',
 };

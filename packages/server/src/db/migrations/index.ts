@@ -16,6 +16,7 @@ import * as m0015 from './0015_ads.js';
 import * as m0016 from './0016_stream_archives.js';
 import * as m0018 from './0018_payout_accounts.js';
 import * as m0019 from './0019_ad_breaks.js';
+import * as m0020 from './0020_ad_live_sessions.js';
 import * as m0021 from './0021_ad_impressions_started.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
@@ -37,5 +38,6 @@ export const migrations: Record<string, Migration> = {
   '0016_stream_archives': m0016,
   '0018_payout_accounts': m0018,
   '0019_ad_breaks': m0019,
+  '0020_ad_live_sessions': m0020,
   '0021_ad_impressions_started': m0021,
 };

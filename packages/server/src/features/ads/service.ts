@@ -17,9 +17,12 @@ import type { HlsSegmentRef } from '../../media/hls-manifest.js';
 import { findAudioRange } from '../../media/mp3.js';
 import { makeWorkDir, publishHlsRendition } from '../../media/rendition.js';
 import { fetchHttpRange } from '../../media/track-sources.js';
-import type { AdImpressionEvent, PlaylistAdBreak, PlaylistAdsPort } from '../playlists/ads-port.js';
+import type { AdHlsSegmentEvent, AdImpressionEvent, PlaylistAdBreak, PlaylistAdsPort } from '../playlists/ads-port.js';
+import { recordHlsAdSegment } from './hls-impressions.js';
 import type { PlaylistsService } from '../playlists/service.js';
 import type { StreamsService } from '../streams/service.js';
+import type { LivePlayback } from '../streams/live-playback.js';
+import type { PlaybackAuthorizer } from '../../http/playback.js';
 import { originalKey } from '../uploads/keys.js';
 import type { UploadsService } from '../uploads/service.js';
 import { NORMALIZE_AD } from './jobs.js';
@@ -46,6 +49,10 @@ export interface AdsDeps {
   sourceMaxBytes: number;
   workDir?: string;
   clock?: () => Date;
+  /** Live playback, to serve each new listener the stream's pre-roll (optional: without it no pre-roll plays). */
+  live?: Pick<LivePlayback, 'useAds'>;
+  /** Authorizes the pre-roll's segment route like the live playlist's. */
+  playback?: PlaybackAuthorizer;
 }
 
 /** The format live streams' ads are normalized to until the relay inserts them (the relay's own output format). */
@@ -325,6 +332,15 @@ export class AdsService implements PlaylistAdsPort {
       this.deps.logger.error(
         { event: 'ads.impression_failed', marker_id: event.markerId, err: error },
         'could not record an ad impression',
+      ),
+    );
+  }
+
+  hlsAdSegment(event: AdHlsSegmentEvent): Promise<void> {
+    return recordHlsAdSegment(this.deps.db, event, this.clock()).catch((error: unknown) =>
+      this.deps.logger.error(
+        { event: 'ads.impression_failed', marker_id: event.markerId, err: error },
+        'could not record an HLS ad impression',
       ),
     );
   }

@@ -24,4 +24,17 @@ export interface PlaylistAdsPort {
   adFree(listenerId: string | null, ownerId: string): Promise<boolean>;
   /** Records a listener session reaching an ad's start or end; never rejects. */
   impression(event: AdImpressionEvent): Promise<void>;
+  /** Records an HLS listener fetching one of an ad's segments (its impression starts, and the last completes it); never rejects. */
+  hlsAdSegment?(event: AdHlsSegmentEvent): Promise<void>;
+}
+
+export interface AdHlsSegmentEvent {
+  markerId: string;
+  playlistId: string;
+  ownerId: string;
+  /** relays/service.ts sessionKeyFor of the request: token, else address + user agent. */
+  listenerKey: string;
+  listenerId: string | null;
+  /** Whether it is the ad's last segment. */
+  last: boolean;
 }

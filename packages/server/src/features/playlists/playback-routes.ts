@@ -121,7 +121,7 @@ export function registerPlaylistPlaybackRoutes(app: App, deps: PlaybackRouteDeps
 
   app.openapi(segment, async (c) => {
     const { id, source, file } = c.req.valid('param');
-    const answer = await playback.segment({ ...playbackRequest(c, id), source, file });
+    const answer = await playback.segment({ ...playbackRequest(c, id), source, file, listenerKey: listenerKey(c) });
     // An HLS playlist session is its segment fetches (the VOD manifest is fetched once, and with a bearer
     // credential its segments carry a different token): the audio is in the segments.
     if (sessions && c.req.method === 'GET') sessions.hls('playlist', id, listenerKey(c), SEGMENT_SECONDS);

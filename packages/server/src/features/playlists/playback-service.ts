@@ -135,14 +135,25 @@ export class PlaylistPlaybackService {
   }
 
   /** One HLS segment of a track of the playlist. */
-  async segment(req: PlaybackRequest & { source: string; file: string }): Promise<MediaAnswer> {
-    const { info, breaks } = await this.load(req);
+  async segment(req: PlaybackRequest & { source: string; file: string; listenerKey?: string }): Promise<MediaAnswer> {
+    const { info, breaks, grant } = await this.load(req);
     const ad = breaks.find((b) => b.markerId === req.source);
     const key = ad ? `${ad.hlsPrefix}${req.file}` : await this.deps.playlists.segmentKey(req.id, req.source, req.file, info);
     const answer = key
       ? await serveBlob(this.deps.store, key, playbackCaching.segment({ open: isOpen(info.resource) }), req.head)
       : null;
     if (!answer) throw new NotFound('Segment', `${req.source}/${req.file}`);
+    // An ad's segment fetched by a listener session: its impression starts, and the last one completes it.
+    const port = this.deps.playlists.ads;
+    if (ad && !req.head && req.listenerKey && port?.hlsAdSegment)
+      await port.hlsAdSegment({
+        markerId: ad.markerId,
+        playlistId: info.resource.id,
+        ownerId: info.resource.ownerId,
+        listenerKey: req.listenerKey,
+        listenerId: grant.userId,
+        last: ad.ad.segments.at(-1)?.uri === req.file,
+      });
     return answer;
   }
 

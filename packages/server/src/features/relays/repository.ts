@@ -83,6 +83,17 @@ export function touchHlsSession(db: Q, streamId: string, sessionKey: string, at:
     .execute();
 }
 
+export async function hlsSessionSeenSince(db: Q, streamId: string, sessionKey: string, since: string): Promise<boolean> {
+  const row = await db
+    .selectFrom('stream_hls_sessions')
+    .select('last_seen_at')
+    .where('stream_id', '=', streamId)
+    .where('session_key', '=', sessionKey)
+    .where('last_seen_at', '>=', since)
+    .executeTakeFirst();
+  return row !== undefined;
+}
+
 export async function countHlsSessions(db: Q, streamId: string, since: string): Promise<number> {
   const row = await db
     .selectFrom('stream_hls_sessions')

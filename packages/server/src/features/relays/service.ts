@@ -317,6 +317,12 @@ export class RelaysService {
     await repo.touchHlsSession(this.db, streamId, sessionKey, nowIso(this.clock()));
   }
 
+  /** Whether `sessionKey` fetched the stream's live playlist within the listener window (it is listening now). */
+  async playbackSessionSeen(streamId: string, sessionKey: string): Promise<boolean> {
+    const since = nowIso(new Date(this.clock().getTime() - this.listenerWindowMs));
+    return repo.hlsSessionSeenSince(this.db, streamId, sessionKey, since);
+  }
+
   async status(stream: StreamsTable): Promise<RelayStatus> {
     const relay = await repo.findRelayByStream(this.db, stream.id);
     const since = nowIso(new Date(this.clock().getTime() - this.listenerWindowMs));

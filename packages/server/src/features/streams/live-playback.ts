@@ -7,6 +7,7 @@ import { isOpen, playbackCaching, type Audience } from '../../http/playback-poli
 import { DomainError, NotFound } from '../../core/errors.js';
 import type { ListenerSessionSink } from '../analytics/sessions.js';
 import { sessionKeyFor, type RelaysService } from '../relays/service.js';
+import type { LiveAdsPort } from './live-ads-port.js';
 import { isSegmentName, playlistMaxAge, rewritePlaylistUris, segmentContentType, segmentNameOf } from './live-playlist.js';
 
 export interface Listener {
@@ -15,6 +16,8 @@ export interface Listener {
   userId: string | null;
   address: string;
   userAgent: string;
+  /** Whether `token` is the one the player presented (`?token=`), not one granted to its bearer credential. */
+  tokenPresented?: boolean;
 }
 
 export interface ServedPlaylist {
@@ -36,12 +39,19 @@ const PRESIGN_SECONDS = 10 * 60;
  * happens before (PlaybackAuthorizer); this only serves and counts.
  */
 export class LivePlayback {
+  private ads: LiveAdsPort | undefined;
+
   constructor(
     private readonly blobs: BlobStore,
     private readonly relays: RelaysService,
     /** Listener sessions for analytics (recorded in memory, written in batches). */
     private readonly sessions?: ListenerSessionSink,
   ) {}
+
+  /** Plugs in the ads feature (per-listener pre-roll playlists). */
+  useAds(port: LiveAdsPort): void {
+    this.ads = port;
+  }
 
   async playlist(stream: StreamsTable, listener: Listener): Promise<ServedPlaylist> {
     const keys = liveStreamKeys(stream.id);
@@ -59,13 +69,30 @@ export class LivePlayback {
       return `live/${name}${query}`;
     });
     const sessionKey = sessionKeyFor(listener);
+    // Before this fetch is recorded: a listener already listening gets no pre-roll mid-listen.
+    const ads = this.ads
+      ? await this.ads.personalize(
+          stream,
+          {
+            token: listener.tokenPresented ? listener.token : null,
+            segmentToken: listener.token,
+            userId: listener.userId,
+            address: listener.address,
+            userAgent: listener.userAgent,
+            seenBefore: () => this.relays.playbackSessionSeen(stream.id, sessionKey),
+          },
+          body,
+        )
+      : { playlist: null, perListener: false };
     await this.relays.recordPlaybackSession(stream.id, sessionKey);
     this.sessions?.hls('stream', stream.id, sessionKey, this.relays.segmentSeconds);
     const maxAge = playlistMaxAge(this.relays.segmentSeconds);
+    const served = ads.playlist ?? body;
     return {
-      body,
-      etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
-      cacheControl: playbackCaching.livePlaylist(audienceOf(stream), maxAge),
+      body: served,
+      etag: `"${createHash('sha256').update(served).digest('base64url').slice(0, 27)}"`,
+      // Who gets the pre-roll depends on who asks: no cache may hand one listener's answer to another.
+      cacheControl: ads.perListener ? playbackCaching.personal() : playbackCaching.livePlaylist(audienceOf(stream), maxAge),
     };
   }
 

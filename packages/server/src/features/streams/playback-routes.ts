@@ -76,6 +76,7 @@ export function registerLivePlaybackRoutes(
       userId: grant.userId,
       address: c.get('clientAddress'),
       userAgent: c.req.header('user-agent') ?? '',
+      tokenPresented: Boolean(c.req.valid('query').token),
     });
     const headers = { ETag: served.etag, 'Cache-Control': served.cacheControl };
     const match = c.req.header('if-none-match');
