@@ -32,6 +32,7 @@ import { billingModule } from './features/billing/module.js';
 import { LocalBilling } from './adapters/billing/local.js';
 import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
 import { archivesModule } from './features/archives/module.js';
+import { artworksModule } from './features/artworks/module.js';
 import { adsModule } from './features/ads/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
@@ -151,6 +152,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     flushIntervalMs: config.analytics.flushIntervalMs,
     clock,
   });
+  // Artwork of stream and playlist pages (podcasts keep their own, under Apple's rules).
+  const artworks = artworksModule({ db: db.kysely, store: blobs, publicUrl: config.publicUrl, clock });
   const relaysFeature = relaysModule({ relays, logger, watchdogIntervalMs: config.relay.watchdogIntervalMs });
   const streamsFeature = streamsModule({
     db: db.kysely,
@@ -161,6 +164,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     store: blobs,
     sessions: listenerSessions,
+    artworks: artworks.service,
     clock,
   });
 
@@ -203,6 +207,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     checkUrl: checkExternalAudioUrl,
     allowPrivateUrls: config.network.allowPrivateUrls,
     externalMaxBytes: config.playlists.externalTrackMaxBytes,
+    artworks: artworks.service,
     cacheSeconds: config.playlists.cacheSeconds,
     streamPaceFactor: config.playlists.streamPaceFactor,
     listenerIdleMs: config.http.listenerIdleMs,
@@ -322,6 +327,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     relays,
     playlists: playlists.service,
     podcasts: podcasts.service,
+    artworks: artworks.service,
     publicName: (userId) => auth.publicName(userId),
     playback,
     publicUrl: config.publicUrl,
@@ -343,6 +349,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     ops,
     authFeature,
     streamsFeature,
+    artworks,
     uploads,
     playlists,
     podcasts,

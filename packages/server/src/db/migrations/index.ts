@@ -14,6 +14,7 @@ import * as m0013 from './0013_billing.js';
 import * as m0014 from './0014_analytics.js';
 import * as m0015 from './0015_ads.js';
 import * as m0016 from './0016_stream_archives.js';
+import * as m0017 from './0017_artworks.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
 export const migrations: Record<string, Migration> = {
@@ -32,4 +33,5 @@ export const migrations: Record<string, Migration> = {
   '0014_analytics': m0014,
   '0015_ads': m0015,
   '0016_stream_archives': m0016,
+  '0017_artworks': m0017,
 };

@@ -5,6 +5,7 @@
 import { DomainError, NotFound } from '../../core/errors.js';
 import type { PlaybackAuthorizer, PlaybackCredentials, PlayableResource } from '../../http/playback.js';
 import type { PlaylistsService, PlaylistView } from '../playlists/service.js';
+import type { ArtworksService } from '../artworks/service.js';
 import type { PodcastsService } from '../podcasts/service.js';
 import type { RelaysService } from '../relays/service.js';
 import type { StreamsService } from '../streams/service.js';
@@ -18,6 +19,8 @@ export interface PagesDeps {
   relays: RelaysService;
   playlists: PlaylistsService;
   podcasts: PodcastsService;
+  /** Stream and playlist artwork. */
+  artworks: Pick<ArtworksService, 'find' | 'url'>;
   /** The DJ's public display name. */
   publicName: (userId: string) => Promise<string | null>;
   playback: PlaybackAuthorizer;
@@ -55,6 +58,9 @@ export interface OEmbed {
   width: number;
   height: number;
   cache_age: number;
+  thumbnail_url?: string;
+  thumbnail_width?: number;
+  thumbnail_height?: number;
 }
 
 /** A page nobody may see without a grant: answered as missing, so a private id is not confirmed. */
@@ -83,7 +89,9 @@ export class PagesService {
             engine: req.engine,
           };
     const artist = await this.deps.publicName(row.owner_id);
+    const art = await this.artwork(row.artwork_id);
     return this.model('stream', row.id, {
+      ...art,
       plans: await this.plans(access, resource),
       title: row.name,
       artist,
@@ -114,7 +122,9 @@ export class PagesService {
           };
     const artist = await this.deps.publicName(playlist.owner_id);
     const count = ready.length === 1 ? '1 track' : `${ready.length} tracks`;
+    const art = await this.artwork(playlist.artwork_id);
     return this.model('playlist', playlist.id, {
+      ...art,
       plans: await this.plans(access, resource),
       title: playlist.title,
       artist,
@@ -228,7 +238,21 @@ export class PagesService {
       width,
       height,
       cache_age: 300,
+      ...(model.artworkUrl && model.artworkSize
+        ? {
+            thumbnail_url: model.artworkUrl,
+            thumbnail_width: model.artworkSize.width,
+            thumbnail_height: model.artworkSize.height,
+          }
+        : {}),
     };
+  }
+
+  /** A stream's or playlist's artwork, for the page, its share tags and oEmbed. */
+  private async artwork(artworkId: string | null): Promise<Pick<PageModel, 'artworkUrl' | 'artworkSize'>> {
+    const art = artworkId ? await this.deps.artworks.find(artworkId) : null;
+    if (!art) return { artworkUrl: null };
+    return { artworkUrl: this.deps.artworks.url(art.id), artworkSize: { width: art.width, height: art.height } };
   }
 
   private async plans(access: Access, resource: PlayableResource): Promise<PagePlan[] | undefined> {
@@ -257,18 +281,19 @@ export class PagesService {
   private model(
     kind: PageKind,
     id: string,
-    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player' | 'plans'>,
+    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player' | 'plans'> &
+      Partial<Pick<PageModel, 'artworkUrl' | 'artworkSize'>>,
   ): PageModel {
     const { publicUrl } = this.deps;
     const assets = pageAssets();
     return {
       kind,
       id,
+      artworkUrl: null,
       ...rest,
       pageUrl: pageUrl(publicUrl, kind, id),
       embedUrl: embedUrl(publicUrl, kind, id),
       oembedUrl: `${publicUrl}/oembed?format=json&url=${encodeURIComponent(pageUrl(publicUrl, kind, id))}`,
-      artworkUrl: null,
       assets: { player: assets.player.path, hls: assets.hls.path },
       embedSnippet: embedSnippet(publicUrl, kind, id, rest.title),
     };

@@ -72,6 +72,8 @@ export interface PageModel {
   embedUrl: string;
   oembedUrl: string;
   artworkUrl: string | null;
+  /** The artwork's pixel size, when known (oEmbed's thumbnail). */
+  artworkSize?: { width: number; height: number } | undefined;
   /** Live streams: the state and track the page was rendered with (the player keeps them current). */
   live: { state: LiveState; currentTrack: string | null } | null;
   tracks: TrackRow[];
