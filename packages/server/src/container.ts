@@ -9,6 +9,7 @@ import { createDb, migrate, type Db } from './db/create-db.js';
 import { authModule } from './features/auth/module.js';
 import { opsModule } from './features/ops/module.js';
 import { pagesModule } from './features/pages/module.js';
+import { WebSessions } from './features/pages/web-session.js';
 import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
 import { streamsModule } from './features/streams/module.js';
@@ -332,6 +333,12 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     publicUrl: config.publicUrl,
     plansFor: (resource) => billing.service.plansUnlocking(resource),
+    web: {
+      auth,
+      billing: billing.service,
+      sessions: new WebSessions(deriveKey(jwtSecret, 'web-forms'), config.publicUrl),
+      publicUrl: config.publicUrl,
+    },
   });
   const ops = opsModule({
     backends,
