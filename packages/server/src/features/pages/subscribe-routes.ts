@@ -43,6 +43,8 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
     'Content-Security-Policy': [
       "default-src 'none'",
       `style-src ${PAGE_STYLE_HASH}`,
+      // The empty favicon (data:,), so the browser does not ask for /favicon.ico.
+      'img-src data:',
       "form-action 'self' https://checkout.stripe.com",
       "base-uri 'none'",
       "frame-ancestors 'none'",
