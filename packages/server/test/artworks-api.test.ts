@@ -92,6 +92,7 @@ describe.each(DIALECTS)('stream and playlist artwork on %s', (dialect) => {
     expect(served.status).toBe(200);
     expect(served.headers.get('content-type')).toBe('image/png');
     expect(served.headers.get('cache-control')).toContain('immutable');
+    expect(served.headers.get('x-content-type-options')).toBe('nosniff');
     expect(Buffer.from(await served.arrayBuffer()).equals(bytes)).toBe(true);
     expect((await t.request('GET', '/artworks/art_01jd0v9m3x7k2p8q4r5s6t7u8v')).status).toBe(404);
     const jpeg = await stored(dj.token, jpegHead(300, 300, 3));

@@ -59,7 +59,10 @@ export function registerArtworkRoutes(app: App, artworks: ArtworksService): void
       c.req.method === 'HEAD',
     );
     if (!answer) throw new NotFound('Artwork', id);
-    return sendMedia(answer);
+    const res = sendMedia(answer);
+    // The stored type was checked on the bytes; browsers must not guess another.
+    res.headers.set('X-Content-Type-Options', 'nosniff');
+    return res;
   });
   answerPlaybackPreflight(app, getArtwork);
 }
