@@ -389,6 +389,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     uploads: uploads.service,
     playlists: playlists.service,
+    artworks: artworks.service,
     webhooks: webhooks.service,
     podcasts: podcasts.service,
     domains: domains.service,
