@@ -3,6 +3,7 @@ import { authApi, loginTokens, meApi, refreshTokens } from './api/auth.js';
 import { type ApiContext, type RawClient, unwrap } from './api/context.js';
 import { playlistsApi } from './api/playlists.js';
 import { episodesApi, podcastsApi } from './api/podcasts.js';
+import { artworksApi } from './api/artworks.js';
 import { streamsApi } from './api/streams.js';
 import { analyticsApi } from './api/analytics.js';
 import { tokensApi } from './api/tokens.js';
@@ -92,6 +93,8 @@ export function createDjcastClient(options: DjcastClientOptions) {
     tokens: tokensApi(ctx),
     streams: streamsApi(ctx),
     uploads: uploadsApi(ctx),
+    /** Artwork for stream and playlist pages. */
+    artworks: artworksApi(ctx),
     playlists: playlistsApi(ctx),
     webhooks: webhooksApi(ctx),
     events: eventsApi(ctx),

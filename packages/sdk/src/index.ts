@@ -25,6 +25,7 @@ export type {
   UpdateStreamRequest,
 } from './api/streams.js';
 export type { StreamArchive, StreamArchiveList } from './api/streams.js';
+export type { Artwork, UploadArtworkOptions } from './api/artworks.js';
 export type {
   CreateUploadOptions,
   CreateUploadQuery,

@@ -9,6 +9,7 @@ import { createDb, migrate, type Db } from './db/create-db.js';
 import { authModule } from './features/auth/module.js';
 import { opsModule } from './features/ops/module.js';
 import { pagesModule } from './features/pages/module.js';
+import { WebSessions } from './features/pages/web-session.js';
 import { relaysModule } from './features/relays/module.js';
 import { RelaysService } from './features/relays/service.js';
 import { streamsModule } from './features/streams/module.js';
@@ -32,6 +33,7 @@ import { billingModule } from './features/billing/module.js';
 import { LocalBilling } from './adapters/billing/local.js';
 import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
 import { archivesModule } from './features/archives/module.js';
+import { artworksModule } from './features/artworks/module.js';
 import { adsModule } from './features/ads/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
@@ -152,6 +154,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     flushIntervalMs: config.analytics.flushIntervalMs,
     clock,
   });
+  // Artwork of stream and playlist pages (podcasts keep their own, under Apple's rules).
+  const artworks = artworksModule({ db: db.kysely, store: blobs, publicUrl: config.publicUrl, clock });
   const relaysFeature = relaysModule({ relays, logger, watchdogIntervalMs: config.relay.watchdogIntervalMs });
   const streamsFeature = streamsModule({
     db: db.kysely,
@@ -162,6 +166,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     store: blobs,
     sessions: listenerSessions,
+    artworks: artworks.service,
     clock,
   });
 
@@ -204,6 +209,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     checkUrl: checkExternalAudioUrl,
     allowPrivateUrls: config.network.allowPrivateUrls,
     externalMaxBytes: config.playlists.externalTrackMaxBytes,
+    artworks: artworks.service,
     cacheSeconds: config.playlists.cacheSeconds,
     streamPaceFactor: config.playlists.streamPaceFactor,
     listenerIdleMs: config.http.listenerIdleMs,
@@ -327,10 +333,17 @@ export async function createContainer(config: Config, options: ContainerOptions 
     relays,
     playlists: playlists.service,
     podcasts: podcasts.service,
+    artworks: artworks.service,
     publicName: (userId) => auth.publicName(userId),
     playback,
     publicUrl: config.publicUrl,
     plansFor: (resource) => billing.service.plansUnlocking(resource),
+    web: {
+      auth,
+      billing: billing.service,
+      sessions: new WebSessions(deriveKey(jwtSecret, 'web-forms'), config.publicUrl),
+      publicUrl: config.publicUrl,
+    },
   });
   const ops = opsModule({
     backends,
@@ -348,6 +361,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     ops,
     authFeature,
     streamsFeature,
+    artworks,
     uploads,
     playlists,
     podcasts,
@@ -380,6 +394,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     playback,
     uploads: uploads.service,
     playlists: playlists.service,
+    artworks: artworks.service,
     webhooks: webhooks.service,
     podcasts: podcasts.service,
     domains: domains.service,

@@ -44,6 +44,7 @@ describe('the feature modules the container lists', () => {
       'ops',
       'auth',
       'streams',
+      'artworks',
       'uploads',
       'playlists',
       'podcasts',

@@ -42,6 +42,7 @@ const NOT_PAYWALLED: Record<string, string> = {
   getPodcastFeed: 'the public feed lists episodes; its enclosures carry no listener and the paywall shuts them (getEpisodeMedia)',
   getEpisodeChapters: 'chapter titles are metadata, like the feed',
   getPodcastArtwork: 'cover art is public',
+  getArtwork: 'stream and playlist artwork is public (it is on the page and in share previews)',
 };
 
 const PLAYLIST = '#EXTM3U\n#EXT-X-VERSION:3\n#EXT-X-TARGETDURATION:2\n#EXT-X-MEDIA-SEQUENCE:7\n#EXTINF:2.0,\nseg-7.ts\n';

@@ -167,6 +167,14 @@ describe('every public media operation, from another origin', () => {
       case '/podcasts/artwork/{file}':
         url = (await podcast()).artwork;
         break;
+      case '/artworks/{id}': {
+        const art = await t.container.artworks.upload(
+          { userId: dj.userId, role: 'dj', scopes: new Set(), via: 'jwt' },
+          Readable.from([png(400, 400)]),
+        );
+        url = new URL(art.url).pathname;
+        break;
+      }
       case '/streams/{id}/live.m3u8':
         url = `/streams/${await stream()}/live.m3u8`;
         break;

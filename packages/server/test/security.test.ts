@@ -351,6 +351,7 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
             source_username: 'source',
             source_password: 'hackme',
             archive_to_podcast: await ownedResource(t, owner.token, 'pod'),
+            artwork_id: 'art_01jd0v9m3x7k2p8q4r5s6t7u8v',
           },
         };
       case 'updateStream':
@@ -363,6 +364,7 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
             source_username: 'source',
             source_password: 'hackme',
             archive_to_podcast: await ownedResource(t, owner.token, 'pod'),
+            artwork_id: 'art_01jd0v9m3x7k2p8q4r5s6t7u8v',
           },
         };
       case 'createPlaylist':
@@ -371,7 +373,12 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
         return {
           url: operationId === 'updatePlaylist' ? `/v1/playlists/${await ownedResource(t, owner.token, 'pls')}` : undefined,
           token: owner.token,
-          body: { title: 'mix', visibility: 'public', items: [{ upload_id: upload }, { url: `${source.url}/track.mp3` }] },
+          body: {
+            title: 'mix',
+            visibility: 'public',
+            items: [{ upload_id: upload }, { url: `${source.url}/track.mp3` }],
+            artwork_id: 'art_01jd0v9m3x7k2p8q4r5s6t7u8v',
+          },
         };
       }
       case 'createPodcast':

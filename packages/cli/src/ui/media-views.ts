@@ -38,6 +38,7 @@ export const PLAYLIST_FIELDS: Field<Playlist>[] = [
   { header: 'listen (HLS)', get: (p) => p.stream_m3u8_url },
   { header: 'listen (MP3)', get: (p) => p.stream_mp3_url },
   { header: 'page', get: (p) => p.page_url },
+  { header: 'artwork', get: (p) => p.artwork_url ?? '' },
   { header: 'created', get: (p) => p.created_at },
 ];
 

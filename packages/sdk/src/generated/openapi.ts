@@ -289,6 +289,43 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/v1/artworks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Upload artwork for a stream or playlist page (multipart field `file`): JPEG or PNG, square, 300-3000 px, RGB
+         * @description Set it with `artwork_id` on a stream or playlist. A refused image is a 422 whose `rule` names the rule it breaks (format, square, min_size, max_size, rgb).
+         */
+        post: operations["uploadArtwork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/artworks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Stream or playlist artwork, served from storage (immutable) */
+        get: operations["getArtwork"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/v1/uploads/audio": {
         parameters: {
             query?: never;
@@ -1987,6 +2024,10 @@ export interface components {
             archive_to_podcast: string | null;
             /** @description Archived episodes are published at once instead of waiting as drafts. */
             archive_auto_publish: boolean;
+            /** @description The page’s artwork (POST /v1/artworks); null: none. */
+            artwork_id: string | null;
+            /** @description Where the artwork is served. */
+            artwork_url: string | null;
             created_at: string;
             updated_at: string;
         };
@@ -2160,6 +2201,10 @@ export interface components {
             page_url: string;
             /** @description An <iframe> snippet of the embeddable player, for the DJ’s own site. */
             embed_html: string;
+            /** @description The page’s artwork (POST /v1/artworks); null: none. */
+            artwork_id: string | null;
+            /** @description Where the artwork is served. */
+            artwork_url: string | null;
             created_at: string;
             updated_at: string;
         };
@@ -2690,6 +2735,8 @@ export interface components {
             archive_to_podcast?: string | null;
             /** @default false */
             archive_auto_publish?: boolean;
+            /** @description From POST /v1/artworks; shown on the page, in its Open Graph tags and in the embed. */
+            artwork_id?: string;
         };
         StreamList: {
             data: components["schemas"]["Stream"][];
@@ -2709,6 +2756,8 @@ export interface components {
              */
             archive_to_podcast?: string | null;
             archive_auto_publish?: boolean;
+            /** @description From POST /v1/artworks; shown on the page, in its Open Graph tags and in the embed. */
+            artwork_id?: string | null;
         };
         StreamLiveStatus: {
             stream_id: string;
@@ -2737,6 +2786,18 @@ export interface components {
             /** @description live.m3u8 with ?token=…, ready for a player. */
             playback_url_with_token: string;
         };
+        Artwork: {
+            /** @example art_01jd0v9m3x7k2p8q4r5s6t7u8v */
+            id: string;
+            /** @enum {string} */
+            content_type: "image/jpeg" | "image/png";
+            width: number;
+            height: number;
+            size_bytes: number;
+            /** @description Where the image is served (public, immutable). */
+            url: string;
+            created_at: string;
+        };
         UploadList: {
             data: components["schemas"]["Upload"][];
             has_more: boolean;
@@ -2753,6 +2814,8 @@ export interface components {
             /** @default false */
             monetization_enabled?: boolean;
             items: components["schemas"]["PlaylistItemInput"][];
+            /** @description From POST /v1/artworks; shown on the page, in its Open Graph tags and in the embed. */
+            artwork_id?: string;
         };
         /** @description One of your ready uploads, or an external MP3 URL. */
         PlaylistItemInput: {
@@ -2776,6 +2839,8 @@ export interface components {
             monetization_enabled?: boolean;
             /** @description Replaces the whole list, in order. External URLs already in the playlist are not fetched again. */
             items?: components["schemas"]["PlaylistItemInput"][];
+            /** @description From POST /v1/artworks; shown on the page, in its Open Graph tags and in the embed. */
+            artwork_id?: string | null;
         };
         PodcastArtwork: {
             /** @example art_01jd0v9m3x7k2p8q4r5s6t7u8v */
@@ -3140,6 +3205,10 @@ export interface components {
             width: number;
             height: number;
             cache_age: number;
+            /** @description The artwork, when the page has one. */
+            thumbnail_url?: string;
+            thumbnail_width?: number;
+            thumbnail_height?: number;
         };
         StreamNowPlaying: {
             stream_id: string;
@@ -5060,6 +5129,198 @@ export interface operations {
                 };
             };
             /** @description Object storage: a presigned URL for the segment */
+            302: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    uploadArtwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "multipart/form-data": {
+                    /**
+                     * Format: binary
+                     * @description A JPEG or PNG, square, 300-3000 px, RGB.
+                     */
+                    file: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Stored */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Artwork"];
+                };
+            };
+            /** @description The request is not valid */
+            400: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Authentication is required */
+            401: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not allowed */
+            403: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Not found */
+            404: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The upload is too large */
+            413: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The media type is not supported */
+            415: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description The source could not be reached */
+            422: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Too many requests */
+            429: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            /** @description Internal server error */
+            500: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+        };
+    };
+    getArtwork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The image */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            /** @description Redirect to the object store (S3) */
             302: {
                 headers: {
                     [name: string]: unknown;
@@ -13412,6 +13673,7 @@ export const userRoleValues: ReadonlyArray<FlattenedDeepRequired<components>["sc
 export const scopeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Scope"]> = ["streams:read", "streams:write", "uploads:write", "playlists:read", "playlists:write", "podcasts:read", "podcasts:write", "domains:write", "monetization:write", "analytics:read", "subscriptions:read", "subscriptions:write", "tokens:write", "webhooks:read", "webhooks:write"];
 export const createStreamRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreateStreamRequest"]["visibility"]> = ["public", "private"];
 export const updateStreamRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdateStreamRequest"]["visibility"]> = ["public", "private"];
+export const artworkContent_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["Artwork"]["content_type"]> = ["image/jpeg", "image/png"];
 export const createPlaylistRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["CreatePlaylistRequest"]["visibility"]> = ["public", "private"];
 export const updatePlaylistRequestVisibilityValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["UpdatePlaylistRequest"]["visibility"]> = ["public", "private"];
 export const podcastArtworkContent_typeValues: ReadonlyArray<FlattenedDeepRequired<components>["schemas"]["PodcastArtwork"]["content_type"]> = ["image/jpeg", "image/png"];

@@ -63,6 +63,8 @@ export interface StreamsTable {
   archive_to_podcast: string | null;
   /** 1: the archived episode is published at once; 0: it stays a draft. */
   archive_auto_publish: number;
+  /** The image its page shows (artworks.id); null: none. */
+  artwork_id: string | null;
 }
 
 export interface JobsTable {
@@ -169,6 +171,8 @@ export interface PlaylistsTable {
   content_updated_at: string;
   /** The HLS manifest over the ready tracks, rebuilt with every content change. */
   manifest: string | null;
+  /** The image its page shows (artworks.id); null: none. */
+  artwork_id: string | null;
   created_at: string;
   updated_at: string;
 }
@@ -282,6 +286,19 @@ export interface WebhookAttemptsTable {
   /** The first KiB of the response body. */
   response_excerpt: string | null;
   error: string | null;
+  created_at: string;
+}
+
+/** Images of stream and playlist pages (podcast artwork has its own table and rules). */
+export interface ArtworksTable {
+  /** art_… */
+  id: string;
+  owner_id: string;
+  storage_key: string;
+  content_type: 'image/jpeg' | 'image/png';
+  width: number;
+  height: number;
+  size_bytes: number;
   created_at: string;
 }
 
@@ -449,6 +466,7 @@ export interface Database {
   webhook_deliveries: WebhookDeliveriesTable;
   webhook_attempts: WebhookAttemptsTable;
   podcast_artworks: PodcastArtworksTable;
+  artworks: ArtworksTable;
   podcasts: PodcastsTable;
   episodes: EpisodesTable;
   podcast_feed_tokens: PodcastFeedTokensTable;

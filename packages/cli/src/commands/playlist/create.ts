@@ -1,5 +1,6 @@
 import { Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
+import { uploadArtworkFile } from '../../services/artwork.js';
 import { UsageError } from '../../services/errors.js';
 import { itemsInArgvOrder } from '../../services/media.js';
 import { PLAYLIST_FIELDS, PLAYLIST_ITEM_COLUMNS } from '../../ui/media-views.js';
@@ -23,17 +24,21 @@ export default class PlaylistCreate extends DjcastCommand<typeof PlaylistCreate>
       allowNo: true,
       default: false,
     }),
+    artwork: Flags.file({ summary: 'An image for the playlist’s page (JPEG or PNG, square, 300-3000 px): uploaded, then set.' }),
   };
 
   async run() {
     const items = itemsInArgvOrder(this.argv);
     if (items.length === 0)
       throw new UsageError('A playlist needs at least one --upload or --url.', 'See `djcast playlist create --help`.');
-    const playlist = await this.client().playlists.create({
+    const client = this.client();
+    const artwork = this.flags.artwork ? await uploadArtworkFile(client, this.flags.artwork) : undefined;
+    const playlist = await client.playlists.create({
       title: this.flags.title,
       visibility: this.flags.visibility as 'public' | 'private',
       monetization_enabled: this.flags.monetization,
       items,
+      ...(artwork ? { artwork_id: artwork.id } : {}),
     });
     this.out.record(playlist, PLAYLIST_FIELDS);
     this.out.result('');

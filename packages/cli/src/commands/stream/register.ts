@@ -2,6 +2,7 @@ import { STREAM_VISIBILITIES, type Stream } from '@djcast/sdk';
 import { Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
 import { followStream } from '../../follow.js';
+import { uploadArtworkFile } from '../../services/artwork.js';
 
 export default class StreamRegister extends DjcastCommand<typeof StreamRegister> {
   static override summary = 'Register a Shoutcast or Icecast source and start relaying it to HLS (alias: stream create).';
@@ -36,6 +37,7 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
       env: 'DJCAST_ARCHIVE_TO_PODCAST',
     }),
     'archive-auto-publish': Flags.boolean({ summary: 'Publish archived sets at once instead of as drafts.', default: false }),
+    artwork: Flags.file({ summary: 'An image for the stream’s page (JPEG or PNG, square, 300-3000 px): uploaded, then set.' }),
     wait: Flags.boolean({ summary: 'Wait until the stream is live.', default: false }),
     timeout: Flags.integer({ summary: 'With --wait: seconds to wait before giving up (exit 4).', default: 120, min: 1 }),
   };
@@ -45,6 +47,7 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
       this.out.warn('A password on the command line stays in your shell history; prefer DJCAST_SOURCE_PASSWORD.');
     }
     const client = this.client();
+    const artwork = this.flags.artwork ? await uploadArtworkFile(client, this.flags.artwork) : undefined;
     const created = await this.out.spin('Checking the source…', () =>
       client.streams.create({
         name: this.flags.name,
@@ -56,6 +59,7 @@ export default class StreamRegister extends DjcastCommand<typeof StreamRegister>
         source_password: this.flags['source-password'],
         archive_to_podcast: this.flags['archive-to-podcast'],
         archive_auto_publish: this.flags['archive-auto-publish'],
+        artwork_id: artwork?.id,
       }),
     );
     let stream = created;

@@ -1,9 +1,10 @@
 import { STREAM_VISIBILITIES, type Stream, type UpdateStreamRequest } from '@djcast/sdk';
 import { Args, Flags } from '@oclif/core';
 import { DjcastCommand } from '../../base-command.js';
+import { uploadArtworkFile } from '../../services/artwork.js';
 
 export default class StreamUpdate extends DjcastCommand<typeof StreamUpdate> {
-  static override summary = 'Change a stream’s name, visibility, monetization or archiving.';
+  static override summary = 'Change a stream’s name, visibility, monetization, archiving or page artwork.';
   static override description =
     'A change of visibility or monetization restarts the relay. --archive-to-podcast pod_… archives every live set into that podcast ' +
     '(a podcast:liveItem while live, then a draft episode with chapters); --no-archive stops archiving.';
@@ -21,6 +22,8 @@ export default class StreamUpdate extends DjcastCommand<typeof StreamUpdate> {
       summary: 'Publish archived sets at once (--no-archive-auto-publish: drafts).',
       allowNo: true,
     }),
+    artwork: Flags.file({ summary: 'A new image for the stream’s page (JPEG or PNG, square, 300-3000 px): uploaded, then set.' }),
+    'no-artwork': Flags.boolean({ summary: 'Remove the page’s image.', exclusive: ['artwork'] }),
   };
 
   async run(): Promise<Stream> {
@@ -31,6 +34,8 @@ export default class StreamUpdate extends DjcastCommand<typeof StreamUpdate> {
     if (this.flags['archive-to-podcast'] !== undefined) body.archive_to_podcast = this.flags['archive-to-podcast'];
     if (this.flags['no-archive']) body.archive_to_podcast = null;
     if (this.flags['archive-auto-publish'] !== undefined) body.archive_auto_publish = this.flags['archive-auto-publish'];
+    if (this.flags['no-artwork']) body.artwork_id = null;
+    if (this.flags.artwork !== undefined) body.artwork_id = (await uploadArtworkFile(this.client(), this.flags.artwork)).id;
     if (Object.keys(body).length === 0) this.error('Nothing to change: give at least one flag (see --help).', { exit: 2 });
     const stream = await this.client().streams.update(this.args.id, body);
     this.out.result(stream.id);

@@ -14,6 +14,7 @@ import * as m0013 from './0013_billing.js';
 import * as m0014 from './0014_analytics.js';
 import * as m0015 from './0015_ads.js';
 import * as m0016 from './0016_stream_archives.js';
+import * as m0017 from './0017_artworks.js';
 import * as m0018 from './0018_payout_accounts.js';
 import * as m0019 from './0019_ad_breaks.js';
 import * as m0020 from './0020_ad_live_sessions.js';
@@ -36,6 +37,7 @@ export const migrations: Record<string, Migration> = {
   '0014_analytics': m0014,
   '0015_ads': m0015,
   '0016_stream_archives': m0016,
+  '0017_artworks': m0017,
   '0018_payout_accounts': m0018,
   '0019_ad_breaks': m0019,
   '0020_ad_live_sessions': m0020,

@@ -195,9 +195,20 @@ export class BillingService {
     return { data: rows.map((r) => this.publicPlanView(r)) };
   }
 
+  /** A plan on sale, as anyone may see it (the web subscribe form); null when it is not on sale. */
+  async planOnSale(id: string): Promise<PublicPlanView | null> {
+    const row = await repo.findPlan(this.deps.db, id);
+    return row && row.status === 'active' ? this.publicPlanView(row) : null;
+  }
+
   // ---- subscriptions
 
-  async createSubscription(principal: Principal, input: CreateSubscriptionRequest): Promise<SubscriptionView> {
+  /** `returnUrl`: where Checkout sends the listener back (the web subscribe flow: the page they came from). */
+  async createSubscription(
+    principal: Principal,
+    input: CreateSubscriptionRequest,
+    options: { returnUrl?: string } = {},
+  ): Promise<SubscriptionView> {
     const plan = await repo.findPlan(this.deps.db, input.plan_id);
     if (!plan || plan.status === 'pending') throw new NotFound('Plan', input.plan_id);
     if (plan.status === 'archived') throw new DomainError('conflict', 'This plan is no longer on sale.', { plan_id: plan.id });
@@ -242,7 +253,7 @@ export class BillingService {
         priceId: plan.provider_price_id,
         plan: this.providerPlan(plan),
         paymentMethodId: input.payment_method_id ?? null,
-        returnUrl: `${this.deps.publicUrl}/v1/subscriptions/${row.id}`,
+        returnUrl: options.returnUrl ?? `${this.deps.publicUrl}/v1/subscriptions/${row.id}`,
       });
     } catch (error) {
       await this.deps.db.deleteFrom('subscriptions').where('id', '=', row.id).execute();

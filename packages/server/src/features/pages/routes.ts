@@ -15,6 +15,7 @@ import { StreamIdParam } from '../streams/schemas.js';
 import { pageAssets, pickEncoding, type Asset } from './assets.js';
 import { NowPlayingSchema, OEmbedQuery, OEmbedSchema, PageQuery, PodcastPageQuery } from './schemas.js';
 import type { PagesService } from './service.js';
+import { pageListener, type WebSubscribeDeps } from './subscribe-routes.js';
 import { PAGE_STYLE_HASH, renderEmbed, renderNotFound, renderPage, type PageModel } from './templates.js';
 
 const htmlContent = { 'text/html': { schema: z.string() } };
@@ -151,6 +152,8 @@ function pageHeaders(m: PageModel | null, framing: 'deny' | 'any', publicOrigin:
     'Content-Security-Policy': csp,
     'X-Content-Type-Options': 'nosniff',
     'Referrer-Policy': 'strict-origin-when-cross-origin',
+    // A signed-in subscriber's page differs from everyone else's.
+    Vary: 'Cookie',
     // A page rendered for a token holder carries the token: nobody else may keep it.
     'Cache-Control': m && m.access !== 'granted' ? `public, max-age=${PAGE_MAX_AGE_SECONDS}` : 'private, no-store',
   };
@@ -177,7 +180,7 @@ function sendAsset(c: Context<AppEnv>, asset: Asset, cacheControl: string) {
   return c.body(new Uint8Array(body), 200, headers);
 }
 
-export function registerPagesRoutes(app: App, pages: PagesService, publicUrl: string): void {
+export function registerPagesRoutes(app: App, pages: PagesService, publicUrl: string, web?: WebSubscribeDeps): void {
   const publicOrigin = new URL(publicUrl).origin;
 
   const render = async (
@@ -198,12 +201,22 @@ export function registerPagesRoutes(app: App, pages: PagesService, publicUrl: st
   app.openapi(streamPage, (c) => {
     const { id } = c.req.valid('param');
     const { token, engine } = c.req.valid('query');
-    return render(c, () => pages.streamPage({ id, token, engine }), renderPage, 'deny');
+    return render(
+      c,
+      async () => pages.streamPage({ id, token, engine, listener: await pageListener(c, web) }),
+      renderPage,
+      'deny',
+    );
   });
   app.openapi(playlistPage, (c) => {
     const { id } = c.req.valid('param');
     const { token, engine } = c.req.valid('query');
-    return render(c, () => pages.playlistPage({ id, token, engine }), renderPage, 'deny');
+    return render(
+      c,
+      async () => pages.playlistPage({ id, token, engine, listener: await pageListener(c, web) }),
+      renderPage,
+      'deny',
+    );
   });
   app.openapi(streamEmbed, (c) => {
     const { id } = c.req.valid('param');

@@ -72,6 +72,9 @@ export const OEmbedSchema = z
     width: z.number().int(),
     height: z.number().int(),
     cache_age: z.number().int(),
+    thumbnail_url: z.string().optional().openapi({ description: 'The artwork, when the page has one.' }),
+    thumbnail_width: z.number().int().optional(),
+    thumbnail_height: z.number().int().optional(),
   })
   .openapi('OEmbed');
 

@@ -3,13 +3,16 @@
 // Knows no HTTP; the routes render the models with templates.ts.
 
 import { DomainError, NotFound } from '../../core/errors.js';
+import type { Principal } from '../../core/principal.js';
 import type { PlaybackAuthorizer, PlaybackCredentials, PlayableResource } from '../../http/playback.js';
 import type { PlaylistsService, PlaylistView } from '../playlists/service.js';
+import type { ArtworksService } from '../artworks/service.js';
 import type { PodcastsService } from '../podcasts/service.js';
 import type { RelaysService } from '../relays/service.js';
 import type { StreamsService } from '../streams/service.js';
 import type { StreamsTable } from '../../db/tables.js';
 import { pageAssets } from './assets.js';
+import type { WebSubscribeDeps } from './subscribe-routes.js';
 import type { Engine, LiveState, PageModel, PagePlan, PlayerModel } from './templates.js';
 import { EMBED_HEIGHT, EMBED_MAX_WIDTH, embedSnippet, embedUrl, pageUrl, parsePageUrl, type PageKind } from './urls.js';
 
@@ -18,12 +21,16 @@ export interface PagesDeps {
   relays: RelaysService;
   playlists: PlaylistsService;
   podcasts: PodcastsService;
+  /** Stream and playlist artwork. */
+  artworks: Pick<ArtworksService, 'find' | 'url'>;
   /** The DJ's public display name. */
   publicName: (userId: string) => Promise<string | null>;
   playback: PlaybackAuthorizer;
   publicUrl: string;
   /** The DJ's plans on sale that unlock a monetized resource (the billing feature answers). */
   plansFor?: (resource: PlayableResource) => Promise<PagePlan[]>;
+  /** The web subscribe flow and the listener's session cookie (absent: pages are anonymous only). */
+  web?: WebSubscribeDeps;
 }
 
 export interface PageRequest {
@@ -33,7 +40,12 @@ export interface PageRequest {
   engine: Engine;
   /** Podcasts: the episode in the player (`?episode=`); the newest when absent or not one of the published ones. */
   episode?: string | undefined;
+  /** The listener signed in on the pages (session cookie): a subscriber gets a player with a grant of their own. */
+  listener?: Principal | null | undefined;
 }
+
+/** How long the grant in a signed-in subscriber's page is good for (players re-fetch with it; a reload mints a new one). */
+export const LISTENER_GRANT_SECONDS = 60 * 60;
 
 export interface NowPlaying {
   stream_id: string;
@@ -55,6 +67,9 @@ export interface OEmbed {
   width: number;
   height: number;
   cache_age: number;
+  thumbnail_url?: string;
+  thumbnail_width?: number;
+  thumbnail_height?: number;
 }
 
 /** A page nobody may see without a grant: answered as missing, so a private id is not confirmed. */
@@ -68,9 +83,9 @@ export class PagesService {
   async streamPage(req: PageRequest): Promise<PageModel> {
     const row = await this.findStream(req.id);
     const resource = streamResource(row);
-    const access = this.access(resource, req.token);
+    const { access, token } = await this.grant(resource, req);
     const status = await this.deps.relays.status(row);
-    const query = tokenQuery(access, req.token);
+    const query = tokenQuery(access, token);
     const player: PlayerModel | null =
       access === 'subscribers'
         ? null
@@ -83,7 +98,9 @@ export class PagesService {
             engine: req.engine,
           };
     const artist = await this.deps.publicName(row.owner_id);
+    const art = await this.artwork(row.artwork_id);
     return this.model('stream', row.id, {
+      ...art,
       plans: await this.plans(access, resource),
       title: row.name,
       artist,
@@ -98,8 +115,8 @@ export class PagesService {
   async playlistPage(req: PageRequest): Promise<PageModel> {
     const playlist = await this.findPlaylist(req.id);
     const resource = playlistResource(playlist);
-    const access = this.access(resource, req.token);
-    const query = tokenQuery(access, req.token);
+    const { access, token } = await this.grant(resource, req);
+    const query = tokenQuery(access, token);
     const ready = playlist.items.filter((i) => i.status === 'ready');
     const player: PlayerModel | null =
       access === 'subscribers' || ready.length === 0
@@ -114,7 +131,9 @@ export class PagesService {
           };
     const artist = await this.deps.publicName(playlist.owner_id);
     const count = ready.length === 1 ? '1 track' : `${ready.length} tracks`;
+    const art = await this.artwork(playlist.artwork_id);
     return this.model('playlist', playlist.id, {
+      ...art,
       plans: await this.plans(access, resource),
       title: playlist.title,
       artist,
@@ -228,11 +247,39 @@ export class PagesService {
       width,
       height,
       cache_age: 300,
+      ...(model.artworkUrl && model.artworkSize
+        ? {
+            thumbnail_url: model.artworkUrl,
+            thumbnail_width: model.artworkSize.width,
+            thumbnail_height: model.artworkSize.height,
+          }
+        : {}),
     };
+  }
+
+  /** A stream's or playlist's artwork, for the page, its share tags and oEmbed. */
+  private async artwork(artworkId: string | null): Promise<Pick<PageModel, 'artworkUrl' | 'artworkSize'>> {
+    const art = artworkId ? await this.deps.artworks.find(artworkId) : null;
+    if (!art) return { artworkUrl: null };
+    return { artworkUrl: this.deps.artworks.url(art.id), artworkSize: { width: art.width, height: art.height } };
   }
 
   private async plans(access: Access, resource: PlayableResource): Promise<PagePlan[] | undefined> {
     return access === 'subscribers' && this.deps.plansFor ? this.deps.plansFor(resource) : undefined;
+  }
+
+  /**
+   * The access rule, then the signed-in listener: on a monetized page a
+   * listener who may play it (a subscriber, the owner) gets the player, with
+   * a grant signed for them. Private pages stay for `?token=` links only.
+   */
+  private async grant(resource: PlayableResource, req: PageRequest): Promise<{ access: Access; token: string | undefined }> {
+    const access = this.access(resource, req.token);
+    if (access === 'subscribers' && req.listener && (await this.deps.playback.mayPlay(req.listener, resource))) {
+      const { token } = this.deps.playback.sign(resource.id, req.listener.userId, LISTENER_GRANT_SECONDS);
+      return { access: 'granted', token };
+    }
+    return { access, token: req.token };
   }
 
   /** Public and free: open. A valid `?token=` for this resource: granted. Monetized: the page says subscribe. Private: hidden. */
@@ -257,18 +304,19 @@ export class PagesService {
   private model(
     kind: PageKind,
     id: string,
-    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player' | 'plans'>,
+    rest: Pick<PageModel, 'title' | 'artist' | 'summary' | 'live' | 'tracks' | 'access' | 'player' | 'plans'> &
+      Partial<Pick<PageModel, 'artworkUrl' | 'artworkSize'>>,
   ): PageModel {
     const { publicUrl } = this.deps;
     const assets = pageAssets();
     return {
       kind,
       id,
+      artworkUrl: null,
       ...rest,
       pageUrl: pageUrl(publicUrl, kind, id),
       embedUrl: embedUrl(publicUrl, kind, id),
       oembedUrl: `${publicUrl}/oembed?format=json&url=${encodeURIComponent(pageUrl(publicUrl, kind, id))}`,
-      artworkUrl: null,
       assets: { player: assets.player.path, hls: assets.hls.path },
       embedSnippet: embedSnippet(publicUrl, kind, id, rest.title),
     };

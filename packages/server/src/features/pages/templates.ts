@@ -72,6 +72,8 @@ export interface PageModel {
   embedUrl: string;
   oembedUrl: string;
   artworkUrl: string | null;
+  /** The artwork's pixel size, when known (oEmbed's thumbnail). */
+  artworkSize?: { width: number; height: number } | undefined;
   /** Live streams: the state and track the page was rendered with (the player keeps them current). */
   live: { state: LiveState; currentTrack: string | null } | null;
   tracks: TrackRow[];
@@ -122,7 +124,7 @@ export function formatPrice(plan: Pick<PagePlan, 'price_cents' | 'currency' | 'b
   return `${amount} ${currency} / ${plan.billing_interval}`;
 }
 
-const PAGE_CSS = `
+export const PAGE_CSS = `
 :root{color-scheme:light dark;--fg:#16141f;--muted:#5b5870;--bg:#faf9fd;--card:#fff;--accent:#5a2ee6;--accent-fg:#fff;--line:#e4e1ee}
 @media (prefers-color-scheme:dark){:root{--fg:#f1effa;--muted:#aaa6bf;--bg:#14121c;--card:#1f1c2b;--accent:#a78bfa;--accent-fg:#14121c;--line:#332f45}}
 *{box-sizing:border-box}
@@ -150,6 +152,10 @@ ul.plans{list-style:none;padding:0;margin:8px 0 0;display:grid;gap:12px}
 ul.plans .price{color:var(--muted)}
 ul.subscribe{list-style:none;padding:0;margin:0;display:flex;flex-wrap:wrap;gap:8px 16px}
 .guid{color:var(--muted);font-size:.85rem;overflow-wrap:anywhere}
+.btn{display:inline-block;margin-top:6px;padding:6px 14px;border-radius:8px;border:0;background:var(--accent);color:var(--accent-fg);font:inherit;font-weight:600;text-decoration:none;cursor:pointer}
+form.auth label{display:block;margin:10px 0 2px}
+form.auth input{width:100%;padding:8px;border:1px solid var(--line);border-radius:8px;font:inherit;background:var(--bg);color:var(--fg)}
+.error{color:#dc2626;font-weight:600}
 ol.episodes{list-style:none;padding:0;margin:0}
 ol.episodes>li{padding:12px 0;border-top:1px solid var(--line)}
 ol.episodes>li:first-child{border-top:0;padding-top:0}
@@ -249,12 +255,22 @@ ${plans.map(
   (p) =>
     html`<li data-role="plan" data-plan-id="${p.id}"><strong>${p.name}</strong> <span class="price">${formatPrice(p)}</span>${
       p.features.length > 0 ? html` <span class="features">(${p.features.join(', ')})</span>` : ''
-    }<br>Subscribe: <code>djcast subscription create --plan ${p.id}</code></li>`,
+    }<br>${
+      m.kind === 'podcast'
+        ? ''
+        : html`<a class="btn" data-role="subscribe" href="${subscribeUrl(m, p.id)}">Subscribe</a> or from a terminal: `
+    }<code>djcast subscription create --plan ${p.id}</code></li>`,
 )}
 </ul>`
     : html`<p>The DJ has no plan on sale for it yet.</p>`
 }
 </section>`;
+}
+
+/** The web subscribe form for a plan, coming back to this page afterwards. */
+export function subscribeUrl(m: Pick<PageModel, 'pageUrl'>, planId: string): string {
+  const page = new URL(m.pageUrl);
+  return `${page.origin}/subscribe?plan=${encodeURIComponent(planId)}&return=${encodeURIComponent(page.pathname)}`;
 }
 
 function formatDuration(seconds: number | null): string {

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ArtworkIdField } from '../artworks/schemas.js';
 import { listSchema } from '../../core/pagination.js';
 
 const ExternalUrl = z
@@ -21,6 +22,7 @@ export const CreatePlaylistBody = z
     visibility: z.enum(['public', 'private']).default('public'),
     monetization_enabled: z.boolean().default(false),
     items: Items,
+    artwork_id: ArtworkIdField.optional(),
   })
   .strict()
   .openapi('CreatePlaylistRequest');
@@ -33,6 +35,7 @@ export const UpdatePlaylistBody = z
     items: Items.openapi({
       description: 'Replaces the whole list, in order. External URLs already in the playlist are not fetched again.',
     }),
+    artwork_id: ArtworkIdField.nullable(),
   })
   .partial()
   .strict()
@@ -72,6 +75,8 @@ export const PlaylistSchema = z
     stream_mp3_url: z.string().openapi({ description: 'One continuous MP3 stream; supports Range and ?start=<seconds>.' }),
     page_url: z.string().openapi({ description: 'The public listener page (/p/{id}): the link a DJ shares.' }),
     embed_html: z.string().openapi({ description: 'An <iframe> snippet of the embeddable player, for the DJ’s own site.' }),
+    artwork_id: z.string().nullable().openapi({ description: 'The page’s artwork (POST /v1/artworks); null: none.' }),
+    artwork_url: z.string().nullable().openapi({ description: 'Where the artwork is served.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })

@@ -23,6 +23,7 @@ import type { ConcatTrackInput } from '../../media/mp3-concat.js';
 import { fetchHttpRange, type OriginFingerprint, type TrackSource } from '../../media/track-sources.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
 import { makeWorkDir, publishHlsRendition } from '../../media/rendition.js';
+import type { ArtworkPort } from '../artworks/service.js';
 import type { UploadsService, UploadTrack } from '../uploads/service.js';
 import { ExternalUrlError, type ExternalCheck, type ExternalCheckOptions } from './external-url.js';
 import { buildPlaylistManifest, type HlsSegmentRef } from '../../media/hls-manifest.js';
@@ -42,6 +43,8 @@ export interface CreatePlaylistInput {
   visibility: 'public' | 'private';
   monetization_enabled: boolean;
   items: ItemInput[];
+  /** artworks.id; null (update) removes it. */
+  artwork_id?: string | null | undefined;
 }
 
 export type UpdatePlaylistInput = Partial<CreatePlaylistInput>;
@@ -81,6 +84,8 @@ export interface PlaylistsDeps {
   checkUrl: (url: string, options: ExternalCheckOptions) => Promise<ExternalCheck>;
   allowPrivateUrls: boolean;
   externalMaxBytes: number;
+  /** Checks and serves `artwork_id` (the artworks feature). */
+  artworks: ArtworkPort;
   workDir?: string;
   clock?: () => Date;
 }
@@ -99,6 +104,7 @@ export class PlaylistsService {
   }
 
   async create(principal: Principal, input: CreatePlaylistInput): Promise<PlaylistView> {
+    await this.deps.artworks.assertUsable(principal, input.artwork_id);
     const now = nowIso(this.clock());
     const id = newId('pls');
     const { rows, fresh } = await this.resolveItems(principal, id, input.items, []);
@@ -111,6 +117,7 @@ export class PlaylistsService {
       content_version: 1,
       content_updated_at: now,
       manifest: null,
+      artwork_id: input.artwork_id ?? null,
       created_at: now,
       updated_at: now,
     };
@@ -172,7 +179,9 @@ export class PlaylistsService {
 
   async update(principal: Principal, id: string, input: UpdatePlaylistInput): Promise<PlaylistView> {
     const row = await this.getOwned(principal, id);
+    await this.deps.artworks.assertUsable(principal, input.artwork_id);
     const patch: Partial<PlaylistsTable> = { updated_at: nowIso(this.clock()) };
+    if (input.artwork_id !== undefined) patch.artwork_id = input.artwork_id;
     if (input.title !== undefined) patch.title = input.title;
     if (input.visibility !== undefined) patch.visibility = input.visibility;
     if (input.monetization_enabled !== undefined) patch.monetization_enabled = input.monetization_enabled ? 1 : 0;
@@ -598,6 +607,8 @@ export class PlaylistsService {
       stream_m3u8_url: `${base}/stream.m3u8`,
       stream_mp3_url: `${base}/stream.mp3`,
       page_url: pageUrl(this.deps.publicUrl, 'playlist', row.id),
+      artwork_id: row.artwork_id,
+      artwork_url: this.deps.artworks.url(row.artwork_id),
       embed_html: embedSnippet(this.deps.publicUrl, 'playlist', row.id, row.title),
       created_at: row.created_at,
       updated_at: row.updated_at,

@@ -16,7 +16,7 @@ import type { ExternalCheck, ExternalCheckOptions } from '../playlists/external-
 import { ExternalUrlError } from '../playlists/external-url.js';
 import { embedSnippet, pageUrl } from '../pages/urls.js';
 import type { UploadsService } from '../uploads/service.js';
-import { ArtworkRejected, checkArtwork } from './artwork-rules.js';
+import { ArtworkRejected, checkArtwork } from '../../media/artwork-rules.js';
 import { isSubcategoryOf } from './categories.js';
 import { type EnclosureSigner, withSignature } from './enclosure-signing.js';
 import { PUBLISH_EPISODE } from './jobs.js';

@@ -1,4 +1,5 @@
 import { z } from '@hono/zod-openapi';
+import { ArtworkIdField } from '../artworks/schemas.js';
 import { listSchema } from '../../core/pagination.js';
 
 const SourceUrl = z
@@ -51,6 +52,8 @@ export const StreamSchema = z
     archive_auto_publish: z
       .boolean()
       .openapi({ description: 'Archived episodes are published at once instead of waiting as drafts.' }),
+    artwork_id: z.string().nullable().openapi({ description: 'The page’s artwork (POST /v1/artworks); null: none.' }),
+    artwork_url: z.string().nullable().openapi({ description: 'Where the artwork is served.' }),
     created_at: z.string(),
     updated_at: z.string(),
   })
@@ -67,6 +70,7 @@ export const CreateStreamBody = z
     source_password: z.string().min(1).max(500).optional().openapi({ description: 'Stored encrypted; never returned.' }),
     archive_to_podcast: ArchivePodcast.nullable().optional(),
     archive_auto_publish: z.boolean().default(false),
+    artwork_id: ArtworkIdField.optional(),
   })
   .strict()
   .openapi('CreateStreamRequest');
@@ -80,6 +84,7 @@ export const UpdateStreamBody = z
     source_password: z.string().min(1).max(500).nullable(),
     archive_to_podcast: ArchivePodcast.nullable(),
     archive_auto_publish: z.boolean(),
+    artwork_id: ArtworkIdField.nullable(),
   })
   .partial()
   .strict()

@@ -9,6 +9,7 @@ import type { FieldCipher } from '../../secrets.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
 import { streamUrl, type RelaysService, type RelayState, type RelayStatus } from '../relays/service.js';
 import { embedSnippet, pageUrl } from '../pages/urls.js';
+import type { ArtworkPort } from '../artworks/service.js';
 import * as repo from './repository.js';
 import { parseSourceUrl, probeSourceOrExplain, type ProbeSettings, type SourceProber } from './source-probe.js';
 import type { CreateStreamRequest, PlaybackTokenView, StreamView, UpdateStreamRequest } from './schemas.js';
@@ -52,6 +53,8 @@ export interface StreamsDeps {
   relays: RelaysService;
   probe: ProbeSettings & { prober?: SourceProber };
   signPlayback: PlaybackSigner;
+  /** Checks and serves `artwork_id` (the artworks feature). */
+  artworks: ArtworkPort;
   clock?: () => Date;
 }
 
@@ -63,6 +66,7 @@ export class StreamsService {
   private readonly probe: ProbeSettings & { prober?: SourceProber };
   private readonly signPlayback: PlaybackSigner;
   private readonly clock: () => Date;
+  private readonly artworks: ArtworkPort;
   private archiveHooks: StreamArchiveHooks | null = null;
 
   constructor(deps: StreamsDeps) {
@@ -72,6 +76,7 @@ export class StreamsService {
     this.relays = deps.relays;
     this.probe = deps.probe;
     this.signPlayback = deps.signPlayback;
+    this.artworks = deps.artworks;
     this.clock = deps.clock ?? (() => new Date());
     // The relay's heartbeats (and the watchdog) change a stream's state: each change is an event, in that transaction.
     this.relays.onStreamStateChange((tx, streamId, state) => this.emitState(tx, streamId, state));
@@ -102,6 +107,7 @@ export class StreamsService {
   async create(principal: Principal, input: CreateStreamInput): Promise<StreamView> {
     const url = parseSourceUrl(input.source_url);
     await this.checkArchiveTarget(principal, input.archive_to_podcast);
+    await this.artworks.assertUsable(principal, input.artwork_id);
     const mount = input.mount ?? (url.pathname || '/');
     const source = await probeSourceOrExplain(
       streamUrl({ source_url: url.toString(), mount }),
@@ -126,6 +132,7 @@ export class StreamsService {
       updated_at: now,
       archive_to_podcast: input.archive_to_podcast ?? null,
       archive_auto_publish: input.archive_auto_publish ? 1 : 0,
+      artwork_id: input.artwork_id ?? null,
     };
     await repo.insertStream(this.db, row);
     try {
@@ -168,7 +175,9 @@ export class StreamsService {
   async update(principal: Principal, id: string, input: UpdateStreamInput): Promise<StreamView> {
     const row = await this.getOwned(principal, id);
     await this.checkArchiveTarget(principal, input.archive_to_podcast);
+    await this.artworks.assertUsable(principal, input.artwork_id);
     const patch: Partial<StreamsTable> = { updated_at: nowIso(this.clock()) };
+    if (input.artwork_id !== undefined) patch.artwork_id = input.artwork_id;
     if (input.archive_to_podcast !== undefined) patch.archive_to_podcast = input.archive_to_podcast;
     if (input.archive_auto_publish !== undefined) patch.archive_auto_publish = input.archive_auto_publish ? 1 : 0;
     if (input.name !== undefined) patch.name = input.name;
@@ -238,6 +247,8 @@ export class StreamsService {
       embed_html: embedSnippet(this.publicUrl, 'stream', row.id, row.name),
       archive_to_podcast: row.archive_to_podcast,
       archive_auto_publish: row.archive_auto_publish === 1,
+      artwork_id: row.artwork_id,
+      artwork_url: this.artworks.url(row.artwork_id),
       created_at: row.created_at,
       updated_at: row.updated_at,
     };

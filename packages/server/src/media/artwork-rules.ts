@@ -1,5 +1,6 @@
-// Apple Podcasts' artwork rules, checked on the bytes before anything is
-// stored: JPEG or PNG, square, 1400-3000 px a side, RGB colour. Pure, so the
+// Artwork rules, checked on the bytes before anything is stored: JPEG or PNG,
+// square, RGB colour, and a size range: Apple Podcasts' 1400-3000 px a side by
+// default (podcasts), 300-3000 px for stream and playlist pages. Pure, so the
 // rules are tested as data; `rule` names the one that failed.
 
 import { imageSize } from 'image-size';
@@ -25,7 +26,16 @@ export class ArtworkRejected extends Error {
 export const ARTWORK_MIN_PX = 1400;
 export const ARTWORK_MAX_PX = 3000;
 
-export function checkArtwork(bytes: Uint8Array): ArtworkInfo {
+export interface ArtworkLimits {
+  minPx: number;
+  maxPx: number;
+}
+
+/** Apple Podcasts' size range (podcast artwork). */
+export const PODCAST_ARTWORK_LIMITS: ArtworkLimits = { minPx: ARTWORK_MIN_PX, maxPx: ARTWORK_MAX_PX };
+
+export function checkArtwork(bytes: Uint8Array, limits: ArtworkLimits = PODCAST_ARTWORK_LIMITS): ArtworkInfo {
+  const { minPx, maxPx } = limits;
   let size: { width: number; height: number; type?: string };
   try {
     size = imageSize(bytes);
@@ -36,16 +46,10 @@ export function checkArtwork(bytes: Uint8Array): ArtworkInfo {
   if (!type) throw new ArtworkRejected('format', `Artwork must be a JPEG or PNG image; this file is ${size.type ?? 'unknown'}.`);
   const { width, height } = size;
   if (width !== height) throw new ArtworkRejected('square', `Artwork must be square; this image is ${width}x${height} px.`);
-  if (width < ARTWORK_MIN_PX)
-    throw new ArtworkRejected(
-      'min_size',
-      `Artwork must be at least ${ARTWORK_MIN_PX}x${ARTWORK_MIN_PX} px; this image is ${width}x${height}.`,
-    );
-  if (width > ARTWORK_MAX_PX)
-    throw new ArtworkRejected(
-      'max_size',
-      `Artwork must be at most ${ARTWORK_MAX_PX}x${ARTWORK_MAX_PX} px; this image is ${width}x${height}.`,
-    );
+  if (width < minPx)
+    throw new ArtworkRejected('min_size', `Artwork must be at least ${minPx}x${minPx} px; this image is ${width}x${height}.`);
+  if (width > maxPx)
+    throw new ArtworkRejected('max_size', `Artwork must be at most ${maxPx}x${maxPx} px; this image is ${width}x${height}.`);
   const colour = type === 'image/png' ? pngColour(bytes) : jpegColour(bytes);
   if (colour !== 'rgb') throw new ArtworkRejected('rgb', `Artwork must be in the RGB colour space; this image is ${colour}.`);
   return { contentType: type, width, height };
