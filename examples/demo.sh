@@ -282,11 +282,17 @@ bytes=$(play_hls "$stream_live") || fail "the live HLS did not play"
 live_status=$(status_of "$stream_live")
 say "played the live HLS (first segment $bytes bytes, playlist $live_status)"
 set_title "Track Two"
-if djcast ads --help 2>/dev/null | grep -qE '^\s+ads break\b'; then
-  djcast ads break --stream "$stream_id" --source "$ad_id" --duration 5 --json | jq -r '"   ad break: \(.id // "started")"'
-else
-  say "skipped: ad break (this CLI has no \`djcast ads break\` yet)"
-fi
+break_id=$(djcast ads break "$stream_id" --source "$ad_id" --duration 5 --json | jq -r .id)
+[[ "$break_id" == brk_* ]] || fail "the ad break did not start"
+# The relay learns the break from its next heartbeat, plays the spot in place of the source and
+# marks it in the live playlist; wait until a player would see it.
+marked=""
+for _ in $(seq 1 90); do
+  if curl -fsS "$stream_live" | grep -q "EXT-X-DATERANGE:ID=\"$break_id\""; then marked=yes; break; fi
+  sleep 1
+done
+[ -n "$marked" ] || fail "the live playlist never marked the ad break $break_id"
+say "ad break: $break_id played and marked in the live playlist (EXT-X-DATERANGE)"
 sleep 12 # the DJ plays Track Two
 set_title "Track Three"
 sleep 12 # ... and Track Three
