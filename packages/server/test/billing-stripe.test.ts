@@ -53,7 +53,7 @@ describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
   const call = async (method: string, url: string, token?: string, body?: unknown, headers?: Record<string, string>) => {
     const res = await t.request(method, url, { token, body, headers });
     const text = await res.text();
-    return { status: res.status, body: (text.startsWith('{') ? JSON.parse(text) : text) as Json };
+    return { status: res.status, headers: res.headers, body: (text.startsWith('{') ? JSON.parse(text) : text) as Json };
   };
   const callsSince = (i: number) => fake.calls.slice(i);
   const plan = async (price = 499) => {
@@ -152,6 +152,27 @@ describe.each(DIALECTS)('billing on Stripe (%s)', (dialect) => {
     expect(calls.map((c) => c.account)).toEqual([account, account]);
     expect(calls[1]!.params.application_fee_percent).toBe(String(FEE_PERCENT));
     expect(res.body).toMatchObject({ status: 'active', entitled: true, provider: 'stripe', checkout_url: null });
+  });
+
+  it('a declined card: 402 with the reason, no retry hint, and no subscription left behind', async () => {
+    const p = await plan(610);
+    const listener = await signUp(t, { role: 'listener' });
+    const from = fake.calls.length;
+    const res = await call('POST', '/v1/subscriptions', listener.token, {
+      plan_id: p.id,
+      payment_method_id: 'pm_card_visa_chargeDeclined',
+    });
+    expect(res.status, JSON.stringify(res.body)).toBe(402);
+    expect(res.body).toMatchObject({ code: 'payment_declined', decline_code: 'generic_decline', status: 402 });
+    expect(res.body.detail).toContain('Your card was declined.');
+    expect(res.headers.get('retry-after')).toBeNull();
+    // Stripe was asked once (the customer, with the card) and no subscription was attempted or kept.
+    expect(callsSince(from).map((c) => `${c.method} ${c.path}`)).toEqual(['POST /v1/customers']);
+    const rows = await t.container.db.kysely.selectFrom('subscriptions').select('id').where('plan_id', '=', p.id).execute();
+    expect(rows).toEqual([]);
+    // The same listener with a good card subscribes.
+    const ok = await call('POST', '/v1/subscriptions', listener.token, { plan_id: p.id, payment_method_id: 'pm_card_visa' });
+    expect(ok.status, JSON.stringify(ok.body)).toBe(201);
   });
 
   it('cancel and the billing portal go to the subscription’s connected account', async () => {

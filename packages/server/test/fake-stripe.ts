@@ -201,6 +201,17 @@ export async function startFakeStripe(opts: {
       });
     if (path.startsWith('/v1/prices/'))
       return answer(200, { id: path.split('/')[3], object: 'price', active: params.active !== 'false' });
+    // Stripe's test card 4000 0000 0000 0002: attaching it to a customer is declined (402, a card_error).
+    if (path === '/v1/customers' && params.payment_method === 'pm_card_visa_chargeDeclined')
+      return answer(402, {
+        error: {
+          type: 'card_error',
+          code: 'card_declined',
+          decline_code: 'generic_decline',
+          message: 'Your card was declined.',
+          param: 'payment_method',
+        },
+      });
     if (path === '/v1/customers') return answer(200, { id: next('cus'), object: 'customer', email: params.email });
     if (path === '/v1/subscriptions')
       return answer(200, {

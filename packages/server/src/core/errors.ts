@@ -15,6 +15,7 @@ export const ERROR_CODES = {
   missing_scope: { status: 403, title: 'The token lacks a required scope' },
   not_owner: { status: 403, title: 'This resource belongs to someone else' },
   subscription_required: { status: 403, title: 'A subscription is required' },
+  payment_declined: { status: 402, title: 'The payment was declined' },
   not_found: { status: 404, title: 'Not found' },
   email_taken: { status: 409, title: 'An account with this email already exists' },
   conflict: { status: 409, title: 'The request conflicts with the current state' },

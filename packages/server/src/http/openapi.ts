@@ -149,7 +149,7 @@ export const errorResponses = {
   500: { description: 'Internal server error', content: problemContent },
 } as const;
 
-export function extraErrors<S extends 409 | 413 | 415 | 416 | 422 | 503>(...statuses: S[]) {
+export function extraErrors<S extends 402 | 409 | 413 | 415 | 416 | 422 | 503>(...statuses: S[]) {
   const out = {} as Record<S, { description: string; content: typeof problemContent }>;
   for (const s of statuses) {
     const entry = Object.values(ERROR_CODES).find((e) => e.status === s);

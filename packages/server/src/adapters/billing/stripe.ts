@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import Stripe from 'stripe';
 import {
   BillingUnavailable,
+  PaymentDeclined,
   type BillingProvider,
   type ConnectedAccountState,
   type PayoutProvider,
@@ -238,12 +239,19 @@ export class StripeBilling implements BillingProvider, PayoutProvider {
     });
   }
 
-  /** Stripe connection and server errors become BillingUnavailable (503); its refusals stay errors (the caller words them). */
+  /**
+   * Stripe connection and server errors become BillingUnavailable (503), a declined card PaymentDeclined (402);
+   * its other refusals stay errors (the caller words them).
+   */
   private async call<T>(fn: () => Promise<T>): Promise<T> {
     try {
       return await fn();
     } catch (error) {
       const type = (error as { type?: string }).type;
+      if (type === 'StripeCardError') {
+        const { decline_code, code } = error as { decline_code?: string; code?: string };
+        throw new PaymentDeclined((error as Error).message, decline_code ?? code ?? null);
+      }
       if (type === 'StripeConnectionError' || type === 'StripeAPIError' || type === 'StripeRateLimitError') {
         throw new BillingUnavailable(`Stripe is unavailable: ${(error as Error).message}`, error);
       }

@@ -91,6 +91,18 @@ export class BillingUnavailable extends Error {
   }
 }
 
+/** The provider declined the listener's card: the caller gets 402 with the reason, and nothing is created. */
+export class PaymentDeclined extends Error {
+  constructor(
+    message: string,
+    /** The provider's reason, e.g. `insufficient_funds` (Stripe's decline_code, else its code). */
+    readonly declineCode: string | null,
+  ) {
+    super(message);
+    this.name = 'PaymentDeclined';
+  }
+}
+
 /** Adds one billing interval to a date (month: same day next month, clamped by JS Date). */
 export function addInterval(from: Date, interval: BillingInterval): Date {
   const next = new Date(from.getTime());

@@ -99,7 +99,7 @@ const createSubscription = securedRoute('subscriptions:write', {
     'without one, the answer carries a `checkout_url` and the subscription turns active when the payment webhook arrives. ' +
     'In local test mode it is active at once and no money moves.',
   request: { body: { content: json(CreateSubscriptionBody), required: true } },
-  responses: { 201: { description: 'Created', content: json(SubscriptionSchema) }, ...extraErrors(409, 503) },
+  responses: { 201: { description: 'Created', content: json(SubscriptionSchema) }, ...extraErrors(402, 409, 503) },
 });
 
 const listSubscriptions = securedRoute('subscriptions:read', {

@@ -1,7 +1,13 @@
 import type { Kysely } from 'kysely';
 import type { BillingEvent } from '../../adapters/billing/stripe.js';
 import { ourStatus, periodEnd } from '../../adapters/billing/stripe-mapping.js';
-import { addInterval, BillingUnavailable, type BillingProvider, type ProviderPlan } from '../../adapters/billing/types.js';
+import {
+  addInterval,
+  BillingUnavailable,
+  type BillingProvider,
+  PaymentDeclined,
+  type ProviderPlan,
+} from '../../adapters/billing/types.js';
 import type { Mailer } from '../../adapters/mailer/index.js';
 import { DomainError, NotFound } from '../../core/errors.js';
 import { newId } from '../../core/ids.js';
@@ -622,6 +628,15 @@ export class BillingService {
 
   private providerFailure(error: unknown, doing: string): DomainError {
     if (error instanceof DomainError) return error;
+    if (error instanceof PaymentDeclined) {
+      // The listener's card, not our fault or the provider's: no alarm, and no retry that would fail alike.
+      this.deps.logger.info({ event: 'billing.payment_declined', decline_code: error.declineCode, doing }, 'card declined');
+      return new DomainError(
+        'payment_declined',
+        `The card was declined (${error.message}); nothing was charged and nothing was created. Try another card.`,
+        { decline_code: error.declineCode },
+      );
+    }
     this.deps.logger.error({ event: 'billing.provider_failed', err: error, doing }, 'billing provider failed');
     const outage = error instanceof BillingUnavailable;
     return new DomainError(
