@@ -26,6 +26,7 @@ interface Operation {
   /** Route policies (http/openapi.ts): how the body is read, and whether Idempotency-Key replays apply. */
   'x-body'?: string;
   'x-idempotent'?: boolean;
+  'x-access'?: 'owner' | 'subscriber';
 }
 
 interface SchemaObject {
@@ -262,7 +263,21 @@ describe.each(DIALECTS)('every secured operation on %s', (dialect) => {
     },
   );
 
-  const onResource = secured.filter((s) => idPrefixOf(s.op));
+  const onResource = secured.filter((s) => idPrefixOf(s.op) && s.op['x-access'] !== 'subscriber');
+  const forSubscribers = secured.filter((s) => idPrefixOf(s.op) && s.op['x-access'] === 'subscriber');
+  it('marks only the personal-feed route as open to subscribers of another DJ', () => {
+    expect(forSubscribers.map((s) => s.op.operationId)).toEqual(['createMyPodcastFeed']);
+  });
+  it.each(forSubscribers.map((s) => [s.op.operationId, s] as const))(
+    "%s: another DJ's resource without a subscription -> refused, nothing made",
+    async (_id, { route, method, op }) => {
+      const id = await ownedResource(t, owner.token, idPrefixOf(op)!);
+      const res = await t.request(method, urlFor(route, id), { token: stranger.token });
+      // A free podcast: 409 (its public feed serves everyone); a monetized one: 403 naming the plans.
+      expect([403, 409]).toContain(res.status);
+      expect(['subscription_required', 'conflict']).toContain(((await res.json()) as { code: string }).code);
+    },
+  );
   it.each(onResource.map((s) => [s.op.operationId, s] as const))(
     "%s: another DJ's resource -> 403",
     async (_id, { route, method, op }) => {

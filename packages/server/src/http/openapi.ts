@@ -25,6 +25,12 @@ export interface RoutePolicy {
    * A route whose response carries a secret (a token, a password) must say false: nothing secret is stored.
    */
   idempotent?: boolean;
+  /**
+   * Who may act on the resource the path's `{id}` names: its owner (default), or any caller whose
+   * subscription unlocks it (`subscriber`: a listener's own personal feed of another DJ's podcast).
+   * Written as `x-access`; the security test holds owner routes to 403 `not_owner` for strangers.
+   */
+  access?: 'owner' | 'subscriber';
 }
 
 export const JSON_BODY_LIMIT_BYTES = 1024 * 1024;
@@ -58,7 +64,11 @@ const idempotent: MiddlewareHandler<AppEnv> = (c, next) => {
 function policyExtensions(method: string, policy: RoutePolicy, secured: boolean) {
   const body = policy.body ?? 'json';
   const replays = secured && (method === 'post' || method === 'patch') && (policy.idempotent ?? true);
-  return { body, replays, extensions: { 'x-body': body, 'x-idempotent': replays } };
+  return {
+    body,
+    replays,
+    extensions: { 'x-body': body, 'x-idempotent': replays, ...(policy.access ? { 'x-access': policy.access } : {}) },
+  };
 }
 
 /**

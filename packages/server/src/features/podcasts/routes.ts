@@ -182,7 +182,7 @@ const createOwnFeed = securedRoute(
     request: { params: PodcastIdParam },
     responses: { 201: { description: 'Your personal feed', content: json(FeedTokenSchema) }, ...extraErrors(409) },
   },
-  { idempotent: false },
+  { idempotent: false, access: 'subscriber' },
 );
 
 const revokeFeedToken = securedRoute('podcasts:write', {
