@@ -15,7 +15,8 @@ import { StreamIdParam } from '../streams/schemas.js';
 import { pageAssets, pickEncoding, type Asset } from './assets.js';
 import { NowPlayingSchema, OEmbedQuery, OEmbedSchema, PageQuery, PodcastPageQuery } from './schemas.js';
 import type { PagesService } from './service.js';
-import { pageListener, type WebSubscribeDeps } from './subscribe-routes.js';
+import { DomainError } from '../../core/errors.js';
+import { formCsrfToken, formProblem, pageListener, readForm, type WebSubscribeDeps } from './subscribe-routes.js';
 import { PAGE_STYLE_HASH, renderEmbed, renderNotFound, renderPage, type PageModel } from './templates.js';
 
 const htmlContent = { 'text/html': { schema: z.string() } };
@@ -144,7 +145,8 @@ function pageHeaders(m: PageModel | null, framing: 'deny' | 'any', publicOrigin:
     `media-src 'self' blob: https: ${publicOrigin}`,
     `connect-src 'self' https: ${publicOrigin}`,
     "base-uri 'none'",
-    "form-action 'none'",
+    // Only a subscriber's podcast page has a form (it posts here).
+    m?.podcast?.privateFeed ? "form-action 'self'" : "form-action 'none'",
     `frame-ancestors ${framing === 'deny' ? "'none'" : '*'}`,
   ].join('; ');
   const headers: Record<string, string> = {
@@ -229,11 +231,60 @@ export function registerPagesRoutes(app: App, pages: PagesService, publicUrl: st
     return render(c, () => pages.playlistPage({ id, token, engine }), renderEmbed, 'any');
   });
 
+  /** A signed-in subscriber's podcast page offers the form that mints their own feed. */
+  const withPrivateFeed = (c: Context<AppEnv>, m: PageModel, id: string, url: string | null): PageModel =>
+    web && m.access === 'granted' && m.podcast
+      ? {
+          ...m,
+          podcast: {
+            ...m.podcast,
+            privateFeed: { action: `/c/${id}/personal-feed`, csrf: formCsrfToken(c, web.sessions), url },
+          },
+        }
+      : m;
+
   app.openapi(podcastPage, (c) => {
     const { id } = c.req.valid('param');
     const { engine, episode } = c.req.valid('query');
-    return render(c, () => pages.podcastPage({ id, engine, episode }), renderPage, 'deny');
+    return render(
+      c,
+      async () =>
+        withPrivateFeed(c, await pages.podcastPage({ id, engine, episode, listener: await pageListener(c, web) }), id, null),
+      renderPage,
+      'deny',
+    );
   });
+
+  if (web) {
+    // "Get my private feed": a browser form (CSRF-checked, same origin), not an API operation; the
+    // API twin is POST /v1/podcasts/{id}/personal-feed. Mints through the same service method.
+    app.post('/c/:id/personal-feed', async (c) => {
+      const id = c.req.param('id');
+      if (!/^pod_[0-9a-z]{26}$/.test(id)) return formProblem(c, 404, 'No such podcast', 'This page does not exist.');
+      const post = await readForm(c, web.sessions);
+      if (!post) return formProblem(c, 400, 'Not a form', 'Send the form from the podcast page.');
+      if (post.refusal) return formProblem(c, 403, 'The form was refused', post.refusal);
+      const listener = await pageListener(c, web);
+      if (!listener) return formProblem(c, 401, 'Your session has ended', 'Subscribe or log in again from the podcast page.');
+      let url: string;
+      try {
+        url = await pages.mintPrivateFeed(listener, id);
+      } catch (error) {
+        if (error instanceof NotFound) return formProblem(c, 404, 'No such podcast', 'This page does not exist.');
+        if (error instanceof DomainError && error.status === 403)
+          return formProblem(c, 403, 'For subscribers', 'Your subscription does not include this podcast.');
+        if (error instanceof DomainError && error.status === 409)
+          return formProblem(c, 409, 'This podcast is free', 'Use the feed on its page: no private feed is needed.');
+        throw error;
+      }
+      return render(
+        c,
+        async () => withPrivateFeed(c, await pages.podcastPage({ id, engine: 'auto', listener }), id, url),
+        renderPage,
+        'deny',
+      );
+    });
+  }
   app.openapi(podcastEmbed, (c) => {
     const { id } = c.req.valid('param');
     const { engine, episode } = c.req.valid('query');

@@ -13,7 +13,7 @@ import type { StreamsService } from '../streams/service.js';
 import type { StreamsTable } from '../../db/tables.js';
 import { pageAssets } from './assets.js';
 import type { WebSubscribeDeps } from './subscribe-routes.js';
-import type { Engine, LiveState, PageModel, PagePlan, PlayerModel } from './templates.js';
+import { appleFeedUrl, type Engine, type LiveState, type PageModel, type PagePlan, type PlayerModel } from './templates.js';
 import { EMBED_HEIGHT, EMBED_MAX_WIDTH, embedSnippet, embedUrl, pageUrl, parsePageUrl, type PageKind } from './urls.js';
 
 export interface PagesDeps {
@@ -159,7 +159,10 @@ export class PagesService {
       visibility: podcast.visibility,
       monetized: podcast.monetization_enabled,
     };
-    const access = this.access(resource, undefined);
+    // A signed-in subscriber (or the owner) gets the private-feed form, not the plans.
+    const shown = this.access(resource, undefined);
+    const subscribed = shown === 'subscribers' && req.listener && (await this.deps.playback.mayPlay(req.listener, resource));
+    const access: Access = subscribed ? 'granted' : shown;
     const open = access === 'open';
     const current = open ? (episodes.find((e) => e.id === req.episode) ?? episodes[0]) : undefined;
     const player: PlayerModel | null = current
@@ -174,7 +177,6 @@ export class PagesService {
         }
       : null;
     const page = pageUrl(this.deps.publicUrl, 'podcast', podcast.id);
-    const feed = new URL(podcast.feed_url);
     const count = episodes.length === 1 ? '1 episode' : `${episodes.length} episodes`;
     return {
       ...this.model('podcast', podcast.id, {
@@ -191,7 +193,7 @@ export class PagesService {
       podcast: {
         description: podcast.description,
         feedUrl: podcast.feed_url,
-        appleUrl: `podcast://${feed.host}${feed.pathname}`,
+        appleUrl: appleFeedUrl(podcast.feed_url),
         guid: podcast.podcast_guid,
         playing: current?.title ?? null,
         episodes: episodes.map((e) => ({
@@ -205,6 +207,11 @@ export class PagesService {
         })),
       },
     };
+  }
+
+  /** Mints the signed-in listener's own feed URL of a monetized podcast (403 naming the plans unless they subscribe). */
+  async mintPrivateFeed(listener: Principal, podcastId: string): Promise<string> {
+    return (await this.deps.podcasts.mintOwnFeedToken(listener, podcastId)).feed_url;
   }
 
   /** The live state and current track of a stream, for players; the caller has been authorized for playback. */

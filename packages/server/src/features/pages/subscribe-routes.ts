@@ -36,7 +36,7 @@ export async function pageListener(c: Context<AppEnv>, deps: WebSubscribeDeps | 
   return deps.auth.authenticate(token).catch(() => null);
 }
 
-function headers(extra: Record<string, string> = {}): Record<string, string> {
+export function formPageHeaders(extra: Record<string, string> = {}): Record<string, string> {
   return {
     'Content-Type': 'text/html; charset=utf-8',
     // No script at all; forms post here, and (after a post) may be redirected to Stripe Checkout.
@@ -57,20 +57,47 @@ function headers(extra: Record<string, string> = {}): Record<string, string> {
   };
 }
 
+/** The CSRF token for a form on this page, setting the browser's CSRF cookie when it has none yet. */
+export function formCsrfToken(c: Context<AppEnv>, sessions: WebSessions): string {
+  return sessions.csrfToken(browserIdOf(c, sessions));
+}
+
+function browserIdOf(c: Context<AppEnv>, sessions: WebSessions): string {
+  const existing = getCookie(c, CSRF_COOKIE);
+  if (existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing)) return existing;
+  const id = sessions.newBrowserId();
+  setCookie(c, CSRF_COOKIE, id, sessions.cookie(CSRF_COOKIE_SECONDS));
+  return id;
+}
+
+/** A short HTML page saying why a form did not go through. */
+export function formProblem(c: Context<AppEnv>, status: 400 | 401 | 403 | 404 | 409, title: string, detail: string) {
+  return c.body(renderSubscribeProblem(title, detail), status, formPageHeaders());
+}
+
+/**
+ * Reads and checks a posted form: same origin and a valid CSRF token; null
+ * when it is not a small urlencoded form at all.
+ */
+export async function readForm(c: Context<AppEnv>, sessions: WebSessions) {
+  const length = Number(c.req.header('content-length') ?? '0');
+  const type = c.req.header('content-type') ?? '';
+  if (length > MAX_FORM_BYTES || !type.startsWith('application/x-www-form-urlencoded')) return null;
+  const body = await c.req.parseBody();
+  const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
+  const refusal = sessions.refuse({
+    browserId: getCookie(c, CSRF_COOKIE),
+    token: field('csrf'),
+    origin: c.req.header('origin'),
+    referer: c.req.header('referer'),
+  });
+  return { field, refusal };
+}
+
 export function registerSubscribeRoutes(app: App, deps: WebSubscribeDeps): void {
   const { sessions } = deps;
-
-  /** This browser's CSRF id, set when it has none yet. */
-  const browserId = (c: Context<AppEnv>): string => {
-    const existing = getCookie(c, CSRF_COOKIE);
-    if (existing && /^[A-Za-z0-9_-]{16,64}$/.test(existing)) return existing;
-    const id = sessions.newBrowserId();
-    setCookie(c, CSRF_COOKIE, id, sessions.cookie(CSRF_COOKIE_SECONDS));
-    return id;
-  };
-
-  const problem = (c: Context<AppEnv>, status: 400 | 403 | 404, title: string, detail: string) =>
-    c.body(renderSubscribeProblem(title, detail), status, headers());
+  const browserId = (c: Context<AppEnv>): string => browserIdOf(c, sessions);
+  const problem = formProblem;
 
   const form = async (
     c: Context<AppEnv>,
@@ -104,26 +131,12 @@ export function registerSubscribeRoutes(app: App, deps: WebSubscribeDeps): void 
       error: state.error ?? null,
       ...(state.email ? { email: state.email } : {}),
     };
-    return c.body(renderSubscribe(view), state.status ?? 200, headers());
+    return c.body(renderSubscribe(view), state.status ?? 200, formPageHeaders());
   };
 
   app.get('/subscribe', (c) => form(c, c.req.query('plan'), c.req.query('return')));
 
-  /** Reads and checks a posted form: same origin, a valid CSRF token, a plan and a page to return to. */
-  const posted = async (c: Context<AppEnv>) => {
-    const length = Number(c.req.header('content-length') ?? '0');
-    const type = c.req.header('content-type') ?? '';
-    if (length > MAX_FORM_BYTES || !type.startsWith('application/x-www-form-urlencoded')) return null;
-    const body = await c.req.parseBody();
-    const field = (name: string) => (typeof body[name] === 'string' ? (body[name] as string) : undefined);
-    const refusal = sessions.refuse({
-      browserId: getCookie(c, CSRF_COOKIE),
-      token: field('csrf'),
-      origin: c.req.header('origin'),
-      referer: c.req.header('referer'),
-    });
-    return { field, refusal };
-  };
+  const posted = (c: Context<AppEnv>) => readForm(c, sessions);
 
   /** Creates the subscription and sends the browser on: to Checkout, or back to the page. */
   const subscribe = async (c: Context<AppEnv>, principal: Principal, planId: string, returnPath: string) => {

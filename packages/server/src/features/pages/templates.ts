@@ -58,6 +58,22 @@ export interface PodcastSection {
   playing: string | null;
   /** Published episodes, newest first. */
   episodes: EpisodeRow[];
+  /** A signed-in subscriber: the form that mints their own feed, and its URL the one time it is shown. */
+  privateFeed?: PrivateFeed | undefined;
+}
+
+export interface PrivateFeed {
+  /** Where the form posts (this page's `/personal-feed`). */
+  action: string;
+  csrf: string;
+  /** The feed URL just minted (shown once), or null: the page shows the form. */
+  url: string | null;
+}
+
+/** `podcast://<feed host and path>`: opens a feed in Apple Podcasts (and other apps that claim the scheme). */
+export function appleFeedUrl(feedUrl: string): string {
+  const feed = new URL(feedUrl);
+  return `podcast://${feed.host}${feed.pathname}`;
 }
 
 export interface PageModel {
@@ -255,11 +271,7 @@ ${plans.map(
   (p) =>
     html`<li data-role="plan" data-plan-id="${p.id}"><strong>${p.name}</strong> <span class="price">${formatPrice(p)}</span>${
       p.features.length > 0 ? html` <span class="features">(${p.features.join(', ')})</span>` : ''
-    }<br>${
-      m.kind === 'podcast'
-        ? ''
-        : html`<a class="btn" data-role="subscribe" href="${subscribeUrl(m, p.id)}">Subscribe</a> or from a terminal: `
-    }<code>djcast subscription create --plan ${p.id}</code></li>`,
+    }<br><a class="btn" data-role="subscribe" href="${subscribeUrl(m, p.id)}">Subscribe</a> or from a terminal: <code>djcast subscription create --plan ${p.id}</code></li>`,
 )}
 </ul>`
     : html`<p>The DJ has no plan on sale for it yet.</p>`
@@ -329,6 +341,34 @@ function formatDate(iso: string | null): string {
   return Number.isNaN(d.getTime()) ? '' : d.toISOString().slice(0, 10);
 }
 
+/** The subscribe links of a feed: the public one, or a subscriber's own (no `alternate`: it is nobody else's). */
+function feedLinks(feedUrl: string, appleUrl: string, which: 'public' | 'private'): SafeHtml {
+  return which === 'public'
+    ? html`<ul class="subscribe">
+<li><a href="${feedUrl}" rel="alternate" type="application/rss+xml" data-role="rss">RSS feed</a></li>
+<li><a href="${appleUrl}" data-role="apple">Apple Podcasts</a></li>
+</ul>`
+    : html`<ul class="subscribe">
+<li><a href="${feedUrl}" type="application/rss+xml" data-role="private-rss">RSS feed</a></li>
+<li><a href="${appleUrl}" data-role="private-apple">Apple Podcasts</a></li>
+</ul>`;
+}
+
+/** A subscriber's own feed: the form that mints it, or (once, right after) its URL and app links. */
+function privateFeedSection(f: PrivateFeed): SafeHtml {
+  return html`<section class="card" aria-labelledby="private-feed-h" data-role="private-feed">
+<h2 id="private-feed-h">Your private feed</h2>
+${
+  f.url
+    ? html`<p>Your own feed URL, shown only this once: add it to your podcast app and keep it to yourself. It stops playing when your subscription ends.</p>
+<p><code data-role="private-feed-url">${f.url}</code></p>
+${feedLinks(f.url, appleFeedUrl(f.url), 'private')}`
+    : html`<p>Your subscription includes this podcast. Get a feed URL of your own for your podcast app.</p>
+<form method="post" action="${f.action}"><input type="hidden" name="csrf" value="${f.csrf}"><button type="submit" class="btn">Get my private feed</button></form>`
+}
+</section>`;
+}
+
 function podcastSection(m: PageModel): SafeHtml | '' {
   const p = m.podcast;
   if (!p) return '';
@@ -352,12 +392,10 @@ ${e.playUrl ? html`<p><a class="play" href="${e.playUrl}" aria-label="Play ${e.t
 </section>
 <section class="card" aria-labelledby="subscribe-h">
 <h2 id="subscribe-h">Subscribe</h2>
-<ul class="subscribe">
-<li><a href="${p.feedUrl}" rel="alternate" type="application/rss+xml" data-role="rss">RSS feed</a></li>
-<li><a href="${p.appleUrl}" data-role="apple">Apple Podcasts</a></li>
-</ul>
+${feedLinks(p.feedUrl, p.appleUrl, 'public')}
 <p class="guid">podcast:guid <code data-role="guid">${p.guid}</code></p>
 </section>
+${p.privateFeed ? privateFeedSection(p.privateFeed) : ''}
 <section class="card" aria-labelledby="episodes-h">
 <h2 id="episodes-h">Episodes</h2>
 ${episodes}

@@ -32,14 +32,19 @@ describe('web sessions and CSRF', () => {
     );
   });
 
-  it('returns only to a stream or playlist page of this server', () => {
+  it('returns only to a stream, playlist or podcast page of this server', () => {
     const s = new WebSessions(key, 'https://djcast.example');
     expect(s.returnPath('/s/str_01jd0v9m3x7k2p8q4r5s6t7u8v')).toBe('/s/str_01jd0v9m3x7k2p8q4r5s6t7u8v');
     expect(s.returnPath('/p/pls_01jd0v9m3x7k2p8q4r5s6t7u8v')).toBe('/p/pls_01jd0v9m3x7k2p8q4r5s6t7u8v');
+    expect(s.returnPath('/c/pod_01jd0v9m3x7k2p8q4r5s6t7u8v')).toBe('/c/pod_01jd0v9m3x7k2p8q4r5s6t7u8v');
     for (const bad of [
       'https://evil.example/',
       '//evil.example/s/str_01jd0v9m3x7k2p8q4r5s6t7u8v',
       '/s/pls_01jd0v9m3x7k2p8q4r5s6t7u8v',
+      '/c/pls_01jd0v9m3x7k2p8q4r5s6t7u8v',
+      '/c/pod_01jd0v9m3x7k2p8q4r5s6t7u8v/personal-feed',
+      '/c/pod_01jd0v9m3x7k2p8q4r5s6t7u8v?x=https://evil.example',
+      'https://evil.example/c/pod_01jd0v9m3x7k2p8q4r5s6t7u8v',
       '/v1/me',
       undefined,
     ])

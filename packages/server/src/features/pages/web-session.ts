@@ -68,12 +68,12 @@ export class WebSessions {
   }
 
   /**
-   * Where to send the listener back: only a stream or playlist page of this
-   * server (a path, never another site), so the form is no open redirect.
+   * Where to send the listener back: only a stream, playlist or podcast page
+   * of this server (a path, never another site), so the form is no open redirect.
    */
   returnPath(value: string | undefined): string | null {
     if (!value) return null;
-    return /^\/(s\/str|p\/pls)_[0-9a-z]{26}$/.test(value) ? value : null;
+    return /^\/(s\/str|p\/pls|c\/pod)_[0-9a-z]{26}$/.test(value) ? value : null;
   }
 }
 
