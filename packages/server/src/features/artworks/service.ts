@@ -8,10 +8,10 @@ import type { Kysely } from 'kysely';
 import type { Readable } from 'node:stream';
 import { nowIso } from '../../db/create-db.js';
 import { DomainError } from '../../core/errors.js';
-import { newId } from '../../core/ids.js';
 import { isAdmin, type Principal } from '../../core/principal.js';
 import type { ArtworksTable, Database } from '../../db/tables.js';
-import { ArtworkRejected, checkArtwork, type ArtworkLimits } from '../../media/artwork-rules.js';
+import type { ArtworkLimits } from '../../media/artwork-rules.js';
+import { storeArtwork } from '../../media/artwork-store.js';
 import * as repo from './repository.js';
 import type { ArtworkView } from './schemas.js';
 
@@ -41,42 +41,13 @@ export class ArtworksService {
   url = (artworkId: string | null): string | null => (artworkId ? `${this.deps.publicUrl}/artworks/${artworkId}` : null);
 
   async upload(principal: Principal, stream: Readable): Promise<ArtworkView> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > PAGE_ARTWORK_MAX_BYTES) {
-        stream.destroy();
-        throw new DomainError('payload_too_large', `Artwork is limited to ${PAGE_ARTWORK_MAX_BYTES} bytes.`, {
-          limit_bytes: PAGE_ARTWORK_MAX_BYTES,
-        });
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const bytes = Buffer.concat(chunks);
-    let info: ReturnType<typeof checkArtwork>;
-    try {
-      info = checkArtwork(bytes, PAGE_ARTWORK_LIMITS);
-    } catch (error) {
-      if (!(error instanceof ArtworkRejected)) throw error;
-      throw new DomainError('unprocessable', error.message, {
-        rule: error.rule,
-        errors: [{ path: 'file', message: error.message, code: error.rule }],
-      });
-    }
-    const id = newId('art');
-    const key = `artworks/${id}.${info.contentType === 'image/png' ? 'png' : 'jpg'}`;
-    await this.deps.store.put(key, bytes, { contentType: info.contentType });
-    const row: ArtworksTable = {
-      id,
-      owner_id: principal.userId,
-      storage_key: key,
-      content_type: info.contentType,
-      width: info.width,
-      height: info.height,
-      size_bytes: bytes.length,
-      created_at: nowIso(this.clock()),
-    };
+    const row: ArtworksTable = await storeArtwork(this.deps.store, stream, {
+      ownerId: principal.userId,
+      keyPrefix: 'artworks/',
+      maxBytes: PAGE_ARTWORK_MAX_BYTES,
+      limits: PAGE_ARTWORK_LIMITS,
+      now: nowIso(this.clock()),
+    });
     await repo.insertArtwork(this.deps.db, row);
     return this.view(row);
   }

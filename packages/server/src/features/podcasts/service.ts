@@ -16,7 +16,8 @@ import type { ExternalCheck, ExternalCheckOptions } from '../playlists/external-
 import { ExternalUrlError } from '../playlists/external-url.js';
 import { embedSnippet, pageUrl } from '../pages/urls.js';
 import type { UploadsService } from '../uploads/service.js';
-import { ArtworkRejected, checkArtwork } from '../../media/artwork-rules.js';
+import { PODCAST_ARTWORK_LIMITS } from '../../media/artwork-rules.js';
+import { storeArtwork } from '../../media/artwork-store.js';
 import { isSubcategoryOf } from './categories.js';
 import { type EnclosureSigner, withSignature } from './enclosure-signing.js';
 import { PUBLISH_EPISODE } from './jobs.js';
@@ -139,42 +140,13 @@ export class PodcastsService {
   // -------------------------------------------------------------------------
 
   async uploadArtwork(principal: Principal, stream: Readable): Promise<ArtworkView> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of stream) {
-      size += (chunk as Buffer).length;
-      if (size > ARTWORK_MAX_BYTES) {
-        stream.destroy();
-        throw new DomainError('payload_too_large', `Artwork is limited to ${ARTWORK_MAX_BYTES} bytes.`, {
-          limit_bytes: ARTWORK_MAX_BYTES,
-        });
-      }
-      chunks.push(chunk as Buffer);
-    }
-    const bytes = Buffer.concat(chunks);
-    let info: ReturnType<typeof checkArtwork>;
-    try {
-      info = checkArtwork(bytes);
-    } catch (error) {
-      if (!(error instanceof ArtworkRejected)) throw error;
-      throw new DomainError('unprocessable', error.message, {
-        rule: error.rule,
-        errors: [{ path: 'file', message: error.message, code: error.rule }],
-      });
-    }
-    const id = newId('art');
-    const key = `podcasts/artwork/${id}.${info.contentType === 'image/png' ? 'png' : 'jpg'}`;
-    await this.deps.store.put(key, bytes, { contentType: info.contentType });
-    const row: PodcastArtworksTable = {
-      id,
-      owner_id: principal.userId,
-      storage_key: key,
-      content_type: info.contentType,
-      width: info.width,
-      height: info.height,
-      size_bytes: bytes.length,
-      created_at: nowIso(this.clock()),
-    };
+    const row: PodcastArtworksTable = await storeArtwork(this.deps.store, stream, {
+      ownerId: principal.userId,
+      keyPrefix: 'podcasts/artwork/',
+      maxBytes: ARTWORK_MAX_BYTES,
+      limits: PODCAST_ARTWORK_LIMITS,
+      now: nowIso(this.clock()),
+    });
     await repo.insertArtwork(this.deps.db, row);
     return this.artworkView(row);
   }
