@@ -8,25 +8,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, DIALECTS, signUp, STRONG_PASSWORD, uniqueEmail, type TestApp } from './harness.js';
 import { insertReadyUpload } from './uploads-support.js';
+import { Jar, webForms } from './web-forms.js';
 
 const BASE = 'http://djcast.test';
-
-/** A browser's cookie jar, enough for these cookies. */
-class Jar {
-  readonly cookies = new Map<string, string>();
-  take(res: Response): string[] {
-    const set = res.headers.getSetCookie();
-    for (const line of set) {
-      const [pair] = line.split(';');
-      const [name, ...value] = pair!.split('=');
-      this.cookies.set(name!.trim(), value.join('='));
-    }
-    return set;
-  }
-  header(): string {
-    return [...this.cookies].map(([k, v]) => `${k}=${v}`).join('; ');
-  }
-}
 
 describe.each(DIALECTS)('podcast page subscribe and private feed on %s', (dialect) => {
   let t: TestApp;
@@ -34,14 +18,7 @@ describe.each(DIALECTS)('podcast page subscribe and private feed on %s', (dialec
   let planId: string;
   let podcastId: string;
 
-  const get = (path: string, jar?: Jar) => t.app.request(path, { headers: jar ? { cookie: jar.header() } : {} });
-  const post = (path: string, fields: Record<string, string>, headers: Record<string, string>) =>
-    t.app.request(path, {
-      method: 'POST',
-      headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
-      body: new URLSearchParams(fields).toString(),
-    });
-  const csrfOf = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)?.[1] ?? '';
+  const { get, post, csrfOf } = webForms(() => t);
   const feedTokens = async () =>
     (await t.container.db.kysely.selectFrom('podcast_feed_tokens').select('id').where('podcast_id', '=', podcastId).execute())
       .length;
