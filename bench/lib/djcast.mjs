@@ -85,5 +85,23 @@ export async function signUp(url, { email = `bench-${Date.now()}-${Math.floor(Ma
     if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${text}`);
     return json;
   };
-  return { token, api };
+  const upload = async (bytes, filename) => {
+    const boundary = '----djcastBench';
+    const body = Buffer.concat([
+      Buffer.from(
+        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: audio/mpeg\r\n\r\n`,
+      ),
+      bytes,
+      Buffer.from(`\r\n--${boundary}--\r\n`),
+    ]);
+    const res = await fetch(`${url}/v1/uploads/audio`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
+      body,
+    });
+    const json = await res.json();
+    if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(json)}`);
+    return json;
+  };
+  return { email, password, token, api, upload };
 }

@@ -1,50 +1,10 @@
-// Process figures from /proc (Linux): CPU seconds and resident memory of one
-// pid, and a few helpers the listener rows share.
+// Helpers the listener rows share: waiting on a condition, medians and their
+// spread; the /proc figures come from proc.mjs.
 
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import net from 'node:net';
+import { sleep } from './proc.mjs';
 
-let clockTicks = 0;
-/** CLK_TCK: the unit of utime/stime in /proc/<pid>/stat. */
-function ticksPerSecond() {
-  if (!clockTicks) {
-    try {
-      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
-    } catch {
-      clockTicks = 100;
-    }
-  }
-  return clockTicks;
-}
-
-/** User + system CPU seconds a process has used so far. */
-export function cpuSeconds(pid) {
-  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-  // The command name (field 2) may hold spaces; fields after its closing parenthesis are fixed.
-  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-  return (Number(fields[11]) + Number(fields[12])) / ticksPerSecond();
-}
-
-/** Resident set size in bytes. */
-export function rssBytes(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
-
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
+// One copy of the /proc readers and the port finder: proc.mjs.
+export { cpuSeconds, freePort, rssBytes, sleep } from './proc.mjs';
 
 export async function waitFor(check, ms, what) {
   const deadline = Date.now() + ms;

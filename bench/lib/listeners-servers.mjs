@@ -9,6 +9,8 @@ import { chownSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, wr
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { signUp } from './djcast.mjs';
+import { toneMp3 } from './media.mjs';
 import { freePort, sleep, waitFor } from './listeners-proc.mjs';
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
@@ -32,26 +34,7 @@ export function benchMp3({ seconds = 300, bitrateKbps = 128 } = {}) {
   const file = path.join(dir, `tone-${seconds}s-${bitrateKbps}k.mp3`);
   if (!existsSync(file)) {
     const partial = `${file}.part`;
-    execFileSync('ffmpeg', [
-      '-hide_banner',
-      '-nostdin',
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=440:duration=${seconds}:sample_rate=44100`,
-      '-ac',
-      '2',
-      '-c:a',
-      'libmp3lame',
-      '-b:a',
-      `${bitrateKbps}k`,
-      '-f',
-      'mp3',
-      partial,
-    ]);
+    toneMp3(partial, { seconds, bitrateKbps, frequency: 440 });
     execFileSync('mv', [partial, file]);
   }
   return file;
@@ -117,55 +100,13 @@ export async function startDjcast({ env = {}, nodeArgs = [] } = {}) {
   };
 }
 
-/** A DJ account on a djcast server, with a JSON API caller and an MP3 upload. */
-export async function signUp(url, email = `bench-${Date.now()}-${Math.random().toString(36).slice(2, 8)}@example.com`) {
-  const password = 'turntable-Wizard-42!';
-  const post = (p, body, headers = {}) =>
-    fetch(`${url}${p}`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json', ...headers },
-      body: JSON.stringify(body),
-    });
-  const reg = await post('/v1/auth/register', { email, password });
-  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-  const login = await post('/v1/auth/login', { email, password });
-  if (login.status !== 200) throw new Error(`login: ${login.status} ${await login.text()}`);
-  const token = (await login.json()).access_token;
-  const api = async (method, p, body) => {
-    const res = await fetch(`${url}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json();
-    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const upload = async (file) => {
-    const boundary = '----djcastBench';
-    const body = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${path.basename(file)}"\r\nContent-Type: audio/mpeg\r\n\r\n`,
-      ),
-      readFileSync(file),
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
-    const res = await fetch(`${url}/v1/uploads/audio`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      body,
-    });
-    const json = await res.json();
-    if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  return { email, password, token, api, upload };
-}
+/** A DJ account on a djcast server, with a JSON API caller and an upload (one copy: djcast.mjs). */
+export { signUp };
 
 /** Uploads the MP3, waits until it is ready, and returns the stream.mp3 URL of a public playlist holding it. */
 export async function publicPlaylistOf(server, file) {
   const dj = await signUp(server.url);
-  const { id } = await dj.upload(file);
+  const { id } = await dj.upload(readFileSync(file), path.basename(file));
   await waitFor(
     async () => {
       const u = await dj.api('GET', `/v1/uploads/audio/${id}`);

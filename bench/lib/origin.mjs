@@ -1,26 +1,18 @@
 // The origin under test: the built djcast server (packages/server/dist) as
 // its own process on a loopback port, driven only through its HTTP API.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
-import net from 'node:net';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
+import { toneMp3 } from './media.mjs';
+import { freePort, rssBytes, sleep } from './proc.mjs';
+
+export { freePort, rssBytes, sleep };
+
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-export function freePort() {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const { port } = server.address();
-      server.close(() => resolve(port));
-    });
-  });
-}
-
-export const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 
 /** Starts `djcast-server serve` (API + job worker) with a fresh data dir. */
 export async function startOrigin(dataDir) {
@@ -68,13 +60,6 @@ export async function startOrigin(dataDir) {
   };
 }
 
-/** Resident set size of a process, from /proc (Linux). */
-export function rssBytes(pid) {
-  const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
-  if (!m) throw new Error(`no VmRSS for process ${pid}`);
-  return Number(m[1]) * 1024;
-}
-
 /** Requests the origin has served on one route, from its Prometheus counter. */
 export async function originRequests(originUrl, route) {
   const text = await (await fetch(`${originUrl}/metrics`)).text();
@@ -85,77 +70,13 @@ export async function originRequests(originUrl, route) {
   return total;
 }
 
+/** The bytes of a tone MP3 (media.mjs makes it). */
 export function generateMp3(file, { seconds, bitrateKbps, frequency }) {
-  try {
-    execFileSync('ffmpeg', [
-      '-hide_banner',
-      '-nostdin',
-      '-v',
-      'error',
-      '-y',
-      '-f',
-      'lavfi',
-      '-i',
-      `sine=frequency=${frequency}:duration=${seconds}`,
-      '-ac',
-      '2',
-      '-ar',
-      '44100',
-      '-c:a',
-      'libmp3lame',
-      '-b:a',
-      `${bitrateKbps}k`,
-      '-f',
-      'mp3',
-      file,
-    ]);
-  } catch (error) {
-    if (error.code === 'ENOENT') throw new Error('ffmpeg is not installed: apt-get install ffmpeg');
-    throw error;
-  }
-  return readFileSync(file);
+  return readFileSync(toneMp3(file, { seconds, bitrateKbps, frequency }));
 }
 
-/** A DJ account and an API session on the origin. */
-export async function signUpDj(originUrl) {
-  const email = `bench-${Date.now()}@example.com`;
-  const password = 'turntable-Wizard-42!';
-  const post = (p, body) =>
-    fetch(`${originUrl}${p}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  const reg = await post('/v1/auth/register', { email, password });
-  if (reg.status !== 201) throw new Error(`register: ${reg.status} ${await reg.text()}`);
-  const login = await (await post('/v1/auth/login', { email, password })).json();
-  const token = login.access_token;
-  const api = async (method, p, body) => {
-    const res = await fetch(`${originUrl}${p}`, {
-      method,
-      headers: { authorization: `Bearer ${token}`, ...(body ? { 'content-type': 'application/json' } : {}) },
-      body: body ? JSON.stringify(body) : undefined,
-    });
-    const json = await res.json();
-    if (res.status >= 300) throw new Error(`${method} ${p}: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  const upload = async (bytes, filename) => {
-    const boundary = '----djcastBench';
-    const body = Buffer.concat([
-      Buffer.from(
-        `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="${filename}"\r\nContent-Type: audio/mpeg\r\n\r\n`,
-      ),
-      bytes,
-      Buffer.from(`\r\n--${boundary}--\r\n`),
-    ]);
-    const res = await fetch(`${originUrl}/v1/uploads/audio`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${token}`, 'content-type': `multipart/form-data; boundary=${boundary}` },
-      body,
-    });
-    const json = await res.json();
-    if (res.status !== 201) throw new Error(`upload: ${res.status} ${JSON.stringify(json)}`);
-    return json;
-  };
-  return { api, upload };
-}
+/** A DJ account and an API session on the origin (one copy: djcast.mjs). */
+export { signUp as signUpDj } from './djcast.mjs';
 
 /** Uploads the files, waits for the transcodes, and makes a public playlist of them (`repeat` times over). */
 export async function publicPlaylist(dj, files, title, repeat = 1) {
