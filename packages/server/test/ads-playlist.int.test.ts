@@ -14,9 +14,9 @@ import { execa } from 'execa';
 import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAudioRange } from '../src/media/mp3.js';
-import { generateTestMp3 } from './fixtures/media/generate.js';
 import { DIALECTS, closedPort, createTestApp, signUp, type TestApp } from './harness.js';
-import { externalHost, postUpload, serveBytes, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
+import { externalHost, serveBytes, waitFor } from './uploads-support.js';
+import { playlistWithMidroll } from './ads-support.js';
 
 const RATE = 44100;
 const FRAME_SECONDS = 1152 / RATE;
@@ -84,49 +84,10 @@ describe.each(DIALECTS)('playlist mid-rolls with real audio on %s', (dialect) =>
   beforeAll(async () => {
     t = await createTestApp(dialect);
     dj = await signUp(t);
-    const programmeFile = await generateTestMp3(path.join(dir, `programme-${dialect}.mp3`), PROGRAMME);
-    const adFile = await generateTestMp3(path.join(dir, `ad-${dialect}.mp3`), AD);
-    programmeMap = await findAudioRange(programmeFile);
-    const ids: string[] = [];
-    for (const file of [programmeFile, adFile])
-      ids.push(
-        ((await (await postUpload(t, dj.token, readFileSync(file), { filename: path.basename(file) })).json()) as UploadJson).id,
-      );
-    t.container.worker.start();
-    for (const id of ids) expect((await waitForUpload(t, dj.token, id)).upload.status).toBe('ready');
-    const created = await t.request('POST', '/v1/playlists', {
-      token: dj.token,
-      body: { title: 'With a mid-roll', items: [{ upload_id: ids[0] }] },
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
-    playlistId = ((await created.json()) as { id: string }).id;
-
-    const marker = await t.request('POST', `/v1/playlists/${playlistId}/ad-markers`, {
-      token: dj.token,
-      body: {
-        position_seconds: MARKER.position,
-        duration_seconds: MARKER.duration,
-        source: { upload_id: ids[1] },
-        kind: 'mid-roll',
-      },
-    });
-    expect(
-      marker.status,
-      `${await marker.clone().text()} ${JSON.stringify(t.logs.filter((l) => l.err || (l.level as number) >= 50)).slice(0, 3000)}`,
-    ).toBe(201);
-    const body = (await marker.json()) as { id: string; status: string };
-    markerId = body.id;
-    expect(body.status).toBe('pending');
-    await waitFor(
-      'the ad to be normalized',
-      async () => {
-        const res = await t.request('GET', `/v1/ad-markers/${markerId}`, { token: dj.token });
-        const m = (await res.json()) as { status: string; reason: string | null };
-        if (m.status === 'failed') throw new Error(`normalization failed: ${m.reason}`);
-        return m.status === 'ready' ? m : null;
-      },
-      120_000,
-    );
+    const fixture = await playlistWithMidroll(t, dj.token, { dir, tag: dialect, programme: PROGRAMME, ad: AD, marker: MARKER });
+    ({ playlistId, markerId } = fixture);
+    expect(fixture.createdStatus).toBe('pending');
+    programmeMap = await findAudioRange(fixture.programmeFile);
     const res = await t.request('GET', `/playlists/${playlistId}/stream.mp3`);
     expect(res.status).toBe(200);
     full = Buffer.from(await res.arrayBuffer());

@@ -5,15 +5,15 @@
 // completions and completion rate per day and in total, as JSON and CSV;
 // raw impressions deleted after the retention; ranges validated; owner only.
 
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { SCOPES } from '../src/core/scopes.js';
 import { findAudioRange } from '../src/media/mp3.js';
-import { generateTestMp3 } from './fixtures/media/generate.js';
 import { DIALECTS, createTestApp, manualClock, signUp, type TestApp } from './harness.js';
-import { postUpload, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
+import { waitFor } from './uploads-support.js';
+import { playlistWithMidroll } from './ads-support.js';
 
 type Json = Record<string, any>;
 
@@ -63,42 +63,9 @@ describe.each(DIALECTS)('ad analytics on %s', (dialect) => {
     // API tokens: the manual clock moves over days, past an access token's lifetime.
     dj = await withApiToken(await signUp(t));
     stranger = await withApiToken(await signUp(t));
-    const programmeFile = await generateTestMp3(path.join(dir, `programme-${dialect}.mp3`), PROGRAMME);
-    const adFile = await generateTestMp3(path.join(dir, `ad-${dialect}.mp3`), AD);
-    cut = (await findAudioRange(programmeFile)).seekIndex[MARKER.position]!;
-    const ids: string[] = [];
-    for (const file of [programmeFile, adFile])
-      ids.push(
-        ((await (await postUpload(t, dj.token, readFileSync(file), { filename: path.basename(file) })).json()) as UploadJson).id,
-      );
-    t.container.worker.start();
-    for (const id of ids) expect((await waitForUpload(t, dj.token, id)).upload.status).toBe('ready');
-    const created = await t.request('POST', '/v1/playlists', {
-      token: dj.token,
-      body: { title: 'With a mid-roll', items: [{ upload_id: ids[0] }] },
-    });
-    expect(created.status, await created.clone().text()).toBe(201);
-    playlistId = ((await created.json()) as Json).id as string;
-    const marker = await t.request('POST', `/v1/playlists/${playlistId}/ad-markers`, {
-      token: dj.token,
-      body: {
-        position_seconds: MARKER.position,
-        duration_seconds: MARKER.duration,
-        source: { upload_id: ids[1] },
-        kind: 'mid-roll',
-      },
-    });
-    expect(marker.status, await marker.clone().text()).toBe(201);
-    markerId = ((await marker.json()) as Json).id as string;
-    await waitFor(
-      'the ad to be normalized',
-      async () => {
-        const m = (await (await get(`/v1/ad-markers/${markerId}`)).json()) as Json;
-        if (m.status === 'failed') throw new Error(`normalization failed: ${m.reason}`);
-        return m.status === 'ready' ? m : null;
-      },
-      120_000,
-    );
+    const fixture = await playlistWithMidroll(t, dj.token, { dir, tag: dialect, programme: PROGRAMME, ad: AD, marker: MARKER });
+    ({ playlistId, markerId } = fixture);
+    cut = (await findAudioRange(fixture.programmeFile)).seekIndex[MARKER.position]!;
     await t.container.worker.stop();
   }, 240_000);
   afterAll(() => t.close());
