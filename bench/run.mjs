@@ -6,6 +6,7 @@
 //   BENCH_ONLY=api,upload pnpm bench   rows whose name is, or starts with, api- or upload-
 //   BENCH_QUICK=1                      short durations: a smoke run, not for comparison
 //   BENCH_RESULTS=path                 where to write the Markdown table (default bench/RESULTS.md)
+//   BENCH_ROW_TIMEOUT_MINUTES=30       a row still running after this is reported as crashed
 //
 // Rows live in bench/rows/*.mjs (run in file-name order), each exporting
 //   export const name = 'api-streams';
@@ -33,6 +34,8 @@ const only = (process.env.BENCH_ONLY ?? '')
   .filter(Boolean);
 const resultsFile = process.env.BENCH_RESULTS || path.join(here, 'RESULTS.md');
 const log = (...args) => console.error(...args);
+/** How long one row may run before it counts as crashed (BENCH_ROW_TIMEOUT_MINUTES). */
+const ROW_TIMEOUT_MINUTES = Number(process.env.BENCH_ROW_TIMEOUT_MINUTES ?? 30);
 
 const selected = (name) => only.length === 0 || only.some((o) => name === o || name.startsWith(`${o}-`));
 
@@ -107,8 +110,13 @@ async function main() {
     log(`== ${name} (${file})`);
     const scope = createScope();
     const rowStarted = performance.now();
+    let timer;
     try {
-      const produced = await mod.run(context(scope, name));
+      // A row that hangs (a lost promise, a peer that never answers) ends as a crash, not a stuck bench.
+      const deadline = new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`the row did not finish within ${ROW_TIMEOUT_MINUTES} minutes`)), ROW_TIMEOUT_MINUTES * 60_000);
+      });
+      const produced = await Promise.race([mod.run(context(scope, name)), deadline]);
       for (const r of produced) flagNoise(r);
       for (const r of produced) {
         rows.push(r);
@@ -131,6 +139,7 @@ async function main() {
         note: `crashed: ${String(error.message ?? error).split('\n')[0]}`,
       });
     } finally {
+      clearTimeout(timer);
       await scope.cleanup();
     }
     log(`  (${((performance.now() - rowStarted) / 1000).toFixed(1)} s)`);

@@ -31,9 +31,13 @@ function firstKiB(url) {
           resolve(performance.now() - started);
         }
       });
+      // A short answer (an error status) or a dropped one is not an open: no figure, but never a hang.
+      res.on('end', () => resolve(Number.NaN));
+      res.on('close', () => resolve(Number.NaN));
       res.on('error', () => resolve(Number.NaN));
     });
     req.on('error', () => resolve(Number.NaN));
+    req.on('close', () => resolve(Number.NaN));
     req.setTimeout(60_000, () => req.destroy());
   });
 }
@@ -56,6 +60,7 @@ async function storm(baseUrl, account, end) {
       while (performance.now() < end) {
         const t0 = performance.now();
         const res = await fetch(`${baseUrl}/v1/auth/login`, {
+          signal: AbortSignal.timeout(60_000),
           method: 'POST',
           headers: { 'content-type': 'application/json' },
           body: JSON.stringify({ email: account.email, password: account.password }),
@@ -82,7 +87,7 @@ async function once(file, n, seconds, withStorm) {
   });
   try {
     const { streamUrl, dj } = await publicPlaylistOf(server, file);
-    await fetch(streamUrl, { headers: { range: 'bytes=0-65535' } }).then((r) => r.arrayBuffer());
+    await fetch(streamUrl, { headers: { range: 'bytes=0-65535' }, signal: AbortSignal.timeout(60_000) }).then((r) => r.arrayBuffer());
     return await listenLoad(server, streamUrl, n, {
       seconds,
       settleSeconds: 3,
