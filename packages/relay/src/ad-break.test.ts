@@ -73,6 +73,18 @@ describe('InputSwitch', () => {
     expect(sw.inputSeconds).toBeGreaterThanOrEqual(9 * FRAME_SECONDS - 1e-9);
   });
 
+  it('hands each source frame a break replaces to the clean sink, in order, before the break ends', () => {
+    const log: string[] = [];
+    const sw = new InputSwitch(
+      (e) => log.push(e.type),
+      (breakId, f) => log.push(`${breakId}:${fills(f)}`),
+    );
+    feed(sw, 3);
+    sw.start({ id: 'brk_c', adId: null, durationSeconds: 2 * FRAME_SECONDS, ad: new FakeAd([A(), A(), A()]) });
+    feed(sw, 5);
+    expect(log).toEqual(['ad_started', 'brk_c:S', 'brk_c:S', 'ad_ended']);
+  });
+
   it('goes back to the source at once when the ad fails mid-break', () => {
     const events: InputSwitchEvent[] = [];
     const sw = new InputSwitch((e) => events.push(e));

@@ -64,7 +64,15 @@ export class InputSwitch {
   private pending: AdBreakRequest | null = null;
   private active: { request: AdBreakRequest; played: number } | null = null;
 
-  constructor(private readonly onEvent: (event: InputSwitchEvent) => void) {}
+  /**
+   * @param onEvent a break started or ended on FFmpeg's input.
+   * @param onReplaced each source frame a break replaced, in order (the ad-free rendition
+   *   plays them; clean-break.ts), called before the break's `ad_ended`.
+   */
+  constructor(
+    private readonly onEvent: (event: InputSwitchEvent) => void,
+    private readonly onReplaced: (breakId: string, frame: Buffer) => void = () => {},
+  ) {}
 
   /** Seconds of audio written to FFmpeg so far (source and ad frames). */
   get inputSeconds(): number {
@@ -134,6 +142,7 @@ export class InputSwitch {
           this.finish('failed', `the ad is ${h.sampleRate} Hz and the source ${header.sampleRate} Hz`);
         } else {
           const seconds = h.samples / h.sampleRate;
+          this.onReplaced(this.active.request.id, source.bytes);
           this.fedSeconds += seconds;
           this.active.played += seconds;
           if (this.active.played >= this.active.request.durationSeconds - 1e-9) this.finish('completed', null);

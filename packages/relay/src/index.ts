@@ -8,6 +8,7 @@ export { buildHlsArgs, type HlsArgsOptions } from './ffmpeg-args.js';
 export { heartbeatUrl, type HeartbeatBody, type RelayState } from './heartbeat.js';
 export { encodeIcyMetadata, IcyDemuxer, IcyDemuxStream, parseIcyMetadata, type IcyMetadata } from './icy.js';
 export {
+  AD_FREE_PLAYLIST,
   liveStreamKeys,
   PLAYLIST_CONTENT_TYPE,
   playlistCacheControl,
@@ -17,12 +18,16 @@ export {
 export {
   appendSegment,
   buildLivePlaylist,
+  cleanSegmentUri,
   createLiveState,
   currentWindow,
+  listsAdBreak,
+  renderAdFreePlaylist,
   renderLivePlaylist,
   resumeLiveState,
   takeExpired,
   windowProblems,
+  type CleanSegment,
   type LivePlaylistOptions,
   type LivePlaylistState,
   type LiveSegment,

@@ -37,6 +37,27 @@ export interface LiveSegment {
   dsn: number;
   /** An ad break starts with this segment: EXT-X-DATERANGE (and the EXT-X-PROGRAM-DATE-TIME it needs) before it. */
   dateRange?: LiveDateRange;
+  /**
+   * The segment plays an ad break (its first one included): which, and how
+   * far into it the segment starts. While the break's first segment is off
+   * the top, its DATERANGE is written on the first listed segment of the
+   * break instead, so the playlist says a break is on as long as it lists
+   * one of its segments.
+   */
+  inBreak?: { range: LiveDateRange; offsetSeconds: number };
+  /** The source's own audio for this span of the break (the ad-free rendition, clean-break.ts), as stored. */
+  clean?: CleanSegment;
+  /** Ad-free playlist only: a discontinuity the main one has not (a clean piece next to a missing one). */
+  adFreeDiscontinuity?: boolean;
+  /** Ad-free playlist only: its discontinuity sequence number, when it differs from dsn. */
+  adFreeDsn?: number;
+}
+
+export interface CleanSegment {
+  /** Its name next to the main segments (cleanSegmentUri: unguessable). */
+  uri: string;
+  /** Seconds, as measured on the clean rendition. */
+  duration: number;
 }
 
 export interface LiveDateRange {
@@ -50,6 +71,10 @@ export interface LiveDateRange {
 
 export interface RetiredSegment {
   msn: number;
+  /** Its ad-free twin, deleted with it. */
+  cleanUri?: string;
+  /** Only the twin is due (the segment itself is still listed: a resume found its twin unlisted). */
+  onlyClean?: boolean;
   /** Epoch ms after which the segment may be deleted from storage. */
   deleteAfterMs: number;
 }
@@ -74,6 +99,8 @@ export interface LivePlaylistState {
   published: boolean;
   /** Longest playlist (seconds) published so far; drives the grace period. */
   longestPlaylistSeconds: number;
+  /** Discontinuities the ad-free playlist has had that the main one has not (its sequence runs ahead by this). */
+  adFreeDsnShift?: number;
 }
 
 export interface LiveWindow {
@@ -108,6 +135,22 @@ export function msnFromUri(uri: string): number | null {
   return match ? Number(match[1]) : null;
 }
 
+/**
+ * The name of segment `msn`'s ad-free twin. `secret` (16 hex digits, random
+ * per segment) makes it unguessable: only the ad-free playlist names it, so
+ * a listener who hears ads cannot skip them by asking for it.
+ */
+export function cleanSegmentUri(msn: number, secret: string): string {
+  if (!/^[0-9a-f]{16}$/.test(secret)) throw new RangeError('the clean segment secret must be 16 hex digits');
+  return `adfree-${msn}-${secret}.ts`;
+}
+
+/** The msn in a name written by cleanSegmentUri, or null. */
+export function msnFromCleanUri(uri: string): number | null {
+  const match = /(?:^|\/)adfree-(\d+)-[0-9a-f]{16}\.ts$/.exec(uri);
+  return match ? Number(match[1]) : null;
+}
+
 export interface AppendResult {
   state: LivePlaylistState;
   segment: LiveSegment;
@@ -124,7 +167,13 @@ export interface AppendResult {
  */
 export function appendSegment(
   state: LivePlaylistState,
-  input: { duration: number; discontinuity: boolean; dateRange?: LiveDateRange | undefined },
+  input: {
+    duration: number;
+    discontinuity: boolean;
+    dateRange?: LiveDateRange | undefined;
+    /** The segment plays ad break `id`; `clean` is its ad-free twin (null: none, the ad-free playlist lists this one). */
+    adBreak?: { id: string; clean: CleanSegment | null } | undefined;
+  },
   nowMs: number,
   options: LivePlaylistOptions,
 ): AppendResult {
@@ -134,12 +183,29 @@ export function appendSegment(
   const hasHistory = state.segments.length > 0 || state.published || state.retired.length > 0;
   const discontinuity = input.discontinuity && hasHistory;
   const dsn = discontinuity ? state.currentDsn + 1 : state.currentDsn;
+  const previous = state.segments.at(-1);
+  let inBreak: LiveSegment['inBreak'];
+  if (input.adBreak) {
+    if (input.dateRange?.id === input.adBreak.id) inBreak = { range: input.dateRange, offsetSeconds: 0 };
+    else if (previous?.inBreak?.range.id === input.adBreak.id)
+      inBreak = { range: previous.inBreak.range, offsetSeconds: previous.inBreak.offsetSeconds + previous.duration };
+  }
+  const clean = input.adBreak?.clean ?? undefined;
+  // Inside a break, a clean piece next to the ad's own segment (its clean one was missing) is a
+  // jump between two encoders: the ad-free playlist needs a discontinuity the main one has not.
+  const adFreeDiscontinuity =
+    Boolean(input.adBreak) && !discontinuity && previous !== undefined && Boolean(previous.clean) !== Boolean(clean);
+  const adFreeDsnShift = (state.adFreeDsnShift ?? 0) + (adFreeDiscontinuity ? 1 : 0);
   const segment: LiveSegment = {
     msn: state.nextMsn,
     duration: input.duration,
     discontinuity,
     dsn,
     ...(input.dateRange ? { dateRange: input.dateRange } : {}),
+    ...(inBreak ? { inBreak } : {}),
+    ...(clean ? { clean } : {}),
+    ...(adFreeDiscontinuity ? { adFreeDiscontinuity } : {}),
+    ...(adFreeDsnShift > 0 ? { adFreeDsn: dsn + adFreeDsnShift } : {}),
   };
   const all = [...state.segments, segment];
 
@@ -161,7 +227,14 @@ export function appendSegment(
     }
   }
 
-  let next: LivePlaylistState = { ...state, segments: all, targetDuration, nextMsn: segment.msn + 1, currentDsn: dsn };
+  let next: LivePlaylistState = {
+    ...state,
+    segments: all,
+    targetDuration,
+    nextMsn: segment.msn + 1,
+    currentDsn: dsn,
+    ...(adFreeDsnShift > 0 ? { adFreeDsnShift } : {}),
+  };
   if (start < 0) {
     // Not enough to satisfy the rules: publish nothing yet, or keep
     // listing everything (dropping a segment would break the rules).
@@ -173,7 +246,11 @@ export function appendSegment(
   const removed = all.slice(0, start);
   const playlistSeconds = sum0(listed);
   const longest = Math.max(state.longestPlaylistSeconds, playlistSeconds);
-  const retired = removed.map((s) => ({ msn: s.msn, deleteAfterMs: nowMs + Math.ceil((s.duration + 2 * longest) * 1000) }));
+  const retired = removed.map((s) => ({
+    msn: s.msn,
+    deleteAfterMs: nowMs + Math.ceil((s.duration + 2 * longest) * 1000),
+    ...(s.clean ? { cleanUri: s.clean.uri } : {}),
+  }));
   next = { ...next, segments: listed, retired: [...state.retired, ...retired], published: true, longestPlaylistSeconds: longest };
   return { state: next, segment, window: windowOf(next), removed };
 }
@@ -225,33 +302,70 @@ export function windowProblems(window: LiveWindow, minSegments = 3): string[] {
  * (seg-{msn}.ts), so the playlist works wherever the API serves it from.
  */
 export function renderLivePlaylist(window: LiveWindow): string {
-  const segments = window.segments.map(
-    (s, i) =>
-      new HLS.types.Segment({
-        uri: segmentUri(s.msn),
-        duration: roundDuration(s.duration),
-        mediaSequenceNumber: s.msn,
-        discontinuitySequence: s.dsn,
-        discontinuity: i > 0 && s.discontinuity,
-        ...(s.dateRange
-          ? {
-              programDateTime: new Date(s.dateRange.startDate),
-              dateRange: new HLS.types.DateRange({
-                id: s.dateRange.id,
-                start: new Date(s.dateRange.startDate),
-                duration: s.dateRange.duration,
-                attributes: {},
-              }),
-            }
-          : {}),
-      }),
-  );
+  const segments = window.segments.map((s, i) => {
+    // A break whose first segment is off the top keeps its DATERANGE on its first listed one.
+    const range = s.dateRange ?? (i === 0 && s.inBreak ? s.inBreak.range : undefined);
+    const offset = s.dateRange ? 0 : (s.inBreak?.offsetSeconds ?? 0);
+    return new HLS.types.Segment({
+      uri: segmentUri(s.msn),
+      duration: roundDuration(s.duration),
+      mediaSequenceNumber: s.msn,
+      discontinuitySequence: s.dsn,
+      discontinuity: i > 0 && s.discontinuity,
+      ...(range
+        ? {
+            programDateTime: new Date(Date.parse(range.startDate) + Math.round(offset * 1000)),
+            dateRange: new HLS.types.DateRange({
+              id: range.id,
+              start: new Date(range.startDate),
+              duration: range.duration,
+              attributes: {},
+            }),
+          }
+        : {}),
+    });
+  });
   const playlist = new HLS.types.MediaPlaylist({
     version: 3,
     independentSegments: true,
     targetDuration: window.targetDuration,
     mediaSequenceBase: window.mediaSequence,
     discontinuitySequenceBase: window.discontinuitySequence,
+    segments,
+  });
+  return `${HLS.stringify(playlist)}\n`;
+}
+
+/** Whether the window lists a segment of an ad break: then listeners on an ad-free plan get their own playlist. */
+export function listsAdBreak(window: LiveWindow): boolean {
+  return window.segments.some((s) => s.inBreak !== undefined || s.dateRange !== undefined);
+}
+
+/**
+ * The playlist of listeners who hear no ads (live-adfree.m3u8): the same
+ * window, media sequence numbers and discontinuities as renderLivePlaylist,
+ * but each break segment that has a clean twin names it (with its own
+ * duration), and no DATERANGE announces a break. A break segment without a
+ * twin (its encoder failed or was late) is listed as the ad.
+ */
+export function renderAdFreePlaylist(window: LiveWindow): string {
+  const segments = window.segments.map(
+    (s, i) =>
+      new HLS.types.Segment({
+        uri: s.clean?.uri ?? segmentUri(s.msn),
+        duration: roundDuration(s.clean?.duration ?? s.duration),
+        mediaSequenceNumber: s.msn,
+        discontinuitySequence: s.adFreeDsn ?? s.dsn,
+        discontinuity: i > 0 && (s.discontinuity || Boolean(s.adFreeDiscontinuity)),
+      }),
+  );
+  const first = window.segments[0]!;
+  const playlist = new HLS.types.MediaPlaylist({
+    version: 3,
+    independentSegments: true,
+    targetDuration: Math.max(window.targetDuration, ...window.segments.map((s) => Math.round(s.clean?.duration ?? 0))),
+    mediaSequenceBase: window.mediaSequence,
+    discontinuitySequenceBase: first.adFreeDsn ?? first.dsn,
     segments,
   });
   return `${HLS.stringify(playlist)}\n`;
@@ -276,6 +390,8 @@ export function resumeLiveState(
   existingSegmentMsns: number[],
   nowMs: number,
   options: LivePlaylistOptions,
+  /** The ad-free side, when storage holds one: its playlist (live-adfree.m3u8) and the clean segment names found. */
+  adFree: { playlist: string | null; cleanUris: string[] } = { playlist: null, cleanUris: [] },
 ): LivePlaylistState {
   const fresh = createLiveState(options);
   let listed: LiveSegment[] = [];
@@ -286,35 +402,73 @@ export function resumeLiveState(
       if (!parsed.isMasterPlaylist) {
         targetDuration = Math.max(targetDuration, parsed.targetDuration);
         listed = parsed.segments
-          .map((s, i) => ({
-            msn: msnFromUri(s.uri) ?? s.mediaSequenceNumber,
-            duration: s.duration,
-            discontinuity: i > 0 && Boolean(s.discontinuity),
-            dsn: s.discontinuitySequence,
-            ...(s.dateRange?.start
-              ? {
-                  dateRange: {
-                    id: s.dateRange.id,
-                    startDate: s.dateRange.start.toISOString(),
-                    duration: s.dateRange.duration ?? 0,
-                  },
-                }
-              : {}),
-          }))
+          .map((s, i) => {
+            const segment: LiveSegment = {
+              msn: msnFromUri(s.uri) ?? s.mediaSequenceNumber,
+              duration: s.duration,
+              discontinuity: i > 0 && Boolean(s.discontinuity),
+              dsn: s.discontinuitySequence,
+            };
+            if (s.dateRange?.start) {
+              const range = {
+                id: s.dateRange.id,
+                startDate: s.dateRange.start.toISOString(),
+                duration: s.dateRange.duration ?? 0,
+              };
+              // A DATERANGE carried onto a later segment of its break: that segment's PROGRAM-DATE-TIME says how far in.
+              const offsetSeconds = s.programDateTime
+                ? Math.max(0, (s.programDateTime.getTime() - s.dateRange.start.getTime()) / 1000)
+                : 0;
+              segment.inBreak = { range, offsetSeconds };
+              if (offsetSeconds < 0.001) segment.dateRange = range;
+            }
+            return segment;
+          })
           .filter((s) => Number.isInteger(s.msn) && s.duration > 0);
       }
     } catch {
       listed = []; // unreadable: fall back to what storage holds
     }
   }
+  // The clean twins the ad-free playlist lists for segments still listed (and how far its sequence runs ahead).
+  let adFreeDsnShift = 0;
+  if (adFree.playlist && listed.length > 0) {
+    try {
+      const parsed = HLS.parse(adFree.playlist);
+      if (!parsed.isMasterPlaylist) {
+        const byMsn = new Map(listed.map((s) => [s.msn, s]));
+        for (const s of parsed.segments) {
+          const msn = msnFromCleanUri(s.uri);
+          const twin = msn === null ? undefined : byMsn.get(msn);
+          if (twin && adFree.cleanUris.some((u) => u.endsWith(s.uri))) twin.clean = { uri: s.uri, duration: s.duration };
+        }
+        const last = parsed.segments.at(-1);
+        if (last && (msnFromUri(last.uri) ?? msnFromCleanUri(last.uri)) === listed.at(-1)!.msn)
+          adFreeDsnShift = Math.max(0, last.discontinuitySequence - listed.at(-1)!.dsn);
+      }
+    } catch {
+      // unreadable: the clean segments are retired below like any unlisted ones
+    }
+  }
+  // Segments resumed here carry their break no further: the worker starts a new run (and a discontinuity).
   const maxListed = listed.length > 0 ? listed[listed.length - 1]!.msn : -1;
   const maxStored = existingSegmentMsns.length > 0 ? Math.max(...existingSegmentMsns) : -1;
   const listedMsns = new Set(listed.map((s) => s.msn));
   const playlistSeconds = sum0(listed);
   const longest = Math.max(playlistSeconds, 3 * targetDuration);
-  const retired = existingSegmentMsns
+  const deleteAfterMs = nowMs + Math.ceil((targetDuration + 2 * longest) * 1000);
+  const retired: RetiredSegment[] = existingSegmentMsns
     .filter((msn) => !listedMsns.has(msn))
-    .map((msn) => ({ msn, deleteAfterMs: nowMs + Math.ceil((targetDuration + 2 * longest) * 1000) }));
+    .map((msn) => ({ msn, deleteAfterMs }));
+  const keptClean = new Set(listed.flatMap((s) => (s.clean ? [s.clean.uri] : [])));
+  for (const uri of adFree.cleanUris) {
+    const name = uri.slice(uri.lastIndexOf('/') + 1);
+    const msn = msnFromCleanUri(name);
+    if (msn === null || keptClean.has(name)) continue;
+    const main = retired.find((r) => r.msn === msn && !r.cleanUri);
+    if (main) main.cleanUri = name;
+    else retired.push({ msn, cleanUri: name, deleteAfterMs, ...(listedMsns.has(msn) ? { onlyClean: true } : {}) });
+  }
   const lastDsn = listed.length > 0 ? listed[listed.length - 1]!.dsn : 0;
   return {
     segments: listed,
@@ -324,6 +478,7 @@ export function resumeLiveState(
     currentDsn: lastDsn,
     published: listed.length > 0,
     longestPlaylistSeconds: playlistSeconds,
+    ...(adFreeDsnShift > 0 ? { adFreeDsnShift } : {}),
   };
 }
 

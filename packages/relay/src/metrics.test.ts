@@ -11,6 +11,7 @@ describe('relay metrics', () => {
       'relay_segments_published_total',
       'relay_source_restarts_total',
       'relay_ad_break_failures_total',
+      'relay_ad_break_adfree_missing_total',
     ]) {
       expect(text).toMatch(new RegExp(`^${series}\\{stream_id="str_abc"\\} 0$`, 'm'));
     }

@@ -41,12 +41,19 @@ export function createRelayMetrics(streamId: string) {
     labelNames: ['stream_id'],
     registers: [registry],
   });
+  const adFreeMissing = new Counter({
+    name: 'relay_ad_break_adfree_missing_total',
+    help: 'Ad break segments without a clean twin (its encoder failed or was late): listeners on an ad-free plan heard the ad there',
+    labelNames: ['stream_id'],
+    registers: [registry],
+  });
   // Present from the first scrape, not only after the first event.
   listenerCount.set(labels, 0);
   cpuUsagePercent.set(labels, 0);
   segmentsPublished.inc(labels, 0);
   sourceRestarts.inc(labels, 0);
   adBreakFailures.inc(labels, 0);
+  adFreeMissing.inc(labels, 0);
   return {
     registry,
     labels,
@@ -58,6 +65,8 @@ export function createRelayMetrics(streamId: string) {
     sourceRestarts,
     /** Incremented by the ad-insertion code when a break fails. */
     adBreakFailures,
+    /** Break segments the ad-free playlist had to list as the ad. */
+    adFreeMissing,
   };
 }
 

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { setTimeout as delay } from 'node:timers/promises';
 import { nextBackoffDelay } from './backoff.js';
 import type { BlobStore } from './blob/types.js';
@@ -10,11 +11,16 @@ import {
 } from './keys.js';
 import {
   appendSegment,
+  type CleanSegment,
+  cleanSegmentUri,
   currentWindow,
   type LiveDateRange,
   type LivePlaylistOptions,
   type LivePlaylistState,
+  listsAdBreak,
+  msnFromCleanUri,
   msnFromUri,
+  renderAdFreePlaylist,
   renderLivePlaylist,
   resumeLiveState,
   takeExpired,
@@ -38,6 +44,16 @@ export interface SegmentPublisherEvents {
   playlistUploadFailed?(msn: number, err: Error): void;
   segmentDeleted?(msn: number): void;
   segmentDeleteFailed?(msn: number, err: Error): void;
+  /** A break segment's clean twin could not be stored: the ad-free playlist lists the ad there. */
+  cleanUploadFailed?(msn: number, breakId: string, err: Error): void;
+  adFreePlaylistUploadFailed?(msn: number, err: Error): void;
+}
+
+/** A segment of an ad break as the publisher gets it: which break, and the source's audio for the same span. */
+export interface BreakSegment {
+  id: string;
+  /** Null: no clean piece came (the ad-free playlist lists the ad for this span). */
+  clean: { bytes: Buffer; duration: number } | null;
 }
 
 /**
@@ -45,11 +61,19 @@ export interface SegmentPublisherEvents {
  * segment, then the playlist that names it, and deletes segments once their
  * grace period is over. Segments are always stored before a playlist lists
  * them.
+ *
+ * While the window lists a segment of an ad break, live-adfree.m3u8 (the
+ * same window with the break's clean twins) is written before live.m3u8, so
+ * it never lags the playlist that tells the API a break is on. Once no break
+ * segment is listed it is deleted: the API serves it only while live.m3u8
+ * shows a break, and a stale copy must not outlive the segments it names.
  */
 export class SegmentPublisher {
   private live: LivePlaylistState;
   private readonly keys: ReturnType<typeof liveStreamKeys>;
   private discontinuityPending = true;
+  /** Whether live-adfree.m3u8 may be in storage (deleted once no break is listed). */
+  private adFreeStored = true;
   mediaSequence = 0;
 
   constructor(
@@ -70,9 +94,12 @@ export class SegmentPublisher {
       try {
         const keys = await this.blob.list(this.keys.prefix);
         const msns = keys.map((k) => msnFromUri(k)).filter((n): n is number => n !== null);
+        const cleanUris = keys.filter((k) => msnFromCleanUri(k) !== null);
         const existing = await this.blob.get(this.keys.playlist);
         const text = existing ? await streamText(existing.body) : null;
-        this.live = resumeLiveState(text, msns, this.now(), this.options);
+        const adFree = cleanUris.length > 0 ? await this.blob.get(this.keys.adFreePlaylist) : null;
+        const adFreeText = adFree ? await streamText(adFree.body) : null;
+        this.live = resumeLiveState(text, msns, this.now(), this.options, { playlist: adFreeText, cleanUris });
         this.mediaSequence = currentWindow(this.live)?.mediaSequence ?? 0;
         if (text !== null || msns.length > 0) {
           this.events.resumed?.({ nextMsn: this.live.nextMsn, mediaSequence: this.mediaSequence, storedSegments: msns.length });
@@ -92,7 +119,12 @@ export class SegmentPublisher {
   }
 
   /** Uploads one segment, then the playlist; null when the segment could not be stored (it is skipped). */
-  async publish(bytes: Buffer, duration: number, dateRange?: LiveDateRange): Promise<PublishResult | null> {
+  async publish(
+    bytes: Buffer,
+    duration: number,
+    dateRange?: LiveDateRange,
+    adBreak?: BreakSegment,
+  ): Promise<PublishResult | null> {
     const msn = this.live.nextMsn;
     try {
       await this.withRetry(() =>
@@ -103,9 +135,15 @@ export class SegmentPublisher {
       this.events.segmentUploadFailed?.(msn, err as Error);
       return null;
     }
+    const clean = adBreak?.clean ? await this.storeClean(msn, adBreak.id, adBreak.clean) : null;
     const result = appendSegment(
       this.live,
-      { duration, discontinuity: this.discontinuityPending, dateRange },
+      {
+        duration,
+        discontinuity: this.discontinuityPending,
+        dateRange,
+        ...(adBreak ? { adBreak: { id: adBreak.id, clean } } : {}),
+      },
       this.now(),
       this.options,
     );
@@ -113,6 +151,7 @@ export class SegmentPublisher {
     this.discontinuityPending = false;
     let playlistPublished = false;
     if (result.window) {
+      await this.writeAdFreePlaylist(msn, listsAdBreak(result.window) ? renderAdFreePlaylist(result.window) : null);
       const text = renderLivePlaylist(result.window);
       try {
         await this.withRetry(() =>
@@ -137,12 +176,54 @@ export class SegmentPublisher {
     };
   }
 
+  /** Stores a break segment's clean twin under a fresh unguessable name; null when it could not be stored. */
+  private async storeClean(
+    msn: number,
+    breakId: string,
+    piece: { bytes: Buffer; duration: number },
+  ): Promise<CleanSegment | null> {
+    const uri = cleanSegmentUri(msn, randomBytes(8).toString('hex'));
+    try {
+      await this.withRetry(() =>
+        this.blob.put(this.keys.named(uri), piece.bytes, {
+          contentType: SEGMENT_CONTENT_TYPE,
+          cacheControl: SEGMENT_CACHE_CONTROL,
+        }),
+      );
+      return { uri, duration: piece.duration };
+    } catch (err) {
+      this.events.cleanUploadFailed?.(msn, breakId, err as Error);
+      return null;
+    }
+  }
+
+  /** live-adfree.m3u8 while a break is listed; deleted (once) after. */
+  private async writeAdFreePlaylist(msn: number, text: string | null): Promise<void> {
+    try {
+      if (text !== null) {
+        this.adFreeStored = true;
+        await this.withRetry(() =>
+          this.blob.put(this.keys.adFreePlaylist, text, {
+            contentType: PLAYLIST_CONTENT_TYPE,
+            cacheControl: playlistCacheControl(this.options.segmentSeconds),
+          }),
+        );
+      } else if (this.adFreeStored) {
+        await this.blob.delete(this.keys.adFreePlaylist);
+        this.adFreeStored = false;
+      }
+    } catch (err) {
+      this.events.adFreePlaylistUploadFailed?.(msn, err as Error);
+    }
+  }
+
   private async deleteExpired(): Promise<void> {
     const { state, expired } = takeExpired(this.live, this.now());
     this.live = state;
     for (const segment of expired) {
       try {
-        await this.blob.delete(this.keys.segment(segment.msn));
+        if (segment.cleanUri) await this.blob.delete(this.keys.named(segment.cleanUri));
+        if (!segment.onlyClean) await this.blob.delete(this.keys.segment(segment.msn));
         this.events.segmentDeleted?.(segment.msn);
       } catch (err) {
         // Left for the next worker's resume to retire again.

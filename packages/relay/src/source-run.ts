@@ -2,6 +2,7 @@ import type { Readable, Writable } from 'node:stream';
 import { setTimeout as delay } from 'node:timers/promises';
 import { execa } from 'execa';
 import { type AdBreakRequest, InputSwitch, type InputSwitchEvent } from './ad-break.js';
+import { CleanBreakRendition, type CleanPiece } from './clean-break.js';
 import { buildHlsArgs } from './ffmpeg-args.js';
 import { emptyInputInfo, type FfmpegInputInfo, foldInputInfo } from './ffmpeg-log.js';
 import { IcyDemuxStream, type IcyMetadata, icyTrackTitle, parseMetaInt } from './icy.js';
@@ -38,8 +39,14 @@ export interface SourceRunOptions {
   connectTimeoutMs?: number;
   /** The source is dropped when it sends nothing for this long (default 10 s). */
   idleTimeoutMs?: number;
-  /** Called for each finished segment, one at a time, in order. */
-  onSegment(segment: TsSegment): Promise<void>;
+  /**
+   * Called for each finished segment, one at a time, in order. A segment of
+   * an ad break comes with its clean twin (the source's audio for the same
+   * span; clean-break.ts), or null when none came in time.
+   */
+  onSegment(segment: TsSegment, adBreak?: BreakTwin): Promise<void>;
+  /** An ad break's clean rendition (clean-break.ts) exited; `failure` null when it exited normally. */
+  onCleanBreakExit?(breakId: string, failure: string | null): void;
   onSourceConnected?(info: { contentType: string | null; bitrateKbps: number | null; metaInt: number | null }): void;
   /** A StreamTitle from in-band ICY metadata (null for an empty title). */
   onTitle?(title: string | null): void;
@@ -51,6 +58,12 @@ export interface SourceRunOptions {
   onInputSwitch?(event: InputSwitchEvent): void;
   /** Wall clock for the marks' timestamps (default Date.now). */
   now?(): number;
+}
+
+/** What comes with a segment of an ad break. */
+export interface BreakTwin {
+  breakId: string;
+  clean: CleanPiece | null;
 }
 
 /** The mark (TsSegment.marks) on the segment where an ad break starts or ends. */
@@ -88,12 +101,62 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
   let ended = false;
   // Segments: FFmpeg stdout -> TsSegmenter -> onSegment, strictly in order.
   const segmenter = new TsSegmenter({ minSeconds: options.segmentSeconds });
+  // Ad breaks' clean renditions, from the break's first frame until its last segment is published.
+  const cleanBreaks = new Map<string, CleanBreakRendition>();
+  const cleanDone = new Set<Promise<void>>();
   // Every byte FFmpeg reads passes the input switch; an ad break's edges become segment boundaries.
-  const inputSwitch = new InputSwitch((event) => {
-    const mark: AdBreakMark = { kind: event.type, event, atMs: options.now?.() ?? Date.now() };
-    segmenter.cutAt(event.atSeconds, mark);
-    options.onInputSwitch?.(event);
-  });
+  const inputSwitch = new InputSwitch(
+    (event) => {
+      const mark: AdBreakMark = { kind: event.type, event, atMs: options.now?.() ?? Date.now() };
+      segmenter.cutAt(event.atSeconds, mark);
+      if (event.type === 'ad_started' && killReason === null) {
+        const rendition = new CleanBreakRendition({
+          breakId: event.breakId,
+          ffmpegPath: options.ffmpegPath,
+          audio: options.audio,
+          onExit: (failure) => options.onCleanBreakExit?.(event.breakId, failure),
+        });
+        cleanBreaks.set(event.breakId, rendition);
+        const done = rendition.done.then(() => void cleanDone.delete(done));
+        cleanDone.add(done);
+      } else if (event.type === 'ad_ended') {
+        cleanBreaks.get(event.breakId)?.end();
+      }
+      options.onInputSwitch?.(event);
+    },
+    // The source's frames a break replaces: the ad-free rendition plays them.
+    (breakId, frame) => cleanBreaks.get(breakId)?.write(frame),
+  );
+  // The break the segments being published belong to, and how much of it they have covered.
+  let openBreak: { id: string; seconds: number } | null = null;
+  const dropBreak = (id: string) => {
+    cleanBreaks.get(id)?.kill();
+    cleanBreaks.delete(id);
+  };
+  const deliver = async (segment: TsSegment): Promise<void> => {
+    for (const mark of segment.marks as AdBreakMark[]) {
+      if (mark.kind === 'ad_ended') {
+        if (openBreak?.id === mark.event.breakId) openBreak = null;
+        dropBreak(mark.event.breakId);
+      } else if (mark.event.type === 'ad_started') {
+        openBreak = { id: mark.event.breakId, seconds: 0 };
+      }
+    }
+    if (!openBreak) return options.onSegment(segment);
+    const { id } = openBreak;
+    const start = openBreak.seconds;
+    openBreak.seconds += segment.duration;
+    // The break's last segment is the one its end follows: its twin is all the encoder has left.
+    const last = (segment.followedBy as AdBreakMark[]).some((m) => m.kind === 'ad_ended' && m.event.breakId === id);
+    const rendition = cleanBreaks.get(id);
+    // Both encoders get their frames at the same moment: the twin is due about when the segment is.
+    const clean = rendition ? await rendition.take(start, last ? null : openBreak.seconds, options.segmentSeconds * 1000) : null;
+    if (last) {
+      openBreak = null;
+      dropBreak(id);
+    }
+    return options.onSegment(segment, { breakId: id, clean });
+  };
 
   const kill = (reason: string) => {
     if (killReason !== null) return;
@@ -101,6 +164,7 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     abort.abort(new Error(reason));
     // Closing stdin is how FFmpeg is asked to finish; the signal is the fallback.
     child?.stdin?.destroy();
+    for (const rendition of cleanBreaks.values()) rendition.end();
     const c = child;
     if (c) setTimeout(() => c.kill('SIGKILL'), 5000).unref();
   };
@@ -177,7 +241,7 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
         kill(`ffmpeg output unreadable: ${(err as Error).message}`);
         return;
       }
-      for (const segment of segments) publishing = publishing.then(() => options.onSegment(segment));
+      for (const segment of segments) publishing = publishing.then(() => deliver(segment));
     });
 
     const stderrTail: string[] = [];
@@ -207,6 +271,9 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     await pumping;
     if (partial) onLine(partial);
     await publishing;
+    // No encoder outlives its run: what a break left running is stopped and waited for.
+    for (const id of [...cleanBreaks.keys()]) dropBreak(id);
+    await Promise.all([...cleanDone]);
     const enoent = 'code' in result && (result as { code?: string }).code === 'ENOENT';
     const failure = enoent
       ? `ffmpeg not found at ${options.ffmpegPath}`

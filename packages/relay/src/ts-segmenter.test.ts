@@ -105,6 +105,23 @@ describe('TsSegmenter', () => {
     expect(marked[1]!.at).toBeLessThan(20 + frameTicks / 90_000);
     // The cut shortens the segment before each edge; the others keep their minimum length.
     expect(segments.filter((s) => s.duration < 6)).toHaveLength(2);
+    // The segment before each edge knows, when it completes, what the next one begins with.
+    const before = segments.map((s) => s.followedBy.map((m) => m.kind));
+    const edges = segments.flatMap((s, i) => (s.marks.length > 0 ? [i] : []));
+    expect(edges.map((i) => before[i - 1])).toEqual([['ad_started'], ['ad_ended']]);
+    expect(before.filter((k) => k.length > 0)).toHaveLength(2);
+  });
+
+  it('flush hands out the open tail once the stream has ended, its last PES as long as the one before', () => {
+    const frameTicks = 2090;
+    const { bytes } = stream(300, frameTicks); // one 6 s segment, the rest open
+    const seg = new TsSegmenter({ minSeconds: 6 });
+    const [full] = seg.push(bytes);
+    const tail = seg.flush()!;
+    expect(full!.duration + tail.duration).toBeCloseTo((300 * frameTicks) / 90_000, 6);
+    const pids = [0, 1, 2].map((i) => ((tail.bytes[i * TS_PACKET_SIZE + 1]! & 0x1f) << 8) | tail.bytes[i * TS_PACKET_SIZE + 2]!);
+    expect(pids).toEqual([0, PMT_PID, AUDIO_PID]);
+    expect(seg.flush()).toBeNull();
   });
 
   it('cuts at the first frame at or after 6.0 s of each segment, never on a cumulative grid', () => {

@@ -27,6 +27,8 @@ export interface TsSegment {
   discontinuity: boolean;
   /** What cutAt asked to begin with this segment (an ad break starting or ending), oldest first. */
   marks: SegmentMark[];
+  /** The marks the next segment begins with, known when this one completes (an ad break's last segment is followed by its end). */
+  followedBy: SegmentMark[];
 }
 
 /** Opaque to the segmenter: handed back on the segment that starts at the requested time. */
@@ -153,12 +155,31 @@ export class TsSegmenter {
       if (this.pat) this.packets.push(this.pat);
       if (this.pmt) this.packets.push(this.pmt);
     }
+    if (this.lastPts !== null && ptsDiff(pts, this.lastPts) > 0) this.lastStep = ptsDiff(pts, this.lastPts);
     this.lastPts = pts;
     this.packets.push(p);
+    if (completed) completed.followedBy = [...this.openMarks];
     return completed;
   }
 
   private openMarks: SegmentMark[] = [];
+  /** Ticks between the last two audio PES starts: the best guess for the last one's length. */
+  private lastStep = 0;
+
+  /**
+   * The open segment as a final one, once the stream has ended (nothing
+   * follows to measure it by): its duration counts the last PES as long as
+   * the one before it. Null when nothing is open.
+   */
+  flush(): TsSegment | null {
+    if (this.startPts === null || this.lastPts === null || this.packets.length === 0) return null;
+    const ticks = ptsDiff(this.lastPts, this.startPts) + this.lastStep;
+    if (!(ticks > 0)) return null;
+    const segment = this.complete(this.lastPts);
+    segment.duration = ticks / PTS_HZ;
+    this.lastPts = null;
+    return segment;
+  }
 
   private complete(pts: number): TsSegment {
     const segment: TsSegment = {
@@ -166,6 +187,7 @@ export class TsSegmenter {
       duration: ptsDiff(pts, this.startPts!) / PTS_HZ,
       discontinuity: this.discontinuityPending,
       marks: this.openMarks,
+      followedBy: [],
     };
     this.discontinuityPending = false;
     this.packets = [];

@@ -29,7 +29,7 @@ import { RELAY_USER_AGENT } from './relay-listeners.js';
 import { ArchiveRecorder } from './archive-recorder.js';
 import { SegmentPublisher } from './segment-publisher.js';
 import type { LookupFunction } from './source-http.js';
-import { type AdBreakMark, type SourceRun, startSourceRun } from './source-run.js';
+import { type AdBreakMark, type BreakTwin, type SourceRun, startSourceRun } from './source-run.js';
 import { readSourceSnapshot } from './stats-poller.js';
 import type { TsSegment } from './ts-segmenter.js';
 
@@ -206,6 +206,18 @@ class Worker implements RelayWorker {
         segmentDeleted: (msn) => this.log.debug({ event: 'segment.deleted', msn }, 'segment past its grace period deleted'),
         segmentDeleteFailed: (msn, err) =>
           this.log.warn({ event: 'segment.delete_failed', msn, ...errorFields(err) }, 'could not delete an old segment'),
+        cleanUploadFailed: (msn, breakId, err) => {
+          this.metrics.adFreeMissing.inc(this.metrics.labels);
+          this.log.warn(
+            { event: 'ad_break.adfree_missing', break_id: breakId, msn, reason: 'upload failed', ...errorFields(err) },
+            'could not store the clean twin of a break segment; the ad-free playlist lists the ad there',
+          );
+        },
+        adFreePlaylistUploadFailed: (msn, err) =>
+          this.log.error(
+            { event: 'playlist.adfree_upload_failed', msn, ...errorFields(err) },
+            'ad-free playlist upload failed; the next segment retries it',
+          ),
       },
     );
   }
@@ -409,7 +421,14 @@ class Worker implements RelayWorker {
         ),
       onSpawned: (pid, args) =>
         this.log.debug({ event: 'ffmpeg.started', run: index, pid, args: args.join(' ') }, 'starting ffmpeg'),
-      onSegment: (segment) => this.publishSegment(index, segment),
+      onSegment: (segment, adBreak) => this.publishSegment(index, segment, adBreak),
+      onCleanBreakExit: (breakId, failure) => {
+        if (failure !== null)
+          this.log.warn(
+            { event: 'ad_break.adfree_encoder_failed', break_id: breakId, reason: failure },
+            'the ad-free rendition of a break failed; ad-free listeners hear the ad for what it did not cover',
+          );
+      },
       onInputSwitch: (event) => this.onInputSwitch(event),
       now: this.now,
     });
@@ -438,7 +457,7 @@ class Worker implements RelayWorker {
     this.run = { index, source, done };
   }
 
-  private async publishSegment(run: number, segment: TsSegment): Promise<void> {
+  private async publishSegment(run: number, segment: TsSegment, adBreak?: BreakTwin): Promise<void> {
     const started = performance.now();
     const completeAt = this.now();
     if (segment.discontinuity) this.publisher.markDiscontinuity();
@@ -453,7 +472,20 @@ class Worker implements RelayWorker {
           duration: mark.event.durationSeconds,
         };
     }
-    const result = await this.publisher.publish(segment.bytes, segment.duration, dateRange);
+    if (adBreak && !adBreak.clean) {
+      // Listeners on an ad-free plan hear the ad for this segment: counted and logged, never silent.
+      this.metrics.adFreeMissing.inc(this.metrics.labels);
+      this.log.warn(
+        { event: 'ad_break.adfree_missing', break_id: adBreak.breakId, duration_seconds: segment.duration },
+        'no clean audio for a break segment; the ad-free playlist lists the ad there',
+      );
+    }
+    const result = await this.publisher.publish(
+      segment.bytes,
+      segment.duration,
+      dateRange,
+      adBreak ? { id: adBreak.breakId, clean: adBreak.clean } : undefined,
+    );
     if (!result) return;
     await this.archive.keep(result.msn, segment.bytes, segment.duration, completeAt);
     const seconds = (performance.now() - started) / 1000;

@@ -5,6 +5,8 @@
  * does from the API. Every segment and playlist the relay writes is kept, then
  * decoded with FFmpeg and checked with a Goertzel filter: the ad's frequency
  * inside the break, the live one before and after, one contiguous timeline.
+ * Listeners on an ad-free plan get live-adfree.m3u8: the same window with
+ * the break's clean twins, which carry the live tone where the ad plays.
  */
 import { execFile } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
@@ -20,7 +22,7 @@ import type { BlobStore } from '../src/blob/types.js';
 import { loadRelayConfig } from '../src/config.js';
 import type { AdBreakOrder } from '../src/heartbeat.js';
 import { liveStreamKeys } from '../src/keys.js';
-import { msnFromUri } from '../src/live-playlist.js';
+import { msnFromCleanUri, msnFromUri } from '../src/live-playlist.js';
 import { createRelayWorker, type RelayWorker } from '../src/worker.js';
 import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
 import { waitUntil } from './wait.js';
@@ -32,16 +34,28 @@ const LIVE_HZ = 440;
 const AD_HZ = 1500;
 const keys = liveStreamKeys(STREAM_ID);
 
+/** What the relay wrote, in order: both playlists as written, and every segment (clean twins by name). */
+interface Recorded {
+  segments: Map<number, Buffer>;
+  playlists: string[];
+  clean: Map<string, Buffer>;
+  /** live.m3u8 and live-adfree.m3u8 writes, in the order they happened. */
+  writes: { key: string; text: string }[];
+}
+
 /** Keeps a copy of every segment and playlist the relay writes. */
-function recordingStore(inner: BlobStore, segments: Map<number, Buffer>, playlists: string[]): BlobStore {
+function recordingStore(inner: BlobStore, rec: Recorded): BlobStore {
   return new Proxy(inner, {
     get(target, prop, receiver) {
       if (prop === 'put') {
         return async (key: string, body: Buffer | string, options: Parameters<BlobStore['put']>[2]) => {
           const result = await target.put(key, body as never, options);
           const msn = msnFromUri(key);
-          if (msn !== null && Buffer.isBuffer(body)) segments.set(msn, body);
-          if (key === keys.playlist) playlists.push(Buffer.isBuffer(body) ? body.toString('utf8') : String(body));
+          if (msn !== null && Buffer.isBuffer(body)) rec.segments.set(msn, body);
+          if (msnFromCleanUri(key) !== null && Buffer.isBuffer(body)) rec.clean.set(path.basename(key), body);
+          const text = Buffer.isBuffer(body) ? body.toString('utf8') : String(body);
+          if (key === keys.playlist) rec.playlists.push(text);
+          if (key === keys.playlist || key === keys.adFreePlaylist) rec.writes.push({ key, text });
           return result;
         };
       }
@@ -85,6 +99,14 @@ async function toneOf(ts: Buffer, dir: string, name: string): Promise<'live' | '
   return 'neither';
 }
 
+type Playlist = InstanceType<typeof HLS.types.MediaPlaylist>;
+
+function mediaPlaylist(text: string): Playlist {
+  const p = HLS.parse(text);
+  if (p.isMasterPlaylist) throw new Error('expected a media playlist');
+  return p;
+}
+
 interface ListedSegment {
   msn: number;
   duration: number;
@@ -122,8 +144,9 @@ describe('live ad breaks on a real Icecast source', () => {
   let adBase = '';
   let ad: Buffer;
   let order: AdBreakOrder | null = null;
-  const segments = new Map<number, Buffer>();
-  const playlists: string[] = [];
+  const rec: Recorded = { segments: new Map(), playlists: [], clean: new Map(), writes: [] };
+  const { segments, playlists } = rec;
+  let media: BlobStore;
 
   beforeAll(async () => {
     dir = await mkdtemp(path.join(tmpdir(), 'djcast-relay-breaks-'));
@@ -151,7 +174,8 @@ describe('live ad breaks on a real Icecast source', () => {
 
     ice = await startIcecast({ sourcePassword: SOURCE_PASSWORD, adminPassword: 'break-admin' });
     dj = await startToneSource(ice.baseUrl, '/live', SOURCE_PASSWORD, { format: 'mp3', bitrateKbps: 128, frequency: LIVE_HZ });
-    const store = recordingStore(new LocalBlobStore(path.join(dir, 'media')), segments, playlists);
+    media = new LocalBlobStore(path.join(dir, 'media'));
+    const store = recordingStore(media, rec);
     // The API's side of the heartbeat: the receipt names the break to play, as features/ads does.
     const fakeApi: typeof fetch = async () =>
       new Response(JSON.stringify({ relay_id: 'rly_breaks', stream_id: STREAM_ID, state: 'live', ad_break: order }), {
@@ -195,6 +219,7 @@ describe('live ad breaks on a real Icecast source', () => {
   });
 
   const failures = async () => (await worker.metrics.adBreakFailures.get()).values[0]?.value ?? 0;
+  const adFreeMissing = async () => (await worker.metrics.adFreeMissing.get()).values[0]?.value ?? 0;
 
   /** Waits until `after` segments follow the break's last one, then checks the timeline and the tones. */
   async function checkBreak(id: string, expectedSeconds: { min: number; max: number }) {
@@ -228,13 +253,68 @@ describe('live ad breaks on a real Icecast source', () => {
     const breakSeconds = msns.filter((_, i) => inBreak[i]).reduce((acc, m) => acc + all.get(m)!.duration, 0);
     expect(breakSeconds).toBeGreaterThanOrEqual(expectedSeconds.min);
     expect(breakSeconds).toBeLessThanOrEqual(expectedSeconds.max);
-    return { breakSeconds, tones };
+    return { breakSeconds, tones, breakMsns: msns.filter((_, i) => inBreak[i]) };
+  }
+
+  /**
+   * The ad-free side of a break checked by checkBreak: every live-adfree.m3u8 written matches the
+   * live.m3u8 written right after it (media sequence, discontinuities), names a clean twin for each
+   * break segment, and those twins decode cleanly to the live tone over the break's duration.
+   */
+  async function checkAdFree(id: string, breakMsns: number[]) {
+    const pairs: { adFree: Playlist; main: Playlist; adFreeText: string }[] = [];
+    rec.writes.forEach((w, i) => {
+      const next = rec.writes[i + 1];
+      if (w.key === keys.adFreePlaylist && next?.key === keys.playlist)
+        pairs.push({ adFree: mediaPlaylist(w.text), main: mediaPlaylist(next.text), adFreeText: w.text });
+    });
+    const breakPairs = pairs.filter((p) => p.main.segments.some((s) => breakMsns.includes(msnFromUri(s.uri)!)));
+    expect(breakPairs.length).toBeGreaterThan(0);
+    const cleanOf = new Map<number, { uri: string; duration: number }>();
+    for (const { adFree, main, adFreeText } of breakPairs) {
+      expect(adFree.mediaSequenceBase).toBe(main.mediaSequenceBase);
+      expect(adFree.discontinuitySequenceBase).toBe(main.discontinuitySequenceBase);
+      expect(adFree.segments.map((s) => s.mediaSequenceNumber)).toEqual(main.segments.map((s) => s.mediaSequenceNumber));
+      expect(adFree.segments.map((s) => Boolean(s.discontinuity))).toEqual(main.segments.map((s) => Boolean(s.discontinuity)));
+      expect(adFreeText).not.toContain('DATERANGE');
+      expect(main.segments.some((s) => s.dateRange?.id === id)).toBe(true); // the break is announced while listed
+      adFree.segments.forEach((s, i) => {
+        const msn = msnFromUri(main.segments[i]!.uri)!;
+        if (!breakMsns.includes(msn)) return expect(s.uri).toBe(main.segments[i]!.uri);
+        expect(s.uri).toMatch(new RegExp(`^adfree-${msn}-[0-9a-f]{16}\\.ts$`));
+        const known = cleanOf.get(msn);
+        if (known) expect(s.uri).toBe(known.uri);
+        cleanOf.set(msn, { uri: s.uri, duration: s.duration });
+      });
+    }
+    expect([...cleanOf.keys()].sort((a, b) => a - b)).toEqual(breakMsns);
+    const mainSeconds = breakMsns.reduce((acc, m) => acc + listed(playlists).get(m)!.duration, 0);
+    const cleanSeconds = breakMsns.reduce((acc, m) => acc + cleanOf.get(m)!.duration, 0);
+    expect(Math.abs(cleanSeconds - mainSeconds)).toBeLessThan(0.2);
+    const tones: string[] = [];
+    for (const m of breakMsns) {
+      const bytes = rec.clean.get(cleanOf.get(m)!.uri)!;
+      expect(bytes, `clean twin of ${m} stored`).toBeDefined();
+      const decoded = await decode(bytes, dir, `${id}-clean-${m}`);
+      expect(decoded.errors).toBe('');
+      expect(Math.abs(decoded.samples.length / 44100 - cleanOf.get(m)!.duration)).toBeLessThan(0.15);
+      tones.push(await toneOf(bytes, dir, `${id}-clean-tone-${m}`));
+    }
+    expect(tones).toEqual(breakMsns.map(() => 'live'));
+    // Gone once the window lists no break segment any more.
+    expect(await media.get(keys.adFreePlaylist)).toBeNull();
+    return { cleanSeconds, mainSeconds };
   }
 
   it('plays the ad for its duration in place of the source, marked with DATERANGE and discontinuities', async () => {
     order = { id: 'brk_complete', ad_id: 'adm_tone', url: `${adBase}/ad.mp3`, duration_seconds: 12 };
-    const { breakSeconds } = await checkBreak('brk_complete', { min: 11.9, max: 12.15 });
+    const { breakSeconds, breakMsns } = await checkBreak('brk_complete', { min: 11.9, max: 12.15 });
     expect(await failures()).toBe(0);
+    const adFree = await checkAdFree('brk_complete', breakMsns);
+    expect(await adFreeMissing()).toBe(0);
+    console.log(
+      `ad-free twins: ${adFree.cleanSeconds.toFixed(3)} s of live audio for ${adFree.mainSeconds.toFixed(3)} s of ad, ${breakMsns.length} segments`,
+    );
     const text = playlists.find((p) => p.includes('ID="brk_complete"'))!;
     expect(text).toMatch(
       /#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXT-X-DATERANGE:ID="brk_complete",START-DATE="[^"]+",DURATION=12\n/,
@@ -256,8 +336,10 @@ describe('live ad breaks on a real Icecast source', () => {
     const before = await failures();
     order = { id: 'brk_dies', ad_id: 'adm_dies', url: `${adBase}/dies.mp3`, duration_seconds: 30 };
     // The connection dies about 4 s into a 30 s break.
-    const { breakSeconds } = await checkBreak('brk_dies', { min: 1, max: 8 });
+    const { breakSeconds, breakMsns } = await checkBreak('brk_dies', { min: 1, max: 8 });
     expect(await failures()).toBe(before + 1);
+    // What played of the ad has its clean twin too.
+    await checkAdFree('brk_dies', breakMsns);
     console.log(`ad died mid-break: ${breakSeconds.toFixed(3)} s of ad, then the source`);
   }, 150_000);
 });

@@ -110,6 +110,18 @@ export class LivePrerolls implements LiveAdsPort {
     return built.text;
   }
 
+  async hearsAds(stream: StreamsTable, userId: string): Promise<boolean> {
+    try {
+      return !(await this.deps.adFree(userId, stream.owner_id));
+    } catch (error) {
+      this.deps.logger.warn(
+        { event: 'ads.ad_free_check_failed', stream_id: stream.id, err: error },
+        'could not tell whether a listener is ad-free; serving the live playlist with its ads',
+      );
+      return true;
+    }
+  }
+
   /** A new session, when the stream has a ready pre-roll and this listener hears ads and is just arriving. */
   private async start(
     stream: StreamsTable,

@@ -33,4 +33,12 @@ export interface LiveAdsPort {
     listener: LiveListener,
     playlist: string,
   ): Promise<{ playlist: string | null; perListener: boolean }>;
+
+  /**
+   * Whether this signed-in listener hears the stream's ads (false: their plan
+   * has "ad-free", so during a live break they get the relay's ad-free
+   * playlist). Asked only while the relay's playlist shows a break. Never
+   * rejects: when it cannot tell, the listener hears ads.
+   */
+  hearsAds(stream: StreamsTable, userId: string): Promise<boolean>;
 }

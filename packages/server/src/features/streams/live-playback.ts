@@ -8,7 +8,14 @@ import { DomainError, NotFound } from '../../core/errors.js';
 import type { ListenerSessionSink } from '../analytics/sessions.js';
 import { sessionKeyFor, type RelaysService } from '../relays/service.js';
 import type { LiveAdsPort } from './live-ads-port.js';
-import { isSegmentName, playlistMaxAge, rewritePlaylistUris, segmentContentType, segmentNameOf } from './live-playlist.js';
+import {
+  isSegmentName,
+  listsAdBreak,
+  playlistMaxAge,
+  rewritePlaylistUris,
+  segmentContentType,
+  segmentNameOf,
+} from './live-playlist.js';
 
 export interface Listener {
   /** The playback token the player presented, if any (carried into segment URIs). */
@@ -57,7 +64,11 @@ export class LivePlayback {
     const keys = liveStreamKeys(stream.id);
     const found = await this.blobs.get(keys.playlist);
     if (!found) throw notLive(stream.id);
-    const original = await readText(found.body);
+    const relayed = await readText(found.body);
+    // During a live break a listener whose plan has "ad-free" gets the relay's ad-free variant:
+    // who asks decides what is served, so that answer is theirs alone.
+    const adFree = await this.adFreeVariant(stream, listener, relayed);
+    const original = adFree ?? relayed;
     const query = listener.token ? `?token=${encodeURIComponent(listener.token)}` : '';
     const body = await rewritePlaylistUris(original, async (uri) => {
       const name = segmentNameOf(uri);
@@ -92,8 +103,20 @@ export class LivePlayback {
       body: served,
       etag: `"${createHash('sha256').update(served).digest('base64url').slice(0, 27)}"`,
       // Who gets the pre-roll depends on who asks: no cache may hand one listener's answer to another.
-      cacheControl: ads.perListener ? playbackCaching.personal() : playbackCaching.livePlaylist(audienceOf(stream), maxAge),
+      cacheControl:
+        ads.perListener || adFree !== null
+          ? playbackCaching.personal()
+          : playbackCaching.livePlaylist(audienceOf(stream), maxAge),
     };
+  }
+
+  /** live-adfree.m3u8 for a signed-in ad-free listener while the relay's playlist shows a break; otherwise null. */
+  private async adFreeVariant(stream: StreamsTable, listener: Listener, relayed: string): Promise<string | null> {
+    if (!this.ads || !listener.userId || !listsAdBreak(relayed)) return null;
+    if (await this.ads.hearsAds(stream, listener.userId)) return null;
+    const found = await this.blobs.get(liveStreamKeys(stream.id).adFreePlaylist);
+    // Gone already (the break just left the window): the relay's playlist is the same without its DATERANGE.
+    return found ? readText(found.body) : null;
   }
 
   async segment(stream: StreamsTable, name: string): Promise<ServedSegment> {

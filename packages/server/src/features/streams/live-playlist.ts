@@ -6,7 +6,16 @@
  * the playback token carried along) or a presigned URL (S3).
  */
 
-/** Segment names the worker writes; anything else is a 404 without touching storage. */
+/**
+ * Whether the relay's playlist lists a segment of a live ad break: the relay
+ * writes EXT-X-DATERANGE (on the break's first listed segment) for as long as
+ * it does, and then also the ad-free variant (live-adfree.m3u8).
+ */
+export function listsAdBreak(playlist: string): boolean {
+  return playlist.includes('#EXT-X-DATERANGE:');
+}
+
+/** Segment names the worker writes (seg-N.ts, adfree-N-<secret>.ts); anything else is a 404 without touching storage. */
 const SEGMENT_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,99}\.(ts|aac|m4s|mp4|mp3)$/;
 
 export function isSegmentName(name: string): boolean {
