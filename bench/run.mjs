@@ -114,7 +114,10 @@ async function main() {
     try {
       // A row that hangs (a lost promise, a peer that never answers) ends as a crash, not a stuck bench.
       const deadline = new Promise((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`the row did not finish within ${ROW_TIMEOUT_MINUTES} minutes`)), ROW_TIMEOUT_MINUTES * 60_000);
+        timer = setTimeout(
+          () => reject(new Error(`the row did not finish within ${ROW_TIMEOUT_MINUTES} minutes`)),
+          ROW_TIMEOUT_MINUTES * 60_000,
+        );
       });
       const produced = await Promise.race([mod.run(context(scope, name)), deadline]);
       for (const r of produced) flagNoise(r);

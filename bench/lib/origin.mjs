@@ -13,7 +13,6 @@ export { freePort, rssBytes, sleep };
 
 export const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../..');
 
-
 /** Starts `djcast-server serve` (API + job worker) with a fresh data dir. */
 export async function startOrigin(dataDir) {
   const main = path.join(root, 'packages/server/dist/main.js');

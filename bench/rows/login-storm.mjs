@@ -87,7 +87,9 @@ async function once(file, n, seconds, withStorm) {
   });
   try {
     const { streamUrl, dj } = await publicPlaylistOf(server, file);
-    await fetch(streamUrl, { headers: { range: 'bytes=0-65535' }, signal: AbortSignal.timeout(60_000) }).then((r) => r.arrayBuffer());
+    await fetch(streamUrl, { headers: { range: 'bytes=0-65535' }, signal: AbortSignal.timeout(60_000) }).then((r) =>
+      r.arrayBuffer(),
+    );
     return await listenLoad(server, streamUrl, n, {
       seconds,
       settleSeconds: 3,

@@ -76,7 +76,12 @@ describe.each(DIALECTS)('ad-free listeners during a live ad break on %s', (diale
     const res = await t.request('GET', `/streams/${streamId}/live.m3u8`, token ? { token } : {});
     expect(res.status).toBe(200);
     const text = await res.text();
-    return { text, playlist: HLS.parse(text) as Playlist, cacheControl: res.headers.get('cache-control') };
+    return {
+      text,
+      playlist: HLS.parse(text) as Playlist,
+      cacheControl: res.headers.get('cache-control'),
+      vary: res.headers.get('vary') ?? '',
+    };
   }
 
   beforeAll(async () => {
@@ -137,6 +142,8 @@ describe.each(DIALECTS)('ad-free listeners during a live ad break on %s', (diale
       expect(withAds.playlist.segments[1]!.dateRange?.id).toBe(BREAK.id);
       expect(withAds.text).not.toContain('adfree-');
       expect(withAds.cacheControl).toBe('public, max-age=2');
+      // A shared cache must not hand this answer to an ad-free listener sending a bearer token.
+      expect(withAds.vary).toMatch(/\bAuthorization\b/i);
     }
   });
 
@@ -171,5 +178,6 @@ describe.each(DIALECTS)('ad-free listeners during a live ad break on %s', (diale
     const after = await get(subscriber.token);
     expect(after.playlist.segments.map((s) => s.uri)).toEqual(['live/seg-5.ts', 'live/seg-6.ts', 'live/seg-7.ts']);
     expect(after.cacheControl).toBe('public, max-age=2');
+    expect(after.vary).not.toMatch(/\bAuthorization\b/i);
   });
 });

@@ -86,7 +86,9 @@ export async function playlistWithMidroll(
   const adFile = await generateTestMp3(path.join(opts.dir, `ad-${opts.tag}.mp3`), opts.ad);
   const ids: string[] = [];
   for (const file of [programmeFile, adFile])
-    ids.push(((await (await postUpload(t, token, readFileSync(file), { filename: path.basename(file) })).json()) as UploadJson).id);
+    ids.push(
+      ((await (await postUpload(t, token, readFileSync(file), { filename: path.basename(file) })).json()) as UploadJson).id,
+    );
   t.container.worker.start();
   for (const id of ids) expect((await waitForUpload(t, token, id)).upload.status).toBe('ready');
   const created = await t.request('POST', '/v1/playlists', {

@@ -31,6 +31,12 @@ export interface ServedPlaylist {
   body: string;
   etag: string;
   cacheControl: string;
+  /**
+   * The shared answer also depends on the Authorization header: during a live break an ad-free
+   * listener who sends a bearer token gets another playlist, so a shared cache must not hand
+   * them this one.
+   */
+  varyOnAuthorization: boolean;
 }
 
 export type ServedSegment =
@@ -107,6 +113,7 @@ export class LivePlayback {
         ads.perListener || adFree !== null
           ? playbackCaching.personal()
           : playbackCaching.livePlaylist(audienceOf(stream), maxAge),
+      varyOnAuthorization: adFree === null && this.ads !== undefined && listsAdBreak(relayed),
     };
   }
 

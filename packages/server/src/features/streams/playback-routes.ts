@@ -79,6 +79,7 @@ export function registerLivePlaybackRoutes(
       tokenPresented: Boolean(c.req.valid('query').token),
     });
     const headers = { ETag: served.etag, 'Cache-Control': served.cacheControl };
+    if (served.varyOnAuthorization) c.header('Vary', 'Authorization', { append: true });
     const match = c.req.header('if-none-match');
     if (match && match.split(',').some((t) => t.trim() === served.etag)) return c.body(null, 304, headers);
     return c.body(served.body, 200, { ...headers, 'Content-Type': 'application/vnd.apple.mpegurl' });
