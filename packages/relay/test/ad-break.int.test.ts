@@ -1,263 +1,205 @@
 /**
- * Live ad breaks (story 5003.1 and 5003.4) on a real Icecast source fed by
- * an FFmpeg encoder playing a 440 Hz tone. The ad is a 1500 Hz tone served
- * over HTTP; the relay learns each break from its heartbeat receipt, as it
- * does from the API. Every segment and playlist the relay writes is kept, then
- * decoded with FFmpeg and checked with a Goertzel filter: the ad's frequency
- * inside the break, the live one before and after, one contiguous timeline.
+ * Live ad breaks (story 5003.1 and 5003.4, issue 14) on a real Icecast source
+ * fed by an FFmpeg encoder playing a 440 Hz tone, at 44.1 kHz and at 48 kHz.
+ * The ad is a 1500 Hz tone served over HTTP; the relay learns each break from
+ * its heartbeat receipt, as it does from the API. Every segment and playlist
+ * the relay writes is kept, then decoded with FFmpeg and checked with a
+ * Goertzel filter (./live-breaks.ts): the ad's frequency inside the break,
+ * the live one before and after, one contiguous timeline.
  */
-import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, rm } from 'node:fs/promises';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { promisify } from 'node:util';
-import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalBlobStore } from '../src/blob/index.js';
-import type { BlobStore } from '../src/blob/types.js';
 import { loadRelayConfig } from '../src/config.js';
-import type { AdBreakOrder } from '../src/heartbeat.js';
+import type { AdBreakOrder, HeartbeatBody } from '../src/heartbeat.js';
 import { liveStreamKeys } from '../src/keys.js';
-import { msnFromUri } from '../src/live-playlist.js';
 import { createRelayWorker, type RelayWorker } from '../src/worker.js';
-import { type IcecastServer, startIcecast, startToneSource, type ToneSource } from './icecast.js';
+import { startIcecast, startToneSource } from './icecast.js';
+import { type BreakRecording, checkBreak as checkRecordedBreak, recordingStore, toneOf, writeToneMp3 } from './live-breaks.js';
 import { waitUntil } from './wait.js';
 
-const run = promisify(execFile);
 const SOURCE_PASSWORD = 'break-dj-secret';
-const STREAM_ID = 'str_breaks';
 const LIVE_HZ = 440;
 const AD_HZ = 1500;
-const keys = liveStreamKeys(STREAM_ID);
 
-/** Keeps a copy of every segment and playlist the relay writes. */
-function recordingStore(inner: BlobStore, segments: Map<number, Buffer>, playlists: string[]): BlobStore {
-  return new Proxy(inner, {
-    get(target, prop, receiver) {
-      if (prop === 'put') {
-        return async (key: string, body: Buffer | string, options: Parameters<BlobStore['put']>[2]) => {
-          const result = await target.put(key, body as never, options);
-          const msn = msnFromUri(key);
-          if (msn !== null && Buffer.isBuffer(body)) segments.set(msn, body);
-          if (key === keys.playlist) playlists.push(Buffer.isBuffer(body) ? body.toString('utf8') : String(body));
-          return result;
-        };
-      }
-      const value = Reflect.get(target, prop, receiver) as unknown;
-      return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
-    },
+/**
+ * Icecast, a DJ's MP3 encoder at `sampleRate`, an HTTP server with the ad (`/ad.mp3` at 44.1 kHz,
+ * `/ad-48k.mp3` at 48 kHz, `/dies.mp3` whose connection dies 4 s in) and a relay worker whose fake API
+ * answers every heartbeat with `rig.order` (and keeps the heartbeats it got).
+ */
+async function startBreakRig(name: string, sampleRate: 44100 | 48000) {
+  const streamId = `str_${name}`;
+  const keys = liveStreamKeys(streamId);
+  const dir = await mkdtemp(path.join(tmpdir(), `djcast-relay-${name}-`));
+  const ad = await writeToneMp3(path.join(dir, 'ad.mp3'), { hz: AD_HZ, sampleRate: 44100, seconds: 40 });
+  const ad48 = await writeToneMp3(path.join(dir, 'ad-48k.mp3'), { hz: AD_HZ, sampleRate: 48000, seconds: 40 });
+  const adServer = http.createServer((req, res) => {
+    const body = req.url === '/ad-48k.mp3' ? ad48 : ad;
+    res.setHeader('Content-Type', 'audio/mpeg');
+    res.setHeader('Content-Length', String(body.length));
+    if (req.url === '/ad.mp3' || req.url === '/ad-48k.mp3') return res.end(body);
+    if (req.url === '/dies.mp3') {
+      // About 10 s of the ad at once, then the connection dies 4 s into the break.
+      res.write(ad.subarray(0, 160_000));
+      setTimeout(() => res.destroy(), 4000);
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
   });
-}
+  await new Promise<void>((resolve) => adServer.listen(0, '127.0.0.1', resolve));
+  const adBase = `http://127.0.0.1:${(adServer.address() as AddressInfo).port}`;
 
-/** Relative power of `hz` in mono float samples (Goertzel). */
-function goertzel(samples: Float32Array, hz: number, rate = 44100): number {
-  const k = (2 * Math.cos((2 * Math.PI * hz) / rate)) as number;
-  let s1 = 0;
-  let s2 = 0;
-  for (const x of samples) {
-    const s0 = x + k * s1 - s2;
-    s2 = s1;
-    s1 = s0;
-  }
-  return (s1 * s1 + s2 * s2 - k * s1 * s2) / (samples.length * samples.length);
-}
-
-async function decode(ts: Buffer, dir: string, name: string): Promise<{ samples: Float32Array; errors: string }> {
-  const file = path.join(dir, `${name}.ts`);
-  await import('node:fs/promises').then((fs) => fs.writeFile(file, ts));
-  const out = path.join(dir, `${name}.f32`);
-  const { stderr } = await run('ffmpeg', ['-v', 'error', '-y', '-i', file, '-ac', '1', '-ar', '44100', '-f', 'f32le', out]);
-  const bytes = await readFile(out);
-  return { samples: new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4), errors: stderr };
-}
-
-/** Which tone dominates a segment. */
-async function toneOf(ts: Buffer, dir: string, name: string): Promise<'live' | 'ad' | 'neither'> {
-  const { samples } = await decode(ts, dir, name);
-  // Skip the edges: the AAC encoder's overlap smears a few milliseconds across a switch.
-  const body = samples.subarray(2048, Math.max(2049, samples.length - 2048));
-  const live = goertzel(body, LIVE_HZ);
-  const ad = goertzel(body, AD_HZ);
-  if (live > 20 * ad) return 'live';
-  if (ad > 20 * live) return 'ad';
-  return 'neither';
-}
-
-interface ListedSegment {
-  msn: number;
-  duration: number;
-  discontinuity: boolean;
-  dateRange: { id: string; duration: number | undefined } | null;
-}
-
-/** Every segment any published playlist listed, by msn (the playlists slide; together they cover the run). */
-function listed(playlists: string[]): Map<number, ListedSegment> {
-  const all = new Map<number, ListedSegment>();
-  for (const text of playlists) {
-    const p = HLS.parse(text);
-    if (p.isMasterPlaylist) continue;
-    p.segments.forEach((s, i) => {
-      const msn = msnFromUri(s.uri)!;
-      const prev = all.get(msn);
-      all.set(msn, {
-        msn,
-        duration: s.duration,
-        // The tag on a window's first segment is not rendered: any playlist showing it counts.
-        discontinuity: (prev?.discontinuity ?? false) || (i > 0 && Boolean(s.discontinuity)),
-        dateRange: prev?.dateRange ?? (s.dateRange ? { id: s.dateRange.id, duration: s.dateRange.duration } : null),
-      });
+  const ice = await startIcecast({ sourcePassword: SOURCE_PASSWORD, adminPassword: 'break-admin' });
+  const dj = await startToneSource(ice.baseUrl, '/live', SOURCE_PASSWORD, {
+    format: 'mp3',
+    bitrateKbps: 128,
+    frequency: LIVE_HZ,
+    sampleRate,
+  });
+  const recorded: BreakRecording = { segments: new Map(), playlists: [] };
+  const store = recordingStore(new LocalBlobStore(path.join(dir, 'media')), keys.playlist, recorded);
+  const rig = {
+    dir,
+    adBase,
+    recorded,
+    order: null as AdBreakOrder | null,
+    heartbeats: [] as HeartbeatBody[],
+    worker: null as RelayWorker | null,
+    async failures() {
+      return (await rig.worker!.metrics.adBreakFailures.get()).values[0]?.value ?? 0;
+    },
+    checkBreak(id: string, seconds: { min: number; max: number }) {
+      return checkRecordedBreak(recorded, id, { dir, liveHz: LIVE_HZ, adHz: AD_HZ, seconds });
+    },
+    tone(msn: number, label: string) {
+      return toneOf(recorded.segments.get(msn)!, dir, `${label}-${msn}`, { liveHz: LIVE_HZ, adHz: AD_HZ });
+    },
+    async stop() {
+      await rig.worker?.stop();
+      await dj.stop();
+      await ice.stop();
+      await new Promise((r) => adServer.close(r));
+      await rm(dir, { recursive: true, force: true });
+    },
+  };
+  // The API's side of the heartbeat: the receipt names the break to play, as features/ads does.
+  const fakeApi: typeof fetch = async (_url, init) => {
+    rig.heartbeats.push(JSON.parse(String(init?.body)) as HeartbeatBody);
+    return new Response(JSON.stringify({ relay_id: `rly_${name}`, stream_id: streamId, state: 'live', ad_break: rig.order }), {
+      status: 200,
+      headers: { 'Content-Type': 'application/json' },
     });
-  }
-  return all;
+  };
+  rig.worker = createRelayWorker(
+    loadRelayConfig({
+      DJCAST_RELAY_ID: `rly_${name}`,
+      DJCAST_STREAM_ID: streamId,
+      DJCAST_SOURCE_URL: ice.url('/live'),
+      DJCAST_ALLOW_PRIVATE_URLS: 'true', // source and ad are on loopback
+      DJCAST_SOURCE_KIND: 'icecast',
+      DJCAST_STATS_URL: `${ice.baseUrl}/status-json.xsl`,
+      DJCAST_API_URL: 'http://127.0.0.1:9',
+      DJCAST_RELAY_TOKEN: 'breaks-token',
+      DJCAST_RELAY_HEARTBEAT_MS: '500',
+      DJCAST_RELAY_PORT: '0',
+      DJCAST_RELAY_HOST: '127.0.0.1',
+      DJCAST_STORAGE_DIR: path.join(dir, 'media'),
+      DJCAST_LOG_LEVEL: process.env.DEBUG_BREAK_LOG ? 'debug' : 'silent',
+    }),
+    {
+      blobStore: store,
+      fetch: fakeApi,
+      ...(process.env.DEBUG_BREAK_LOG
+        ? { logStream: (await import('node:fs')).createWriteStream(process.env.DEBUG_BREAK_LOG) }
+        : {}),
+    },
+  );
+  await rig.worker.start();
+  await waitUntil('the first live playlist', 60_000, () => recorded.playlists.length > 0);
+  return rig;
 }
 
-describe('live ad breaks on a real Icecast source', () => {
-  let ice: IcecastServer;
-  let dj: ToneSource;
-  let dir: string;
-  let worker: RelayWorker;
-  let adServer: http.Server;
-  let adBase = '';
-  let ad: Buffer;
-  let order: AdBreakOrder | null = null;
-  const segments = new Map<number, Buffer>();
-  const playlists: string[] = [];
+describe('live ad breaks on a real Icecast source (44.1 kHz MP3)', () => {
+  let rig: Awaited<ReturnType<typeof startBreakRig>>;
 
   beforeAll(async () => {
-    dir = await mkdtemp(path.join(tmpdir(), 'djcast-relay-breaks-'));
-    const adFile = path.join(dir, 'ad.mp3');
-    await run('ffmpeg', [
-      ...['-v', 'error', '-f', 'lavfi', '-i', `sine=frequency=${AD_HZ}:sample_rate=44100`, '-t', '40'],
-      ...['-ac', '2', '-c:a', 'libmp3lame', '-b:a', '128k', '-write_xing', '0', '-id3v2_version', '0', adFile],
-    ]);
-    ad = await readFile(adFile);
-    adServer = http.createServer((req, res) => {
-      res.setHeader('Content-Type', 'audio/mpeg');
-      res.setHeader('Content-Length', String(ad.length));
-      if (req.url === '/ad.mp3') return res.end(ad);
-      if (req.url === '/dies.mp3') {
-        // About 10 s of the ad at once, then the connection dies 4 s into the break.
-        res.write(ad.subarray(0, 160_000));
-        setTimeout(() => res.destroy(), 4000);
-        return;
-      }
-      res.statusCode = 404;
-      res.end();
-    });
-    await new Promise<void>((resolve) => adServer.listen(0, '127.0.0.1', resolve));
-    adBase = `http://127.0.0.1:${(adServer.address() as AddressInfo).port}`;
-
-    ice = await startIcecast({ sourcePassword: SOURCE_PASSWORD, adminPassword: 'break-admin' });
-    dj = await startToneSource(ice.baseUrl, '/live', SOURCE_PASSWORD, { format: 'mp3', bitrateKbps: 128, frequency: LIVE_HZ });
-    const store = recordingStore(new LocalBlobStore(path.join(dir, 'media')), segments, playlists);
-    // The API's side of the heartbeat: the receipt names the break to play, as features/ads does.
-    const fakeApi: typeof fetch = async () =>
-      new Response(JSON.stringify({ relay_id: 'rly_breaks', stream_id: STREAM_ID, state: 'live', ad_break: order }), {
-        status: 200,
-        headers: { 'Content-Type': 'application/json' },
-      });
-    worker = createRelayWorker(
-      loadRelayConfig({
-        DJCAST_RELAY_ID: 'rly_breaks',
-        DJCAST_STREAM_ID: STREAM_ID,
-        DJCAST_SOURCE_URL: ice.url('/live'),
-        DJCAST_ALLOW_PRIVATE_URLS: 'true', // source and ad are on loopback
-        DJCAST_SOURCE_KIND: 'icecast',
-        DJCAST_STATS_URL: `${ice.baseUrl}/status-json.xsl`,
-        DJCAST_API_URL: 'http://127.0.0.1:9',
-        DJCAST_RELAY_TOKEN: 'breaks-token',
-        DJCAST_RELAY_HEARTBEAT_MS: '500',
-        DJCAST_RELAY_PORT: '0',
-        DJCAST_RELAY_HOST: '127.0.0.1',
-        DJCAST_STORAGE_DIR: path.join(dir, 'media'),
-        DJCAST_LOG_LEVEL: process.env.DEBUG_BREAK_LOG ? 'debug' : 'silent',
-      }),
-      {
-        blobStore: store,
-        fetch: fakeApi,
-        ...(process.env.DEBUG_BREAK_LOG
-          ? { logStream: (await import('node:fs')).createWriteStream(process.env.DEBUG_BREAK_LOG) }
-          : {}),
-      },
-    );
-    await worker.start();
-    await waitUntil('the first live playlist', 60_000, () => playlists.length > 0);
+    rig = await startBreakRig('breaks', 44100);
   }, 90_000);
-
   afterAll(async () => {
-    await worker?.stop();
-    await dj?.stop();
-    await ice?.stop();
-    await new Promise((r) => adServer?.close(r));
-    if (dir) await rm(dir, { recursive: true, force: true });
+    await rig?.stop();
   });
 
-  const failures = async () => (await worker.metrics.adBreakFailures.get()).values[0]?.value ?? 0;
-
-  /** Waits until `after` segments follow the break's last one, then checks the timeline and the tones. */
-  async function checkBreak(id: string, expectedSeconds: { min: number; max: number }) {
-    const { start, end } = await waitUntil(`break ${id} and two segments after it`, 90_000, () => {
-      const all = [...listed(playlists).values()].sort((a, b) => a.msn - b.msn);
-      const start = all.find((s) => s.dateRange?.id === id);
-      const end = start && all.find((s) => s.msn > start.msn && s.discontinuity);
-      return end && all.some((s) => s.msn >= end.msn + 2) ? { start, end } : null;
-    });
-    const all = listed(playlists);
-    const first = Math.max(start.msn - 2, Math.min(...all.keys()));
-    const last = end.msn + 2;
-    const msns = [...all.keys()].filter((m) => m >= first && m <= last).sort((a, b) => a - b);
-    // Contiguous media sequence numbers, each stored.
-    expect(msns).toEqual(Array.from({ length: last - first + 1 }, (_, i) => first + i));
-    for (const m of msns) expect(segments.has(m)).toBe(true);
-    expect(start.discontinuity).toBe(true);
-    expect(start.dateRange?.duration).toBeGreaterThan(0);
-
-    // The segments decode back to back with no error, and no time is missing: the audio decoded
-    // from their concatenation lasts what their EXTINFs add up to.
-    const joined = await decode(Buffer.concat(msns.map((m) => segments.get(m)!)), dir, `${id}-joined`);
-    expect(joined.errors).toBe('');
-    const extinf = msns.reduce((acc, m) => acc + all.get(m)!.duration, 0);
-    expect(Math.abs(joined.samples.length / 44100 - extinf)).toBeLessThan(0.15);
-
-    const tones: string[] = [];
-    for (const m of msns) tones.push(await toneOf(segments.get(m)!, dir, `${id}-${m}`));
-    const inBreak = msns.map((m) => m >= start.msn && m < end.msn);
-    msns.forEach((_, i) => expect([msns[i], tones[i]]).toEqual([msns[i], inBreak[i] ? 'ad' : 'live']));
-    const breakSeconds = msns.filter((_, i) => inBreak[i]).reduce((acc, m) => acc + all.get(m)!.duration, 0);
-    expect(breakSeconds).toBeGreaterThanOrEqual(expectedSeconds.min);
-    expect(breakSeconds).toBeLessThanOrEqual(expectedSeconds.max);
-    return { breakSeconds, tones };
-  }
-
   it('plays the ad for its duration in place of the source, marked with DATERANGE and discontinuities', async () => {
-    order = { id: 'brk_complete', ad_id: 'adm_tone', url: `${adBase}/ad.mp3`, duration_seconds: 12 };
-    const { breakSeconds } = await checkBreak('brk_complete', { min: 11.9, max: 12.15 });
-    expect(await failures()).toBe(0);
-    const text = playlists.find((p) => p.includes('ID="brk_complete"'))!;
+    rig.order = { id: 'brk_complete', ad_id: 'adm_tone', url: `${rig.adBase}/ad.mp3`, duration_seconds: 12 };
+    const { breakSeconds } = await rig.checkBreak('brk_complete', { min: 11.9, max: 12.15 });
+    expect(await rig.failures()).toBe(0);
+    const text = rig.recorded.playlists.find((p) => p.includes('ID="brk_complete"'))!;
     expect(text).toMatch(
       /#EXT-X-DISCONTINUITY\n#EXT-X-PROGRAM-DATE-TIME:[^\n]+\n#EXT-X-DATERANGE:ID="brk_complete",START-DATE="[^"]+",DURATION=12\n/,
+    );
+    // The relay tells the API it took the break, so the API stops offering it.
+    await waitUntil('a heartbeat reporting the break taken', 30_000, () =>
+      rig.heartbeats.some((h) => h.ad_breaks_taken.includes('brk_complete')),
     );
     console.log(`live break: ${breakSeconds.toFixed(3)} s of ad for a 12 s break`);
   }, 150_000);
 
   it('counts an unreachable ad and leaves the live audio untouched', async () => {
-    const before = await failures();
-    const lastMsn = Math.max(...segments.keys());
-    order = { id: 'brk_unreachable', ad_id: 'adm_gone', url: 'http://127.0.0.1:9/ad.mp3', duration_seconds: 30 };
-    await waitUntil('the failure counted', 30_000, async () => (await failures()) === before + 1);
-    await waitUntil('two more segments', 60_000, () => Math.max(...segments.keys()) >= lastMsn + 3);
-    for (let m = lastMsn + 1; m <= lastMsn + 3; m++) expect(await toneOf(segments.get(m)!, dir, `gone-${m}`)).toBe('live');
-    expect(playlists.some((p) => p.includes('brk_unreachable'))).toBe(false);
+    const before = await rig.failures();
+    const lastMsn = Math.max(...rig.recorded.segments.keys());
+    rig.order = { id: 'brk_unreachable', ad_id: 'adm_gone', url: 'http://127.0.0.1:9/ad.mp3', duration_seconds: 30 };
+    await waitUntil('the failure counted', 30_000, async () => (await rig.failures()) === before + 1);
+    await waitUntil('two more segments', 60_000, () => Math.max(...rig.recorded.segments.keys()) >= lastMsn + 3);
+    for (let m = lastMsn + 1; m <= lastMsn + 3; m++) expect(await rig.tone(m, 'gone')).toBe('live');
+    expect(rig.recorded.playlists.some((p) => p.includes('brk_unreachable'))).toBe(false);
   }, 120_000);
 
   it('returns to the source at once when the ad dies mid-break, and counts it', async () => {
-    const before = await failures();
-    order = { id: 'brk_dies', ad_id: 'adm_dies', url: `${adBase}/dies.mp3`, duration_seconds: 30 };
+    const before = await rig.failures();
+    rig.order = { id: 'brk_dies', ad_id: 'adm_dies', url: `${rig.adBase}/dies.mp3`, duration_seconds: 30 };
     // The connection dies about 4 s into a 30 s break.
-    const { breakSeconds } = await checkBreak('brk_dies', { min: 1, max: 8 });
-    expect(await failures()).toBe(before + 1);
+    const { breakSeconds } = await rig.checkBreak('brk_dies', { min: 1, max: 8 });
+    expect(await rig.failures()).toBe(before + 1);
     console.log(`ad died mid-break: ${breakSeconds.toFixed(3)} s of ad, then the source`);
   }, 150_000);
+});
+
+describe('live ad breaks on a real Icecast source (48 kHz MP3)', () => {
+  let rig: Awaited<ReturnType<typeof startBreakRig>>;
+
+  beforeAll(async () => {
+    rig = await startBreakRig('breaks48', 48000);
+  }, 90_000);
+  afterAll(async () => {
+    await rig?.stop();
+  });
+
+  it('plays the 48 kHz variant of the ad (the 44.1 kHz one could not be swapped in), then the source again', async () => {
+    rig.order = {
+      id: 'brk_fortyeight',
+      ad_id: 'adm_tone',
+      url: `${rig.adBase}/ad.mp3`,
+      variants: [{ sample_rate: 48000, url: `${rig.adBase}/ad-48k.mp3` }],
+      duration_seconds: 10,
+    };
+    const { breakSeconds, tones } = await rig.checkBreak('brk_fortyeight', { min: 9.9, max: 10.15 });
+    expect(tones).toContain('ad');
+    expect(tones.at(-1)).toBe('live');
+    expect(await rig.failures()).toBe(0);
+    console.log(`48 kHz source: ${breakSeconds.toFixed(3)} s of ad for a 10 s break; tones ${tones.join(' ')}`);
+  }, 150_000);
+
+  it('fails cleanly, counted, when the receipt has no 48 kHz variant', async () => {
+    const before = await rig.failures();
+    const lastMsn = Math.max(...rig.recorded.segments.keys());
+    rig.order = { id: 'brk_no_variant', ad_id: 'adm_tone', url: `${rig.adBase}/ad.mp3`, duration_seconds: 10 };
+    await waitUntil('the failure counted', 30_000, async () => (await rig.failures()) === before + 1);
+    await waitUntil('two more segments', 60_000, () => Math.max(...rig.recorded.segments.keys()) >= lastMsn + 3);
+    for (let m = lastMsn + 1; m <= lastMsn + 3; m++) expect(await rig.tone(m, 'novariant')).toBe('live');
+  }, 120_000);
 });
