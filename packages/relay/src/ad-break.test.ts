@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type AdFrameResult, type AdFrameSource, InputSwitch, type InputSwitchEvent } from './ad-break.js';
+import { adUrlFor } from './heartbeat.js';
 import { MpegFrameSplitter, parseMpegHeader } from './mp3-frames.js';
 
 /** One MPEG-1 layer III frame, 128 kb/s: 417 bytes at 44.1 kHz, 384 at 48 kHz; the body is `fill`. */
@@ -121,5 +122,57 @@ describe('InputSwitch', () => {
     expect(fills(feed(sw, 6))).toMatch(/^S*AASS/);
     expect(events.at(-1)).toMatchObject({ type: 'ad_ended', outcome: 'completed' });
     expect(sw.busy).toBe(false);
+  });
+});
+
+describe('a 48 kHz source', () => {
+  const S48 = () => frame(0x53, 48000);
+
+  it('reports the source sample rate once a frame has passed, and plays a 48 kHz ad frame for frame', () => {
+    const events: InputSwitchEvent[] = [];
+    const sw = new InputSwitch((e) => events.push(e));
+    expect(sw.sourceSampleRate).toBeNull();
+    // The splitter holds a frame back until the next one's header shows it is a frame.
+    const before = sw.push(Buffer.concat([S48(), S48()]));
+    expect(sw.sourceSampleRate).toBe(48000);
+    const ad = new FakeAd([A(48000), A(48000)]);
+    expect(sw.start({ id: 'brk_48', adId: null, durationSeconds: 2 * (1152 / 48000), ad })).toBeNull();
+    const out = sw.push(Buffer.concat([S48(), S48(), S48()]));
+    expect(fills(Buffer.concat([before, out]))).toBe('SSAAS');
+    expect(events.map((e) => (e.type === 'ad_ended' ? `${e.type}:${e.outcome}` : e.type))).toEqual([
+      'ad_started',
+      'ad_ended:completed',
+    ]);
+  });
+
+  it('fails a 44.1 kHz ad at once and keeps the source', () => {
+    const events: InputSwitchEvent[] = [];
+    const sw = new InputSwitch((e) => events.push(e));
+    const before = sw.push(Buffer.concat([S48(), S48()]));
+    expect(sw.start({ id: 'brk_441', adId: null, durationSeconds: 1, ad: new FakeAd([A(44100)]) })).toBeNull();
+    expect(fills(Buffer.concat([before, sw.push(Buffer.concat([S48(), S48()]))]))).toBe('SSSS');
+    const ended = events.find((e) => e.type === 'ad_ended');
+    expect(ended).toMatchObject({ outcome: 'failed', reason: 'the ad is 44100 Hz and the source 48000 Hz' });
+  });
+});
+
+describe('adUrlFor', () => {
+  const order = {
+    url: '/v1/ad-breaks/brk_x/audio?exp=1&sig=a',
+    variants: [
+      { sample_rate: 48000, url: '/v1/ad-breaks/brk_x/audio?rate=48000&exp=1&sig=b' },
+      { sample_rate: 32000, url: 'https://s3.example/ads/adr_32/ad.mp3?X-Amz-Signature=c' },
+    ],
+  };
+
+  it('picks the variant of the source rate, else the 44.1 kHz url', () => {
+    expect(adUrlFor(order, 48000)).toBe(order.variants[0]!.url);
+    expect(adUrlFor(order, 32000)).toBe(order.variants[1]!.url);
+    expect(adUrlFor(order, 44100)).toBe(order.url);
+    expect(adUrlFor(order, 22050)).toBe(order.url);
+    expect(adUrlFor(order, null)).toBe(order.url);
+    expect(adUrlFor({ url: order.url }, 48000)).toBe(order.url);
+    // An older or odd receipt: variants that are not a list are ignored.
+    expect(adUrlFor({ url: order.url, variants: 'nope' as never }, 48000)).toBe(order.url);
   });
 });

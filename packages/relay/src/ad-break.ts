@@ -79,6 +79,11 @@ export class InputSwitch {
     return this.fedSeconds;
   }
 
+  /** The source's sample rate (from its last MPEG audio frame), or null before the first. */
+  get sourceSampleRate(): number | null {
+    return this.sourceFormat?.sampleRate ?? null;
+  }
+
   /** Whether a break is waiting for the next frame or playing. */
   get busy(): boolean {
     return this.pending !== null || this.active !== null;

@@ -11,6 +11,7 @@ const body = (state: HeartbeatBody['state'], media_sequence = 0): HeartbeatBody 
   bitrate_kbps: 128,
   media_sequence,
   source_kind: 'icecast',
+  ad_breaks_taken: [],
   content_type: 'audio/mpeg',
 });
 

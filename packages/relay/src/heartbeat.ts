@@ -17,6 +17,8 @@ export interface HeartbeatBody {
   media_sequence: number;
   source_kind: string;
   content_type: string | null;
+  /** The live ad breaks this worker has taken on (started, played or failed), newest last: the API stops offering them. */
+  ad_breaks_taken: string[];
 }
 
 export interface HeartbeatResult {
@@ -35,9 +37,21 @@ export interface AdBreakOrder {
   id: string;
   /** The ad marker (adm_…) whose audio plays. */
   ad_id: string | null;
-  /** The normalized ad MP3: a signed URL, absolute or relative to the API. */
+  /** The normalized ad MP3 at 44.1 kHz: a signed URL, absolute or relative to the API. */
   url: string;
+  /** The same ad at other sample rates (48 and 32 kHz): the worker plays the one of its source's rate. */
+  variants?: { sample_rate: number; url: string }[];
   duration_seconds: number;
+}
+
+/**
+ * The ad URL for a source at `sampleRate` (null: not known yet): the variant at that rate, else the
+ * 44.1 kHz `url` (the input switch then fails the break cleanly if the rates differ).
+ */
+export function adUrlFor(order: Pick<AdBreakOrder, 'url' | 'variants'>, sampleRate: number | null): string {
+  const variants = Array.isArray(order.variants) ? order.variants : [];
+  const match = variants.find((v) => v && v.sample_rate === sampleRate && typeof v.url === 'string');
+  return match ? match.url : order.url;
 }
 
 export type HeartbeatReason = 'tick' | 'state' | 'final';

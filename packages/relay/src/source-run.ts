@@ -90,6 +90,8 @@ export interface SourceRun {
   kill(reason: string): void;
   /** Starts an ad break at the source's next frame; returns why it cannot (null: it will start). */
   startAdBreak(request: AdBreakRequest): string | null;
+  /** The source's MPEG audio sample rate, once a frame has passed (null before, or for AAC). */
+  readonly sourceSampleRate: number | null;
   readonly done: Promise<SourceRunResult>;
 }
 
@@ -300,6 +302,9 @@ export function startSourceRun(options: SourceRunOptions): SourceRun {
     startAdBreak(request) {
       if (ended || killReason !== null) return 'the source run is ending';
       return inputSwitch.start(request);
+    },
+    get sourceSampleRate() {
+      return inputSwitch.sourceSampleRate;
     },
     done,
   };

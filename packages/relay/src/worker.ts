@@ -8,6 +8,7 @@ import { openAdFeed } from './ad-feed.js';
 import type { LiveDateRange } from './live-playlist.js';
 import {
   type AdBreakOrder,
+  adUrlFor,
   type HeartbeatBody,
   type HeartbeatReason,
   type HeartbeatResult,
@@ -34,6 +35,9 @@ import { readSourceSnapshot } from './stats-poller.js';
 import type { TsSegment } from './ts-segmenter.js';
 
 export { RELAY_USER_AGENT } from './relay-listeners.js';
+
+/** How many of the newest ad breaks taken each heartbeat reports (the API keeps them; this only covers a lost heartbeat). */
+const AD_BREAKS_REPORTED = 20;
 
 export interface RelayWorkerDeps {
   blobStore: BlobStore;
@@ -300,6 +304,7 @@ class Worker implements RelayWorker {
       media_sequence: this.publisher.mediaSequence,
       source_kind: this.config.source.kind,
       content_type: np.contentType(this.nowPlaying),
+      ad_breaks_taken: [...this.adBreaksSeen].slice(-AD_BREAKS_REPORTED),
     };
   }
 
@@ -522,8 +527,10 @@ class Worker implements RelayWorker {
     if (!(duration > 0 && duration <= 3600)) return this.adBreakFailed(order, `invalid duration ${order.duration_seconds}`);
     if (!this.run) return this.adBreakFailed(order, 'the relay is not receiving the source');
     let url: URL;
+    // The ad at the source's sample rate: its frames replace the source's one for one.
+    const sampleRate = this.run.source.sourceSampleRate;
     try {
-      url = new URL(order.url, `${this.config.api.url.replace(/\/+$/, '')}/`);
+      url = new URL(adUrlFor(order, sampleRate), `${this.config.api.url.replace(/\/+$/, '')}/`);
     } catch {
       return this.adBreakFailed(order, 'the ad URL is not a URL');
     }
@@ -532,7 +539,13 @@ class Worker implements RelayWorker {
     const api = new URL(this.config.api.url);
     const fromApi = url.origin === api.origin;
     this.log.info(
-      { event: 'ad_break.fetching', break_id: order.id, ad_id: order.ad_id, duration_seconds: duration },
+      {
+        event: 'ad_break.fetching',
+        break_id: order.id,
+        ad_id: order.ad_id,
+        duration_seconds: duration,
+        sample_rate: sampleRate,
+      },
       'fetching the ad for a live break',
     );
     let feed: Awaited<ReturnType<typeof openAdFeed>>;

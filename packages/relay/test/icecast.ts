@@ -37,6 +37,8 @@ export interface ToneSourceOptions {
   bitrateKbps: number;
   /** Hz of the sine tone (default 440). */
   frequency?: number;
+  /** The encoder's sample rate (default 44100). */
+  sampleRate?: number;
   /** A whole lavfi source instead of the tone (e.g. an aevalsrc whose pitch changes over time). */
   lavfi?: string;
   /** How long to wait for the mount to come up (default 10 s). */
@@ -188,9 +190,11 @@ export async function startToneSource(
       '-f',
       'lavfi',
       '-i',
-      options.lavfi ?? `sine=frequency=${options.frequency ?? 440}:sample_rate=44100`,
+      options.lavfi ?? `sine=frequency=${options.frequency ?? 440}:sample_rate=${options.sampleRate ?? 44100}`,
       '-ac',
       '2',
+      '-ar',
+      String(options.sampleRate ?? 44100),
       ...codec,
       target,
     ],

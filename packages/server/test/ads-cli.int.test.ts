@@ -1,6 +1,7 @@
 // `djcast ads add|list|remove` with the built CLI against the real server on
 // loopback (job worker running, real ffmpeg): a mid-roll at 0:06 from an
-// upload, its normalization to ready, the list, usage errors, and removal.
+// upload, its normalization to ready, the list, usage errors, and removal;
+// a live stream's scheduled break (`--starts-at`).
 
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -9,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { generateTestMp3 } from './fixtures/media/generate.js';
 import { type CliSandbox, cliSandbox, ensureBuilt, json, removeSandboxes } from './cli-support.js';
 import { createTestApp, signUp, type TestApp } from './harness.js';
+import { RecordingLauncher, startFakeIcecast, type FakeSource } from './relay-fakes.js';
 import { listen, waitFor } from './uploads-support.js';
 
 const dir = mkdtempSync(path.join(tmpdir(), 'djcast-cli-ads-'));
@@ -18,12 +20,14 @@ describe('djcast ads against a real server', { timeout: 180_000 }, () => {
   let server: Awaited<ReturnType<typeof listen>>;
   let cli: CliSandbox;
   let env: Record<string, string>;
+  let source: FakeSource;
 
   beforeAll(async () => {
+    source = await startFakeIcecast();
     await ensureBuilt('cli');
     await generateTestMp3(path.join(dir, 'set.mp3'), { seconds: 12 });
     await generateTestMp3(path.join(dir, 'spot.mp3'), { seconds: 5, frequency: 1500 });
-    t = await createTestApp('sqlite');
+    t = await createTestApp('sqlite', {}, { relayLauncher: new RecordingLauncher() });
     t.container.worker.start();
     server = await listen(t);
     cli = cliSandbox(server.url);
@@ -32,6 +36,7 @@ describe('djcast ads against a real server', { timeout: 180_000 }, () => {
   afterAll(async () => {
     await server?.close();
     await t?.close();
+    await source?.close();
     removeSandboxes();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -71,6 +76,59 @@ describe('djcast ads against a real server', { timeout: 180_000 }, () => {
     expect(removed.code, removed.stderr).toBe(0);
     expect(removed.stdout).toBe(`Removed ${marker.id}.\n`);
     expect(json(await cli.run(['ads', 'list', '--playlist', playlist, '--json'], { env }))).toEqual([]);
+  });
+
+  it('schedules a live break on a stream with --starts-at, and ads list shows its time', async () => {
+    const spot = json(await cli.run(['upload', path.join(dir, 'spot.mp3'), '--wait', '--json'], { env })).id as string;
+    const created = await t.request('POST', '/v1/streams', {
+      token: env.DJCAST_TOKEN,
+      body: { name: 'Friday set', source_url: `${source.url}/`, mount: '/live' },
+    });
+    expect(created.status, await created.clone().text()).toBe(201);
+    const stream = ((await created.json()) as { id: string }).id;
+
+    const startsAt = '2026-03-06T22:30:00+01:00';
+    const added = await cli.run(
+      ['ads', 'add', '--stream', stream, '--starts-at', startsAt, '--duration', '4', '--source', spot, '--json'],
+      { env },
+    );
+    expect(added.code, added.stderr).toBe(0);
+    const marker = json(added);
+    expect(marker).toMatchObject({
+      stream_id: stream,
+      starts_at: '2026-03-06T21:30:00.000Z',
+      duration_seconds: 4,
+      kind: 'mid-roll',
+      position_seconds: null,
+    });
+
+    const listed = json<{ id: string; starts_at: string }[]>(
+      await cli.run(['ads', 'list', '--stream', stream, '--json'], { env }),
+    );
+    expect(listed.map((m) => [m.id, m.starts_at])).toEqual([[marker.id, '2026-03-06T21:30:00.000Z']]);
+    const human = await cli.run(['ads', 'list', '--stream', stream], { env });
+    expect(human.stdout).toMatch(new RegExp(`${marker.id} +mid-roll +2026-03-06T21:30:00\\.000Z +4 s +${spot} +(pending|ready)`));
+
+    const bad = await cli.run(
+      ['ads', 'add', '--stream', stream, '--starts-at', 'tomorrow 9pm', '--duration', '4', '--source', spot],
+      {
+        env,
+      },
+    );
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('"tomorrow 9pm" is not an ISO 8601 time with an offset.');
+    expect(bad.stderr.trim().split('\n')[0]).toMatch(/is not an ISO 8601 time/);
+    const preroll = await cli.run(
+      ['ads', 'add', '--stream', stream, '--kind', 'pre-roll', '--starts-at', startsAt, '--duration', '4', '--source', spot],
+      { env },
+    );
+    expect(preroll.code).toBe(2);
+    expect(preroll.stderr).toContain('A pre-roll has no --starts-at.');
+    const atForStream = await cli.run(['ads', 'add', '--stream', stream, '--at', '15:00', '--duration', '4', '--source', spot], {
+      env,
+    });
+    expect(atForStream.code).toBe(2);
+    expect(atForStream.stderr).toContain('--at is for playlists.');
   });
 
   it('usage errors exit 2 with one line: a mid-roll without --at, a bad position, both targets', async () => {

@@ -25,7 +25,7 @@ interface IcecastHarness {
     mount: string,
     password: string,
     /** `lavfi`: the encoder's own FFmpeg lavfi source instead of a steady tone. */
-    options: { format: 'mp3' | 'aac'; bitrateKbps: number; lavfi?: string },
+    options: { format: 'mp3' | 'aac'; bitrateKbps: number; lavfi?: string; frequency?: number; sampleRate?: number },
   ): Promise<ToneSource>;
 }
 

@@ -38,14 +38,31 @@ export function playlistMarkerRequest(opts: {
   };
 }
 
+/**
+ * A scheduled break's time: ISO 8601 with a date, a time and an offset ("2026-03-06T21:30:00Z",
+ * "2026-03-06T22:30:00+01:00"), as the API takes it; answered as given.
+ */
+export function parseStartsAt(text: string): string {
+  const trimmed = text.trim();
+  const iso = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(?:\.\d{1,9})?(?:Z|[+-]\d{2}:\d{2})$/;
+  if (!iso.test(trimmed) || Number.isNaN(Date.parse(trimmed)))
+    throw new UsageError(
+      `"${text}" is not an ISO 8601 time with an offset.`,
+      'Give e.g. --starts-at 2026-03-06T21:30:00Z or 2026-03-06T22:30:00+01:00.',
+    );
+  return trimmed;
+}
+
 export function streamMarkerRequest(opts: {
   startsAt: string | undefined;
   duration: number;
   source: string;
   kind: 'pre-roll' | 'mid-roll';
 }): CreateStreamAdMarkerRequest {
+  if (opts.startsAt !== undefined && opts.kind === 'pre-roll')
+    throw new UsageError('A pre-roll has no --starts-at.', 'It plays to each new listener; leave --starts-at out.');
   return {
-    ...(opts.startsAt ? { starts_at: opts.startsAt } : {}),
+    ...(opts.startsAt !== undefined ? { starts_at: parseStartsAt(opts.startsAt) } : {}),
     duration_seconds: opts.duration,
     source: adSource(opts.source),
     kind: opts.kind,

@@ -3069,11 +3069,17 @@ export interface components {
             received_at: string;
             /** @description While the stream’s live set is being archived: the blob-store prefix to keep every segment (and its track titles) under; null: keep nothing. */
             archive_prefix?: string | null;
-            /** @description A live ad break to play now: the relay fetches `url` (absolute, or relative to the API) and plays it in place of the source for `duration_seconds`; it plays each id once. */
+            /** @description A live ad break to play now: the relay fetches `url` (absolute, or relative to the API) (or the variant of its source’s sample rate) and plays it in place of the source for `duration_seconds`; it plays each id once and reports it in `ad_breaks_taken`. */
             ad_break?: {
                 id: string;
                 ad_id: string | null;
+                /** @description The ad normalized at 44.1 kHz. */
                 url: string;
+                /** @description The same ad normalized at the other MP3 sample rates (48 and 32 kHz) it is ready in: the relay plays the one whose rate is its source’s. */
+                variants?: {
+                    sample_rate: number;
+                    url: string;
+                }[];
                 duration_seconds: number;
             } | null;
         };
@@ -3094,6 +3100,8 @@ export interface components {
             /** @enum {string|null} */
             source_kind?: "icecast" | "shoutcast1" | "shoutcast2" | null;
             content_type?: string | null;
+            /** @description Ids of the live ad breaks the worker has taken on (started, played or failed); the API stops offering them. */
+            ad_breaks_taken?: string[] | null;
         };
         CreatedWebhookEndpoint: components["schemas"]["WebhookEndpoint"] & {
             /**
@@ -12896,6 +12904,8 @@ export interface operations {
             query?: {
                 exp?: string;
                 sig?: string;
+                /** @description The variant at this sample rate (signed with the URL); left out: 44.1 kHz. */
+                rate?: number;
             };
             header?: never;
             path: {

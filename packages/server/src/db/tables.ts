@@ -656,6 +656,8 @@ export interface AdMarkersTable {
   source_url: string | null;
   rendition_id: string;
   created_at: string;
+  /** Scheduled markers: when the relay reported it took the break on (played or failed); never offered again. */
+  taken_at?: string | null;
 }
 
 export interface AdImpressionsTable {
@@ -681,6 +683,8 @@ export interface AdBreaksTable {
   created_at: string;
   /** After this the relay is no longer told about the break (it never started, e.g. the stream went offline). */
   expires_at: string;
+  /** When the relay reported it took the break on (played or failed); never offered again. */
+  taken_at?: string | null;
 }
 
 /** A listener session of a stream with a pre-roll (its own playlist: the ad, then the live window). */

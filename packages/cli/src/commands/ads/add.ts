@@ -12,13 +12,16 @@ export default class AdsAdd extends DjcastCommand<typeof AdsAdd> {
     '(the programme’s format, loudness-normalized, cut or padded to --duration); `status` turns ready when it plays.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --playlist pls_01jd0v9m3x7k2p8q4r5s6t7u8v --at 15:00 --duration 60 --source upl_01jd0v9m3x7k2p8q4r5s6t7u8v',
+    '<%= config.bin %> <%= command.id %> --stream str_01jd0v9m3x7k2p8q4r5s6t7u8v --starts-at 2026-03-06T21:30:00Z --duration 30 --source upl_01jd0v9m3x7k2p8q4r5s6t7u8v',
     '<%= config.bin %> <%= command.id %> --stream str_01jd0v9m3x7k2p8q4r5s6t7u8v --kind pre-roll --duration 30 --source upl_01jd0v9m3x7k2p8q4r5s6t7u8v',
   ];
   static override flags = {
     playlist: Flags.string({ summary: 'Playlist id (pls_…).', exactlyOne: ['playlist', 'stream'] }),
     stream: Flags.string({ summary: 'Stream id (str_…).', exactlyOne: ['playlist', 'stream'] }),
     at: Flags.string({ summary: 'Playlists: programme position, mm:ss, h:mm:ss or seconds.' }),
-    'starts-at': Flags.string({ summary: 'Streams: when a scheduled break starts (ISO 8601).' }),
+    'starts-at': Flags.string({
+      summary: 'Streams: when a scheduled break starts (ISO 8601 with an offset, e.g. 2026-03-06T21:30:00Z).',
+    }),
     duration: Flags.integer({ summary: 'Seconds the ad plays.', min: 1, max: 600, required: true }),
     source: Flags.string({ summary: 'An upload id (upl_…) or an MP3 URL.', required: true }),
     kind: Flags.string({ summary: 'pre-roll or mid-roll.', options: ['pre-roll', 'mid-roll'], default: 'mid-roll' }),

@@ -19,6 +19,7 @@ import * as m0018 from './0018_payout_accounts.js';
 import * as m0019 from './0019_ad_breaks.js';
 import * as m0020 from './0020_ad_live_sessions.js';
 import * as m0021 from './0021_ad_impressions_started.js';
+import * as m0022 from './0022_ad_breaks_taken.js';
 
 /** One migration set for both dialects, in order. Add new files here. */
 export const migrations: Record<string, Migration> = {
@@ -42,4 +43,5 @@ export const migrations: Record<string, Migration> = {
   '0019_ad_breaks': m0019,
   '0020_ad_live_sessions': m0020,
   '0021_ad_impressions_started': m0021,
+  '0022_ad_breaks_taken': m0022,
 };

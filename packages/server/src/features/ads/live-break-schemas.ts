@@ -54,6 +54,12 @@ export const AdBreakIdParam = z.object({
 export const SignedAudioQuery = z.object({
   exp: z.string().max(20).optional(),
   sig: z.string().max(100).optional(),
+  rate: z.coerce
+    .number()
+    .int()
+    .refine((r) => r === 48000 || r === 32000, 'must be 48000 or 32000')
+    .optional()
+    .openapi({ description: 'The variant at this sample rate (signed with the URL); left out: 44.1 kHz.' }),
 });
 
 export type CreateAdBreak = z.infer<typeof CreateAdBreakBody>;

@@ -10,7 +10,7 @@ import type { EnclosureSigner } from '../podcasts/enclosure-signing.js';
 import type { AdBreakOrder, RelaysService } from '../relays/service.js';
 import type { StreamsService } from '../streams/service.js';
 import type { AdBreakView, CreateAdBreak } from './live-break-schemas.js';
-import type { AdsService } from './service.js';
+import type { AdsService, LiveAdVariant } from './service.js';
 
 export interface LiveBreaksDeps {
   db: Kysely<Database>;
@@ -44,7 +44,41 @@ export class LiveBreaks {
 
   constructor(private readonly deps: LiveBreaksDeps) {
     this.clock = deps.clock ?? (() => new Date());
-    deps.relays.extendReceipt(async (streamId) => ({ ad_break: await this.orderFor(streamId) }));
+    deps.relays.extendReceipt(async (streamId, input) => {
+      await this.noteTaken(streamId, input.ad_breaks_taken ?? []);
+      return { ad_break: await this.orderFor(streamId) };
+    });
+  }
+
+  /**
+   * The relay reports the breaks it has taken on (started, played or failed): they are not offered again,
+   * so a restarted relay does not replay one and the next break is not hidden behind one already played.
+   * Only the reporting relay's stream's breaks are touched.
+   */
+  async noteTaken(streamId: string, ids: readonly string[]): Promise<void> {
+    const breaks = ids.filter((id) => id.startsWith('brk_'));
+    const markers = ids.filter((id) => id.startsWith('adm_'));
+    if (breaks.length === 0 && markers.length === 0) return;
+    const at = this.clock().toISOString();
+    await this.deps.db.transaction().execute(async (tx) => {
+      if (breaks.length > 0)
+        await tx
+          .updateTable('ad_breaks')
+          .set({ taken_at: at })
+          .where('stream_id', '=', streamId)
+          .where('id', 'in', breaks)
+          .where('taken_at', 'is', null)
+          .execute();
+      if (markers.length > 0)
+        await tx
+          .updateTable('ad_markers')
+          .set({ taken_at: at })
+          .where('stream_id', '=', streamId)
+          .where('id', 'in', markers)
+          .where('starts_at', 'is not', null)
+          .where('taken_at', 'is', null)
+          .execute();
+    });
   }
 
   async start(principal: Principal, streamId: string, input: CreateAdBreak): Promise<AdBreakView> {
@@ -137,50 +171,100 @@ export class LiveBreaks {
     };
   }
 
-  /** The break the stream's relay should play now (the relay ignores one it has already taken), or null. */
+  /**
+   * The break the stream's relay should play now, or null: nothing while the stream is not live (a relay
+   * that is starting or reconnecting could not play it, and would count it taken). A requested break
+   * first, then a scheduled marker whose `starts_at` has come, offered for SCHEDULED_WINDOW_SECONDS; neither
+   * once the relay has reported it taken.
+   */
   async orderFor(streamId: string): Promise<AdBreakOrder | null> {
+    const stream = await this.deps.db.selectFrom('streams').select('status').where('id', '=', streamId).executeTakeFirst();
+    if (stream?.status !== 'live') return null;
     const now = this.clock();
     const iso = now.toISOString();
     const requested = await this.deps.db
       .selectFrom('ad_breaks')
       .innerJoin('ad_markers', 'ad_markers.id', 'ad_breaks.marker_id')
       .innerJoin('ad_renditions', 'ad_renditions.id', 'ad_markers.rendition_id')
-      .select(['ad_breaks.id', 'ad_breaks.marker_id', 'ad_breaks.duration_seconds', 'ad_renditions.mp3_key'])
+      .select([
+        'ad_breaks.id',
+        'ad_breaks.marker_id',
+        'ad_breaks.duration_seconds',
+        'ad_renditions.mp3_key',
+        'ad_markers.owner_id',
+        'ad_markers.source_upload_id',
+        'ad_markers.source_url',
+        'ad_markers.duration_seconds as marker_duration_seconds',
+      ])
       .where('ad_breaks.stream_id', '=', streamId)
       .where('ad_breaks.expires_at', '>', iso)
+      .where('ad_breaks.taken_at', 'is', null)
       .where('ad_renditions.status', '=', 'ready')
       .orderBy('ad_breaks.id', 'desc')
       .executeTakeFirst();
-    if (requested?.mp3_key) return this.order(requested.id, requested.marker_id, requested.duration_seconds, requested.mp3_key);
-    // A scheduled marker (`starts_at`) whose time has come: offered for a minute, its own id as the break's.
+    if (requested?.mp3_key) {
+      const variants = await this.deps.ads.liveVariants({ ...requested, duration_seconds: requested.marker_duration_seconds });
+      return this.order(requested.id, requested.marker_id, requested.duration_seconds, requested.mp3_key, variants);
+    }
+    // A scheduled mid-roll (`starts_at`) whose time has come: offered for a minute, its own id as the break's.
     const scheduled = await this.deps.db
       .selectFrom('ad_markers')
       .innerJoin('ad_renditions', 'ad_renditions.id', 'ad_markers.rendition_id')
-      .select(['ad_markers.id', 'ad_markers.duration_seconds', 'ad_renditions.mp3_key'])
+      .select([
+        'ad_markers.id',
+        'ad_markers.duration_seconds',
+        'ad_renditions.mp3_key',
+        'ad_markers.owner_id',
+        'ad_markers.source_upload_id',
+        'ad_markers.source_url',
+      ])
       .where('ad_markers.stream_id', '=', streamId)
+      .where('ad_markers.kind', '=', 'mid-roll')
       .where('ad_markers.starts_at', '<=', iso)
       .where('ad_markers.starts_at', '>', new Date(now.getTime() - SCHEDULED_WINDOW_SECONDS * 1000).toISOString())
+      .where('ad_markers.taken_at', 'is', null)
       .where('ad_renditions.status', '=', 'ready')
       .orderBy('ad_markers.starts_at', 'desc')
       .executeTakeFirst();
-    if (scheduled?.mp3_key) return this.order(scheduled.id, scheduled.id, scheduled.duration_seconds, scheduled.mp3_key);
+    if (scheduled?.mp3_key) {
+      const variants = await this.deps.ads.liveVariants(scheduled);
+      return this.order(scheduled.id, scheduled.id, scheduled.duration_seconds, scheduled.mp3_key, variants);
+    }
     return null;
   }
 
-  private async order(id: string, markerId: string, duration: number, key: string): Promise<AdBreakOrder> {
-    const presigned = await this.deps.store.presignedGetUrl(key, AUDIO_URL_SECONDS);
-    let url = presigned;
-    if (!url) {
-      const s = this.deps.signer.sign(id, null, { ttlSeconds: AUDIO_URL_SECONDS });
-      // Relative: the relay resolves it against the API URL it reports to.
-      url = `/v1/ad-breaks/${id}/audio?exp=${s.exp}&sig=${s.sig}`;
-    }
-    return { id, ad_id: markerId, url, duration_seconds: duration };
+  private async order(
+    id: string,
+    markerId: string,
+    duration: number,
+    key: string,
+    variants: LiveAdVariant[],
+  ): Promise<AdBreakOrder> {
+    const order: AdBreakOrder = { id, ad_id: markerId, url: await this.audioUrl(id, key, null), duration_seconds: duration };
+    if (variants.length > 0)
+      order.variants = await Promise.all(
+        variants.map(async (v) => ({ sample_rate: v.sampleRate, url: await this.audioUrl(id, v.mp3Key, v.sampleRate) })),
+      );
+    return order;
   }
 
-  /** GET /v1/ad-breaks/{id}/audio: the ad's normalized MP3, for a correctly signed, unexpired URL only. */
-  async audio(id: string, given: { exp?: string | undefined; sig?: string | undefined }): Promise<MediaAnswer> {
-    const check = this.deps.signer.check(id, given);
+  /** Presigned by the object store, or a signed path on the API (relative: the relay resolves it against its API URL). */
+  private async audioUrl(id: string, key: string, sampleRate: number | null): Promise<string> {
+    const presigned = await this.deps.store.presignedGetUrl(key, AUDIO_URL_SECONDS);
+    if (presigned) return presigned;
+    const s = this.deps.signer.sign(signedName(id, sampleRate), null, { ttlSeconds: AUDIO_URL_SECONDS });
+    return `/v1/ad-breaks/${id}/audio?${sampleRate ? `rate=${sampleRate}&` : ''}exp=${s.exp}&sig=${s.sig}`;
+  }
+
+  /**
+   * GET /v1/ad-breaks/{id}/audio: the ad's normalized MP3 (`rate`: its variant at that sample rate), for a
+   * correctly signed, unexpired URL only.
+   */
+  async audio(
+    id: string,
+    given: { exp?: string | undefined; sig?: string | undefined; rate?: number | undefined },
+  ): Promise<MediaAnswer> {
+    const check = this.deps.signer.check(signedName(id, given.rate ?? null), given);
     if (check !== 'valid')
       throw new DomainError('forbidden', check === 'expired' ? 'This ad URL has expired.' : 'This ad URL is not signed.');
     const markerId = id.startsWith('brk_')
@@ -190,12 +274,23 @@ export class LiveBreaks {
       ? await this.deps.db
           .selectFrom('ad_markers')
           .innerJoin('ad_renditions', 'ad_renditions.id', 'ad_markers.rendition_id')
-          .select('ad_renditions.mp3_key')
+          .select([
+            'ad_renditions.mp3_key',
+            'ad_markers.owner_id',
+            'ad_markers.source_upload_id',
+            'ad_markers.source_url',
+            'ad_markers.duration_seconds',
+          ])
           .where('ad_markers.id', '=', markerId)
           .executeTakeFirst()
       : undefined;
-    const answer = row?.mp3_key ? await serveBlob(this.deps.store, row.mp3_key, 'private, no-store') : null;
+    let key = row?.mp3_key ?? null;
+    if (row && given.rate) key = (await this.deps.ads.liveVariants(row)).find((v) => v.sampleRate === given.rate)?.mp3Key ?? null;
+    const answer = key ? await serveBlob(this.deps.store, key, 'private, no-store') : null;
     if (!answer) throw new NotFound('Ad break', id);
     return answer;
   }
 }
+
+/** What an ad URL's signature covers: the break, and the variant's sample rate if any. */
+const signedName = (id: string, sampleRate: number | null) => (sampleRate ? `${id}@${sampleRate}` : id);

@@ -16,6 +16,8 @@ export interface AdTarget {
   bitrateKbps: number;
   channels: 1 | 2;
   durationSeconds: number;
+  /** false: the MP3 only (a live break's variant at another sample rate), no HLS segments. */
+  hls?: false;
 }
 
 /** EBU R128-style targets: integrated loudness, true peak, loudness range. */

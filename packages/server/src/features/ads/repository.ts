@@ -13,6 +13,12 @@ export async function insertRenditionIfAbsent(db: Q, row: AdRenditionsTable): Pr
   return true;
 }
 
+/** Of these renditions, the ready ones with their MP3. */
+export const readyRenditions = (db: Q, ids: string[]) =>
+  ids.length === 0
+    ? Promise.resolve([])
+    : db.selectFrom('ad_renditions').select(['id', 'mp3_key']).where('id', 'in', ids).where('status', '=', 'ready').execute();
+
 export const updateRendition = (db: Q, id: string, patch: Updateable<AdRenditionsTable>) =>
   db.updateTable('ad_renditions').set(patch).where('id', '=', id).execute();
 

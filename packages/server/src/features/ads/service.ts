@@ -58,6 +58,25 @@ export interface AdsDeps {
 /** The format live streams' ads are normalized to until the relay inserts them (the relay's own output format). */
 const LIVE_TARGET = { sampleRate: 44100, bitrateKbps: 128, channels: 2 as const };
 
+/**
+ * The other sample rates of MPEG-1 layer III, which live MP3 sources use: the relay swaps the source's frames
+ * for the ad's one for one, so a live mid-roll is also normalized at each of them up front (MP3 only), and the
+ * relay plays the one of its source's rate. Up front rather than on request: a scheduled break must not wait
+ * for FFmpeg, and three short runs per ad cost little.
+ */
+export const LIVE_VARIANT_RATES = [48000, 32000] as const;
+
+/** The target of a live ad's variant at `sampleRate` (its rendition id is derived from it, so it is one object shape). */
+export function liveVariantTarget(sampleRate: number, durationSeconds: number): AdTarget {
+  return { ...LIVE_TARGET, sampleRate, durationSeconds, hls: false };
+}
+
+/** A live ad's normalized MP3 at one sample rate. */
+export interface LiveAdVariant {
+  sampleRate: number;
+  mp3Key: string;
+}
+
 export const adPrefix = (renditionId: string) => `ads/${renditionId}/`;
 
 export class AdsService implements PlaylistAdsPort {
@@ -107,6 +126,10 @@ export class AdsService implements PlaylistAdsPort {
 
   async createForStream(principal: Principal, streamId: string, input: CreateStreamAdMarker): Promise<AdMarkerView> {
     await this.deps.streams.get(principal, streamId);
+    if (input.starts_at && input.kind === 'pre-roll')
+      throw new DomainError('validation_failed', 'A pre-roll plays to each new listener; it has no `starts_at`.', {
+        errors: [{ path: 'starts_at', message: 'only for a mid-roll (a scheduled break)' }],
+      });
     const id = await this.insert(
       principal,
       input,
@@ -117,6 +140,8 @@ export class AdsService implements PlaylistAdsPort {
         position_seconds: null,
         starts_at: input.starts_at ? new Date(input.starts_at).toISOString() : null,
       },
+      // A break plays the ad in place of the source's frames: one variant per MP3 sample rate a source may have.
+      input.kind === 'mid-roll' ? LIVE_VARIANT_RATES.map((rate) => liveVariantTarget(rate, input.duration_seconds)) : [],
     );
     return this.get(principal, id);
   }
@@ -157,6 +182,7 @@ export class AdsService implements PlaylistAdsPort {
     input: CreatePlaylistAdMarker | CreateStreamAdMarker,
     target: AdTarget,
     where: Pick<AdMarkersTable, 'playlist_id' | 'stream_id' | 'position_seconds' | 'starts_at'>,
+    variants: AdTarget[] = [],
   ): Promise<string> {
     const source = input.source;
     const uploadId = 'upload_id' in source ? source.upload_id : null;
@@ -172,24 +198,37 @@ export class AdsService implements PlaylistAdsPort {
     const renditionId = renditionIdOf(principal.userId, uploadId ?? url!, target);
     const id = newId('adm');
     await this.deps.db.transaction().execute(async (tx) => {
-      const created = await repo.insertRenditionIfAbsent(tx, {
-        id: renditionId,
-        owner_id: principal.userId,
-        source_upload_id: uploadId,
-        source_url: url,
-        target: JSON.stringify(target),
-        status: 'pending',
-        reason: null,
-        mp3_key: null,
-        audio_start: null,
-        audio_end: null,
-        seek_index: null,
-        duration_seconds: null,
-        hls_prefix: null,
-        hls_segments: null,
-        created_at: now,
-        updated_at: now,
-      });
+      // Once per source and format: a second marker with the same ad reuses the first one's audio.
+      const addRendition = async (rid: string, t: AdTarget): Promise<boolean> => {
+        const created = await repo.insertRenditionIfAbsent(tx, {
+          id: rid,
+          owner_id: principal.userId,
+          source_upload_id: uploadId,
+          source_url: url,
+          target: JSON.stringify(t),
+          status: 'pending',
+          reason: null,
+          mp3_key: null,
+          audio_start: null,
+          audio_end: null,
+          seek_index: null,
+          duration_seconds: null,
+          hls_prefix: null,
+          hls_segments: null,
+          created_at: now,
+          updated_at: now,
+        });
+        if (created)
+          await enqueue(
+            tx,
+            NORMALIZE_AD,
+            { rendition_id: rid },
+            { ownerId: principal.userId, resourceId: rid, now: this.clock() },
+          );
+        return created;
+      };
+      await addRendition(renditionId, target);
+      for (const variant of variants) await addRendition(renditionIdOf(principal.userId, uploadId ?? url!, variant), variant);
       await repo.insertMarker(tx, {
         id,
         owner_id: principal.userId,
@@ -201,14 +240,6 @@ export class AdsService implements PlaylistAdsPort {
         created_at: now,
         ...where,
       });
-      // Once per source and format: a second marker with the same ad reuses the first one's audio.
-      if (created)
-        await enqueue(
-          tx,
-          NORMALIZE_AD,
-          { rendition_id: renditionId },
-          { ownerId: principal.userId, resourceId: renditionId, now: this.clock() },
-        );
       if (where.playlist_id) await this.deps.playlists.touch(where.playlist_id, tx);
     });
     this.deps.jobs.wake();
@@ -239,13 +270,17 @@ export class AdsService implements PlaylistAdsPort {
       const prefix = adPrefix(renditionId);
       const mp3Key = `${prefix}ad.mp3`;
       await store.put(mp3Key, openFile(file), { contentType: 'audio/mpeg', signal: ctx.signal });
-      const hls = await publishHlsRendition(this.deps.transcoder, store, {
-        input: openFile(file),
-        prefix: `${prefix}hls/`,
-        durationSeconds: map.durationSeconds,
-        signal: ctx.signal,
-        workDir: dir,
-      });
+      // A live break's variant is played by the relay from its MP3 only.
+      const hls =
+        target.hls === false
+          ? null
+          : await publishHlsRendition(this.deps.transcoder, store, {
+              input: openFile(file),
+              prefix: `${prefix}hls/`,
+              durationSeconds: map.durationSeconds,
+              signal: ctx.signal,
+              workDir: dir,
+            });
       await db.transaction().execute(async (tx) => {
         await repo.updateRendition(tx, renditionId, {
           status: 'ready',
@@ -254,8 +289,8 @@ export class AdsService implements PlaylistAdsPort {
           audio_end: map.audioEnd,
           seek_index: JSON.stringify(map.seekIndex),
           duration_seconds: map.durationSeconds,
-          hls_prefix: `${prefix}hls/`,
-          hls_segments: JSON.stringify(hls.segments),
+          hls_prefix: hls ? `${prefix}hls/` : null,
+          hls_segments: hls ? JSON.stringify(hls.segments) : null,
           updated_at: this.now(),
         });
         for (const { playlist_id } of await repo.playlistsOfRendition(tx, renditionId))
@@ -268,6 +303,29 @@ export class AdsService implements PlaylistAdsPort {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  }
+
+  /** A live mid-roll's normalized MP3 at the other sample rates, those that are ready (derived ids: no link rows). */
+  async liveVariants(marker: {
+    owner_id: string;
+    source_upload_id: string | null;
+    source_url: string | null;
+    duration_seconds: number;
+  }): Promise<LiveAdVariant[]> {
+    const source = marker.source_upload_id ?? marker.source_url;
+    if (!source) return [];
+    const ids = LIVE_VARIANT_RATES.map((rate) => ({
+      rate,
+      id: renditionIdOf(marker.owner_id, source, liveVariantTarget(rate, marker.duration_seconds)),
+    }));
+    const rows = await repo.readyRenditions(
+      this.deps.db,
+      ids.map((v) => v.id),
+    );
+    return ids.flatMap(({ rate, id }) => {
+      const key = rows.find((r) => r.id === id)?.mp3_key;
+      return key ? [{ sampleRate: rate, mp3Key: key }] : [];
+    });
   }
 
   async markFailed(renditionId: string, reason: string, logger: Logger): Promise<void> {

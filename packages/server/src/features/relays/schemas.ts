@@ -37,6 +37,14 @@ export const HeartbeatBody = z
     media_sequence: z.number().int().min(0).nullish(),
     source_kind: z.enum(['icecast', 'shoutcast1', 'shoutcast2']).nullish(),
     content_type: z.string().max(100).nullish(),
+    ad_breaks_taken: z
+      .array(z.string().regex(/^(brk|adm)_[0-9a-z]{26}$/))
+      .max(100)
+      .nullish()
+      .openapi({
+        description:
+          'Ids of the live ad breaks the worker has taken on (started, played or failed); the API stops offering them.',
+      }),
   })
   .openapi('RelayHeartbeat');
 
@@ -54,14 +62,21 @@ export const HeartbeatResponse = z
       .object({
         id: z.string(),
         ad_id: z.string().nullable(),
-        url: z.string(),
+        url: z.string().openapi({ description: 'The ad normalized at 44.1 kHz.' }),
+        variants: z
+          .array(z.object({ sample_rate: z.number().int(), url: z.string() }))
+          .optional()
+          .openapi({
+            description:
+              'The same ad normalized at the other MP3 sample rates (48 and 32 kHz) it is ready in: the relay plays the one whose rate is its source’s.',
+          }),
         duration_seconds: z.number().int(),
       })
       .nullable()
       .optional()
       .openapi({
         description:
-          'A live ad break to play now: the relay fetches `url` (absolute, or relative to the API) and plays it in place of the source for `duration_seconds`; it plays each id once.',
+          'A live ad break to play now: the relay fetches `url` (absolute, or relative to the API) (or the variant of its source’s sample rate) and plays it in place of the source for `duration_seconds`; it plays each id once and reports it in `ad_breaks_taken`.',
       }),
   })
   .openapi('RelayHeartbeatReceipt');

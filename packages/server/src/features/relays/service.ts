@@ -44,6 +44,8 @@ export interface HeartbeatInput {
   media_sequence?: number | null;
   source_kind?: SourceKind | null;
   content_type?: string | null;
+  /** Live ad breaks (brk_… or a scheduled marker's adm_…) the worker has taken on: started, played or failed. */
+  ad_breaks_taken?: string[] | null;
 }
 
 export interface SourceFacts {
@@ -74,8 +76,11 @@ export interface RelayStatus {
  */
 export type StreamStateListener = (tx: Transaction<Database>, streamId: string, state: RelayState) => Promise<void>;
 
-/** Adds fields to the heartbeat receipt for a stream (archives: where to keep the set's segments). */
-export type ReceiptExtension = (streamId: string) => Promise<ReceiptExtras>;
+/**
+ * Adds fields to the heartbeat receipt for a stream (archives: where to keep the set's segments; ads: the
+ * break to play, after noting the breaks the worker reports taken). Runs after the stream's state is updated.
+ */
+export type ReceiptExtension = (streamId: string, input: HeartbeatInput) => Promise<ReceiptExtras>;
 
 /** Receipt fields other features add (HeartbeatResponse in schemas.ts). */
 export interface ReceiptExtras {
@@ -87,9 +92,16 @@ export interface ReceiptExtras {
 export interface AdBreakOrder {
   id: string;
   ad_id: string | null;
-  /** The ad's normalized MP3: presigned, or a signed path on the API. */
+  /** The ad's normalized MP3 at 44.1 kHz: presigned, or a signed path on the API. */
   url: string;
+  /** The same ad normalized at each other sample rate it is ready in; the worker plays the one of its source's rate. */
+  variants?: AdBreakVariant[];
   duration_seconds: number;
+}
+
+export interface AdBreakVariant {
+  sample_rate: number;
+  url: string;
 }
 
 export interface RelayMetricRow {
@@ -308,7 +320,7 @@ export class RelaysService {
       );
     }
     const extra: ReceiptExtras = {};
-    for (const extension of this.receiptExtensions) Object.assign(extra, await extension(relay.stream_id));
+    for (const extension of this.receiptExtensions) Object.assign(extra, await extension(relay.stream_id, input));
     return { ...extra, relay_id: relay.id, stream_id: relay.stream_id, state: input.state, received_at: now };
   }
 
