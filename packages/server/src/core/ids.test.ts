@@ -35,3 +35,13 @@ describe('newId', () => {
     );
   });
 });
+
+describe('newId random bits', () => {
+  it('stay fresh across refills of the random pool: thousands of ids, one per millisecond, no repeated random part', () => {
+    let now = 1_900_000_000_000;
+    const randomParts = Array.from({ length: 2000 }, () => newId('req', (now += 1)).slice(14));
+    expect(new Set(randomParts).size).toBe(randomParts.length);
+    // Not a constant or a counter: the first digits (the high bits) are spread over the alphabet.
+    expect(new Set(randomParts.map((r) => r[0])).size).toBeGreaterThan(16);
+  });
+});

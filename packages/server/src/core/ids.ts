@@ -1,4 +1,4 @@
-import { randomBytes } from 'node:crypto';
+import { randomFillSync } from 'node:crypto';
 
 const CROCKFORD = '0123456789abcdefghjkmnpqrstvwxyz';
 
@@ -46,11 +46,26 @@ export function newId(prefix: IdPrefix, now = Date.now()): string {
     random = increment(lastRandom);
     now = lastTime;
   } else {
-    random = randomBytes(10);
+    random = freshRandom();
   }
   lastTime = now;
   lastRandom = random;
   return `${prefix}_${encodeTime(now)}${encodeRandom(random)}`;
+}
+
+/** Random bytes drawn from the CSPRNG a pool at a time: one call per 409 ids, not one per id (one per request). */
+const POOL_BYTES = 4090;
+const pool = new Uint8Array(POOL_BYTES);
+let poolAt = POOL_BYTES;
+
+/** Ten fresh random bytes, a copy no later refill can change (lastRandom outlives the pool's contents). */
+function freshRandom(): Uint8Array {
+  if (poolAt + 10 > POOL_BYTES) {
+    randomFillSync(pool);
+    poolAt = 0;
+  }
+  poolAt += 10;
+  return pool.slice(poolAt - 10, poolAt);
 }
 
 function encodeTime(ms: number): string {
@@ -90,7 +105,7 @@ function increment(bytes: Uint8Array): Uint8Array {
     }
     next[i] = 0;
   }
-  return randomBytes(10);
+  return freshRandom();
 }
 
 export const ID_PATTERN = /^[a-z]{3}_[0-9a-hjkmnp-tv-z]{26}$/;

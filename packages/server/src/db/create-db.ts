@@ -113,21 +113,11 @@ function createPostgres({ url, schema, poolSize = 10 }: DbOptions): Db {
     connection: schema ? { search_path: schema } : {},
     transform: { undefined: null },
   });
-  // postgres.js keeps no public count of busy connections; count queries in flight.
+  // postgres.js keeps no public count of busy connections: count reserved connections and
+  // queries in flight on the pool (pipelined queries can outnumber connections: capped at 1).
   const counted = new Proxy(client, {
     get(target, prop, receiver) {
-      if (prop === 'reserve') {
-        return async () => {
-          const conn = await target.reserve();
-          active += 1;
-          const release = conn.release.bind(conn);
-          conn.release = () => {
-            active = Math.max(0, active - 1);
-            return release();
-          };
-          return conn;
-        };
-      }
+      if (prop === 'reserve') return async () => reserveOnBegin(target, (delta) => (active = Math.max(0, active + delta)));
       return Reflect.get(target, prop, receiver);
     },
   });
@@ -136,8 +126,54 @@ function createPostgres({ url, schema, poolSize = 10 }: DbOptions): Db {
     kysely,
     dialect: 'postgres',
     ping: () => ping(kysely),
-    poolUsage: () => active / poolSize,
+    poolUsage: () => Math.min(1, active / poolSize),
     close: () => kysely.destroy(),
+  };
+}
+
+type Pool = ReturnType<typeof postgres>;
+type Reserved = Awaited<ReturnType<Pool['reserve']>>;
+
+const BEGINS_TRANSACTION = /^\s*(begin|start\s+transaction)\b/i;
+
+/**
+ * What Kysely's postgres.js driver is given for `reserve()`: a connection reserved only when a
+ * transaction begins on it. Kysely takes a connection for every query, and a reservation per
+ * query (taken from the pool, then handed back) cost more than the query on Postgres; a
+ * single query needs no session of its own, so it runs on the pool, where postgres.js also
+ * writes queries that wait for the same connection in one go. A transaction (`begin`, or
+ * `start transaction` with an isolation level) and every query after it on this connection
+ * (through commit or rollback) run on one reserved connection, as before.
+ */
+export function reserveOnBegin(pool: Pool, count: (delta: number) => void) {
+  let reserved: Reserved | undefined;
+  return {
+    unsafe(text: string, parameters?: unknown[], options?: { prepare?: boolean; simple?: boolean }) {
+      if (reserved) return reserved.unsafe(text, parameters as never, options);
+      if (BEGINS_TRANSACTION.test(text)) {
+        // Kysely awaits this: a promise-like that reserves first, then begins on the reserved connection.
+        return pool.reserve().then((connection) => {
+          reserved = connection;
+          count(1);
+          return connection.unsafe(text, parameters as never, options);
+        });
+      }
+      const query = pool.unsafe(text, parameters as never, options);
+      // A streamed query (no options) must not be started here: its cursor() starts it. Kysely
+      // awaits every other query at once, so observing it here changes nothing.
+      if (options) {
+        count(1);
+        const done = () => count(-1);
+        query.then(done, done);
+      }
+      return query;
+    },
+    release() {
+      if (!reserved) return;
+      count(-1);
+      reserved.release();
+      reserved = undefined;
+    },
   };
 }
 

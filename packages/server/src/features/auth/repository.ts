@@ -1,5 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { ApiTokensTable, Database, RefreshTokensTable, UsersTable } from '../../db/tables.js';
+import { precompiled } from '../../db/precompiled.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
@@ -49,9 +50,9 @@ export const findApiTokenByHash = (db: Q, tokenHash: string) =>
  * is a correlated subquery, not a join: SQLite ran the two-table join at about six times the
  * cost of the same lookups written this way (~70 against ~12 µs), and this query runs on every
  * API-token request. A token whose owner is gone has `role` null (the foreign key cascades, so
- * only a race with the delete sees that) and authenticates no one.
+ * only a race with the delete sees that) and authenticates no one. Compiled once (db/precompiled.ts).
  */
-export const findApiTokenPrincipal = (db: Q, tokenHash: string) =>
+const apiTokenPrincipal = precompiled((db: Q, tokenHash: string) =>
   db
     .selectFrom('api_tokens')
     .select((eb) => [
@@ -63,8 +64,10 @@ export const findApiTokenPrincipal = (db: Q, tokenHash: string) =>
       'api_tokens.last_used_at',
       eb.selectFrom('users').select('users.role').whereRef('users.id', '=', 'api_tokens.user_id').as('role'),
     ])
-    .where('api_tokens.token_hash', '=', tokenHash)
-    .executeTakeFirst();
+    .where('api_tokens.token_hash', '=', tokenHash),
+);
+
+export const findApiTokenPrincipal = async (db: Q, tokenHash: string) => (await apiTokenPrincipal(db, tokenHash))[0];
 
 export const listApiTokens = (db: Q, userId: string) =>
   db

@@ -1,12 +1,16 @@
 import type { Kysely, Transaction, Updateable } from 'kysely';
 import type { Database, StreamsTable } from '../../db/tables.js';
+import { precompiled } from '../../db/precompiled.js';
 import { listOwnedPage, type OwnedPageQuery } from '../../db/owned-page.js';
 
 type Q = Kysely<Database> | Transaction<Database>;
 
 export const insertStream = (db: Q, row: StreamsTable) => db.insertInto('streams').values(row).execute();
 
-export const findStream = (db: Q, id: string) => db.selectFrom('streams').selectAll().where('id', '=', id).executeTakeFirst();
+const streamById = precompiled((db: Q, id: string) => db.selectFrom('streams').selectAll().where('id', '=', id));
+
+/** Every authenticated read of a stream runs this: compiled once (db/precompiled.ts). */
+export const findStream = async (db: Q, id: string) => (await streamById(db, id))[0];
 
 export const listStreams = (db: Q, opts: OwnedPageQuery) => listOwnedPage(db, 'streams', opts);
 
