@@ -27,7 +27,7 @@ async function main(): Promise<void> {
   }
 
   const worker = createRelayWorker(config, {
-    blobStore: createBlobStore(config.storage),
+    blobStore: await createBlobStore(config.storage),
     onFatal: () => process.exit(1),
   });
   let stopping = false;

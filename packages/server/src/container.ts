@@ -2,7 +2,7 @@ import { createBlobStore, type BlobStore } from '@djcast/relay/blob';
 import path from 'node:path';
 import type { DestinationStream } from 'pino';
 import type { Config } from './config.js';
-import { OutboxMailer, SmtpMailer, type Mailer } from './adapters/mailer/index.js';
+import { OutboxMailer, type Mailer } from './adapters/mailer/index.js';
 import { createRelayLauncher } from './adapters/relay-launcher/index.js';
 import type { RelayLauncher, RelayLogEntry, RelayLogger } from './adapters/relay-launcher/types.js';
 import { createDb, migrate, type Db } from './db/create-db.js';
@@ -31,13 +31,11 @@ import { analyticsModule, createListenerSessions } from './features/analytics/mo
 import { podcastsModule } from './features/podcasts/module.js';
 import { billingModule } from './features/billing/module.js';
 import { LocalBilling } from './adapters/billing/local.js';
-import { createStripeClient, StripeBilling, stripeWebhookVerifier } from './adapters/billing/stripe.js';
 import { archivesModule } from './features/archives/module.js';
 import { artworksModule } from './features/artworks/module.js';
 import { adsModule } from './features/ads/module.js';
 import { EnclosureSigner } from './features/podcasts/enclosure-signing.js';
 import { LogCdnPurger } from './adapters/cdn/log.js';
-import { CloudflareCdnPurger } from './adapters/cdn/cloudflare.js';
 import type { CdnPurger } from './adapters/cdn/types.js';
 import { installModules, type FeatureModule } from './modules.js';
 import { domainsModule } from './features/domains/module.js';
@@ -95,20 +93,26 @@ export async function createContainer(config: Config, options: ContainerOptions 
   if (config.auth.bootstrapAdmin) {
     await auth.ensureAdmin(config.auth.bootstrapAdmin.email, config.auth.bootstrapAdmin.password);
   }
+  // Vendor clients (nodemailer, stripe, cloudflare, acme-client, the AWS and Kubernetes SDKs) are
+  // imported below only when config picks them: loaded for nothing they cost the embedded
+  // defaults tens of MB of resident memory and startup time.
   const mailer: Mailer =
-    config.mail.kind === 'smtp' ? new SmtpMailer(config.mail.url, config.mail.from, logger) : new OutboxMailer(db.kysely, logger);
+    config.mail.kind === 'smtp'
+      ? new (await import('./adapters/mailer/smtp.js')).SmtpMailer(config.mail.url, config.mail.from, logger)
+      : new OutboxMailer(db.kysely, logger);
   const jobs = new JobQueue(db, clock);
   // Monetization: the one paywall policy every kind of playback asks (PlaybackAuthorizer, podcasts).
-  const stripe = config.billing.stripe ? createStripeClient(config.billing.stripe) : null;
+  const stripeAdapter = config.billing.stripe ? await import('./adapters/billing/stripe.js') : null;
+  const stripe = stripeAdapter && config.billing.stripe ? stripeAdapter.createStripeClient(config.billing.stripe) : null;
   const billing = billingModule({
     db: db.kysely,
     provider:
-      stripe && config.billing.stripe
-        ? new StripeBilling(stripe, { applicationFeePercent: config.billing.stripe.applicationFeePercent })
+      stripeAdapter && stripe && config.billing.stripe
+        ? new stripeAdapter.StripeBilling(stripe, { applicationFeePercent: config.billing.stripe.applicationFeePercent })
         : new LocalBilling(config.publicUrl, clock),
     verifyWebhook:
-      stripe && config.billing.stripe?.webhookSecret
-        ? stripeWebhookVerifier(stripe, config.billing.stripe.webhookSecret)
+      stripeAdapter && stripe && config.billing.stripe?.webhookSecret
+        ? stripeAdapter.stripeWebhookVerifier(stripe, config.billing.stripe.webhookSecret)
         : undefined,
     mailer,
     jobs,
@@ -125,8 +129,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
     (principal, resource, what) => billing.service.denial(principal?.userId ?? null, resource, what),
   );
-  const blobs: BlobStore = createBlobStore(config.storage);
-  const relayLauncher: RelayLauncher = options.relayLauncher ?? launcherFor(config.relay, relayLogger(logger));
+  const blobs: BlobStore = await createBlobStore(config.storage);
+  const relayLauncher: RelayLauncher = options.relayLauncher ?? (await launcherFor(config.relay, relayLogger(logger)));
   const relays = new RelaysService(
     db.kysely,
     relayLauncher,
@@ -235,7 +239,9 @@ export async function createContainer(config: Config, options: ContainerOptions 
 
   const cdn: CdnPurger =
     options.cdnPurger ??
-    (config.cdn.kind === 'cloudflare' ? new CloudflareCdnPurger(config.cdn, logger) : new LogCdnPurger(logger));
+    (config.cdn.kind === 'cloudflare'
+      ? new (await import('./adapters/cdn/cloudflare.js')).CloudflareCdnPurger(config.cdn, logger)
+      : new LogCdnPurger(logger));
   const podcasts = podcastsModule({
     db: db.kysely,
     store: blobs,
@@ -264,8 +270,8 @@ export async function createContainer(config: Config, options: ContainerOptions 
     clock,
   });
 
-  const dnsProvider = createDnsProvider(config.domains.provider);
-  const certificateIssuer = createCertificateIssuer(config.domains.acme, db.kysely, cipher);
+  const dnsProvider = await createDnsProvider(config.domains.provider);
+  const certificateIssuer = await createCertificateIssuer(config.domains.acme, db.kysely, cipher);
   const domains = domainsModule({
     db: db.kysely,
     jobs,
@@ -441,7 +447,7 @@ function workerStorageEnv(storage: Config['storage']): Record<string, string> {
   return env;
 }
 
-function launcherFor(relay: Config['relay'], logger: RelayLogger): RelayLauncher {
+function launcherFor(relay: Config['relay'], logger: RelayLogger): Promise<RelayLauncher> {
   const launcher = relay.launcher;
   if (launcher.kind === 'kubernetes') {
     return createRelayLauncher({

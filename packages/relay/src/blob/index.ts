@@ -1,22 +1,25 @@
 import { z } from 'zod';
 import { LocalBlobStore } from './local.js';
-import { S3BlobStore, type S3BlobStoreOptions } from './s3.js';
+import type { S3BlobStoreOptions } from './s3.js';
 import type { BlobStore } from './types.js';
 
 export type { BlobHead, BlobStore, ByteRange, GetOptions, GetResult, PutOptions } from './types.js';
 export { BlobKeyError, BlobRangeError } from './errors.js';
 export { assertValidKey, assertValidPrefix } from './keys.js';
 export { LocalBlobStore } from './local.js';
-export { S3BlobStore, type S3BlobStoreOptions } from './s3.js';
+// Types only: the AWS SDK (tens of MB resident) loads when a store is S3 (import the class from ./s3.js).
+export type { S3BlobStore, S3BlobStoreOptions } from './s3.js';
 
 export type BlobStoreOptions = { kind: 'local'; dir: string } | ({ kind: 's3' } & S3BlobStoreOptions);
 
-export function createBlobStore(opts: BlobStoreOptions): BlobStore {
+/** The store `opts` describes; the AWS SDK is imported only for an S3 store. */
+export async function createBlobStore(opts: BlobStoreOptions): Promise<BlobStore> {
   switch (opts.kind) {
     case 'local':
       return new LocalBlobStore(opts.dir);
     case 's3': {
       const { kind: _kind, ...s3 } = opts;
+      const { S3BlobStore } = await import('./s3.js');
       return new S3BlobStore(s3);
     }
   }
@@ -54,7 +57,7 @@ const storageEnv = z.discriminatedUnion('DJCAST_STORAGE', [
  * DJCAST_STORAGE_DIR / DJCAST_S3_* variables. Takes the environment as an
  * argument so callers decide where it comes from; empty values count as unset.
  */
-export function blobStoreFromEnv(env: Record<string, string | undefined>): BlobStore {
+export async function blobStoreFromEnv(env: Record<string, string | undefined>): Promise<BlobStore> {
   const present = Object.fromEntries(Object.entries(env).filter(([, value]) => value !== undefined && value !== ''));
   const parsed = storageEnv.safeParse({ DJCAST_STORAGE: 'local', ...present });
   if (!parsed.success) {

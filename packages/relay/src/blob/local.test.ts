@@ -7,7 +7,8 @@ import { buffer } from 'node:stream/consumers';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { blobStoreConformance } from './conformance.js';
 import { BlobKeyError } from './errors.js';
-import { blobStoreFromEnv, createBlobStore, LocalBlobStore, S3BlobStore } from './index.js';
+import { blobStoreFromEnv, createBlobStore, LocalBlobStore } from './index.js';
+import { S3BlobStore } from './s3.js';
 import { RESERVED_TOP_SEGMENT } from './keys.js';
 
 let conformanceDir: string;
@@ -156,15 +157,15 @@ describe('LocalBlobStore on disk', () => {
 });
 
 describe('blobStoreFromEnv / createBlobStore', () => {
-  it('builds a local store from DJCAST_STORAGE_DIR, local being the default', () => {
-    const store = blobStoreFromEnv({ DJCAST_STORAGE_DIR: '/srv/media' });
+  it('builds a local store from DJCAST_STORAGE_DIR, local being the default', async () => {
+    const store = await blobStoreFromEnv({ DJCAST_STORAGE_DIR: '/srv/media' });
     expect(store).toBeInstanceOf(LocalBlobStore);
     expect((store as LocalBlobStore).rootDir).toBe('/srv/media');
-    expect(blobStoreFromEnv({ DJCAST_STORAGE: 'local', DJCAST_STORAGE_DIR: 'rel' })).toBeInstanceOf(LocalBlobStore);
+    expect(await blobStoreFromEnv({ DJCAST_STORAGE: 'local', DJCAST_STORAGE_DIR: 'rel' })).toBeInstanceOf(LocalBlobStore);
   });
 
   it('builds an S3 store from DJCAST_S3_*', async () => {
-    const store = blobStoreFromEnv({
+    const store = (await blobStoreFromEnv({
       DJCAST_STORAGE: 's3',
       DJCAST_S3_BUCKET: 'media',
       DJCAST_S3_REGION: 'eu-west-3',
@@ -174,7 +175,7 @@ describe('blobStoreFromEnv / createBlobStore', () => {
       DJCAST_S3_SECRET_ACCESS_KEY: 'SK',
       DJCAST_S3_PREFIX: 'djcast',
       UNRELATED: 'ignored',
-    }) as S3BlobStore;
+    })) as S3BlobStore;
     expect(store).toBeInstanceOf(S3BlobStore);
     expect(store.bucket).toBe('media');
     expect(await store.client.config.region()).toBe('eu-west-3');
@@ -186,21 +187,22 @@ describe('blobStoreFromEnv / createBlobStore', () => {
     store.destroy();
   });
 
-  it('names the missing or inconsistent variables', () => {
-    expect(() => blobStoreFromEnv({})).toThrow(/DJCAST_STORAGE_DIR/);
-    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 's3' })).toThrow(/DJCAST_S3_BUCKET/);
-    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: 'b', DJCAST_S3_ACCESS_KEY_ID: 'only-one' })).toThrow(
-      /DJCAST_S3_SECRET_ACCESS_KEY/,
-    );
-    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: 'b', DJCAST_S3_FORCE_PATH_STYLE: 'maybe' })).toThrow(
-      /DJCAST_S3_FORCE_PATH_STYLE/,
-    );
-    expect(() => blobStoreFromEnv({ DJCAST_STORAGE: 'gcs' })).toThrow(/DJCAST_STORAGE/);
+  it('names the missing or inconsistent variables', async () => {
+    await expect(blobStoreFromEnv({})).rejects.toThrow(/DJCAST_STORAGE_DIR/);
+    await expect(blobStoreFromEnv({ DJCAST_STORAGE: 's3' })).rejects.toThrow(/DJCAST_S3_BUCKET/);
+    await expect(
+      blobStoreFromEnv({ DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: 'b', DJCAST_S3_ACCESS_KEY_ID: 'only-one' }),
+    ).rejects.toThrow(/DJCAST_S3_SECRET_ACCESS_KEY/);
+    await expect(
+      blobStoreFromEnv({ DJCAST_STORAGE: 's3', DJCAST_S3_BUCKET: 'b', DJCAST_S3_FORCE_PATH_STYLE: 'maybe' }),
+    ).rejects.toThrow(/DJCAST_S3_FORCE_PATH_STYLE/);
+    await expect(blobStoreFromEnv({ DJCAST_STORAGE: 'gcs' })).rejects.toThrow(/DJCAST_STORAGE/);
   });
 
-  it('createBlobStore picks the class from kind', () => {
-    expect(createBlobStore({ kind: 'local', dir: '/tmp/x' }).kind).toBe('local');
-    const s3 = createBlobStore({ kind: 's3', bucket: 'b' }) as S3BlobStore;
+  it('createBlobStore picks the class from kind', async () => {
+    expect((await createBlobStore({ kind: 'local', dir: '/tmp/x' })).kind).toBe('local');
+    const s3 = (await createBlobStore({ kind: 's3', bucket: 'b' })) as S3BlobStore;
+    expect(s3).toBeInstanceOf(S3BlobStore);
     expect(s3.kind).toBe('s3');
     s3.destroy();
   });

@@ -1,6 +1,6 @@
 // Stripe's objects read into ours: pure, and free of the stripe package so the billing service may use them.
 
-import type { ProviderSubscription } from './types.js';
+import type { ConnectedAccountState, ProviderSubscription } from './types.js';
 
 /** Stripe's subscription statuses in ours. */
 export function ourStatus(status: string): ProviderSubscription['status'] {
@@ -27,4 +27,17 @@ export function periodEnd(sub: {
 }): Date | null {
   const seconds = sub.items?.data?.[0]?.current_period_end ?? sub.current_period_end;
   return typeof seconds === 'number' ? new Date(seconds * 1000) : null;
+}
+
+/** A Stripe Account (from the API or an account.updated event) as the payouts feature stores it. */
+export function connectedAccountState(account: Record<string, any>): ConnectedAccountState {
+  const due = account.requirements?.currently_due;
+  return {
+    accountId: String(account.id),
+    chargesEnabled: account.charges_enabled === true,
+    payoutsEnabled: account.payouts_enabled === true,
+    detailsSubmitted: account.details_submitted === true,
+    requirementsDue: Array.isArray(due) ? due.map(String) : [],
+    disabledReason: typeof account.requirements?.disabled_reason === 'string' ? account.requirements.disabled_reason : null,
+  };
 }

@@ -4,15 +4,14 @@ import {
   BillingUnavailable,
   PaymentDeclined,
   type BillingProvider,
-  type ConnectedAccountState,
   type PayoutProvider,
   type ProviderPlan,
   type ProviderSubscription,
   type ProviderSubscriptionRequest,
 } from './types.js';
-import { ourStatus, periodEnd } from './stripe-mapping.js';
+import { connectedAccountState, ourStatus, periodEnd } from './stripe-mapping.js';
 
-export { ourStatus, periodEnd };
+export { connectedAccountState, ourStatus, periodEnd };
 
 /** The Stripe API version every call is pinned to (the package's own; webhooks are read in it too). */
 export const STRIPE_API_VERSION = '2026-10-28.endive';
@@ -258,19 +257,6 @@ export class StripeBilling implements BillingProvider, PayoutProvider {
       throw error;
     }
   }
-}
-
-/** A Stripe Account (from the API or an account.updated event) as the payouts feature stores it. */
-export function connectedAccountState(account: Record<string, any>): ConnectedAccountState {
-  const due = account.requirements?.currently_due;
-  return {
-    accountId: String(account.id),
-    chargesEnabled: account.charges_enabled === true,
-    payoutsEnabled: account.payouts_enabled === true,
-    detailsSubmitted: account.details_submitted === true,
-    requirementsDue: Array.isArray(due) ? due.map(String) : [],
-    disabledReason: typeof account.requirements?.disabled_reason === 'string' ? account.requirements.disabled_reason : null,
-  };
 }
 
 /** A verified provider event, as the billing service reads it. */

@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import type { Kysely } from 'kysely';
 import type { Database } from '../../db/tables.js';
 import type { FieldCipher } from '../../secrets.js';
-import { AcmeCertificateIssuer } from './acme.js';
 import { OffCertificateIssuer, type AccountKeyStore, type CertificateIssuer } from './types.js';
 
 export interface AcmeConfig {
@@ -11,9 +10,14 @@ export interface AcmeConfig {
   caFile?: string;
 }
 
-/** ACME when a directory is configured; otherwise issuance is off and says so. */
-export function createCertificateIssuer(acme: AcmeConfig | null, db: Kysely<Database>, cipher: FieldCipher): CertificateIssuer {
+/** ACME when a directory is configured (acme-client imported only then); otherwise issuance is off and says so. */
+export async function createCertificateIssuer(
+  acme: AcmeConfig | null,
+  db: Kysely<Database>,
+  cipher: FieldCipher,
+): Promise<CertificateIssuer> {
   if (!acme) return new OffCertificateIssuer();
+  const { AcmeCertificateIssuer } = await import('./acme.js');
   return new AcmeCertificateIssuer({
     directoryUrl: acme.directoryUrl,
     email: acme.email,

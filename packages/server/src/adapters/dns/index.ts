@@ -1,4 +1,3 @@
-import { CloudflareDnsProvider } from './cloudflare.js';
 import { NoDnsProvider } from './none.js';
 import { PowerDnsProvider } from './powerdns.js';
 import type { DnsProvider } from './types.js';
@@ -8,12 +7,15 @@ export type DnsProviderConfig =
   | { kind: 'powerdns'; apiUrl: string; apiKey: string; serverId: string }
   | { kind: 'cloudflare'; apiToken: string; baseUrl?: string };
 
-export function createDnsProvider(config: DnsProviderConfig): DnsProvider {
+/** The provider config picks; the `cloudflare` client is imported only when it is the one. */
+export async function createDnsProvider(config: DnsProviderConfig): Promise<DnsProvider> {
   switch (config.kind) {
     case 'powerdns':
       return new PowerDnsProvider(config);
-    case 'cloudflare':
+    case 'cloudflare': {
+      const { CloudflareDnsProvider } = await import('./cloudflare.js');
       return new CloudflareDnsProvider(config);
+    }
     default:
       return new NoDnsProvider();
   }

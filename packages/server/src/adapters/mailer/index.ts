@@ -1,3 +1,4 @@
 export type { Mailer, MailMessage } from './types.js';
 export { OutboxMailer } from './outbox.js';
-export { SmtpMailer } from './smtp.js';
+// SmtpMailer (./smtp.js) is imported by the composition root only when mail goes over SMTP.
+export type { SmtpMailer } from './smtp.js';

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { startFakeKubernetes } from '../../../test/fake-kubernetes.js';
-import { createRelayLauncher, KubernetesRelayLauncher, ProcessRelayLauncher } from './index.js';
+import { createRelayLauncher, ProcessRelayLauncher } from './index.js';
+import { KubernetesRelayLauncher } from './kubernetes.js';
 
 describe('createRelayLauncher', () => {
   it('builds the process launcher', async () => {
-    const launcher = createRelayLauncher({
+    const launcher = await createRelayLauncher({
       kind: 'process',
       logger: () => {},
       parentEnv: { PATH: '/usr/bin' },
@@ -19,7 +20,7 @@ describe('createRelayLauncher', () => {
   it('builds the Kubernetes launcher from a kubeconfig', async () => {
     const fake = await startFakeKubernetes();
     try {
-      const launcher = createRelayLauncher({
+      const launcher = await createRelayLauncher({
         kind: 'kubernetes',
         cluster: { kubeconfigPath: fake.kubeconfigPath },
         namespace: 'djcast',

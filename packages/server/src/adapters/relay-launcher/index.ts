@@ -1,4 +1,4 @@
-import { KubernetesRelayLauncher, type KubernetesRelayLauncherOptions } from './kubernetes.js';
+import type { KubernetesRelayLauncherOptions } from './kubernetes.js';
 import { ProcessRelayLauncher, type ProcessRelayLauncherOptions } from './process.js';
 import type { RelayLauncher } from './types.js';
 
@@ -12,20 +12,23 @@ export {
   type RelaySecretOptions,
 } from './pod-spec.js';
 export { defaultRelayCommand, ProcessRelayLauncher, type ProcessRelayLauncherOptions } from './process.js';
-export {
+// Types only: the Kubernetes client (tens of MB resident) loads when config picks that launcher.
+export type {
   KubernetesApiError,
   KubernetesRelayLauncher,
-  RELAY_KUBERNETES_PERMISSIONS,
-  type KubernetesClusterOptions,
-  type KubernetesRelayLauncherOptions,
+  KubernetesClusterOptions,
+  KubernetesRelayLauncherOptions,
 } from './kubernetes.js';
 
 export type RelayLauncherOptions =
   | ({ kind: 'process' } & ProcessRelayLauncherOptions)
   | ({ kind: 'kubernetes' } & KubernetesRelayLauncherOptions);
 
-/** The launcher config asks for: child processes by default, Pods in production. */
-export function createRelayLauncher(opts: RelayLauncherOptions): RelayLauncher {
+/**
+ * The launcher config asks for: child processes by default, Pods in
+ * production. The Kubernetes client is imported only when it is picked.
+ */
+export async function createRelayLauncher(opts: RelayLauncherOptions): Promise<RelayLauncher> {
   switch (opts.kind) {
     case 'process': {
       const { kind: _kind, ...options } = opts;
@@ -33,6 +36,7 @@ export function createRelayLauncher(opts: RelayLauncherOptions): RelayLauncher {
     }
     case 'kubernetes': {
       const { kind: _kind, ...options } = opts;
+      const { KubernetesRelayLauncher } = await import('./kubernetes.js');
       return new KubernetesRelayLauncher(options);
     }
   }

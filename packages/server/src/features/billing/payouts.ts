@@ -1,6 +1,6 @@
 import type { Kysely, Transaction } from 'kysely';
 import type { BillingEvent } from '../../adapters/billing/stripe.js';
-import { connectedAccountState } from '../../adapters/billing/stripe.js';
+import { connectedAccountState } from '../../adapters/billing/stripe-mapping.js';
 import { BillingUnavailable, type BillingProvider, type ConnectedAccountState } from '../../adapters/billing/types.js';
 import { DomainError } from '../../core/errors.js';
 import { nowIso } from '../../db/create-db.js';
