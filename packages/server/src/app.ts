@@ -1,3 +1,4 @@
+import { ServerResponse } from 'node:http';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Context } from 'hono';
@@ -9,7 +10,8 @@ import { validationErrors } from './http/validation.js';
 import { DomainError, ERROR_CODES, problemBody, type ErrorCode } from './core/errors.js';
 import { newId } from './core/ids.js';
 import { internalDetailOf } from './net/outbound.js';
-import { resolveClientAddress, TrustedProxies } from './http/playback-policy.js';
+import { clientAddressOf, TrustedProxies } from './http/playback-policy.js';
+import { accessLogWriter } from './logger.js';
 import { mountModuleRoutes } from './modules.js';
 import { VERSION } from './version.js';
 import { parseTraceparent, requestContext, type RequestLogContext } from './http/trace-context.js';
@@ -46,18 +48,22 @@ export function createApp(container: Container): App {
     description: 'An access token from /v1/auth/login, or an API token (djc_…) from /v1/tokens.',
   });
 
-  // The access log's fields are fixed and hold no secret (the path is logged without its query
-  // string), so its lines skip the redaction walk every other line pays for.
-  const accessLog = logger.child({}, { redact: { paths: [], censor: '' } });
+  const writeAccessLog = accessLogWriter(logger);
+  const proxies = new TrustedProxies(container.config.http.trustedProxies);
 
-  // Request id, access log and metrics wrap everything, errors included.
+  // Request id, client address, access log and metrics wrap everything, errors included.
   app.use('*', async (c, next) => {
     const incoming = c.req.header('x-request-id');
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('req');
+    // On the Node server the id goes on the outgoing response now: Node merges it into whatever
+    // head is written later, media bodies included (elsewhere, e.g. app.request, see below).
+    const outgoing = nodeResponseOf(c);
+    outgoing?.setHeader('X-Request-Id', requestId);
     c.set('requestId', requestId);
     c.set('principal', null);
     // Body limits, authentication and idempotency are declared on each route (http/openapi.ts); these are what they use.
     c.set('http', httpDeps);
+    c.set('clientAddress', clientAddressOf(c, proxies));
     const trace = parseTraceparent(c.req.header('traceparent'));
     const context: RequestLogContext = trace
       ? { request_id: requestId, trace_id: trace.traceId, span_id: trace.spanId }
@@ -66,31 +72,26 @@ export function createApp(container: Container): App {
     try {
       await requestContext.run(context, next);
     } finally {
-      setResponseHeader(c, 'X-Request-Id', requestId);
+      if (!outgoing) setResponseHeader(c, 'X-Request-Id', requestId);
       const latencyMs = performance.now() - started;
       // The template that matched; a request no route took reports the catch-all middleware's '/*'.
       const matched = c.req.routePath;
       const route = !matched || matched === '/*' || matched === '*' ? 'unmatched' : matched;
-      const labels = { method: c.req.method, route, status_code: String(c.res.status) };
-      metrics.httpRequests.inc(labels);
-      metrics.httpDuration.observe(labels, latencyMs / 1000);
-      accessLog.info(
-        {
-          request_id: requestId,
-          user_id: c.get('principal')?.userId ?? null,
-          method: c.req.method,
-          path: c.req.path,
-          route,
-          status_code: c.res.status,
-          latency_ms: Math.round(latencyMs * 100) / 100,
-          ...(trace ? { trace_id: trace.traceId, span_id: trace.spanId } : undefined),
-        },
-        'request',
-      );
+      const status = c.res.status;
+      metrics.http.record(c.req.method, route, status, latencyMs / 1000);
+      writeAccessLog({
+        request_id: requestId,
+        user_id: c.get('principal')?.userId ?? null,
+        method: c.req.method,
+        path: c.req.path,
+        route,
+        status_code: status,
+        latency_ms: Math.round(latencyMs * 100) / 100,
+        trace_id: trace?.traceId,
+        span_id: trace?.spanId,
+      });
     }
   });
-
-  app.use('*', resolveClientAddress(new TrustedProxies(container.config.http.trustedProxies)));
 
   // Every feature route belongs to a module (container.ts lists them); nothing here registers one.
   mountModuleRoutes(app, container.modules);
@@ -138,11 +139,16 @@ export function createApp(container: Container): App {
   return app;
 }
 
+/** The Node response a request will be answered on (@hono/node-server passes it as `env.outgoing`). */
+function nodeResponseOf(c: Context<AppEnv>): ServerResponse | undefined {
+  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ServerResponse ? outgoing : undefined;
+}
+
 /**
- * Sets a header on the response already made. Hono's `c.header()` would rebuild that response
- * around its body as a stream (a real Response, sent chunked through a web stream), which cost
- * @hono/node-server's fast path for string bodies: about a third of the CPU of a small JSON
- * answer. Headers a fetch() returned are immutable: those go through Hono's way.
+ * Sets a header on the response already made, where there is no Node response to set it on.
+ * Hono's `c.header()` would rebuild that response around its body as a stream. Headers a fetch()
+ * returned are immutable: those go through Hono's way.
  */
 function setResponseHeader(c: Context<AppEnv>, name: string, value: string): void {
   try {

@@ -3,8 +3,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
-import { isoTimestamp } from './logger.js';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { accessLogWriter, createLogger, isoTimestamp, type AccessLogLine } from './logger.js';
 import { waitFor } from './testing/wait.js';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
@@ -72,5 +72,63 @@ describe('isoTimestamp', () => {
     expect(isoTimestamp(a)).toBe(',"timestamp":"2026-11-30T01:02:03.456Z"');
     expect(isoTimestamp(a + 1)).toBe(',"timestamp":"2026-11-30T01:02:03.457Z"');
     expect(isoTimestamp(a)).toBe(',"timestamp":"2026-11-30T01:02:03.456Z"');
+  });
+});
+
+describe('accessLogWriter', () => {
+  /** A logger at `level` whose lines land in the returned array. */
+  function captured(level: string) {
+    const written: string[] = [];
+    const logger = createLogger(level, { write: (line: string) => void written.push(line) });
+    return { logger, written };
+  }
+
+  const line: AccessLogLine = {
+    request_id: 'req_01m8nbwp8p9ahg16ds3dwt5jzg',
+    user_id: 'usr_1',
+    method: 'GET',
+    path: '/p/"quoted"\\back\nslash\u2028',
+    route: '/v1/streams/:id',
+    status_code: 404,
+    latency_ms: 1.25,
+  };
+
+  it('writes the line pino writes for the same fields, byte for byte', () => {
+    const mine = captured('info');
+    const pinos = captured('info');
+    vi.useFakeTimers({ now: new Date('2026-11-30T05:00:00.123Z'), toFake: ['Date'] });
+    try {
+      for (const l of [
+        line,
+        { ...line, user_id: null },
+        { ...line, trace_id: '4bf92f3577b34da6a3ce929d0e0e4736', span_id: '00f067aa0ba902b7' },
+      ]) {
+        accessLogWriter(mine.logger)(l);
+        pinos.logger.child({}, { redact: { paths: [], censor: '' } }).info({ ...l }, 'request');
+      }
+    } finally {
+      vi.useRealTimers();
+    }
+    expect(mine.written).toHaveLength(3);
+    expect(mine.written).toEqual(pinos.written);
+    expect(JSON.parse(mine.written[0]!)).toMatchObject({
+      path: line.path,
+      level: 'info',
+      service: 'djcast-server',
+      message: 'request',
+    });
+  });
+
+  it("carries a child logger's bindings and honours the level", () => {
+    const quiet = captured('warn');
+    accessLogWriter(quiet.logger)(line);
+    expect(quiet.written).toEqual([]);
+    const bound = captured('info');
+    accessLogWriter(bound.logger.child({ instance: 'api-1' }))(line);
+    expect(JSON.parse(bound.written[0]!)).toMatchObject({
+      service: 'djcast-server',
+      instance: 'api-1',
+      request_id: line.request_id,
+    });
   });
 });

@@ -4,7 +4,8 @@
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { TranscodeError, type Transcoder } from '../src/adapters/transcoder/types.js';
-import { createMetrics, timedTranscoder } from '../src/metrics.js';
+import { Counter, Histogram, Registry } from 'prom-client';
+import { createMetrics, HTTP_DURATION_BUCKETS, HttpRequestMetrics, timedTranscoder } from '../src/metrics.js';
 import { DIALECTS, createTestApp, manualClock, signUp, type TestApp } from './harness.js';
 
 const metricsText = async (t: TestApp, headers: Record<string, string> = {}) => {
@@ -138,5 +139,49 @@ describe('timedTranscoder', () => {
     expect(text).toMatch(/^transcode_duration_seconds_count\{outcome="ok"\} 1$/m);
     expect(text).toMatch(/^transcode_duration_seconds_count\{outcome="bad_input"\} 1$/m);
     expect(text).toMatch(/^transcode_duration_seconds_count\{outcome="error"\} 1$/m);
+  });
+});
+
+describe('HttpRequestMetrics', () => {
+  it("exposes what prom-client's Counter and Histogram expose for the same requests", async () => {
+    const ours = new Registry();
+    const http = new HttpRequestMetrics(ours);
+    const reference = new Registry();
+    const labelNames = ['method', 'route', 'status_code'] as const;
+    const counter = new Counter({
+      name: 'http_requests_total',
+      help: 'HTTP requests served, by method, route and status code',
+      labelNames,
+      registers: [reference],
+    });
+    const histogram = new Histogram({
+      name: 'http_request_duration_seconds',
+      help: 'HTTP request latency in seconds, by method, route and status code',
+      labelNames,
+      buckets: [...HTTP_DURATION_BUCKETS],
+      registers: [reference],
+    });
+    // Bucket edges, between them, above the last, and several series.
+    const requests: [string, string, number, number][] = [
+      ['GET', '/v1/streams/:id', 200, 0.005],
+      ['GET', '/v1/streams/:id', 200, 0.0051],
+      ['GET', '/v1/streams/:id', 404, 0.3],
+      ['POST', '/v1/uploads/audio', 201, 12],
+      ['GET', 'unmatched', 404, 0],
+      ['GET', '/v1/streams/:id', 200, 10],
+    ];
+    for (const [method, route, status, seconds] of requests) {
+      http.record(method, route, status, seconds);
+      const labels = { method, route, status_code: String(status) };
+      counter.inc(labels);
+      histogram.observe(labels, seconds);
+    }
+    const text = await ours.metrics();
+    expect(text).toBe(await reference.metrics());
+    expect(text).toContain(
+      'http_request_duration_seconds_bucket{le="+Inf",method="POST",route="/v1/uploads/audio",status_code="201"} 1\n',
+    );
+    ours.resetMetrics();
+    expect(await ours.metrics()).not.toContain('route=');
   });
 });

@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { DomainError, ERROR_CODES, ProblemSchema } from '../core/errors.js';
 import type { Scope } from '../core/scopes.js';
-import { requireAuthentication, requireScope, resolvePrincipal } from './auth.js';
+import { authorize } from './auth.js';
 import type { AppEnv } from './env.js';
 import { idempotency } from './idempotency.js';
 
@@ -45,15 +45,12 @@ const limitJsonBody: MiddlewareHandler<AppEnv> = bodyLimit({
 });
 
 /**
- * The JSON body limit, for requests that can carry a body. A GET or HEAD has none (Node's
+ * The JSON body limit, on routes whose method can carry a body. A GET or HEAD has none (Node's
  * server gives them an empty one), and asking @hono/node-server's request for its body builds
  * a full web Request per call: about a tenth of the CPU of an authenticated GET.
  */
-const jsonBodyLimit: MiddlewareHandler<AppEnv> = (c, next) =>
-  c.req.method === 'GET' || c.req.method === 'HEAD' ? next() : limitJsonBody(c, next);
-
-/** Resolves the bearer credential with the app's authenticator (set per request by app.ts). */
-const authenticate: MiddlewareHandler<AppEnv> = (c, next) => resolvePrincipal(c.get('http').authenticator)(c, next);
+const bodyLimitFor = (method: string, body: 'json' | 'stream'): MiddlewareHandler<AppEnv>[] =>
+  body === 'json' && method !== 'get' && method !== 'head' ? [limitJsonBody] : [];
 
 /** Replays Idempotency-Key retries; runs after the scope check, so a replay never skips authorization. */
 const idempotent: MiddlewareHandler<AppEnv> = (c, next) => {
@@ -79,9 +76,8 @@ function policyExtensions(method: string, policy: RoutePolicy, secured: boolean)
 export function securedRoute<const C extends Config>(scope: Scope, config: C, policy: RoutePolicy = {}) {
   const { body, replays, extensions } = policyExtensions(config.method, policy, true);
   const middleware: MiddlewareHandler<AppEnv>[] = [
-    ...(body === 'json' ? [jsonBodyLimit] : []),
-    authenticate,
-    requireScope(scope),
+    ...bodyLimitFor(config.method, body),
+    authorize(scope),
     ...(replays ? [idempotent] : []),
   ];
   return createRoute({
@@ -98,9 +94,8 @@ export function securedRoute<const C extends Config>(scope: Scope, config: C, po
 export function authenticatedRoute<const C extends Config>(config: C, policy: RoutePolicy = {}) {
   const { body, replays, extensions } = policyExtensions(config.method, policy, true);
   const middleware: MiddlewareHandler<AppEnv>[] = [
-    ...(body === 'json' ? [jsonBodyLimit] : []),
-    authenticate,
-    requireAuthentication(),
+    ...bodyLimitFor(config.method, body),
+    authorize(null),
     ...(replays ? [idempotent] : []),
   ];
   return createRoute({
@@ -118,7 +113,7 @@ export function publicRoute<const C extends Config>(config: C, policy: Omit<Rout
   return createRoute({
     ...config,
     security: [],
-    middleware: body === 'json' ? [jsonBodyLimit] : [],
+    middleware: bodyLimitFor(config.method, body),
     ...extensions,
     responses: { ...errorResponses, ...config.responses },
   } as C & { responses: C['responses'] & typeof errorResponses });
@@ -138,7 +133,7 @@ export function machineRoute<const C extends Config>(auth: MachineAuth, config: 
     ...config,
     security: [{ [auth.scheme]: [] }],
     'x-auth': auth.name,
-    middleware: [...(body === 'json' ? [jsonBodyLimit] : []), auth.middleware],
+    middleware: [...bodyLimitFor(config.method, body), auth.middleware],
     ...extensions,
     responses: { ...errorResponses, ...config.responses },
   } as C & { responses: C['responses'] & typeof errorResponses });

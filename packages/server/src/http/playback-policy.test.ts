@@ -6,7 +6,7 @@ import { OpenAPIHono } from '@hono/zod-openapi';
 import { afterAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import type { AppEnv } from './env.js';
-import { isOpen, parseCidr, playbackCaching, resolveClientAddress, TrustedProxies } from './playback-policy.js';
+import { clientAddressOf, isOpen, parseCidr, playbackCaching, TrustedProxies } from './playback-policy.js';
 import { createHttpServer } from './server.js';
 
 describe('TrustedProxies.clientAddress', () => {
@@ -69,7 +69,7 @@ describe('playbackCaching', () => {
   });
 });
 
-describe('the clientAddress middleware on a real socket', () => {
+describe('clientAddressOf on a real socket', () => {
   const servers: ReturnType<typeof createHttpServer>[] = [];
   afterAll(async () => {
     for (const s of servers) await new Promise((r) => s.close(r));
@@ -77,8 +77,8 @@ describe('the clientAddress middleware on a real socket', () => {
 
   async function addressSeen(trusted: string[], forwardedFor: string): Promise<string> {
     const app = new OpenAPIHono<AppEnv>();
-    app.use('*', resolveClientAddress(new TrustedProxies(trusted)));
-    app.get('/', (c) => c.text(c.get('clientAddress')));
+    const proxies = new TrustedProxies(trusted);
+    app.get('/', (c) => c.text(clientAddressOf(c, proxies)));
     const server = createHttpServer(app, loadConfig({}).http);
     servers.push(server);
     await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));

@@ -169,12 +169,12 @@ function stripPort(hop: string): string {
   return v4?.[1] ?? hop;
 }
 
-/** Sets `clientAddress` on every request, from the socket and, behind a trusted proxy, X-Forwarded-For. */
-export function resolveClientAddress(proxies: TrustedProxies): MiddlewareHandler<AppEnv> {
-  return async (c, next) => {
-    c.set('clientAddress', proxies.clientAddress(remoteAddress(c), c.req.header('x-forwarded-for')));
-    await next();
-  };
+/**
+ * The request's client address, from the socket and, behind a trusted proxy, X-Forwarded-For.
+ * The app's first middleware sets it as `clientAddress` on every request (app.ts).
+ */
+export function clientAddressOf(c: Context<AppEnv>, proxies: TrustedProxies): string {
+  return proxies.clientAddress(remoteAddress(c), c.req.header('x-forwarded-for'));
 }
 
 function remoteAddress(c: Context<AppEnv>): string | undefined {
