@@ -4,15 +4,20 @@ import autocannon from 'autocannon';
 import { cpuSeconds } from './proc.mjs';
 
 /**
+ * Requests per autocannon connection before it opens a new one; pass it for both sides alike. djcast
+ * ends a keep-alive connection after DJCAST_HTTP_MAX_REQUESTS_PER_SOCKET (1000) requests, and
+ * autocannon, which sends the next request on it regardless of "Connection: close", would get Node's
+ * 503 for that one and every one after it on the same socket (Node keeps it open while requests come).
+ */
+export const RECONNECT_RATE = 500;
+
+/**
  * Warms up for `warmupSeconds`, then drives `url` for `seconds` with `connections`
  * keep-alive connections. Returns req/s (2xx only), p99 latency, non-2xx and errors,
  * and the server's CPU seconds per 1000 requests when `pid` is given.
  */
 export async function load(url, { seconds, warmupSeconds = 1, connections = 20, headers = {}, pid } = {}) {
-  // A new connection every 500 requests, for both sides alike: djcast ends a keep-alive connection
-  // after DJCAST_HTTP_MAX_REQUESTS_PER_SOCKET (1000) requests, and autocannon, which pipelines the next
-  // request before it reads "Connection: close", would count Node's 503 for it.
-  const options = { url, connections, headers, reconnectRate: 500 };
+  const options = { url, connections, headers, reconnectRate: RECONNECT_RATE };
   if (warmupSeconds > 0) await autocannon({ ...options, duration: warmupSeconds });
   const cpuBefore = pid ? cpuSeconds(pid) : 0;
   const result = await autocannon({ ...options, duration: seconds });

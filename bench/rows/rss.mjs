@@ -15,6 +15,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
+import { RECONNECT_RATE } from '../lib/load.mjs';
 import { freePort, root, signUpDj, sleep, startOrigin } from '../lib/origin.mjs';
 
 export const name = 'rss';
@@ -143,13 +144,21 @@ async function conditional(url) {
   const first = await fetch(url);
   const etag = first.headers.get('etag');
   await first.arrayBuffer();
-  const result = await autocannon({ url, connections: CONNECTIONS, duration: SECONDS, headers: { 'if-none-match': etag } });
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: SECONDS,
+    headers: { 'if-none-match': etag },
+    reconnectRate: RECONNECT_RATE,
+  });
   const perSecond = result.requests.average;
   return {
     rps: perSecond,
     spread: result.requests.p97_5 - result.requests.p2_5,
     status304: result.statusCodeStats?.['304']?.count ?? 0,
     total: result.requests.total,
+    statusCodes: Object.fromEntries(Object.entries(result.statusCodeStats ?? {}).map(([code, v]) => [code, v.count])),
+    errors: result.errors + result.timeouts,
   };
 }
 
@@ -185,10 +194,9 @@ export async function run() {
     nginx = await staticNginx(path.join(dir, 'nginx'), xml);
     const ours = await conditional(`${origin.url}${feedPath}`);
     const peer = await conditional(nginx.url);
-    if (ours.status304 !== ours.total || peer.status304 !== peer.total) {
-      throw new Error(
-        `not every revalidation was a 304 (origin ${ours.status304}/${ours.total}, nginx ${peer.status304}/${peer.total})`,
-      );
+    const answers = (side) => `${side.status304}/${side.total} ${JSON.stringify(side.statusCodes)}, ${side.errors} errors`;
+    if (ours.status304 !== ours.total || peer.status304 !== peer.total || ours.errors > 0 || peer.errors > 0) {
+      throw new Error(`not every revalidation was a 304 (origin ${answers(ours)}; nginx ${answers(peer)})`);
     }
     return [
       {
