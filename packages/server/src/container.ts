@@ -420,6 +420,7 @@ export async function createContainer(config: Config, options: ContainerOptions 
     backends,
     async close() {
       await worker.stop();
+      uploads.service.close();
       await relayWatchdog.stop();
       // Open listener sessions end now and are written before the database closes.
       await analytics.service.stop().catch(() => {});

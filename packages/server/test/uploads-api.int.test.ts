@@ -10,7 +10,7 @@ import HLS from 'hls-parser';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findAudioRange } from '../src/media/mp3.js';
 import { generateTestMp3, generateTestWav } from './fixtures/media/generate.js';
-import { processesWhoseArgvContains } from './processes.js';
+import { processesWhoseArgvContains, waitUntil } from './processes.js';
 import { DIALECTS, createTestApp, signUp, type TestApp } from './harness.js';
 import { getUpload, postUpload, postUploadStreamed, waitFor, waitForUpload, type UploadJson } from './uploads-support.js';
 
@@ -223,6 +223,42 @@ describe.each(DIALECTS)('uploads on %s', (dialect) => {
     expect((await objectsUnder(t, `uploads/audio/${created.id}/hls/`)).length).toBeGreaterThan(0);
     expect((await t.request('DELETE', `/v1/uploads/audio/${created.id}`, { token: dj.token })).status).toBe(204);
     expect(await objectsUnder(t, `uploads/audio/${created.id}/`)).toEqual([]);
+  });
+});
+
+describe('the ffprobe started ahead for the next upload', () => {
+  /** ffprobes of this process waiting on their stdin. */
+  const waitingProbes = () =>
+    processesWhoseArgvContains('pipe:0').filter((p) => p.ppid === process.pid && p.argv[0]?.endsWith('ffprobe'));
+  const oneWaitingProbe = (what: string, unlike?: number) =>
+    waitUntil(
+      what,
+      () => {
+        const found = waitingProbes();
+        return found.length === 1 && found[0]!.pid !== unlike ? found[0]! : null;
+      },
+      10_000,
+    );
+
+  it('is started after an upload, used by the next one (which reads the same facts), and stopped with the server', async () => {
+    const t = await createTestApp('sqlite');
+    try {
+      const dj = await signUp(t);
+      expect(waitingProbes()).toEqual([]);
+      const first = await postUpload(t, dj.token, files['tone.mp3']!);
+      expect(first.status, await first.clone().text()).toBe(201);
+      const spare = await oneWaitingProbe('a waiting ffprobe after the first upload');
+
+      const second = await postUpload(t, dj.token, files['long.mp3']!);
+      expect(second.status, await second.clone().text()).toBe(201);
+      expect(await second.json()).toMatchObject({ sample_rate: 22050, channels: 1, bitrate_kbps: 32 });
+      // The waiting one answered the second upload and is gone; a new one waits in its place.
+      await oneWaitingProbe('a new waiting ffprobe after the second upload', spare.pid);
+      expect(waitingProbes().map((p) => p.pid)).not.toContain(spare.pid);
+    } finally {
+      await t.close();
+    }
+    await waitUntil('no waiting ffprobe once the server closed', () => (waitingProbes().length === 0 ? true : null), 10_000);
   });
 });
 

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, fdatasync } from 'node:fs';
 import { mkdir, open, readdir, readFile, rename, rm, rmdir, stat, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -17,6 +17,9 @@ interface Sidecar {
 /** Objects may be private media: only the server's user may list or read them. */
 const DIR_MODE = 0o700;
 const FILE_MODE = 0o600;
+
+/** Bytes written between background data syncs of a big object. */
+const SYNC_EVERY_BYTES = 8 * 1024 * 1024;
 
 /** Temp files older than this are leftovers of a crashed process. */
 const STALE_TEMP_MS = 60 * 60 * 1000;
@@ -71,13 +74,27 @@ export class LocalBlobStore implements BlobStore {
     try {
       const hash = createHash('md5');
       const source = typeof body === 'string' || body instanceof Uint8Array ? Readable.from([Buffer.from(body)]) : body;
+      const file = createWriteStream(tmpData, { flush: true, mode: FILE_MODE });
+      let unsynced = 0;
+      let syncing = false;
       const hasher = new Transform({
         transform(chunk: Buffer, _encoding, callback) {
           hash.update(chunk);
+          unsynced += chunk.length;
+          // The disk takes a big file as it arrives, so the fsync at the end has only its tail
+          // left; that fsync still decides (and reports) whether the object is durable.
+          const fd = (file as unknown as { fd: number | null }).fd; // set once the file is open
+          if (unsynced >= SYNC_EVERY_BYTES && !syncing && typeof fd === 'number' && !file.destroyed) {
+            unsynced = 0;
+            syncing = true;
+            fdatasync(fd, () => {
+              syncing = false;
+            });
+          }
           callback(null, chunk);
         },
       });
-      await pipeline(source, hasher, createWriteStream(tmpData, { flush: true, mode: FILE_MODE }), signal ? { signal } : {});
+      await pipeline(source, hasher, file, signal ? { signal } : {});
 
       const sidecar: Sidecar = { etag: `"${hash.digest('hex')}"` };
       if (options.contentType !== undefined) sidecar.contentType = options.contentType;

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { probeAudio } from './ffprobe.js';
+import { probeAudio, startStreamProbe } from './ffprobe.js';
 import { generateTestMp3 } from '../../test/fixtures/media/generate.js';
 
 describe('probeAudio with the real ffprobe', () => {
@@ -60,5 +60,55 @@ describe('probeAudio with the real ffprobe', () => {
     });
     await expect(probeAudio(mp3, { ffprobePath: 'ffprobe-not-installed' })).rejects.toMatchObject({ code: 'not_installed' });
     await expect(probeAudio(mp3, { signal: AbortSignal.abort() })).rejects.toMatchObject({ code: 'aborted' });
+  });
+
+  it('probes bytes fed on its stdin, started before the first of them arrives', async () => {
+    const bytes = await readFile(mp3);
+    const probe = startStreamProbe();
+    for (let at = 0; at < bytes.length; at += 4096) probe.write(bytes.subarray(at, at + 4096));
+    probe.end();
+    expect(await probe.result).toMatchObject({
+      bitrateKbps: 160,
+      sampleRate: 48000,
+      channels: 1,
+      codec: 'mp3',
+      formatName: 'mp3',
+    });
+  });
+
+  it('answers from the head alone, and the rest of the input may go unread', async () => {
+    const bytes = await readFile(mp3);
+    const probe = startStreamProbe();
+    probe.write(bytes.subarray(0, 16 * 1024));
+    probe.end();
+    probe.write(bytes.subarray(16 * 1024)); // after end(): ignored
+    expect(await probe.result).toMatchObject({ codec: 'mp3', sampleRate: 48000, channels: 1 });
+  });
+
+  it('fails with typed errors when fed bytes that are not audio, when cancelled, and without ffprobe', async () => {
+    const text = startStreamProbe();
+    text.write(Buffer.from('these are not the bytes you are looking for\n'.repeat(20)));
+    text.end();
+    await expect(text.result).rejects.toMatchObject({ code: 'unreadable' });
+
+    const cancelled = startStreamProbe();
+    cancelled.write((await readFile(mp3)).subarray(0, 1024));
+    cancelled.cancel();
+    await expect(cancelled.result).rejects.toMatchObject({ code: 'aborted' });
+
+    const missing = startStreamProbe({ ffprobePath: 'ffprobe-not-installed' });
+    missing.write(Buffer.from('x'));
+    missing.end();
+    await expect(missing.result).rejects.toMatchObject({ code: 'not_installed' });
+  });
+
+  it('times out only once its input has ended, not while the bytes are still coming', async () => {
+    const bytes = await readFile(mp3);
+    const probe = startStreamProbe({ timeoutMs: 300 });
+    probe.write(bytes.subarray(0, 100)); // ffprobe waits for more, past its timeout
+    await new Promise((r) => setTimeout(r, 600));
+    probe.write(bytes.subarray(100));
+    probe.end();
+    expect(await probe.result).toMatchObject({ codec: 'mp3' });
   });
 });

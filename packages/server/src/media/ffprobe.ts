@@ -3,7 +3,7 @@
 // `probeAudio` only spawns ffprobe and maps its failures to ProbeError.
 
 import path from 'node:path';
-import { execa } from 'execa';
+import { execa, type Result } from 'execa';
 import { z } from 'zod';
 
 export interface AudioProbe {
@@ -128,6 +128,84 @@ export async function probeAudio(pathOrUrl: string, options: ProbeOptions = {}):
     maxBuffer: 10_000_000,
     stdin: 'ignore',
   });
+  return probeResult(result, ffprobePath, timeoutMs);
+}
+
+/** ffprobe reading the audio on its stdin (the pipe protocol alone whitelisted). */
+export function buildStdinProbeArgs(): string[] {
+  return ['-v', 'error', '-print_format', 'json', '-show_format', '-show_streams', '-protocol_whitelist', 'pipe', '-i', 'pipe:0'];
+}
+
+/** An ffprobe that reads the input's first bytes as the caller receives them. */
+export interface StreamProbe {
+  /** Hands ffprobe the next bytes; a no-op once it has exited or the input was ended. */
+  write(chunk: Uint8Array): void;
+  /** No more bytes: ffprobe reads end-of-file, and from here its timeout runs. */
+  end(): void;
+  /** Bytes handed over that ffprobe has not read yet. */
+  readonly pendingBytes: number;
+  /** Kills ffprobe; `result` rejects with code 'aborted'. */
+  cancel(): void;
+  /** The answer, once ffprobe has read enough (or everything it was given). */
+  readonly result: Promise<AudioProbe>;
+}
+
+/**
+ * Starts ffprobe on its stdin before any byte is there, so its start-up overlaps with the
+ * transfer of the file instead of following it. FFmpeg reads the head of an MP3 only (no
+ * seeking on a pipe), so the caller feeds the first bytes and ends. The timeout counts from
+ * `end()`: a slow client's upload is not ffprobe's fault.
+ */
+export function startStreamProbe(options: Omit<ProbeOptions, 'signal'> = {}): StreamProbe {
+  const { ffprobePath = 'ffprobe', timeoutMs = 30_000 } = options;
+  const controller = new AbortController();
+  let timedOut = false;
+  let timer: NodeJS.Timeout | undefined;
+  const subprocess = execa(ffprobePath, buildStdinProbeArgs(), {
+    reject: false,
+    cancelSignal: controller.signal,
+    maxBuffer: 10_000_000,
+    stdin: 'pipe',
+  });
+  const stdin = subprocess.stdin!;
+  // EPIPE once ffprobe has its answer and exits without reading the rest: expected.
+  stdin.on('error', () => {});
+  const result = subprocess.then((done) => {
+    clearTimeout(timer);
+    if (timedOut) throw new ProbeError('timeout', `ffprobe took longer than ${timeoutMs} ms`, tail(done.stderr));
+    return probeResult(done, ffprobePath, timeoutMs);
+  });
+  // The caller may give up before asking for the answer; nothing must go unhandled meanwhile.
+  result.catch(() => {});
+  let ended = false;
+  const open = () => !ended && stdin.writable && !stdin.destroyed;
+  return {
+    write(chunk) {
+      if (open()) stdin.write(chunk);
+    },
+    end() {
+      if (ended) return;
+      if (open()) stdin.end();
+      ended = true;
+      timer = setTimeout(() => {
+        timedOut = true;
+        controller.abort();
+      }, timeoutMs);
+      timer.unref();
+    },
+    get pendingBytes() {
+      return stdin.writableLength;
+    },
+    cancel() {
+      ended = true;
+      clearTimeout(timer);
+      controller.abort();
+    },
+    result,
+  };
+}
+
+function probeResult(result: Result<{ reject: false }>, ffprobePath: string, timeoutMs: number): AudioProbe {
   const stderr = tail(result.stderr);
   if (result.failed) {
     if (result.code === 'ENOENT') {

@@ -1,9 +1,13 @@
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rename, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { Readable } from 'node:stream';
+import { LocalBlobStore } from '@djcast/relay/blob';
 import { afterAll, describe, expect, it } from 'vitest';
-import { eachLimited, makeWorkDir, sweepWorkDir } from './rendition.js';
+import { TranscodeError, type Transcoder } from '../adapters/transcoder/types.js';
+import { eachLimited, makeWorkDir, publishHlsRendition, sweepWorkDir } from './rendition.js';
 
 describe('sweepWorkDir', () => {
   const root = mkdtempSync(path.join(tmpdir(), 'djcast-sweep-'));
@@ -70,5 +74,112 @@ describe('eachLimited', () => {
     for (const release of releases.splice(0)) release();
     await expect(run).rejects.toThrow('put failed');
     expect(settled.sort()).toEqual([0, 2]);
+  });
+});
+
+describe('publishHlsRendition', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'djcast-rendition-'));
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  const waitFor = async (what: string, check: () => Promise<boolean>) => {
+    const deadline = Date.now() + 10_000;
+    while (!(await check())) {
+      if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+  };
+
+  /** Writes segments the way FFmpeg does with temp_file: under `.tmp`, renamed once complete. */
+  const segment = async (dir: string, n: number, complete: boolean) => {
+    const name = `segment_${String(n).padStart(5, '0')}.ts`;
+    await writeFile(path.join(dir, `${name}.tmp`), `segment ${n}`);
+    if (complete) await rename(path.join(dir, `${name}.tmp`), path.join(dir, name));
+    return name;
+  };
+
+  it('stores each finished segment while the encoder runs on, and the playlist last', async () => {
+    const store = new LocalBlobStore(path.join(root, 'store-a'));
+    const prefix = 'uploads/audio/upl_a/hls/';
+    const seenBeforeExit: string[] = [];
+    const transcoder: Transcoder = {
+      kind: 'ffmpeg',
+      async toHls(input, outDir) {
+        input.resume();
+        const first = await segment(outDir, 0, true);
+        await segment(outDir, 1, false); // still being written
+        // The encoder goes on only once the finished segment is in the store: it was published mid-run.
+        await waitFor('the first segment in the store', async () => (await store.head(`${prefix}${first}`)) !== null);
+        expect(await store.head(`${prefix}segment_00001.ts`)).toBeNull();
+        expect(await store.head(`${prefix}segment_00001.ts.tmp`)).toBeNull();
+        expect(await store.head(`${prefix}index.m3u8`)).toBeNull();
+        seenBeforeExit.push(first);
+        await rename(path.join(outDir, 'segment_00001.ts.tmp'), path.join(outDir, 'segment_00001.ts'));
+        const playlist = path.join(outDir, 'index.m3u8');
+        await writeFile(playlist, '#EXTM3U\n#EXTINF:6,\nsegment_00000.ts\n#EXTINF:4,\nsegment_00001.ts\n#EXT-X-ENDLIST\n');
+        return {
+          playlistPath: playlist,
+          segments: [
+            { file: 'segment_00000.ts', duration: 6 },
+            { file: 'segment_00001.ts', duration: 4 },
+          ],
+        };
+      },
+    };
+    const result = await publishHlsRendition(transcoder, store, {
+      input: Readable.from([Buffer.from('mp3')]),
+      prefix,
+      workDir: root,
+    });
+    expect(seenBeforeExit).toEqual(['segment_00000.ts']);
+    expect(result).toEqual({
+      segments: [
+        { uri: 'segment_00000.ts', duration: 6 },
+        { uri: 'segment_00001.ts', duration: 4 },
+      ],
+      targetDuration: 6,
+    });
+    const keys = (await store.list(prefix)).sort();
+    expect(keys).toEqual([`${prefix}index.m3u8`, `${prefix}segment_00000.ts`, `${prefix}segment_00001.ts`]);
+  });
+
+  it('stores a segment again when its file grew after it was stored', async () => {
+    const store = new LocalBlobStore(path.join(root, 'store-c'));
+    const prefix = 'uploads/audio/upl_c/hls/';
+    const transcoder: Transcoder = {
+      kind: 'ffmpeg',
+      async toHls(input, outDir) {
+        input.resume();
+        const file = path.join(outDir, 'segment_00000.ts');
+        await writeFile(file, 'first half');
+        await waitFor('the half segment in the store', async () => (await store.head(`${prefix}segment_00000.ts`)) !== null);
+        await writeFile(file, 'first half, second half');
+        const playlist = path.join(outDir, 'index.m3u8');
+        await writeFile(playlist, '#EXTM3U\n#EXTINF:6,\nsegment_00000.ts\n#EXT-X-ENDLIST\n');
+        return { playlistPath: playlist, segments: [{ file: 'segment_00000.ts', duration: 6 }] };
+      },
+    };
+    await publishHlsRendition(transcoder, store, { input: Readable.from([Buffer.from('mp3')]), prefix, workDir: root });
+    const stored = await store.get(`${prefix}segment_00000.ts`);
+    const chunks: Buffer[] = [];
+    for await (const chunk of stored!.body) chunks.push(chunk as Buffer);
+    expect(Buffer.concat(chunks).toString()).toBe('first half, second half');
+  });
+
+  it('removes the segments it stored when the encoder fails', async () => {
+    const store = new LocalBlobStore(path.join(root, 'store-b'));
+    const prefix = 'uploads/audio/upl_b/hls/';
+    const transcoder: Transcoder = {
+      kind: 'ffmpeg',
+      async toHls(input, outDir) {
+        input.resume();
+        const first = await segment(outDir, 0, true);
+        await waitFor('the first segment in the store', async () => (await store.head(`${prefix}${first}`)) !== null);
+        throw new TranscodeError('failed', 'ffmpeg failed (exit code 1)');
+      },
+    };
+    await expect(
+      publishHlsRendition(transcoder, store, { input: Readable.from([Buffer.from('mp3')]), prefix, workDir: root }),
+    ).rejects.toMatchObject({ code: 'failed' });
+    expect(await store.list(prefix)).toEqual([]);
   });
 });

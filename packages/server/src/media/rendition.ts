@@ -1,11 +1,11 @@
 // Makes the HLS rendition of one audio input (an upload's original or a
 // playlist's external track) and publishes it to the blob store: FFmpeg
 // reads the audio on its stdin and writes into a temp folder, the segments
-// are uploaded, then the playlist last, so a reader never finds a playlist
-// naming missing segments.
+// are uploaded as FFmpeg finishes them, then the playlist last, so a reader
+// never finds a playlist naming missing segments.
 
 import { createReadStream } from 'node:fs';
-import { mkdir, mkdtemp, readdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, mkdtemp, readdir, readFile, rm, stat } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { Readable } from 'node:stream';
@@ -110,6 +110,9 @@ export async function eachLimited<T>(items: readonly T[], limit: number, task: (
   if (failure !== null) throw (failure as { error: unknown }).error;
 }
 
+/** How often the work folder is checked for segments FFmpeg has finished, while it runs. */
+export const SEGMENT_POLL_MS = 200;
+
 export async function publishHlsRendition(
   transcoder: Transcoder,
   store: BlobStore,
@@ -117,33 +120,117 @@ export async function publishHlsRendition(
 ): Promise<RenditionResult> {
   const dir = await makeWorkDir(opts.workDir, 'hls');
   try {
-    const result = await transcoder.toHls(opts.input, dir, {
-      segmentSeconds: SEGMENT_SECONDS,
-      ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
-      ...(opts.signal ? { signal: opts.signal } : {}),
-      ...(opts.durationSeconds !== undefined ? { durationSeconds: opts.durationSeconds } : {}),
-    });
     // A previous attempt may have left other segment names behind.
     await store.deletePrefix(opts.prefix);
-    // Several segments at a time: each put waits for its file to reach the disk (or S3), and
-    // one after the other those waits added seconds to every upload. The playlist goes last,
-    // once every segment it lists is stored.
-    await eachLimited(result.segments, PUBLISH_CONCURRENCY, (segment) =>
-      store.put(`${opts.prefix}${segment.file}`, createReadStream(path.join(dir, segment.file)), {
-        contentType: hlsContentType(segment.file),
-        cacheControl: 'public, max-age=31536000, immutable',
-        ...(opts.signal ? { signal: opts.signal } : {}),
-      }),
-    );
+    const signal = opts.signal ? { signal: opts.signal } : {};
+    // Segments are stored while FFmpeg is still encoding the next ones, so little is left to do
+    // once it exits. The playlist goes last, once every segment it lists is stored.
+    const segments = new SegmentPublisher(store, dir, opts.prefix, signal);
+    let result;
+    const poll = setInterval(() => segments.sweep(), SEGMENT_POLL_MS);
+    try {
+      result = await transcoder.toHls(opts.input, dir, {
+        segmentSeconds: SEGMENT_SECONDS,
+        ...(opts.onProgress ? { onProgress: opts.onProgress } : {}),
+        ...signal,
+        ...(opts.durationSeconds !== undefined ? { durationSeconds: opts.durationSeconds } : {}),
+      });
+    } catch (error) {
+      clearInterval(poll);
+      await segments.settled().catch(() => {});
+      await store.deletePrefix(opts.prefix).catch(() => {});
+      throw error;
+    }
+    clearInterval(poll);
+    const listed = result.segments.map((s) => s.file);
+    await segments.settled();
+    await segments.publish(listed, { recheck: true });
+    await segments.dropUnlisted(listed);
     const playlistName = path.basename(result.playlistPath);
     await store.put(`${opts.prefix}${playlistName}`, await readFile(result.playlistPath), {
       contentType: hlsContentType(playlistName),
-      ...(opts.signal ? { signal: opts.signal } : {}),
+      ...signal,
     });
-    const segments = result.segments.map((s) => ({ uri: s.file, duration: s.duration }));
-    return { segments, targetDuration: Math.max(1, ...segments.map((s) => Math.round(s.duration))) };
+    const refs = result.segments.map((s) => ({ uri: s.file, duration: s.duration }));
+    return { segments: refs, targetDuration: Math.max(1, ...refs.map((s) => Math.round(s.duration))) };
   } finally {
     opts.input.destroy();
     await rm(dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * Stores the segments of a rendition as FFmpeg finishes them. A segment has its final name
+ * only once it is complete (the transcoder writes to a `.tmp` name first), so any other file
+ * in the folder but the playlist is ready to store. One sweep runs at a time.
+ */
+export class SegmentPublisher {
+  /** Segments stored, with the size each had. */
+  private readonly stored = new Map<string, number>();
+  private running: Promise<void> | null = null;
+  private failure: { error: unknown } | null = null;
+
+  constructor(
+    private readonly store: BlobStore,
+    private readonly dir: string,
+    private readonly prefix: string,
+    private readonly options: { signal?: AbortSignal },
+  ) {}
+
+  /** Starts storing what is finished, unless a sweep is still running or one has failed. */
+  sweep(): void {
+    if (this.running || this.failure) return;
+    this.running = readdir(this.dir)
+      .then((names) => this.publish(names.filter(isFinishedSegment)))
+      .catch((error: unknown) => {
+        this.failure ??= { error };
+      })
+      .finally(() => {
+        this.running = null;
+      });
+  }
+
+  /** Waits for the sweep in progress; throws what a sweep failed with. */
+  async settled(): Promise<void> {
+    await this.running;
+    if (this.failure) throw this.failure.error;
+  }
+
+  /**
+   * Stores the named segments not stored yet, several at a time. With `recheck`, a segment
+   * whose file has changed size since it was stored is stored again (a transcoder that wrote
+   * under the final name before finishing).
+   */
+  async publish(files: readonly string[], { recheck = false } = {}): Promise<void> {
+    const changed = await Promise.all(
+      files.map(async (file) => {
+        const size = this.stored.get(file);
+        return size === undefined || (recheck && (await stat(path.join(this.dir, file))).size !== size);
+      }),
+    );
+    const pending = files.filter((_, i) => changed[i]);
+    await eachLimited(pending, PUBLISH_CONCURRENCY, async (file) => {
+      // Each put waits for its file to reach the disk (or S3): several at a time keep those waits short.
+      const head = await this.store.put(`${this.prefix}${file}`, createReadStream(path.join(this.dir, file)), {
+        contentType: hlsContentType(file),
+        cacheControl: 'public, max-age=31536000, immutable',
+        ...this.options,
+      });
+      this.stored.set(file, head.size);
+    });
+  }
+
+  /** Deletes what was stored but the final playlist does not name. */
+  async dropUnlisted(listed: readonly string[]): Promise<void> {
+    const keep = new Set(listed);
+    for (const file of [...this.stored.keys()]) {
+      if (keep.has(file)) continue;
+      await this.store.delete(`${this.prefix}${file}`);
+      this.stored.delete(file);
+    }
+  }
+}
+
+function isFinishedSegment(name: string): boolean {
+  return !name.endsWith('.tmp') && !name.endsWith('.m3u8');
 }

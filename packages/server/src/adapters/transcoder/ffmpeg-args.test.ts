@@ -47,7 +47,7 @@ describe('buildTranscodeArgs', () => {
       '-hls_segment_type',
       'mpegts',
       '-hls_flags',
-      'independent_segments',
+      'independent_segments+temp_file',
       '-hls_segment_filename',
       '/data/out/segment_%05d.ts',
       '/data/out/index.m3u8',

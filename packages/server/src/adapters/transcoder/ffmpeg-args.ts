@@ -91,7 +91,8 @@ export function buildTranscodeArgs(opts: TranscodeArgsOptions): string[] {
     '-hls_segment_type',
     'mpegts',
     '-hls_flags',
-    'independent_segments',
+    // temp_file: a segment gets its name only once complete, so it can be stored while FFmpeg runs on.
+    'independent_segments+temp_file',
     '-hls_segment_filename',
     path.join(dir, segmentPattern),
     path.join(dir, playlistName),

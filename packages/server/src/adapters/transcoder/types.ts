@@ -27,7 +27,9 @@ export interface TranscodeResult {
  * segments) in a local folder; the caller uploads the folder and removes it.
  * The transcoder consumes (and always destroys) the stream: the encoder
  * never opens a path or URL itself. On failure the folder may hold partial
- * output.
+ * output. A segment file appears under its final name only once complete (it
+ * is written under a `.tmp` name first), so it may be read while the encoder
+ * runs on.
  */
 export interface Transcoder {
   readonly kind: 'ffmpeg';

@@ -11,7 +11,14 @@ import { newId } from '../../core/ids.js';
 import type { JobContext } from '../../jobs/definition.js';
 import { cancelJobsOf, enqueue, type JobQueue } from '../../jobs/queue.js';
 import type { Logger } from '../../logger.js';
-import { probeAudio, ProbeError, type AudioProbe } from '../../media/ffprobe.js';
+import {
+  probeAudio,
+  ProbeError,
+  startStreamProbe,
+  type AudioProbe,
+  type ProbeOptions,
+  type StreamProbe,
+} from '../../media/ffprobe.js';
 import { Mp3Analyzer, NotMp3Error, type Mp3AudioInfo } from '../../media/mp3.js';
 import { assertCanAccess, isAdmin, type Principal } from '../../core/principal.js';
 import type { HlsSegmentRef } from '../../media/hls-manifest.js';
@@ -81,6 +88,8 @@ export class UploadsService {
   private readonly clock: () => Date;
   private readonly deleteGuards: UploadDeleteGuard[] = [];
   private readonly finishedListeners: UploadFinishedListener[] = [];
+  private spareProbe: StreamProbe | null = null;
+  private closed = false;
 
   constructor(private readonly deps: UploadsDeps) {
     this.clock = deps.clock ?? (() => new Date());
@@ -89,53 +98,62 @@ export class UploadsService {
   /**
    * Streams an uploaded file into storage, checking it is MP3 as the bytes
    * pass (a file that is not is refused as soon as that is clear, and its
-   * object is never completed), then reads its facts with ffprobe. The
-   * virus scan and the HLS transcode run in a background job.
+   * object is never completed); ffprobe reads its head on the way, so its
+   * answer is there when the last byte is stored. The bitrate is the
+   * analyzer's average over every frame. The virus scan and the HLS
+   * transcode run in a background job.
    */
   async create(principal: Principal, file: IncomingFile): Promise<UploadView> {
     const { store } = this.deps;
     const id = newId('upl');
     const key = originalKey(id);
     const analyzer = new Mp3Analyzer();
+    const early = new EarlyProbe(analyzer, this.takeProbe());
     let size = 0;
     const inspect = new Transform({
       transform(chunk: Buffer, _encoding, callback) {
+        const offset = size;
         size += chunk.length;
         analyzer.push(chunk);
         if (analyzer.isMp3 === false) return callback(analyzer.rejection);
+        early.feed(chunk, offset);
         callback(null, chunk);
       },
     });
     const body = pipeline(file.stream, inspect, () => {});
-    try {
-      await store.put(key, body, { contentType: 'audio/mpeg', ...(file.signal ? { signal: file.signal } : {}) });
-    } catch (error) {
-      // A put that failed leaves nothing behind; say why in upload terms.
-      if (analyzer.rejection) throw notMp3(analyzer.rejection);
-      throw error;
-    }
-
     let map: Mp3AudioInfo;
     let probe: AudioProbe;
     try {
       try {
-        map = analyzer.finish();
+        await store.put(key, body, { contentType: 'audio/mpeg', ...(file.signal ? { signal: file.signal } : {}) });
       } catch (error) {
-        if (error instanceof NotMp3Error) throw notMp3(error);
+        // A put that failed leaves nothing behind; say why in upload terms.
+        if (analyzer.rejection) throw notMp3(analyzer.rejection);
         throw error;
       }
-      const max = this.deps.maxDurationSeconds;
-      if (map.durationSeconds > max) {
-        throw new DomainError(
-          'unprocessable',
-          `The audio is ${Math.round(map.durationSeconds)} s long; uploads are limited to ${max} s.`,
-          { reason: 'too_long', duration_seconds: Math.round(map.durationSeconds), max_duration_seconds: max },
-        );
+      try {
+        try {
+          map = analyzer.finish();
+        } catch (error) {
+          if (error instanceof NotMp3Error) throw notMp3(error);
+          throw error;
+        }
+        const max = this.deps.maxDurationSeconds;
+        if (map.durationSeconds > max) {
+          throw new DomainError(
+            'unprocessable',
+            `The audio is ${Math.round(map.durationSeconds)} s long; uploads are limited to ${max} s.`,
+            { reason: 'too_long', duration_seconds: Math.round(map.durationSeconds), max_duration_seconds: max },
+          );
+        }
+        probe = await this.probe(key, early.answer());
+      } catch (error) {
+        await store.delete(key).catch(() => {});
+        throw error;
       }
-      probe = await this.probe(key);
-    } catch (error) {
-      await store.delete(key).catch(() => {});
-      throw error;
+    } finally {
+      early.cancel();
+      setImmediate(() => this.prepareSpareProbe());
     }
 
     const now = nowIso(this.clock());
@@ -150,7 +168,7 @@ export class UploadsService {
       progress: 0,
       size_bytes: size,
       duration_seconds: map.durationSeconds,
-      bitrate_kbps: probe.bitrateKbps ?? map.bitrateKbps,
+      bitrate_kbps: map.bitrateKbps,
       sample_rate: probe.sampleRate,
       channels: probe.channels,
       audio_start: map.audioStart,
@@ -366,10 +384,55 @@ export class UploadsService {
     return url;
   }
 
-  private async probe(key: string): Promise<AudioProbe> {
+  /** Stops the ffprobe kept waiting for the next upload. */
+  close(): void {
+    this.closed = true;
+    this.spareProbe?.cancel();
+    this.spareProbe = null;
+  }
+
+  /** The ffprobe started ahead for this upload, or a new one. */
+  private takeProbe(): StreamProbe {
+    const probe = this.spareProbe ?? startStreamProbe(this.probeOptions());
+    this.spareProbe = null;
+    return probe;
+  }
+
+  /**
+   * Starts the ffprobe the next upload will use, once this one is answered: waiting on its
+   * stdin, its start-up (about 0.1 s of loading libraries) is off the next request's path.
+   */
+  private prepareSpareProbe(): void {
+    if (this.closed || this.spareProbe) return;
+    const spare = startStreamProbe(this.probeOptions());
+    this.spareProbe = spare;
+    // One that exits before it is used (killed, not installed) is not handed out.
+    const drop = () => {
+      if (this.spareProbe === spare) this.spareProbe = null;
+    };
+    spare.result.then(drop, drop);
+  }
+
+  private probeOptions(): ProbeOptions {
+    return this.deps.ffprobePath ? { ffprobePath: this.deps.ffprobePath } : {};
+  }
+
+  /**
+   * What ffprobe makes of the upload: the answer of the probe that read its head as it arrived,
+   * when there is one and it found MP3, else a probe of the stored file, which decides.
+   */
+  private async probe(key: string, early: Promise<AudioProbe> | null): Promise<AudioProbe> {
+    if (early) {
+      try {
+        const probe = await early;
+        if (probe.codec === 'mp3') return probe;
+      } catch (error) {
+        if (error instanceof ProbeError && (error.code === 'not_installed' || error.code === 'timeout')) throw error;
+      }
+    }
     let probe: AudioProbe;
     try {
-      probe = await probeAudio(await this.inputFor(key), this.deps.ffprobePath ? { ffprobePath: this.deps.ffprobePath } : {});
+      probe = await probeAudio(await this.inputFor(key), this.probeOptions());
     } catch (error) {
       if (error instanceof ProbeError && error.code !== 'not_installed' && error.code !== 'timeout') {
         throw new DomainError('unprocessable', `The file could not be read as audio: ${error.message}`, { reason: error.code });
@@ -380,6 +443,51 @@ export class UploadsService {
       throw new DomainError('unsupported_media_type', `The file holds ${probe.codec} audio, not MP3.`, { reason: 'not_mp3' });
     }
     return probe;
+  }
+}
+
+/** Bytes past the first audio frame that the early probe gets: FFmpeg reads a few frames of an MP3's head. */
+export const EARLY_PROBE_BYTES_AFTER_FIRST_FRAME = 1024 * 1024;
+/** Bytes ffprobe may fall behind by (huge tags before the audio) before the upload stops feeding it. */
+export const EARLY_PROBE_MAX_PENDING_BYTES = 16 * 1024 * 1024;
+
+/**
+ * ffprobe started with the upload and fed its head as the bytes pass, so its start-up and
+ * reading overlap the transfer. Gives up (and the stored file is probed instead) when ffprobe
+ * lags too far behind; ends ffprobe's input once the first frames are well past.
+ */
+class EarlyProbe {
+  private probe: StreamProbe | null;
+
+  constructor(
+    private readonly analyzer: Mp3Analyzer,
+    probe: StreamProbe,
+  ) {
+    this.probe = probe;
+  }
+
+  feed(chunk: Buffer, offset: number): void {
+    const probe = this.probe;
+    if (!probe) return;
+    const first = this.analyzer.firstFrame;
+    if (first && offset >= first.offset + EARLY_PROBE_BYTES_AFTER_FIRST_FRAME) return probe.end();
+    if (probe.pendingBytes > EARLY_PROBE_MAX_PENDING_BYTES) {
+      probe.cancel();
+      this.probe = null;
+      return;
+    }
+    probe.write(chunk);
+  }
+
+  /** The probe's answer once every byte has passed; null when it gave up. */
+  answer(): Promise<AudioProbe> | null {
+    if (!this.probe) return null;
+    this.probe.end();
+    return this.probe.result;
+  }
+
+  cancel(): void {
+    this.probe?.cancel();
   }
 }
 
