@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rename, rm, writeFile } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,11 +11,15 @@ import { buildConcatMap, parseRangeHeader, resolveRange, streamConcat, TrackSour
 import {
   createTrackOpener,
   fetchHttpRange,
+  localPieceReader,
   openHttpRange,
+  PieceCache,
+  SharedFiles,
   TrackChangedError,
   TrackFetchError,
   type OriginFingerprint,
 } from './track-sources.js';
+import { waitFor } from '../testing/wait.js';
 
 /** The test origin is on loopback. */
 const LOOPBACK = { allowPrivate: true } as const;
@@ -294,5 +298,59 @@ describe('track sources', () => {
       // The first track whole, then nothing: no byte of the new file was spliced in.
       expect(Buffer.concat(received).equals(body.subarray(1000, 21_000))).toBe(true);
     });
+  });
+});
+
+describe('SharedFiles and localPieceReader', () => {
+  let dir: string;
+  beforeAll(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'djcast-shared-files-'));
+  });
+  afterAll(() => rm(dir, { recursive: true, force: true }));
+
+  it('shares one handle between readers of a file and closes it a linger after the last leaves', async () => {
+    const path = join(dir, 'a.mp3');
+    await writeFile(path, body);
+    const files = new SharedFiles(50);
+    const [a, b] = await Promise.all([files.acquire(path), files.acquire(path)]);
+    expect(b.handle).toBe(a.handle);
+    expect(files.size).toBe(1);
+    a.release();
+    a.release(); // once only
+    expect(a.handle.fd).toBeGreaterThan(0);
+    b.release();
+    // Taken again within the linger: still the same handle.
+    const c = await files.acquire(path);
+    expect(c.handle).toBe(a.handle);
+    c.release();
+    await waitFor('the handle to close', () => a.handle.fd === -1 && files.size === 0);
+  });
+
+  it('opens a file replaced at the same path afresh, while earlier readers keep the old one', async () => {
+    const path = join(dir, 'b.mp3');
+    await writeFile(path, body);
+    const files = new SharedFiles(0);
+    const cache = new PieceCache();
+    const old = localPieceReader([path], cache, files);
+    expect(await old.read(0, 0, 9)).toEqual(body.subarray(0, 10));
+    const replacement = Buffer.alloc(body.length, 7);
+    await writeFile(`${path}.new`, replacement);
+    await rename(`${path}.new`, path);
+    const fresh = localPieceReader([path], cache, files);
+    expect(await fresh.read(0, 20_000, 20_009)).toEqual(replacement.subarray(0, 10));
+    // The earlier listener goes on reading the file it started, past the pieces it had cached.
+    expect(await old.read(0, 40_000, 40_009)).toEqual(body.subarray(40_000, 40_010));
+    old.close();
+    fresh.close();
+    await waitFor('every handle to close', () => files.size === 0);
+  });
+
+  it('fails for a missing file and keeps nothing open', async () => {
+    const files = new SharedFiles(0);
+    await expect(files.acquire(join(dir, 'missing.mp3'))).rejects.toThrow(/ENOENT/);
+    expect(files.size).toBe(0);
+    const reader = localPieceReader([join(dir, 'missing.mp3')], new PieceCache(), files);
+    await expect(reader.read(0, 0, 9)).rejects.toThrow(/ENOENT/);
+    reader.close();
   });
 });

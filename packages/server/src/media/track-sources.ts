@@ -10,7 +10,8 @@
 // and check the answer, and fail with TrackChangedError rather than splice
 // bytes of a different file into the stream.
 
-import { type FileHandle, open } from 'node:fs/promises';
+import { type FileHandle, open, stat } from 'node:fs/promises';
+import type { Stats } from 'node:fs';
 import { pipeline, type Readable, Transform } from 'node:stream';
 import type { BlobStore } from '@djcast/relay/blob';
 import { fetchFollowing, type FollowedResponse, parseFetchUrl } from '@djcast/relay/net';
@@ -305,40 +306,120 @@ export class PieceCache {
   }
 }
 
+interface OpenFile {
+  handle: FileHandle;
+  /** The file's identity: path, device, inode, size and mtime. */
+  id: string;
+}
+
+const identity = (path: string, st: Stats) => `${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+
+interface SharedFile {
+  file: Promise<OpenFile>;
+  users: number;
+  timer?: NodeJS.Timeout;
+}
+
 /**
- * A TrackPieceReader over local files (the local blob store): one open file
- * at a time per listener, pieces through the shared cache. `paths` are the
- * tracks' files, by track index.
+ * Open local files shared by every reader. A listener starting a track another listener has
+ * open takes that handle (reads are positional, so they never get in each other's way) instead
+ * of opening the file itself: open, fstat and close were about a fifth of the CPU of opening
+ * stream.mp3, and 5000 listeners of one playlist held 5000 descriptors of the same few files.
+ * Before it shares a handle, a reader checks that the path still names the file the handle has
+ * open (one stat), so a file replaced at the same path is opened afresh, as before. A handle is
+ * closed `lingerMs` after its last reader leaves.
  */
-export function localPieceReader(paths: readonly string[], cache: PieceCache): TrackPieceReader {
-  let current: { index: number; handle: Promise<{ handle: FileHandle; id: string }> } | null = null;
+export class SharedFiles {
+  private readonly files = new Map<string, SharedFile>();
+
+  constructor(private readonly lingerMs = 5_000) {}
+
+  /** Handles open now (lingering ones included). */
+  get size(): number {
+    return this.files.size;
+  }
+
+  /** The open file at `path` and the function that gives it back (call it once). */
+  async acquire(path: string): Promise<OpenFile & { release: () => void }> {
+    const shared = this.files.get(path);
+    if (shared) {
+      shared.users++;
+      clearTimeout(shared.timer);
+      const current = await Promise.all([shared.file, stat(path)]).then(
+        ([file, st]) => (file.id === identity(path, st) ? file : null),
+        () => null,
+      );
+      if (current) return { ...current, release: once(() => this.release(path, shared)) };
+      // Replaced (or gone): those still reading keep the old file; it closes when they leave.
+      if (this.files.get(path) === shared) this.files.delete(path);
+      this.release(path, shared);
+    }
+    const fresh: SharedFile = { file: openIdentified(path), users: 1 };
+    this.files.set(path, fresh);
+    fresh.file.catch(() => {
+      if (this.files.get(path) === fresh) this.files.delete(path);
+    });
+    return { ...(await fresh.file), release: once(() => this.release(path, fresh)) };
+  }
+
+  private release(path: string, shared: SharedFile): void {
+    if (--shared.users > 0) return;
+    const close = () => {
+      if (shared.users > 0) return;
+      if (this.files.get(path) === shared) this.files.delete(path);
+      shared.file.then(({ handle }) => handle.close()).catch(() => {});
+    };
+    if (this.files.get(path) !== shared || this.lingerMs <= 0) return close();
+    shared.timer = setTimeout(close, this.lingerMs);
+    shared.timer.unref();
+  }
+}
+
+function once(fn: () => void): () => void {
+  let done = false;
+  return () => {
+    if (done) return;
+    done = true;
+    fn();
+  };
+}
+
+async function openIdentified(path: string): Promise<OpenFile> {
+  const handle = await open(path, 'r');
+  try {
+    return { handle, id: identity(path, await handle.stat()) };
+  } catch (error) {
+    await handle.close().catch(() => {});
+    throw error;
+  }
+}
+
+/**
+ * A TrackPieceReader over local files (the local blob store): one file at a time per listener,
+ * its handle shared with other listeners of the same file (`files`), pieces through the shared
+ * cache. `paths` are the tracks' files, by track index.
+ */
+export function localPieceReader(paths: readonly string[], cache: PieceCache, files: SharedFiles): TrackPieceReader {
+  let current: { index: number; file: Promise<OpenFile & { release: () => void }> } | null = null;
   let closed = false;
   const closeCurrent = () => {
     const open_ = current;
     current = null;
-    open_?.handle.then(({ handle }) => handle.close()).catch(() => {});
+    open_?.file.then(({ release }) => release()).catch(() => {});
   };
   const openTrack = (index: number) => {
     const path = paths[index];
     if (path === undefined) throw new RangeError(`no source for track ${index}`);
-    return open(path, 'r').then(async (handle) => {
-      try {
-        const st = await handle.stat();
-        return { handle, id: `${path}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}` };
-      } catch (error) {
-        await handle.close().catch(() => {});
-        throw error;
-      }
-    });
+    return files.acquire(path);
   };
   return {
     async read(trackIndex, at, endInclusive) {
       if (closed) throw new Error('the reader is closed');
       if (current?.index !== trackIndex) {
         closeCurrent();
-        current = { index: trackIndex, handle: openTrack(trackIndex) };
+        current = { index: trackIndex, file: openTrack(trackIndex) };
       }
-      const { handle, id } = await current.handle;
+      const { handle, id } = await current.file;
       const first = Math.floor(at / PIECE_BYTES) * PIECE_BYTES;
       const piece = await cache.get(`${id}\0${first}`, async () => {
         const buffer = Buffer.allocUnsafeSlow(PIECE_BYTES);

@@ -25,6 +25,7 @@ import {
   localPieceReader,
   localTrackPaths,
   PieceCache,
+  SharedFiles,
   TrackChangedError,
 } from '../../media/track-sources.js';
 import { findPlaylist } from './repository.js';
@@ -119,6 +120,8 @@ export class PlaylistPlaybackService {
   private readonly cache = new Map<string, CachedPlayback>();
   /** Pieces of local track files, shared by every listener (see PieceCache). */
   private readonly pieces = new PieceCache();
+  /** Open track files, shared by every listener (see SharedFiles). */
+  private readonly files = new SharedFiles();
 
   constructor(private readonly deps: PlaylistPlaybackDeps) {}
 
@@ -208,7 +211,9 @@ export class PlaylistPlaybackService {
     const paths = localTrackPaths(sources, this.deps.store);
     if (paths) {
       // Local files: pulled a piece at a time through the shared piece cache, nothing read ahead.
-      const body = new ConcatReader(map, slices, localPieceReader(paths, this.pieces), (error) => this.streamFailed(info, error));
+      const body = new ConcatReader(map, slices, localPieceReader(paths, this.pieces, this.files), (error) =>
+        this.streamFailed(info, error),
+      );
       return { status, headers, body: counted(body), audioBytesPerSecond: bytesPerSecond, ...(pace ? { pace } : {}) };
     }
     const opener = createTrackOpener(sources, {
