@@ -23,9 +23,16 @@ function startClient() {
         child.send(message);
       });
     },
+    /**
+     * Ends the process: it exits when its IPC channel closes. A Node process can hang inside
+     * process.exit (seen twice: the main thread waiting on a futex with its sockets all closed,
+     * which stalled the whole row), so after 5 s it is killed.
+     */
     async stop() {
-      child.disconnect();
+      if (child.connected) child.disconnect();
+      const timer = setTimeout(() => child.kill('SIGKILL'), 5_000);
       await exited;
+      clearTimeout(timer);
     },
   };
 }

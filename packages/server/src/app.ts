@@ -1,4 +1,3 @@
-import { ServerResponse } from 'node:http';
 import { OpenAPIHono } from '@hono/zod-openapi';
 import { Scalar } from '@scalar/hono-api-reference';
 import type { Context } from 'hono';
@@ -12,6 +11,7 @@ import { newId } from './core/ids.js';
 import { internalDetailOf } from './net/outbound.js';
 import { clientAddressOf, TrustedProxies } from './http/playback-policy.js';
 import { accessLogWriter } from './logger.js';
+import { nodeResponseOf } from './http/server.js';
 import { mountModuleRoutes } from './modules.js';
 import { VERSION } from './version.js';
 import { parseTraceparent, requestContext, type RequestLogContext } from './http/trace-context.js';
@@ -57,7 +57,7 @@ export function createApp(container: Container): App {
     const requestId = incoming && REQUEST_ID.test(incoming) ? incoming : newId('req');
     // On the Node server the id goes on the outgoing response now: Node merges it into whatever
     // head is written later, media bodies included (elsewhere, e.g. app.request, see below).
-    const outgoing = nodeResponseOf(c);
+    const outgoing = nodeResponseOf(c.env);
     outgoing?.setHeader('X-Request-Id', requestId);
     c.set('requestId', requestId);
     c.set('principal', null);
@@ -137,12 +137,6 @@ export function createApp(container: Container): App {
   });
 
   return app;
-}
-
-/** The Node response a request will be answered on (@hono/node-server passes it as `env.outgoing`). */
-function nodeResponseOf(c: Context<AppEnv>): ServerResponse | undefined {
-  const outgoing = (c.env as { outgoing?: unknown } | undefined)?.outgoing;
-  return outgoing instanceof ServerResponse ? outgoing : undefined;
 }
 
 /**

@@ -72,8 +72,8 @@ type Fetch = (request: Request, env?: unknown) => Response | Promise<Response>;
 export function directMediaBodies(fetch: Fetch): Fetch {
   return async (request, env) => {
     const res = await fetch(request, env);
-    const outgoing = (env as { outgoing?: unknown } | undefined)?.outgoing;
-    if (!(outgoing instanceof ServerResponse) || outgoing.headersSent) return res;
+    const outgoing = nodeResponseOf(env);
+    if (!outgoing || outgoing.headersSent) return res;
     const body = bodyOf(res);
     if (body === null || typeof body === 'string') return res;
     const direct = takeDirectBody(body);
@@ -82,6 +82,12 @@ export function directMediaBodies(fetch: Fetch): Fetch {
     void pumpToResponse(direct.source, outgoing, direct.options);
     return RESPONSE_ALREADY_SENT;
   };
+}
+
+/** The Node response a request is answered on: @hono/node-server passes it as `env.outgoing` (absent under app.request). */
+export function nodeResponseOf(env: unknown): ServerResponse | undefined {
+  const outgoing = (env as { outgoing?: unknown } | undefined)?.outgoing;
+  return outgoing instanceof ServerResponse ? outgoing : undefined;
 }
 
 let cacheSymbol: symbol | undefined;
